@@ -1,0 +1,118 @@
+// PWA numbers, run by hand: `node bench/pwa.mjs [--runs 5]` (NUXT_OUTPUT_DIR picks the build).
+// Starts the built server with a fake Ollama, then in Chromium (playwright-core):
+//  - the JavaScript the login page and the chat page load on a first visit (no service worker), as gzip kB
+//    (each file gzipped here at level 6, what a reverse proxy's `encode gzip` sends), split into what runs
+//    and what is only prefetched at idle time;
+//  - what the service worker precaches in the background after the first visit;
+//  - the time to open the app with no network: reload → the saved conversation's messages on screen.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { gzipSync } from 'node:zlib'
+import { createJiti } from 'jiti'
+import { chromium } from 'playwright-core'
+import { outputDir } from '../scripts/build-state.mjs'
+import { ensureBuild } from '../scripts/ensure-build.mjs'
+
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' } } })
+const RUNS = Math.min(Math.max(Number(opts.runs) || 5, 1), 50)
+const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+ensureBuild()
+const jiti = createJiti(import.meta.url)
+const { startServer, createTestDatabase } = await jiti.import('../tests/support/server.ts')
+const { FakeOllama } = await jiti.import('../tests/support/fake-ollama.ts')
+
+const publicDir = join(outputDir(), 'public')
+const gzipBytes = path => gzipSync(readFileSync(join(publicDir, path)), { level: 6 }).length
+const kB = bytes => `${(bytes / 1024).toFixed(1)} kB`
+const median = values => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** The JS files a page load fetched, split by whether they run now or are only prefetched. */
+function collectScripts(page) {
+  const seen = new Map()
+  page.on('request', (request) => {
+    const url = new URL(request.url())
+    if (!url.pathname.endsWith('.js') || url.pathname === '/sw.js' || url.pathname.startsWith('/workbox-')) return
+    const prefetch = (request.headers()['sec-purpose'] ?? request.headers().purpose ?? '').includes('prefetch')
+    if (!seen.has(url.pathname) || !prefetch) seen.set(url.pathname, prefetch ? 'prefetch' : 'run')
+  })
+  return () => {
+    const sum = kind => [...seen].filter(([, k]) => k === kind).reduce((total, [path]) => total + gzipBytes(path), 0)
+    return { files: [...seen].filter(([, k]) => k === 'run').length, run: sum('run'), prefetch: sum('prefetch') }
+  }
+}
+
+async function signIn(page) {
+  await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(WORKER.email)
+  await page.locator('input[autocomplete="current-password"]').fill(WORKER.password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(/\/chat\/?$/)
+}
+
+const fake = await new FakeOllama().start()
+fake.set({ reply: () => 'Una respuesta guardada para leer sin conexión.' })
+const db = await createTestDatabase('sqlite')
+const server = await startServer({ DATABASE_URL: db.url, OLLAMA_HOST: fake.url, CHAT_RATE_LIMIT: '1000/1m' })
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: FLAGS, headless: true })
+
+try {
+  // first visits, no service worker: what the pages themselves need
+  const cold = await browser.newContext({ baseURL: server.url, serviceWorkers: 'block', locale: 'es-CL' })
+  let page = await cold.newPage()
+  let scripts = collectScripts(page)
+  await page.goto('/login', { waitUntil: 'networkidle' })
+  const login = scripts()
+  await signIn(page)
+  await page.getByTestId('composer').fill('Pregunta para leer sin conexión')
+  await page.getByTestId('composer').press('Enter')
+  await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+  const conversationUrl = page.url()
+  await page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').waitFor()
+  // a new tab straight onto a conversation: the chat page with messages rendered (markdown included)
+  page = await cold.newPage()
+  scripts = collectScripts(page)
+  await page.goto(conversationUrl, { waitUntil: 'networkidle' })
+  await page.locator('[data-testid="message"][data-role="assistant"]').waitFor()
+  const chat = scripts()
+  await cold.close()
+
+  const sw = readFileSync(join(publicDir, 'sw.js'), 'utf8')
+  const precached = [...sw.matchAll(/url:"([^"]+)"/g)].map(m => m[1].replace(/^\//, ''))
+  const precacheJs = precached.filter(p => p.endsWith('.js')).reduce((total, p) => total + gzipBytes(p), 0)
+  const precacheAll = precached.filter(p => p && p !== '/').reduce((total, p) => total + gzipBytes(p), 0)
+
+  // offline opening: a saved conversation, the service worker in control, then reloads with no network
+  const context = await browser.newContext({ baseURL: server.url, locale: 'es-CL' })
+  page = await context.newPage()
+  await signIn(page)
+  await page.goto(conversationUrl)
+  await page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').waitFor()
+  await page.waitForFunction(() => !!navigator.serviceWorker?.controller)
+  const open = async () => {
+    const started = performance.now()
+    await page.reload()
+    await page.locator('[data-testid="message"][data-role="assistant"]', { hasText: 'Una respuesta guardada' }).waitFor()
+    return performance.now() - started
+  }
+  const online = []
+  for (let i = 0; i < RUNS; i++) online.push(await open())
+  await context.setOffline(true)
+  const offline = []
+  for (let i = 0; i < RUNS; i++) offline.push(await open())
+  await page.getByTestId('offline-banner').waitFor()
+  await context.close()
+
+  console.log(`login page: ${kB(login.run)} gzip JS in ${login.files} files run (+ ${kB(login.prefetch)} prefetched at idle)`)
+  console.log(`chat page (a conversation open):  ${kB(chat.run)} gzip JS in ${chat.files} files run (+ ${kB(chat.prefetch)} prefetched at idle)`)
+  console.log(`service worker precache: ${precached.length} files, ${kB(precacheJs)} gzip JS, ${kB(precacheAll)} gzip in all (background, after the first visit)`)
+  console.log(`open a saved conversation by reload, median of ${RUNS}: online ${median(online).toFixed(0)} ms, offline ${median(offline).toFixed(0)} ms (offline runs: ${offline.map(n => n.toFixed(0)).join(', ')})`)
+}
+finally {
+  await browser.close()
+  await server.stop()
+  await db.drop()
+  await fake.close()
+}

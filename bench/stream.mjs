@@ -1,0 +1,182 @@
+// Streaming overhead of POST /api/chat against the fake Ollama directly (run by hand; ~1 minute):
+//   node bench/stream.mjs            (NUXT_OUTPUT_DIR picks the build; it is built when stale)
+// Env: BENCH_TOKENS (200 per answer in the throughput runs), BENCH_DELAY_MS (10 ms per token), BENCH_LEVELS (1,10,50),
+// BENCH_DB=pg (a fresh PostgreSQL database at TEST_PG_URL, default libSQL file), BENCH_CPU_PROF=<dir> writes a CPU
+// profile of the app process there.
+// Measures, at each concurrency level, first-token latency (median, p99; 5-token answers) and token throughput
+// (long answers; the sum of the streams' rates from first to last token) for the fake directly and through the
+// app, and the app's peak RSS while streaming at the highest level.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import postgres from 'postgres'
+import { outputDir } from '../scripts/build-state.mjs'
+import { ensureBuild } from '../scripts/ensure-build.mjs'
+
+const root = resolve(import.meta.dirname, '..')
+const TOKENS = Number(process.env.BENCH_TOKENS || 200)
+const DELAY = Number(process.env.BENCH_DELAY_MS ?? 10)
+const LEVELS = (process.env.BENCH_LEVELS || '1,10,50').split(',').map(Number)
+const LATENCY_SAMPLES = 100 // first-token samples per level and mode, at least
+const MODEL = 'qwen2.5:3b-instruct'
+
+const freePort = () => new Promise((ok) => {
+  const srv = createServer()
+  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
+})
+const sleep = ms => new Promise(r => setTimeout(r, ms))
+const quantile = (values, q) => { const s = [...values].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] }
+const rssMb = pid => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
+
+async function waitFor(url) {
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(url)).ok) return }
+    catch {}
+    await sleep(100)
+  }
+  throw new Error(`${url} did not come up`)
+}
+
+function start(command, args, env) {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] })
+  return child
+}
+
+/** One streamed answer: time to the first token, token count, and when the first and last tokens came. */
+async function stream(url, init) {
+  const t0 = performance.now()
+  const res = await fetch(url, init)
+  if (!res.ok) throw new Error(`${url} → ${res.status} ${await res.text()}`)
+  const decoder = new TextDecoder()
+  let first = null
+  let last = null
+  let tokens = 0
+  let buffer = ''
+  let ended = false
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk, { stream: true })
+    const lines = buffer.split('\n')
+    buffer = lines.pop()
+    for (const line of lines) {
+      // the fake answers `tok0 tok1 …`; NDJSON has one per line, SSE one per data line
+      if (/tok\d/.test(line)) { tokens++; last = performance.now(); first ??= last }
+      if (line.includes('"done":true') || line === 'event: done') ended = true
+    }
+  }
+  // an answer must end properly: Ollama's done line, or the app's done event
+  if (!ended) throw new Error(`${url}: stream ended without done`)
+  return { firstMs: first - t0, tokens, streamingMs: last - first }
+}
+
+const median = values => quantile(values, 0.5)
+
+/** First-token latency: short answers, `rounds` rounds of `concurrency` at once. */
+async function latency(concurrency, run) {
+  const rounds = Math.max(2, Math.ceil(LATENCY_SAMPLES / concurrency))
+  const first = []
+  for (let r = 0; r < rounds; r++) first.push(...(await Promise.all(Array.from({ length: concurrency }, (_, i) => run(i, 5)))).map(x => x.firstMs))
+  return { median: median(first), p99: quantile(first, 0.99), samples: first.length }
+}
+
+/** Token throughput: long answers at once; the sum of each stream's rate between its first and last token. */
+async function throughput(concurrency, run) {
+  const results = await Promise.all(Array.from({ length: concurrency }, (_, i) => run(i, TOKENS)))
+  if (results.some(x => x.tokens !== TOKENS)) throw new Error('a stream lost tokens')
+  return results.reduce((sum, x) => sum + (x.tokens - 1) / (x.streamingMs / 1000), 0)
+}
+
+/** A fresh database for the run: a libSQL file, or a PostgreSQL database dropped afterwards. */
+async function benchDatabase(dataDir) {
+  if (process.env.BENCH_DB !== 'pg') return { url: `file:${join(dataDir, 'bench.db')}`, drop: async () => {} }
+  const adminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+  const name = `energyapp_bench_stream_${process.pid}`
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end() } }
+}
+
+async function main() {
+  ensureBuild({ quiet: true })
+  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
+  const db = await benchDatabase(dataDir)
+  const [fakePort, appPort] = [await freePort(), await freePort()]
+  const fake = start(process.execPath, [join(root, 'node_modules/jiti/lib/jiti-cli.mjs'), 'tests/support/fake-ollama-cli.ts'], {
+    PORT: String(fakePort), FAKE_DELAY_MS: String(DELAY), FAKE_FIRST_TOKEN_MS: '0', FAKE_MODELS: MODEL,
+  })
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : []
+  const app = start(process.execPath, [...profile, join(outputDir(), 'server/index.mjs')], {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+    PUBLIC_ORIGIN: `http://127.0.0.1:${appPort}`,
+    DATABASE_URL: db.url,
+    DATA_DIR: dataDir,
+    DEMO_ACCOUNTS: 'false',
+    REGISTRATION_DOMAINS: 'bench.local',
+    OLLAMA_HOST: `http://127.0.0.1:${fakePort}`,
+    OLLAMA_MODEL: MODEL,
+    MAX_CONCURRENT_GENERATIONS: '50',
+    CHAT_RATE_LIMIT: '1000000/1m',
+    LOGIN_IP_RATE_LIMIT: '1000000/15m',
+    PORT: String(appPort),
+    HOST: '127.0.0.1',
+  })
+  const fakeUrl = `http://127.0.0.1:${fakePort}`
+  const appUrl = `http://127.0.0.1:${appPort}`
+  try {
+    await waitFor(`${fakeUrl}/api/version`)
+    await waitFor(`${appUrl}/api/health`)
+    const max = Math.max(...LEVELS)
+    // one user per concurrent stream (one generation per user), each with a named conversation (no title call)
+    const users = []
+    for (let i = 0; i < max; i++) {
+      const res = await fetch(`${appUrl}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i}@bench.local`, password: 'bench-password-123', fullName: `Bench ${i}` }) })
+      if (res.status !== 201) throw new Error(`register → ${res.status} ${await res.text()}`)
+      const cookie = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+      const conv = await (await fetch(`${appUrl}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ title: 'bench' }) })).json()
+      users.push({ cookie, conversationId: conv.id })
+    }
+    const direct = (_, n) => stream(`${fakeUrl}/api/chat`, { method: 'POST', body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: `bench ${n}` }], stream: true }) })
+    const proxied = (i, n) => stream(`${appUrl}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cookie': users[i].cookie },
+      body: JSON.stringify({ message: `bench ${n}`, conversationId: users[i].conversationId }),
+    })
+
+    await latency(5, direct) // warm-up
+    await latency(5, proxied)
+    const idleRss = rssMb(app.pid)
+    const rows = []
+    let peakRss = 0
+    for (const n of LEVELS) {
+      const d = { ...await latency(n, direct), throughput: await throughput(n, direct) }
+      const p = await latency(n, proxied)
+      let sampling = n === max
+      const sampler = (async () => { while (sampling) { peakRss = Math.max(peakRss, rssMb(app.pid)); await sleep(25) } })()
+      p.throughput = await throughput(n, proxied)
+      sampling = false
+      await sampler
+      rows.push({ n, d, p })
+    }
+    const f = x => x.toFixed(1)
+    console.log(`\nStreaming through the app (${process.env.BENCH_DB === 'pg' ? 'PostgreSQL' : 'libSQL'}) vs the fake Ollama directly — ${TOKENS} tokens/answer, ${DELAY} ms/token, Node ${process.version}\n`)
+    console.log('| streams | first token direct (median / p99) | through the app (median / p99) | added median | throughput direct | through the app | ratio |')
+    console.log('|---:|---:|---:|---:|---:|---:|---:|')
+    for (const { n, d, p } of rows)
+      console.log(`| ${n} | ${f(d.median)} / ${f(d.p99)} ms | ${f(p.median)} / ${f(p.p99)} ms | ${f(p.median - d.median)} ms | ${Math.round(d.throughput)} tok/s | ${Math.round(p.throughput)} tok/s | ${(100 * p.throughput / d.throughput).toFixed(1)} % |`)
+    console.log(`\nApp RSS: ${f(idleRss)} MB idle after warm-up, ${f(peakRss)} MB peak while streaming ${max} answers at once.`)
+  }
+  finally {
+    app.kill('SIGTERM')
+    fake.kill('SIGTERM')
+    await sleep(300)
+    await db.drop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+await main()

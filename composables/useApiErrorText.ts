@@ -1,0 +1,23 @@
+import { useI18n } from 'vue-i18n'
+
+/**
+ * Turns an API error into a sentence in the user's language. `byStatus` gives the screen's own wording for
+ * the statuses it expects (401 on login means "wrong email or password", on a password change "wrong password").
+ */
+export function useApiErrorText() {
+  const { t } = useI18n()
+  return function errorText(error: unknown, byStatus: Partial<Record<number, string>> = {}): string {
+    if (!isApiError(error)) return t('errors.unknown')
+    const { statusCode } = error
+    if (statusCode === 0) return t('errors.network')
+    if (statusCode === 429) return error.retryAfter ? t('errors.tooMany', { seconds: error.retryAfter }) : t('errors.tooManyNoTime')
+    const own = byStatus[statusCode]
+    if (own) return own
+    if (statusCode >= 500) return t('errors.server')
+    if (statusCode === 401) return t('errors.sessionExpired')
+    if (statusCode === 403) return t('errors.forbidden')
+    if (statusCode === 404) return t('errors.notFound')
+    if (statusCode === 400 || statusCode === 413) return t('errors.badInput')
+    return t('errors.unknown')
+  }
+}

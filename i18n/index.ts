@@ -1,0 +1,70 @@
+import { createI18n } from 'vue-i18n'
+
+/** The UI languages; Spanish (Chile) is the default. `tag` is the BCP 47 tag for <html lang> and Intl. */
+export const LOCALES = [
+  { code: 'es', tag: 'es-CL', label: 'Español' },
+  { code: 'en', tag: 'en', label: 'English' },
+] as const
+
+export type LocaleCode = typeof LOCALES[number]['code']
+export const DEFAULT_LOCALE: LocaleCode = 'es'
+const STORAGE_KEY = 'energyapp.locale'
+
+/** One area's messages: nested keys, string leaves. */
+export interface MessageTree { [key: string]: string | MessageTree }
+type Messages = Record<string, MessageTree>
+
+// Every area adds its own file (i18n/locales/<locale>/<area>.ts, default export); keys are `<area>.<key>`.
+const files = import.meta.glob<{ default: MessageTree }>('./locales/*/*.ts', { eager: true })
+
+export function loadMessages(): Record<LocaleCode, Messages> {
+  const messages = Object.fromEntries(LOCALES.map(l => [l.code, {} as Messages])) as Record<LocaleCode, Messages>
+  for (const [path, mod] of Object.entries(files)) {
+    const match = /\.\/locales\/([^/]+)\/([^/]+)\.ts$/.exec(path)
+    if (!match) continue
+    const [, locale, area] = match as unknown as [string, LocaleCode, string]
+    if (messages[locale]) messages[locale][area] = mod.default
+  }
+  return messages
+}
+
+export const isLocale = (value: unknown): value is LocaleCode => LOCALES.some(l => l.code === value)
+export const localeTag = (code: LocaleCode) => LOCALES.find(l => l.code === code)!.tag
+
+/** The remembered choice, else Spanish (the company's language) — English only on request. */
+export function initialLocale(): LocaleCode {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY)
+    if (isLocale(saved)) return saved
+  }
+  catch {}
+  return DEFAULT_LOCALE
+}
+
+export function rememberLocale(code: LocaleCode) {
+  try { localStorage.setItem(STORAGE_KEY, code) }
+  catch {}
+  document.documentElement.lang = localeTag(code)
+}
+
+export function createAppI18n() {
+  const locale = initialLocale()
+  return createI18n({
+    legacy: false,
+    globalInjection: true,
+    locale,
+    fallbackLocale: DEFAULT_LOCALE,
+    messages: loadMessages(),
+    missingWarn: false,
+    fallbackWarn: false,
+  })
+}
+
+export type AppI18n = ReturnType<typeof createAppI18n>
+
+/** A date (ISO string) for people: "12 mar 2025, 14:05" in es-CL. */
+export function formatDateTime(iso: string | Date | null | undefined, code: string, withTime = true) {
+  if (!iso) return ''
+  const date = typeof iso === 'string' ? new Date(iso) : iso
+  return new Intl.DateTimeFormat(localeTag(isLocale(code) ? code : DEFAULT_LOCALE), withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(date)
+}

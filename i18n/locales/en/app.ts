@@ -1,0 +1,18 @@
+export default {
+  home: 'EnergyApp, home',
+  tagline: 'Your company\'s private chat · your data never leaves the server',
+  mainNav: 'Main navigation',
+  skipToContent: 'Skip to content',
+  chat: 'Chat',
+  admin: 'Administration',
+  settings: 'Settings',
+  language: 'Language',
+  userMenu: 'User menu',
+  signOut: 'Sign out',
+  signedOut: 'Signed out',
+  offline: 'Offline: you are seeing data saved on this device',
+  roles: { admin: 'Administrator', supervisor: 'Supervisor', worker: 'Worker' },
+  notFound: 'We could not find this page',
+  errorTitle: 'Something went wrong',
+  backHome: 'Back to home',
+}

@@ -1,0 +1,18 @@
+export default {
+  home: 'EnergyApp, inicio',
+  tagline: 'Chat privado de la empresa · tus datos no salen del servidor',
+  mainNav: 'Navegación principal',
+  skipToContent: 'Saltar al contenido',
+  chat: 'Chat',
+  admin: 'Administración',
+  settings: 'Configuración',
+  language: 'Idioma',
+  userMenu: 'Menú de usuario',
+  signOut: 'Cerrar sesión',
+  signedOut: 'Sesión cerrada',
+  offline: 'Sin conexión: estás viendo datos guardados en este dispositivo',
+  roles: { admin: 'Administrador', supervisor: 'Supervisor', worker: 'Trabajador' },
+  notFound: 'No encontramos esta página',
+  errorTitle: 'Algo salió mal',
+  backHome: 'Volver al inicio',
+}

@@ -1,0 +1,90 @@
+import { cp } from 'node:fs/promises'
+import { join } from 'node:path'
+import { inlineScriptHashes, pagePolicy } from './shared/csp'
+
+// Separate build/output dirs let tests and parallel builds run without clobbering each other.
+const buildDir = process.env.NUXT_BUILD_DIR || '.nuxt'
+const outputDir = process.env.NUXT_OUTPUT_DIR || '.output'
+
+export default defineNuxtConfig({
+  compatibilityDate: '2025-07-15',
+  ssr: false,
+  devtools: { enabled: false },
+  buildDir,
+  modules: ['@pinia/nuxt', '@vite-pwa/nuxt'],
+  css: ['~/assets/main.css'],
+  runtimeConfig: { cspScriptHashes: '', public: { version: process.env.npm_package_version || '0.1.0' } },
+  typescript: { strict: true },
+  app: {
+    head: {
+      htmlAttrs: { lang: 'es' },
+      title: 'EnergyApp',
+      meta: [
+        { name: 'viewport', content: 'width=device-width, initial-scale=1, viewport-fit=cover' },
+        { name: 'description', content: 'Chat privado de la empresa con un modelo local' },
+        { name: 'theme-color', content: '#0f766e' },
+      ],
+      link: [
+        { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' },
+        { rel: 'apple-touch-icon', href: '/apple-touch-icon.png' },
+      ],
+    },
+  },
+  nitro: {
+    output: { dir: outputDir },
+    errorHandler: '~/server/error',
+    prerender: { routes: ['/'] },
+    experimental: { tasks: false },
+    hooks: {
+      // The prerendered shell is served as a static file, before any middleware: its CSP comes from a route rule.
+      'prerender:generate'(route, nitro) {
+        if (!route.contents || !route.fileName?.endsWith('.html')) return
+        const hashes = inlineScriptHashes(String(route.contents))
+        nitro.options.runtimeConfig.cspScriptHashes = hashes.join(' ')
+        const rule = nitro.options.routeRules['/**'] ?? {}
+        nitro.options.routeRules['/**'] = { ...rule, headers: { ...rule.headers, 'content-security-policy': pagePolicy(hashes) } }
+      },
+      // The deliverable is one Node output: ship the migration SQL inside it.
+      async compiled(nitro) {
+        await cp(join(nitro.options.rootDir, 'drizzle'), join(nitro.options.output.serverDir, 'drizzle'), { recursive: true })
+      },
+    },
+  },
+  // Installable PWA whose service worker precaches the data-free app shell (the prerendered '/') and never
+  // touches /api/: no runtime caching at all, so one user's answers can never be served to another.
+  pwa: {
+    registerType: 'prompt',
+    manifest: {
+      id: '/',
+      name: 'EnergyApp',
+      short_name: 'EnergyApp',
+      description: 'Chat privado de la empresa con un modelo local',
+      lang: 'es-CL',
+      dir: 'ltr',
+      start_url: '/',
+      scope: '/',
+      display: 'standalone',
+      orientation: 'any',
+      theme_color: '#0f766e',
+      background_color: '#0b1220',
+      categories: ['business', 'productivity'],
+      icons: [
+        { src: '/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+        { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+        { src: '/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+      ],
+    },
+    workbox: {
+      navigateFallback: '/',
+      navigateFallbackDenylist: [/^\/api\//],
+      // the manifest is added by the plugin itself; listing it here too precached it twice
+      globPatterns: ['**/*.{js,css,html,svg,png,ico,woff,woff2}'],
+      runtimeCaching: [],
+      cleanupOutdatedCaches: true,
+      // the first install controls the open page at once, so it works offline without a reload
+      clientsClaim: true,
+    },
+    client: { installPrompt: true, periodicSyncForUpdates: 3600 },
+    devOptions: { enabled: false },
+  },
+})

@@ -1,0 +1,57 @@
+// `npm test`: every test this machine can run. Builds the app if needed, finds PostgreSQL and Chromium,
+// runs the vitest projects that can run, and says what it skipped and why.
+// REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 turn a skip into a failure (CI sets both).
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import postgres from 'postgres'
+import { ensureBuild } from './ensure-build.mjs'
+
+const root = resolve(import.meta.dirname, '..')
+const args = process.argv.slice(2)
+const pgUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+const skipped = []
+
+async function postgresReachable() {
+  const sql = postgres(pgUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
+  try { await sql`select 1`; return null }
+  catch (error) { return error.message }
+  finally { await sql.end({ timeout: 1 }).catch(() => {}) }
+}
+
+export function chromiumPath() {
+  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+    .find(p => p && existsSync(p))
+}
+
+const projects = ['unit', 'api-sqlite']
+const pgProblem = await postgresReachable()
+if (!pgProblem) projects.push('api-pg')
+else if (process.env.REQUIRE_POSTGRES === '1') { console.error(`PostgreSQL required but not reachable at ${pgUrl}: ${pgProblem}`); process.exit(1) }
+else skipped.push(`api-pg: PostgreSQL not reachable at ${pgUrl} (${pgProblem}); set TEST_PG_URL or start it`)
+
+const chromium = chromiumPath()
+if (chromium) projects.push('e2e')
+else if (process.env.REQUIRE_BROWSER === '1') { console.error('Chromium required but not found (apt-get install chromium, or set CHROMIUM_PATH)'); process.exit(1) }
+else skipped.push('e2e: no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)')
+
+// the Caddy tests (tests/api/caddy.test.ts) need Debian's caddy; CI installs it
+const caddy = ['/usr/bin/caddy', '/usr/local/bin/caddy'].find(p => existsSync(p))
+if (!caddy) {
+  if (process.env.REQUIRE_BROWSER === '1') { console.error('caddy required but not found (apt-get install caddy)'); process.exit(1) }
+  skipped.push('tests/api/caddy.test.ts: no caddy binary (apt-get install caddy)')
+}
+
+ensureBuild({ quiet: true })
+
+const selected = args.some(a => a.startsWith('--project')) ? [] : projects.flatMap(p => ['--project', p])
+const result = spawnSync(process.execPath, [resolve(root, 'node_modules/vitest/vitest.mjs'), 'run', ...selected, ...args], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CHROMIUM_PATH: chromium ?? '', TEST_PG_URL: pgUrl },
+})
+if (skipped.length) {
+  console.log('\nSkipped on this machine:')
+  for (const line of skipped) console.log(`  - ${line}`)
+}
+process.exit(result.status ?? 1)

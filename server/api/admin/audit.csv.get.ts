@@ -1,0 +1,8 @@
+import { AuditQuery } from '#shared/admin'
+import { sendAuditCsv } from '../../services/admin-audit'
+
+// Same filters as GET /api/admin/audit, as a CSV download (also reachable as /api/admin/audit?format=csv).
+export default defineEventHandler(async (event) => {
+  await requireRole(event, 'admin')
+  return sendAuditCsv(event, await validQuery(event, AuditQuery))
+})

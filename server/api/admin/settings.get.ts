@@ -1,0 +1,6 @@
+import { getSettings } from '../../services/settings'
+
+export default defineEventHandler(async (event) => {
+  await requireRole(event, 'admin')
+  return getSettings()
+})

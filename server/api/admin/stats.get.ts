@@ -1,0 +1,8 @@
+import { StatsQuery } from '#shared/admin'
+import { usageStats } from '../../services/admin-stats'
+
+export default defineEventHandler(async (event) => {
+  const viewer = await requireRole(event, 'admin', 'supervisor')
+  const { days } = await validQuery(event, StatsQuery)
+  return usageStats(viewer, days)
+})

@@ -1,0 +1,18 @@
+import { UpdateUserBody } from '#shared/admin'
+import { requireVisibleUser } from '../../../services/access'
+import { updateUserByAdmin } from '../../../services/admin-users'
+import { audit } from '../../../services/audit'
+import { toApiUser } from '../../../services/users'
+
+export default defineEventHandler(async (event) => {
+  const admin = await requireRole(event, 'admin')
+  const id = await validId(event)
+  const changes = await validBody(event, UpdateUserBody)
+  const target = await requireVisibleUser(admin, id)
+  const { user, diff } = await updateUserByAdmin(admin, target, changes)
+  if (Object.keys(diff).length) {
+    const before = Object.fromEntries(Object.keys(diff).map(key => [key, target[key as keyof typeof diff]]))
+    await audit(event, 'admin.user_updated', { targetType: 'user', targetId: id, meta: { before, after: diff } })
+  }
+  return { user: toApiUser(user) }
+})

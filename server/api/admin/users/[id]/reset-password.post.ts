@@ -1,0 +1,11 @@
+import { requireVisibleUser } from '../../../../services/access'
+import { resetPasswordByAdmin } from '../../../../services/admin-users'
+import { audit } from '../../../../services/audit'
+
+export default defineEventHandler(async (event) => {
+  const admin = await requireRole(event, 'admin')
+  const target = await requireVisibleUser(admin, await validId(event))
+  const { temporaryPassword, revokedSessions } = await resetPasswordByAdmin(target)
+  await audit(event, 'admin.password_reset', { targetType: 'user', targetId: target.id, meta: { revokedSessions } })
+  return { temporaryPassword }
+})

@@ -1,0 +1,6 @@
+import { toApiUser } from '../../services/users'
+
+export default defineEventHandler(async (event) => {
+  const { user } = await requireAuth(event, { allowUnenrolled: true })
+  return toApiUser(user)
+})

@@ -1,0 +1,23 @@
+import { RegisterBody } from '#shared/schemas'
+import { audit } from '../../services/audit'
+import { passwordProblem } from '../../services/passwords'
+import { startSession } from '../../services/sessions'
+import { createUser, domainAllowed, emailTaken, findUserByEmail, toApiUser } from '../../services/users'
+
+export default defineEventHandler(async (event) => {
+  const body = await validBody(event, RegisterBody)
+  const { registrationDomains } = useConfig()
+  if (registrationDomains.length === 0) throw createError({ statusCode: 403, message: 'Registration is closed' })
+  if (!domainAllowed(registrationDomains, body.email))
+    throw createError({ statusCode: 403, message: 'email: this domain may not register' })
+  // each sign-up costs a password hash: the per-address login budget bounds it
+  await enforceRateLimit(event, `register:ip:${clientIp(event)}`, useConfig().loginIpRateLimit)
+  const problem = passwordProblem(body.password, body.email)
+  if (problem) throw createError({ statusCode: 400, message: `password: ${problem}`, data: { fields: { password: problem } } })
+  if (await findUserByEmail(body.email)) throw emailTaken()
+  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker' })
+  await audit(event, 'auth.register', { actorId: user.id, targetType: 'user', targetId: user.id })
+  await startSession(event, user)
+  setResponseStatus(event, 201)
+  return { user: toApiUser(user) }
+})

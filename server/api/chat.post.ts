@@ -1,0 +1,12 @@
+import { ChatBody } from '#shared/schemas'
+import { streamChat } from '../services/chat'
+
+// API.md "Chat": plain JSON errors before the stream starts, then text/event-stream.
+export default defineEventHandler(async (event) => {
+  const user = await requireUser(event)
+  await enforceRateLimit(event, `chat:${user.id}`, useConfig().chatRateLimit, 'Too many messages')
+  const body = await validBody(event, ChatBody)
+  await streamChat(event, user, body)
+  // the client left before anything was sent
+  return event.handled ? undefined : null
+})

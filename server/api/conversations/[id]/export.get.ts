@@ -1,0 +1,17 @@
+import { ExportQuery } from '#shared/schemas'
+import { auditConversationRead, requireConversation } from '../../../services/access'
+import { exportConversation } from '../../../services/conversations'
+
+export default defineEventHandler(async (event) => {
+  const viewer = await requireUser(event)
+  const id = await validId(event)
+  const { format } = await validQuery(event, ExportQuery)
+  const conversation = await requireConversation(viewer, id, 'read')
+  const file = await exportConversation(conversation, format)
+  await auditConversationRead(event, viewer, conversation)
+  setResponseHeaders(event, {
+    'Content-Type': file.contentType,
+    'Content-Disposition': `attachment; filename="${file.filename}"; filename*=UTF-8''${encodeURIComponent(`${file.title}.${format}`)}`,
+  })
+  return file.body
+})

@@ -1,0 +1,11 @@
+import { ConversationListQuery } from '#shared/schemas'
+import { requireVisibleUser } from '../../services/access'
+import { listConversations } from '../../services/conversations'
+
+// Without userId: the caller's own; with it (admin/supervisor): that user's, 404 when out of scope.
+export default defineEventHandler(async (event) => {
+  const viewer = await requireUser(event)
+  const { userId, ...query } = await validQuery(event, ConversationListQuery)
+  const owner = userId && userId !== viewer.id ? await requireVisibleUser(viewer, userId) : viewer
+  return listConversations(owner.id, query)
+})

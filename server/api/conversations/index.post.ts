@@ -1,0 +1,13 @@
+import { CreateConversationBody } from '#shared/schemas'
+import { conversationWithCount, createConversation, resolveSystemPromptId } from '../../services/conversations'
+import { getSettings } from '../../services/settings'
+
+export default defineEventHandler(async (event) => {
+  const user = await requireUser(event)
+  const body = await validBody(event, CreateConversationBody)
+  const systemPromptId = await resolveSystemPromptId(body.systemPromptId)
+  const { defaultModel } = await getSettings()
+  const conversation = await createConversation(user.id, { title: body.title, systemPromptId, model: defaultModel })
+  setResponseStatus(event, 201)
+  return conversationWithCount(conversation)
+})

@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm'
+import { runMigrations } from '../db/migrate'
+import { useConnection } from '../db/client'
+import { dialect } from '../db/schema'
+import { seedDemoAccounts } from '../services/demo'
+import { drainWork, stopAll } from '../services/shutdown'
+import { ensureDefaultSystemPrompt } from '../services/system-prompts'
+
+/** Start-up: validate configuration (one clear line and exit on error), migrate, seed. */
+export default defineNitroPlugin(async (nitroApp) => {
+  // the build prerenders the data-free app shell; it needs no database
+  if (import.meta.prerender) return startupDone()
+  nitroApp.hooks.hook('close', async () => {
+    // answers still streaming after the grace period are stopped and saved before the database goes away
+    stopAll()
+    await drainWork(10_000)
+    await useConnection().close()
+  })
+  let config
+  try { config = useConfig() }
+  catch (error) {
+    console.error(`energyapp: ${(error as Error).message}`)
+    process.exit(1)
+  }
+  try {
+    await runMigrations(config.databaseUrl)
+    if (dialect === 'sqlite') {
+      // WAL (kept in the file): readers never wait for the writer
+      await useConnection().db.run(sql`pragma journal_mode = wal`).catch(() => {})
+    }
+    await ensureDefaultSystemPrompt()
+    if (config.demoAccounts) await seedDemoAccounts()
+    startupDone()
+  }
+  catch (error) {
+    console.error(`energyapp: database start-up failed: ${(error as Error).message}`)
+    startupFailed(error)
+    process.exit(1)
+  }
+  log.info('started', { db: dialect, ollama: config.ollamaHost, demo: config.demoAccounts, origin: config.publicOrigin })
+})

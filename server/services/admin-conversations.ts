@@ -1,0 +1,44 @@
+import type { H3Event } from 'h3'
+import { and, count, desc, eq } from 'drizzle-orm'
+import { useDb } from '../db/client'
+import { type Conversation, conversations, type User } from '../db/schema'
+import { canReassignTo } from './access'
+import { audit } from './audit'
+import { messageCounts, toApiConversation } from './conversations'
+import { findUserById } from './users'
+
+/** One user's conversations (archived included), most recently updated first. */
+export async function listConversationsOf(userId: string, page: { limit: number, offset: number }) {
+  const db = useDb()
+  const where = eq(conversations.userId, userId)
+  const [[counted], rows] = await Promise.all([
+    db.select({ total: count() }).from(conversations).where(where),
+    db.select().from(conversations).where(where)
+      .orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(page.limit).offset(page.offset),
+  ])
+  const counts = await messageCounts(rows.map(r => r.id))
+  return { total: Number(counted?.total ?? 0), data: rows.map(c => toApiConversation(c, counts.get(c.id) ?? 0)) }
+}
+
+/**
+ * Hands `conversation` (already scope-checked for `actor`) to `targetUserId`: 400 when the target does not
+ * exist or is inactive, 403 when the target is outside the actor's scope. Audited with from/to.
+ */
+export async function reassignConversation(event: H3Event, actor: User, conversation: Conversation, targetUserId: string) {
+  const target = await findUserById(targetUserId)
+  if (!target) throw createError({ statusCode: 400, message: 'targetUserId: no such user', data: { fields: { targetUserId: 'no such user' } } })
+  if (!(await canReassignTo(actor, target)))
+    throw createError({ statusCode: 403, message: 'targetUserId: this user is outside your team' })
+  if (!target.active) throw createError({ statusCode: 400, message: 'targetUserId: this user is deactivated', data: { fields: { targetUserId: 'this user is deactivated' } } })
+  if (target.id === conversation.userId) return conversation
+  const [moved] = await useDb().update(conversations).set({ userId: target.id })
+    .where(and(eq(conversations.id, conversation.id), eq(conversations.userId, conversation.userId))).returning()
+  if (!moved) throw createError({ statusCode: 409, message: 'The conversation changed owner meanwhile; reload and try again' })
+  await audit(event, 'conversation.reassigned', {
+    actorId: actor.id,
+    targetType: 'conversation',
+    targetId: conversation.id,
+    meta: { from: conversation.userId, to: target.id },
+  })
+  return moved
+}

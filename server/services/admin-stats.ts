@@ -1,0 +1,112 @@
+import { and, count, countDistinct, eq, gte, inArray, isNotNull, type SQL, sql, sum } from 'drizzle-orm'
+import type { AdminStats, DailyStats } from '#shared/admin'
+import { useDb } from '../db/client'
+import { conversations, dialect, messages, type User } from '../db/schema'
+import { visibleUserIds } from './access'
+
+const DAY_MS = 86_400_000
+
+/** The UTC day number of a message (days since 1970-01-01): integer arithmetic, cheaper than date formatting. */
+const dayNumber = (): SQL<number> => (dialect === 'pg'
+  ? sql`floor(extract(epoch from ${messages.createdAt}) / 86400)::int`
+  : sql`(${messages.createdAt} / 86400000)`).mapWith(Number)
+
+const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
+
+/** The median of a histogram of [value, count] pairs sorted by value (the mean of the two middle values when even). */
+export function histogramMedian(histogram: Array<[number, number]>): number | null {
+  const n = histogram.reduce((total, [, count]) => total + count, 0)
+  if (n === 0) return null
+  const valueAt = (rank: number) => {
+    let seen = 0
+    for (const [value, count] of histogram) {
+      seen += count
+      if (rank < seen) return value
+    }
+    return histogram.at(-1)![0]
+  }
+  return Math.round((valueAt(Math.floor((n - 1) / 2)) + valueAt(Math.floor(n / 2))) / 2)
+}
+
+/**
+ * First-token latencies as a histogram per day: one row per (day, distinct latency), so the database returns far
+ * fewer rows than answers and both the daily and the overall medians stay exact.
+ */
+async function latencyHistograms(from: Date, scope: string[] | null) {
+  const db = useDb()
+  const day = dayNumber()
+  const base = db.select({ d: day, ms: messages.firstTokenMs, n: count() }).from(messages)
+  const scoped = scope ? base.innerJoin(conversations, eq(conversations.id, messages.conversationId)) : base
+  const rows = await scoped
+    .where(and(gte(messages.createdAt, from), eq(messages.role, 'assistant'), isNotNull(messages.firstTokenMs), scope ? inArray(conversations.userId, scope) : undefined))
+    .groupBy(day, messages.firstTokenMs).orderBy(messages.firstTokenMs)
+  const byDay = new Map<number, Array<[number, number]>>()
+  const overall = new Map<number, number>()
+  for (const { d, ms, n } of rows) {
+    const value = Number(ms)
+    if (!byDay.has(d)) byDay.set(d, [])
+    byDay.get(d)!.push([value, Number(n)])
+    overall.set(value, (overall.get(value) ?? 0) + Number(n))
+  }
+  return { byDay, overall: [...overall].sort((a, b) => a[0] - b[0]) }
+}
+
+/**
+ * Per-day usage over the last `days` UTC days (today included) for the conversations `viewer` may see:
+ * messages, active users (owners of a conversation with a message that day), tokens, and the median
+ * first-token latency of the answers.
+ */
+export async function usageStats(viewer: User, days: number): Promise<AdminStats> {
+  const now = new Date()
+  const firstDay = Math.floor(now.getTime() / DAY_MS) - (days - 1)
+  const from = new Date(firstDay * DAY_MS)
+  const scope = await visibleUserIds(viewer)
+  const db = useDb()
+  const day = dayNumber()
+  const where = and(gte(messages.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)
+  const [perDay, latencies, [range], [created]] = await Promise.all([
+    db.select({
+      d: day,
+      messages: count(),
+      activeUsers: countDistinct(conversations.userId),
+      promptTokens: sum(messages.promptTokens).mapWith(Number),
+      completionTokens: sum(messages.completionTokens).mapWith(Number),
+    }).from(messages).innerJoin(conversations, eq(conversations.id, messages.conversationId)).where(where).groupBy(day),
+    latencyHistograms(from, scope),
+    db.select({ activeUsers: countDistinct(conversations.userId) }).from(messages)
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId)).where(where),
+    db.select({ n: count() }).from(conversations)
+      .where(and(gte(conversations.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)),
+  ])
+  const byDay = new Map(perDay.map(r => [Number(r.d), r]))
+  const data: DailyStats[] = Array.from({ length: days }, (_, i) => {
+    const row = byDay.get(firstDay + i)
+    const promptTokens = Number(row?.promptTokens ?? 0)
+    const completionTokens = Number(row?.completionTokens ?? 0)
+    return {
+      date: dateOf(firstDay + i),
+      messages: Number(row?.messages ?? 0),
+      activeUsers: Number(row?.activeUsers ?? 0),
+      promptTokens,
+      completionTokens,
+      tokens: promptTokens + completionTokens,
+      medianFirstTokenMs: histogramMedian(latencies.byDay.get(firstDay + i) ?? []),
+    }
+  })
+  const total = (key: 'messages' | 'promptTokens' | 'completionTokens' | 'tokens') => data.reduce((n, d) => n + d[key], 0)
+  return {
+    days,
+    from: from.toISOString(),
+    to: now.toISOString(),
+    data,
+    totals: {
+      messages: total('messages'),
+      activeUsers: Number(range?.activeUsers ?? 0),
+      promptTokens: total('promptTokens'),
+      completionTokens: total('completionTokens'),
+      tokens: total('tokens'),
+      medianFirstTokenMs: histogramMedian(latencies.overall),
+      conversations: Number(created?.n ?? 0),
+    },
+  }
+}

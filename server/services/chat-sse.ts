@@ -1,0 +1,72 @@
+import type { ServerResponse } from 'node:http'
+import type { H3Event } from 'h3'
+import type { ChatEventName, ChatEvents } from '#shared/types'
+
+/** Thrown into the model call when the browser goes away; the answer is then saved as `stopped`. */
+export class ClientGone extends Error {
+  constructor() { super('client disconnected'); this.name = 'ClientGone' }
+}
+
+/**
+ * The SSE side of `POST /api/chat`, written straight to the Node response (h3's EventStream cannot send
+ * comment lines): nothing is sent until `open()`, so errors found before it still answer plain JSON.
+ * `signal` aborts when the client disconnects before `end()`.
+ */
+export class ChatStream {
+  private res: ServerResponse
+  private controller = new AbortController()
+  private ping?: NodeJS.Timeout
+  private opened = false
+  private ended = false
+
+  constructor(event: H3Event, private pingMs: number) {
+    this.res = event.node.res
+    this.res.on('close', () => {
+      if (!this.res.writableFinished) this.controller.abort(new ClientGone())
+      clearInterval(this.ping)
+    })
+  }
+
+  get signal() { return this.controller.signal }
+
+  /** Ends the answer as if the client had left (server shutdown): the model call stops, the text is saved. */
+  stop() { if (!this.clientGone) this.controller.abort(new ClientGone()) }
+  get isOpen() { return this.opened }
+  get clientGone() { return this.controller.signal.aborted }
+
+  /** Sends the 200 and the SSE headers, and starts the keep-alive pings. */
+  open() {
+    if (this.opened || this.clientGone) return
+    this.opened = true
+    this.res.statusCode = 200
+    this.res.setHeader('Content-Type', 'text/event-stream; charset=utf-8')
+    this.res.setHeader('Cache-Control', 'no-cache, no-store, no-transform')
+    this.res.setHeader('X-Accel-Buffering', 'no')
+    this.res.setHeader('Connection', 'keep-alive')
+    this.res.flushHeaders()
+    this.ping = setInterval(() => this.write(': ping\n\n'), this.pingMs)
+    this.ping.unref()
+  }
+
+  /** One event; resolves when the client has taken it (waits on a full socket buffer, never on a gone client). */
+  send<K extends ChatEventName>(name: K, data: ChatEvents[K]): Promise<void> | void {
+    return this.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)
+  }
+
+  private write(chunk: string): Promise<void> | void {
+    if (!this.opened || this.ended || this.res.destroyed) return
+    if (this.res.write(chunk)) return
+    return new Promise((resolve) => {
+      const done = () => { this.res.off('drain', done); this.res.off('close', done); resolve() }
+      this.res.on('drain', done)
+      this.res.on('close', done)
+    })
+  }
+
+  end() {
+    clearInterval(this.ping)
+    if (this.ended) return
+    this.ended = true
+    if (this.opened && !this.res.destroyed) this.res.end()
+  }
+}

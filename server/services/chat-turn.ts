@@ -1,0 +1,152 @@
+import { desc, eq } from 'drizzle-orm'
+import type * as v from 'valibot'
+import { uuidv7 } from 'uuidv7'
+import type { ChatBody } from '#shared/schemas'
+import { useDb } from '../db/client'
+import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
+import { requireConversation } from './access'
+import { buildContext, type ContextMessage } from './context'
+import { DEFAULT_TITLE, newConversation } from './conversations'
+import type { AppSettings } from './settings'
+import { listSystemPrompts } from './system-prompts'
+
+/** Everything a generation needs, decided before the model is called. */
+export interface Turn {
+  user: User
+  conversation: Conversation
+  userMessage: Message
+  /** The assistant answer that `regenerate` replaces once the new one is saved. */
+  replaceId: string | null
+  model: string
+  context: ContextMessage[]
+  /** The conversation still has its placeholder title: the first exchange names it. */
+  needsTitle: boolean
+}
+
+type Body = v.InferOutput<typeof ChatBody>
+
+const badRequest = (field: string, problem: string) =>
+  createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
+
+/** 503 that keeps the user's message: the client retries with `{conversationId, regenerate: true}`. */
+export function modelUnavailable(turn: Pick<Turn, 'conversation' | 'userMessage'>, message: string, reason: string) {
+  return createError({
+    statusCode: 503,
+    statusMessage: 'Service Unavailable',
+    message,
+    data: { reason, conversationId: turn.conversation.id, userMessageId: turn.userMessage.id },
+  })
+}
+
+/** The message text, checked against the admin's `maxMessageChars`; undefined only for `regenerate`. */
+export function checkMessage(body: Body, settings: AppSettings) {
+  if (body.message === undefined) {
+    if (!body.regenerate) throw badRequest('message', 'is required')
+    return undefined
+  }
+  if (body.message.length > settings.maxMessageChars) throw badRequest('message', `must be at most ${settings.maxMessageChars} characters`)
+  return body.message
+}
+
+const newest = (conversationId: string, limit: number) => useDb().select().from(messages)
+  .where(eq(messages.conversationId, conversationId)).orderBy(desc(messages.createdAt), desc(messages.id)).limit(limit)
+
+/**
+ * The one write before the model is called: the user's message (with a new conversation, in one commit).
+ * An existing conversation's updatedAt, model and prompt are written with the answer, or by `touchConversation`
+ * when no answer comes, so the usual case costs a single insert.
+ */
+async function saveQuestion(user: User, existing: Conversation | undefined, choice: { model: string, systemPromptId: string | null }, text?: string) {
+  const now = new Date()
+  const conversation = { ...(existing ?? newConversation(user.id, choice)), ...choice, updatedAt: now }
+  const question: Message | undefined = text === undefined ? undefined : {
+    id: uuidv7(), conversationId: conversation.id, role: 'user', content: text, status: 'complete', model: null,
+    promptTokens: null, completionTokens: null, firstTokenMs: null, durationMs: null, createdAt: now,
+  }
+  if (!existing) {
+    await useDb().transaction(async (tx) => {
+      await tx.insert(conversations).values(conversation)
+      if (question) await tx.insert(messages).values(question)
+    })
+  }
+  else if (question) {
+    await useDb().insert(messages).values(question)
+  }
+  return { conversation, question }
+}
+
+/** Writes a conversation's activity time, model and prompt as the turn left them (when no answer is saved). */
+export async function touchConversation({ id, model, systemPromptId, updatedAt }: Conversation) {
+  await useDb().update(conversations).set({ model, systemPromptId, updatedAt }).where(eq(conversations.id, id))
+}
+
+// prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh)
+const PROMPTS_CACHE_MS = 5_000
+let promptsCache: { at: number, rows: Promise<SystemPrompt[]> } | undefined
+
+async function systemPrompt(id: string | null, fresh = false): Promise<SystemPrompt | undefined> {
+  if (fresh || !promptsCache || Date.now() - promptsCache.at > PROMPTS_CACHE_MS) {
+    promptsCache = { at: Date.now(), rows: listSystemPrompts() }
+    promptsCache.rows.catch(() => { promptsCache = undefined })
+  }
+  const rows = await promptsCache.rows
+  const found = rows.find(p => (id ? p.id === id : p.isDefault))
+  return found || fresh ? found : systemPrompt(id, true)
+}
+
+/**
+ * Steps 2–4 of DESIGN.md "Chat streaming": load or create the conversation (only the owner writes), save the
+ * user's message, and build the context. `models` is Ollama's list, or null when it cannot be reached — then
+ * the message is saved anyway and the caller answers 503.
+ */
+export async function prepareTurn(user: User, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null) {
+  if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
+  // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
+  const [existing, recent, named] = await Promise.all([
+    body.conversationId ? requireConversation(user, body.conversationId, 'write') : undefined,
+    body.conversationId ? newest(body.conversationId, settings.historyMessages + 2) : [] as Message[],
+    systemPrompt(body.systemPromptId ?? null),
+  ])
+  if (body.systemPromptId && !named) throw badRequest('systemPromptId', 'no such system prompt')
+  if (models && body.model && !models.includes(body.model)) throw badRequest('model', 'is not available on the model server')
+  const model = body.model ?? existing?.model ?? settings.defaultModel
+  const systemPromptId = body.systemPromptId || !existing ? named?.id ?? null : existing.systemPromptId
+
+  let userMessage: Message | undefined
+  let replaceId: string | null = null
+  if (body.regenerate) {
+    const i = recent.findIndex(m => m.role === 'user')
+    if (i < 0) throw badRequest('regenerate', 'there is no message to answer in this conversation')
+    userMessage = recent[i]
+    replaceId = recent.slice(0, i).find(m => m.role === 'assistant')?.id ?? null
+  }
+  // a retry after a 503 that sends the same text again answers the saved message instead of repeating it
+  else if (recent[0]?.role === 'user' && recent[0].content === message) userMessage = recent[0]
+
+  const [saved, prompt] = await Promise.all([
+    saveQuestion(user, existing, { model, systemPromptId }, userMessage ? undefined : message!),
+    systemPromptId && systemPromptId !== named?.id ? systemPrompt(systemPromptId).then(p => p ?? systemPrompt(null)) : named,
+  ])
+  const conversation = saved.conversation
+  userMessage ??= saved.question!
+
+  // newest first: the message being answered and what came before it (a replaced answer came after)
+  const from = recent.indexOf(userMessage)
+  const history = (from >= 0 ? recent.slice(from) : [userMessage, ...recent])
+    .filter(m => m.role === 'user' || m.role === 'assistant')
+    .reverse()
+    .map(m => ({ role: m.role, content: m.content }) as ContextMessage)
+  const turn: Turn = {
+    user,
+    conversation,
+    userMessage,
+    replaceId,
+    model,
+    context: buildContext(prompt?.content, history, settings),
+    needsTitle: conversation.title === DEFAULT_TITLE,
+  }
+  if (!models || !models.includes(model)) await touchConversation(conversation)
+  if (!models) throw modelUnavailable(turn, 'The model server cannot be reached; your message was saved', 'ollama-down')
+  if (!models.includes(model)) throw modelUnavailable(turn, `The model ${model} is not installed on the model server; your message was saved`, 'model-missing')
+  return turn
+}

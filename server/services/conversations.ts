@@ -1,0 +1,193 @@
+import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { ApiConversation, ApiList } from '#shared/types'
+import { useDb } from '../db/client'
+import { type Conversation, conversations, type Message, messages } from '../db/schema'
+import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
+
+/** The title of a conversation nobody named yet; the first exchange replaces it (auto-title). */
+export const DEFAULT_TITLE = 'Nueva conversación'
+
+/** API.md `conversation`. */
+export function toApiConversation(c: Conversation, messageCount: number) {
+  return {
+    id: c.id,
+    userId: c.userId,
+    title: c.title,
+    model: c.model,
+    systemPromptId: c.systemPromptId ?? null,
+    pinned: c.pinned,
+    archived: c.archived,
+    messageCount,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  }
+}
+
+/** API.md `message`. */
+export function toApiMessage(m: Message) {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    role: m.role,
+    content: m.content,
+    status: m.status,
+    model: m.model ?? null,
+    usage: m.promptTokens === null && m.completionTokens === null
+      ? null
+      : { promptTokens: m.promptTokens ?? 0, completionTokens: m.completionTokens ?? 0, firstTokenMs: m.firstTokenMs ?? null, durationMs: m.durationMs ?? null },
+    createdAt: m.createdAt.toISOString(),
+  }
+}
+
+/** Message counts of the given conversations. */
+export async function messageCounts(ids: string[]) {
+  if (ids.length === 0) return new Map<string, number>()
+  const rows = await useDb().select({ id: messages.conversationId, n: count() }).from(messages)
+    .where(inArray(messages.conversationId, ids)).groupBy(messages.conversationId)
+  return new Map(rows.map(r => [r.id, Number(r.n)]))
+}
+
+/**
+ * A page of a conversation's messages: the newest `limit` older than message `before` (or the newest overall),
+ * oldest first within the page — the same paging as `/api/conversations/:id/messages`.
+ */
+export async function pageMessages(conversationId: string, page: { limit: number, before?: string }) {
+  const db = useDb()
+  const inConversation = eq(messages.conversationId, conversationId)
+  let where = inConversation
+  if (page.before) {
+    const [anchor] = await db.select().from(messages).where(and(inConversation, eq(messages.id, page.before))).limit(1)
+    if (!anchor) throw createError({ statusCode: 404, message: 'before: message not found in this conversation' })
+    where = and(inConversation, or(lt(messages.createdAt, anchor.createdAt), and(eq(messages.createdAt, anchor.createdAt), lt(messages.id, anchor.id))))!
+  }
+  const [{ total }] = await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }]
+  const rows = await db.select().from(messages).where(where)
+    .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit)
+  return { total: Number(total), data: rows.reverse().map(toApiMessage) }
+}
+
+export async function conversationWithCount(c: Conversation) {
+  return toApiConversation(c, (await messageCounts([c.id])).get(c.id) ?? 0)
+}
+
+// lower() folds only ASCII in SQLite (and depends on the locale in PostgreSQL): fold Spanish capitals by hand
+const CAPITALS: Array<[string, string]> = [['Á', 'á'], ['É', 'é'], ['Í', 'í'], ['Ó', 'ó'], ['Ú', 'ú'], ['Ü', 'ü'], ['Ñ', 'ñ']]
+function folded(column: SQLWrapper) {
+  let expr = sql`lower(${column})`
+  for (const [upper, lower] of CAPITALS) expr = sql`replace(${expr}, ${upper}, ${lower})`
+  return expr
+}
+
+const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
+
+// correlated subqueries: drizzle leaves columns of a single-table select unqualified, so name them in full
+const qualified = (table: string, column: string) => sql`${sql.identifier(table)}.${sql.identifier(column)}`
+const conversationIdColumn = qualified('conversations', 'id')
+
+/** `q` in the title or in any message of the conversation, case-insensitively. */
+function matches(text: string) {
+  const pattern = likePattern(text)
+  return sql`(${folded(conversations.title)} like ${pattern} escape '\\' or exists (select 1 from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn} and ${folded(qualified('messages', 'content'))} like ${pattern} escape '\\'))`
+}
+
+const messageCount = sql<number>`(select cast(count(*) as integer) from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn})`
+
+export interface ConversationQuery { limit: number, offset: number, q?: string, archived?: boolean }
+
+/** One user's conversations: pinned first, then the most recently updated. */
+export async function listConversations(ownerId: string, query: ConversationQuery): Promise<ApiList<ApiConversation>> {
+  const filters: SQL[] = [eq(conversations.userId, ownerId)]
+  if (query.q) filters.push(matches(query.q))
+  if (query.archived !== undefined) filters.push(eq(conversations.archived, query.archived))
+  const where = and(...filters)
+  const db = useDb()
+  const [counted] = await db.select({ total: sql<number>`cast(count(*) as integer)` }).from(conversations).where(where)
+  const rows = await db.select({ conversation: conversations, messageCount }).from(conversations).where(where)
+    .orderBy(desc(conversations.pinned), desc(conversations.updatedAt), desc(conversations.id))
+    .limit(query.limit).offset(query.offset)
+  return { total: Number(counted?.total ?? 0), data: rows.map(r => toApiConversation(r.conversation, Number(r.messageCount))) }
+}
+
+/** 400 naming `systemPromptId` when it matches no prompt; else the prompt's id (or the default's). */
+export async function resolveSystemPromptId(id: string | undefined): Promise<string | null> {
+  if (!id) return (await defaultSystemPrompt())?.id ?? null
+  if (!(await findSystemPrompt(id)))
+    throw createError({ statusCode: 400, message: 'systemPromptId: no such system prompt', data: { fields: { systemPromptId: 'no such system prompt' } } })
+  return id
+}
+
+/** A new conversation row (not yet saved); the title stays the placeholder until the first answer names it. */
+export function newConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string }): Conversation {
+  const now = new Date()
+  return {
+    id: uuidv7(),
+    userId: ownerId,
+    title: input.title ?? DEFAULT_TITLE,
+    model: input.model,
+    systemPromptId: input.systemPromptId ?? null,
+    pinned: false,
+    archived: false,
+    createdAt: now,
+    updatedAt: now,
+  }
+}
+
+export async function createConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string }) {
+  const row = newConversation(ownerId, input)
+  await useDb().insert(conversations).values(row)
+  return row
+}
+
+export async function updateConversation(id: string, change: { title?: string, pinned?: boolean, archived?: boolean }) {
+  if (Object.keys(change).length === 0) {
+    const [row] = await useDb().select().from(conversations).where(eq(conversations.id, id)).limit(1)
+    return row!
+  }
+  const [row] = await useDb().update(conversations).set(change).where(eq(conversations.id, id)).returning()
+  if (!row) throw createError({ statusCode: 404, message: 'Conversation not found' })
+  return row
+}
+
+export async function deleteConversation(id: string) {
+  // messages first: SQLite enforces the cascade only with foreign_keys on
+  await useDb().delete(messages).where(eq(messages.conversationId, id))
+  await useDb().delete(conversations).where(eq(conversations.id, id))
+}
+
+export const allMessages = (conversationId: string) =>
+  useDb().select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.createdAt), asc(messages.id))
+
+/** A file name for exports: ASCII letters and digits of the title. */
+function fileStem(title: string) {
+  const stem = title.normalize('NFD').replace(/[\u0300-\u036F]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60)
+  return stem || 'conversacion'
+}
+
+const ROLE_LABEL = { user: 'Tú', assistant: 'Asistente', system: 'Sistema' } as const
+const STATUS_NOTE = { complete: '', stopped: '\n\n_(respuesta detenida)_', error: '\n\n_(respuesta incompleta: error del modelo)_' } as const
+
+/** The whole conversation as Markdown or JSON, with the headers of a file download. */
+export async function exportConversation(conversation: Conversation, format: 'md' | 'json') {
+  const rows = await allMessages(conversation.id)
+  const api = toApiConversation(conversation, rows.length)
+  const exportedAt = new Date().toISOString()
+  const stem = fileStem(conversation.title)
+  if (format === 'json') {
+    const body = JSON.stringify({ exportedAt, conversation: api, messages: rows.map(toApiMessage) }, null, 2)
+    return { body, contentType: 'application/json; charset=utf-8', filename: `${stem}.json`, title: conversation.title }
+  }
+  const lines = [
+    `# ${conversation.title}`,
+    '',
+    `- Modelo: ${conversation.model}`,
+    `- Creada: ${api.createdAt}`,
+    `- Exportada: ${exportedAt}`,
+    '',
+  ]
+  for (const m of rows) {
+    const who = m.role === 'assistant' && m.model ? `${ROLE_LABEL[m.role]} (${m.model})` : ROLE_LABEL[m.role]
+    lines.push('---', '', `### ${who} · ${m.createdAt.toISOString()}`, '', `${m.content}${STATUS_NOTE[m.status]}`, '')
+  }
+  return { body: lines.join('\n'), contentType: 'text/markdown; charset=utf-8', filename: `${stem}.md`, title: conversation.title }
+}

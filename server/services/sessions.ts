@@ -1,0 +1,92 @@
+import type { H3Event } from 'h3'
+import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm'
+import { sealData, unsealData } from 'iron-session'
+import { uuidv7 } from 'uuidv7'
+import { useDb } from '../db/client'
+import { sessions, type User, users } from '../db/schema'
+
+export const SESSION_COOKIE = 'energyapp_session'
+export const SESSION_DAYS = 30
+const SESSION_MS = SESSION_DAYS * 86_400_000
+// last_seen_at (and the sliding expiry) is written at most this often per session
+const TOUCH_MS = 60_000
+
+interface CookiePayload { token: string }
+
+function setSessionCookie(event: H3Event, sealed: string) {
+  setCookie(event, SESSION_COOKIE, sealed, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: useConfig().secureCookies,
+    path: '/',
+    maxAge: SESSION_MS / 1000,
+  })
+}
+
+/** A new session row and cookie; called on every successful sign-in. */
+export async function startSession(event: H3Event, user: User) {
+  const token = randomToken()
+  const now = new Date()
+  const id = uuidv7()
+  await useDb().insert(sessions).values({
+    id,
+    tokenHash: sha256(token),
+    userId: user.id,
+    ip: clientIp(event),
+    userAgent: userAgent(event),
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + SESSION_MS),
+  })
+  await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, user.id))
+  setSessionCookie(event, await sealData({ token } satisfies CookiePayload, { password: useConfig().sessionSecret, ttl: 0 }))
+  return id
+}
+
+/** The live session and its user named by the request's cookie, or null. Slides the expiry once a minute. */
+export async function sessionFromCookie(event: H3Event) {
+  const sealed = getCookie(event, SESSION_COOKIE)
+  if (!sealed || sealed.length > 2048) return null
+  let payload: Partial<CookiePayload>
+  try { payload = await unsealData<CookiePayload>(sealed, { password: useConfig().sessionSecret, ttl: 0 }) }
+  catch { return null }
+  if (typeof payload?.token !== 'string') return null
+  const now = new Date()
+  const [row] = await useDb().select({ session: sessions, user: users }).from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, sha256(payload.token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .limit(1)
+  if (!row || !row.user.active) return null
+  if (now.getTime() - row.session.lastSeenAt.getTime() > TOUCH_MS) {
+    const expiresAt = new Date(now.getTime() + SESSION_MS)
+    await useDb().update(sessions).set({ lastSeenAt: now, expiresAt, ip: clientIp(event) }).where(eq(sessions.id, row.session.id))
+    await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, row.user.id))
+    setSessionCookie(event, sealed)
+  }
+  return row
+}
+
+export function clearSessionCookie(event: H3Event) {
+  deleteCookie(event, SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: useConfig().secureCookies, path: '/' })
+}
+
+export const listSessions = (userId: string) => useDb().select().from(sessions)
+  .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+  .orderBy(desc(sessions.lastSeenAt))
+
+/** Revokes one of the user's sessions; false when it is not theirs or already gone. */
+export async function revokeSession(userId: string, sessionId: string) {
+  const revoked = await useDb().update(sessions).set({ revokedAt: new Date() })
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id })
+  return revoked.length > 0
+}
+
+/** Revokes every session of a user, or every one but `keepId`. */
+export async function revokeUserSessions(userId: string, keepId?: string) {
+  const where = keepId
+    ? and(eq(sessions.userId, userId), isNull(sessions.revokedAt), ne(sessions.id, keepId))
+    : and(eq(sessions.userId, userId), isNull(sessions.revokedAt))
+  const revoked = await useDb().update(sessions).set({ revokedAt: new Date() }).where(where).returning({ id: sessions.id })
+  return revoked.length
+}

@@ -1,0 +1,30 @@
+import { asc, eq } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { useDb } from '../db/client'
+import { systemPrompts } from '../db/schema'
+
+export const DEFAULT_PROMPT = {
+  name: 'Asistente general',
+  content: 'Eres el asistente interno de la empresa. Responde en español de Chile, de forma clara, breve y '
+    + 'profesional. Si no sabes algo, dilo. No inventes datos sobre la empresa ni sus clientes. Usa Markdown '
+    + 'cuando ayude (listas, tablas, bloques de código).',
+}
+
+/** Seeds a Spanish default prompt when there is none, so every chat has one. */
+export async function ensureDefaultSystemPrompt() {
+  const [any] = await useDb().select({ id: systemPrompts.id }).from(systemPrompts).limit(1)
+  if (any) return
+  await useDb().insert(systemPrompts).values({ id: uuidv7(), ...DEFAULT_PROMPT, isDefault: true, createdAt: new Date(), updatedAt: new Date() })
+}
+
+export const listSystemPrompts = () => useDb().select().from(systemPrompts).orderBy(asc(systemPrompts.name))
+
+export async function findSystemPrompt(id: string) {
+  const [row] = await useDb().select().from(systemPrompts).where(eq(systemPrompts.id, id)).limit(1)
+  return row
+}
+
+export async function defaultSystemPrompt() {
+  const [row] = await useDb().select().from(systemPrompts).where(eq(systemPrompts.isDefault, true)).limit(1)
+  return row
+}

@@ -1,0 +1,77 @@
+import { randomInt } from 'node:crypto'
+import { and, eq, isNull, lt, or } from 'drizzle-orm'
+import { generateSecret, generateURI, verify } from 'otplib'
+import QRCode from 'qrcode'
+import { uuidv7 } from 'uuidv7'
+import { useDb } from '../db/client'
+import { recoveryCodes, type User, users } from '../db/schema'
+
+const ISSUER = 'EnergyApp'
+
+/** A new (not yet active) TOTP secret for the user, stored encrypted; returns what the user needs to enrol. */
+export async function beginTotpSetup(user: User) {
+  const secret = generateSecret()
+  await useDb().update(users).set({ totpSecret: encryptSecret(secret, useConfig().sessionSecret), totpEnabled: false, totpLastStep: null })
+    .where(eq(users.id, user.id))
+  const otpauthUrl = generateURI({ issuer: ISSUER, label: user.email, secret })
+  const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+  return { secret, otpauthUrl, qrSvg }
+}
+
+const secretOf = (user: User) => user.totpSecret ? decryptSecret(user.totpSecret, useConfig().sessionSecret) : null
+
+/**
+ * Checks a 6-digit TOTP code (±1 step) and burns its time step, so the same code is accepted once only —
+ * also under concurrent requests (the conditional update is the arbiter).
+ */
+export async function consumeTotp(user: User, code: string): Promise<boolean> {
+  const secret = secretOf(user)
+  if (!secret || !/^\d{6}$/.test(code)) return false
+  let result
+  try { result = await verify({ secret, token: code, epochTolerance: 30, afterTimeStep: user.totpLastStep ?? undefined }) }
+  catch { return false }
+  if (!result.valid) return false
+  // the functional API's result type also covers HOTP; for TOTP it carries the matched time step
+  const step = 'timeStep' in result ? result.timeStep : Math.floor(Date.now() / 30_000) + result.delta
+  const burnt = await useDb().update(users).set({ totpLastStep: step })
+    .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
+    .returning({ id: users.id })
+  return burnt.length === 1
+}
+
+const normaliseRecovery = (code: string) => code.replace(/[\s-]/g, '').toLowerCase()
+
+/** Uses one of the user's unused recovery codes. */
+export async function consumeRecoveryCode(user: User, code: string): Promise<boolean> {
+  const used = await useDb().update(recoveryCodes).set({ usedAt: new Date() })
+    .where(and(eq(recoveryCodes.userId, user.id), eq(recoveryCodes.codeHash, sha256(normaliseRecovery(code))), isNull(recoveryCodes.usedAt)))
+    .returning({ id: recoveryCodes.id })
+  return used.length === 1
+}
+
+/** A TOTP code or a recovery code, whichever the user typed. */
+export const consumeSecondFactor = (user: User, code: string) =>
+  /^\d{6}$/.test(code.trim()) ? consumeTotp(user, code.trim()) : consumeRecoveryCode(user, code)
+
+const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'
+
+function recoveryCode() {
+  const chars = Array.from({ length: 10 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('')
+  return `${chars.slice(0, 5)}-${chars.slice(5)}`
+}
+
+/** Activates TOTP after the first good code and issues 10 fresh recovery codes (returned once, stored hashed). */
+export async function enableTotp(user: User) {
+  const codes = Array.from({ length: 10 }, recoveryCode)
+  const db = useDb()
+  await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))
+  await db.insert(recoveryCodes).values(codes.map(code => ({ id: uuidv7(), userId: user.id, codeHash: sha256(normaliseRecovery(code)), createdAt: new Date() })))
+  await db.update(users).set({ totpEnabled: true }).where(eq(users.id, user.id))
+  return codes
+}
+
+export async function disableTotp(userId: string) {
+  const db = useDb()
+  await db.update(users).set({ totpEnabled: false, totpSecret: null, totpLastStep: null }).where(eq(users.id, userId))
+  await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+}

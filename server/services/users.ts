@@ -1,0 +1,72 @@
+import { eq } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { ApiUser } from '#shared/types'
+import { useDb } from '../db/client'
+import { type Role, type User, users } from '../db/schema'
+import { hashPassword } from './passwords'
+
+/** The only shape of a user that leaves the server: never a hash or a secret. */
+export function toApiUser(user: User): ApiUser {
+  const { require2faRoles } = useConfig()
+  return {
+    id: user.id,
+    email: user.email,
+    fullName: user.fullName,
+    role: user.role,
+    active: user.active,
+    totpEnabled: user.totpEnabled,
+    supervisorId: user.supervisorId ?? null,
+    createdAt: user.createdAt.toISOString(),
+    lastActiveAt: user.lastActiveAt?.toISOString() ?? null,
+    mustEnrol2fa: !user.totpEnabled && require2faRoles.includes(user.role),
+    isDemo: user.isDemo,
+  }
+}
+
+export async function findUserByEmail(email: string) {
+  const [user] = await useDb().select().from(users).where(eq(users.email, email.trim().toLowerCase())).limit(1)
+  return user
+}
+
+export async function findUserById(id: string) {
+  const [user] = await useDb().select().from(users).where(eq(users.id, id)).limit(1)
+  return user
+}
+
+interface NewUser { email: string, password: string, fullName: string, role: Role, supervisorId?: string | null, isDemo?: boolean }
+
+export const emailTaken = () => createError({ statusCode: 409, message: 'email: an account with this email already exists' })
+
+/** Inserts a user; 409 when the email exists (also when a concurrent request wins the unique index). */
+export async function createUser(input: NewUser) {
+  const email = input.email.trim().toLowerCase()
+  const [user] = await useDb().insert(users).values({
+    id: uuidv7(),
+    email,
+    passwordHash: await hashPassword(input.password),
+    fullName: input.fullName,
+    role: input.role,
+    supervisorId: input.supervisorId ?? null,
+    isDemo: input.isDemo ?? false,
+    createdAt: new Date(),
+  }).returning().catch(async (error: unknown) => {
+    if (await findUserByEmail(email)) throw emailTaken()
+    throw error
+  })
+  return user!
+}
+
+export async function setPassword(userId: string, password: string) {
+  await useDb().update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, userId))
+}
+
+export const emailDomain = (email: string) => email.split('@').pop()!.toLowerCase()
+
+/** Empty policy list = everyone may; otherwise only the listed email domains. */
+export const domainAllowed = (list: string[], email: string) => list.length === 0 || list.includes(emailDomain(email))
+
+/** 403 when TOTP_SELF_SERVICE_DOMAINS keeps this user from managing their own 2FA. */
+export function assertTotpSelfService(user: User) {
+  if (!domainAllowed(useConfig().totpSelfServiceDomains, user.email))
+    throw createError({ statusCode: 403, message: 'Two-factor settings are managed by your administrator' })
+}

@@ -1,0 +1,71 @@
+import type { H3Event } from 'h3'
+import { and, eq, gt, isNull, or } from 'drizzle-orm'
+import { useDb } from '../db/client'
+import { apiTokens, type Role, type User, users } from '../db/schema'
+import { sessionFromCookie } from '../services/sessions'
+
+export interface Auth {
+  user: User
+  /** The session row id when signed in with the cookie; null for a Bearer token. */
+  sessionId: string | null
+  tokenId: string | null
+}
+
+declare module 'h3' {
+  interface H3EventContext { auth?: Auth | null }
+}
+
+const TOKEN_TOUCH_MS = 60_000
+
+async function authFromBearer(token: string): Promise<Auth | null> {
+  if (token.length > 200) return null
+  const now = new Date()
+  const [row] = await useDb().select({ token: apiTokens, user: users }).from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(and(eq(apiTokens.tokenHash, sha256(token)), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))))
+    .limit(1)
+  if (!row || !row.user.active) return null
+  if (!row.token.lastUsedAt || now.getTime() - row.token.lastUsedAt.getTime() > TOKEN_TOUCH_MS)
+    await useDb().update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.token.id))
+  return { user: row.user, sessionId: null, tokenId: row.token.id }
+}
+
+/** Who is calling (cookie or Bearer token), loaded once per request; null when nobody valid. */
+export async function getAuth(event: H3Event): Promise<Auth | null> {
+  if (event.context.auth !== undefined) return event.context.auth
+  const header = getRequestHeader(event, 'authorization')
+  let auth: Auth | null = null
+  if (header?.toLowerCase().startsWith('bearer ')) {
+    auth = await authFromBearer(header.slice(7).trim())
+  }
+  else {
+    const row = await sessionFromCookie(event)
+    auth = row ? { user: row.user, sessionId: row.session.id, tokenId: null } : null
+  }
+  event.context.auth = auth
+  return auth
+}
+
+/** True when REQUIRE_2FA_ROLES says this user must enrol TOTP before anything else. */
+export const mustEnrol2fa = (user: User) => !user.totpEnabled && useConfig().require2faRoles.includes(user.role)
+
+/**
+ * The signed-in user, or a 401. Users who still have to enrol 2FA get a 403 everywhere except the routes
+ * that let them enrol (`allowUnenrolled`).
+ */
+export async function requireAuth(event: H3Event, opts: { allowUnenrolled?: boolean } = {}): Promise<Auth> {
+  const auth = await getAuth(event)
+  if (!auth) throw createError({ statusCode: 401, message: 'Not signed in' })
+  if (!opts.allowUnenrolled && mustEnrol2fa(auth.user))
+    throw createError({ statusCode: 403, message: 'Two-factor authentication must be enabled first', data: { reason: 'enrol-2fa' } })
+  return auth
+}
+
+export const requireUser = async (event: H3Event, opts?: { allowUnenrolled?: boolean }) => (await requireAuth(event, opts)).user
+
+/** The signed-in user when their role is one of `roles`, else 403. */
+export async function requireRole(event: H3Event, ...roles: Role[]) {
+  const user = await requireUser(event)
+  if (!roles.includes(user.role)) throw createError({ statusCode: 403, message: 'Not allowed for your role' })
+  return user
+}

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import * as v from 'valibot'
+
+/** A rate as written in the environment: `10/15m` → 10 events per 15 minutes. */
+export interface Rate { max: number, windowMs: number }
+
+const units: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+export function parseRate(text: string): Rate | undefined {
+  const m = /^(\d+)\/(\d*)([smhd])$/.exec(text.trim())
+  if (!m || Number(m[1]) < 1) return undefined
+  return { max: Number(m[1]), windowMs: Number(m[2] || 1) * units[m[3]!]! }
+}
+
+const rate = (fallback: string) => v.pipe(
+  v.optional(v.string(), fallback),
+  v.check(s => parseRate(s) !== undefined, 'must look like 10/15m (count/window with s, m, h or d)'),
+  v.transform(s => parseRate(s)!),
+)
+const bool = (fallback: boolean) => v.pipe(
+  v.optional(v.picklist(['true', 'false', '1', '0', 'yes', 'no']), fallback ? 'true' : 'false'),
+  v.transform(s => ['true', '1', 'yes'].includes(s)),
+)
+const list = v.pipe(
+  v.optional(v.string(), ''),
+  v.transform(s => s.split(',').map(x => x.trim().toLowerCase()).filter(Boolean)),
+)
+const url = (fallback: string) => v.pipe(v.optional(v.string(), fallback), v.url('must be a URL like http://host:port'))
+const int = (fallback: number, min: number, max: number) => v.pipe(
+  v.optional(v.string(), String(fallback)),
+  v.regex(/^\d+$/, 'must be a whole number'),
+  v.transform(Number),
+  v.minValue(min, `must be at least ${min}`),
+  v.maxValue(max, `must be at most ${max}`),
+)
+
+const EnvSchema = v.object({
+  NODE_ENV: v.optional(v.string(), 'development'),
+  DATABASE_URL: v.pipe(
+    v.optional(v.string(), 'file:./data/energyapp.db'),
+    v.regex(/^(file:|libsql:|postgres(ql)?:\/\/)/, 'must start with file:, libsql: or postgres://'),
+  ),
+  OLLAMA_HOST: url('http://127.0.0.1:11434'),
+  OLLAMA_MODEL: v.pipe(v.optional(v.string(), 'qwen2.5:3b-instruct'), v.minLength(1, 'must not be empty')),
+  SESSION_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  PUBLIC_ORIGIN: v.pipe(url('http://localhost:3000'), v.transform(s => new URL(s).origin)),
+  DEMO_ACCOUNTS: v.optional(v.picklist(['true', 'false', '1', '0', 'yes', 'no'])),
+  REGISTRATION_DOMAINS: list,
+  PASSWORD_CHANGE_DOMAINS: list,
+  TOTP_SELF_SERVICE_DOMAINS: list,
+  MAX_CONCURRENT_GENERATIONS: int(1, 1, 256),
+  REQUIRE_2FA_ROLES: v.pipe(list, v.check(
+    roles => roles.every(r => ['admin', 'supervisor', 'worker'].includes(r)),
+    'must list roles among admin, supervisor, worker',
+  )),
+  REDIS_URL: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must start with redis://'))),
+  LOGIN_RATE_LIMIT: rate('10/15m'),
+  LOGIN_IP_RATE_LIMIT: rate('30/15m'),
+  CHAT_RATE_LIMIT: rate('30/1m'),
+  DATA_DIR: v.optional(v.string(), './data'),
+})
+
+export type AppConfig = ReturnType<typeof buildConfig>
+
+function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
+  const production = env.NODE_ENV === 'production'
+  const demo = env.DEMO_ACCOUNTS === undefined ? !production : ['true', '1', 'yes'].includes(env.DEMO_ACCOUNTS)
+  return {
+    production,
+    databaseUrl: env.DATABASE_URL,
+    ollamaHost: env.OLLAMA_HOST.replace(/\/+$/, ''),
+    ollamaModel: env.OLLAMA_MODEL,
+    sessionSecret: env.SESSION_SECRET ?? devSecret(env.DATA_DIR),
+    publicOrigin: env.PUBLIC_ORIGIN,
+    secureCookies: env.PUBLIC_ORIGIN.startsWith('https:'),
+    demoAccounts: demo,
+    registrationDomains: env.REGISTRATION_DOMAINS,
+    passwordChangeDomains: env.PASSWORD_CHANGE_DOMAINS,
+    totpSelfServiceDomains: env.TOTP_SELF_SERVICE_DOMAINS,
+    maxConcurrentGenerations: env.MAX_CONCURRENT_GENERATIONS,
+    require2faRoles: env.REQUIRE_2FA_ROLES as Array<'admin' | 'supervisor' | 'worker'>,
+    redisUrl: env.REDIS_URL,
+    loginRateLimit: env.LOGIN_RATE_LIMIT,
+    loginIpRateLimit: env.LOGIN_IP_RATE_LIMIT,
+    chatRateLimit: env.CHAT_RATE_LIMIT,
+    dataDir: resolve(env.DATA_DIR),
+  }
+}
+
+/** Outside production a secret is generated once and kept in the data folder, so sessions survive restarts. */
+function devSecret(dataDir: string) {
+  const file = resolve(dataDir, '.session-secret')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  const secret = randomBytes(32).toString('base64url')
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, secret, { mode: 0o600 })
+  return secret
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; throws a ConfigError whose message names the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const result = v.safeParse(EnvSchema, clean)
+  if (!result.success) {
+    const issue = result.issues[0]
+    const name = v.getDotPath(issue) ?? 'environment'
+    const got = clean[name] === undefined ? '' : ` (got "${name === 'SESSION_SECRET' ? '…' : clean[name]}")`
+    throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`)
+  }
+  if (result.output.NODE_ENV === 'production' && !result.output.SESSION_SECRET)
+    throw new ConfigError('invalid configuration: SESSION_SECRET is required in production (at least 32 characters)')
+  return buildConfig(result.output)
+}
+
+let cached: AppConfig | undefined
+
+/** The configuration read once at start-up. */
+export function useConfig(): AppConfig {
+  return (cached ??= loadConfig())
+}

@@ -1,0 +1,116 @@
+import * as v from 'valibot'
+import { Email, FullName, Id, NewPassword, Paging, RoleName } from './schemas'
+import type { ApiUser, Role } from './types'
+
+/** Request schemas and answer shapes of `/api/admin/*` (API.md "Admin"), shared by the server and the admin store. */
+
+const BoolText = v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform(s => s === 'true'))
+const Text = (max: number) => v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(max, `must be at most ${max} characters`))
+
+/** `YYYY-MM-DD` (a whole day, UTC) or a full ISO-8601 date-time. */
+const DateText = v.pipe(
+  v.string('must be a date'),
+  v.regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like 2025-01-31 or an ISO date-time'),
+  v.check(s => !Number.isNaN(Date.parse(s)), 'must be a valid date'),
+)
+
+export const AdminUsersQuery = v.object({
+  q: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(200, 'must be at most 200 characters'))),
+  role: v.optional(RoleName),
+  active: v.optional(BoolText),
+  supervisorId: v.optional(Id),
+  ...Paging,
+})
+
+export const CreateUserBody = v.strictObject({
+  email: Email,
+  fullName: FullName,
+  role: RoleName,
+  password: v.optional(NewPassword),
+  supervisorId: v.optional(v.nullable(Id)),
+})
+
+export const UpdateUserBody = v.strictObject({
+  fullName: v.optional(FullName),
+  role: v.optional(RoleName),
+  active: v.optional(v.boolean('must be true or false')),
+  supervisorId: v.optional(v.nullable(Id)),
+})
+
+export const ReassignBody = v.strictObject({ targetUserId: Id })
+
+export const AdminListQuery = v.object({ ...Paging })
+
+export const AdminMessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id) })
+
+export const AuditQuery = v.object({
+  actorId: v.optional(Id),
+  action: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(100, 'must be at most 100 characters'))),
+  targetType: v.optional(v.pipe(v.string('must be a string'), v.maxLength(50, 'must be at most 50 characters'))),
+  targetId: v.optional(Id),
+  from: v.optional(DateText),
+  to: v.optional(DateText),
+  format: v.optional(v.picklist(['json', 'csv'], 'must be json or csv')),
+  ...Paging,
+})
+
+export const SystemPromptBody = v.strictObject({
+  name: Text(120),
+  content: Text(20_000),
+  isDefault: v.optional(v.boolean('must be true or false')),
+})
+export const SystemPromptPatch = v.partial(SystemPromptBody)
+
+export const StatsQuery = v.object({
+  days: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(365, 'must be at most 365')), '30'),
+})
+
+export type AdminUsersFilter = v.InferOutput<typeof AdminUsersQuery>
+export type AuditFilter = v.InferOutput<typeof AuditQuery>
+
+/** A row of the admin users list. */
+export interface AdminUser extends ApiUser {
+  conversationCount: number
+}
+
+export interface AuditEntry {
+  id: string
+  at: string
+  actorId: string | null
+  action: string
+  targetType: string | null
+  targetId: string | null
+  ip: string | null
+  userAgent: string | null
+  meta: Record<string, unknown> | null
+}
+
+export interface AdminSystemPrompt { id: string, name: string, content: string, isDefault: boolean, createdAt: string, updatedAt: string }
+
+export interface DailyStats {
+  /** `YYYY-MM-DD`, UTC. */
+  date: string
+  messages: number
+  activeUsers: number
+  promptTokens: number
+  completionTokens: number
+  tokens: number
+  medianFirstTokenMs: number | null
+}
+
+export interface AdminStats {
+  days: number
+  from: string
+  to: string
+  data: DailyStats[]
+  totals: Omit<DailyStats, 'date'> & { conversations: number }
+}
+
+/** One entry of a conversation's access log: who (other than the owner) opened or moved it, and when. */
+export interface AccessLogEntry {
+  id: string
+  at: string
+  action: 'conversation.read' | 'conversation.reassigned'
+  actor: { id: string, fullName: string, role: Role } | null
+  meta: Record<string, unknown> | null
+}

@@ -1,0 +1,66 @@
+import * as v from 'valibot'
+
+/** API ids are UUIDs (v7 for new rows); anything else is malformed. */
+export const Id = v.pipe(v.string('must be a string'), v.uuid('must be a valid id'))
+
+export const Email = v.pipe(
+  v.string('must be a string'),
+  v.trim(),
+  v.toLowerCase(),
+  v.maxLength(254, 'must be at most 254 characters'),
+  v.email('must be a valid email address'),
+)
+export const Password = v.pipe(v.string('must be a string'), v.minLength(1, 'is required'), v.maxLength(256, 'must be at most 256 characters'))
+export const NewPassword = v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters'))
+export const FullName = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(120, 'must be at most 120 characters'))
+export const OtpCode = v.pipe(v.string('must be a string'), v.trim(), v.minLength(6, 'must be a 6-digit code or a recovery code'), v.maxLength(32, 'must be a 6-digit code or a recovery code'))
+export const RoleName = v.picklist(['admin', 'supervisor', 'worker'], 'must be admin, supervisor or worker')
+
+export const LoginBody = v.strictObject({ email: Email, password: Password, totpCode: v.optional(OtpCode) })
+export const Verify2faBody = v.strictObject({ challenge: v.pipe(v.string('must be a string'), v.minLength(10, 'is invalid'), v.maxLength(200, 'is invalid')), code: OtpCode })
+export const RegisterBody = v.strictObject({ email: Email, password: NewPassword, fullName: FullName })
+export const ChangePasswordBody = v.strictObject({ currentPassword: Password, newPassword: NewPassword })
+export const PasswordBody = v.strictObject({ password: Password })
+export const CodeBody = v.strictObject({ code: OtpCode })
+export const Disable2faBody = v.strictObject({ password: Password, code: OtpCode })
+export const CreateTokenBody = v.strictObject({
+  name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(80, 'must be at most 80 characters')),
+  expiresInDays: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3650, 'must be at most 3650'))),
+})
+
+/** Pagination query: `limit` 1..100 (default 50), `offset` ≥ 0. */
+export const Paging = {
+  limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(100, 'must be at most 100')), '50'),
+  offset: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(1e9, 'is too large')), '0'),
+}
+
+const Bool = (what = 'must be true or false') => v.boolean(what)
+const Title = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters'))
+/** Upper bound of any chat message; the admin setting `maxMessageChars` (≤ 100000) is checked by the server. */
+export const MESSAGE_HARD_MAX = 100_000
+
+export const ChatBody = v.strictObject({
+  message: v.optional(v.pipe(
+    v.string('must be a string'),
+    v.check(s => s.trim().length > 0, 'must not be empty'),
+    v.maxLength(MESSAGE_HARD_MAX, `must be at most ${MESSAGE_HARD_MAX} characters`),
+  )),
+  conversationId: v.optional(Id),
+  model: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters'))),
+  systemPromptId: v.optional(Id),
+  regenerate: v.optional(Bool()),
+})
+export type ChatRequest = v.InferInput<typeof ChatBody>
+
+export const CreateConversationBody = v.strictObject({ title: v.optional(Title), systemPromptId: v.optional(Id) })
+export const UpdateConversationBody = v.strictObject({ title: v.optional(Title), pinned: v.optional(Bool()), archived: v.optional(Bool()) })
+
+const QueryBool = v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform(s => s === 'true'))
+export const ConversationListQuery = v.object({
+  ...Paging,
+  q: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(200, 'must be at most 200 characters'))),
+  userId: v.optional(Id),
+  archived: v.optional(QueryBool),
+})
+export const MessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id) })
+export const ExportQuery = v.object({ format: v.optional(v.picklist(['md', 'json'], 'must be md or json'), 'md') })

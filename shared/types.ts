@@ -1,0 +1,76 @@
+/** API shapes shared by the server and the stores (API.md). */
+export type Role = 'admin' | 'supervisor' | 'worker'
+
+export interface ApiUser {
+  id: string
+  email: string
+  fullName: string
+  role: Role
+  active: boolean
+  totpEnabled: boolean
+  supervisorId: string | null
+  createdAt: string
+  lastActiveAt: string | null
+  /** Set when REQUIRE_2FA_ROLES says this user must enrol TOTP before using the app. */
+  mustEnrol2fa?: boolean
+  isDemo?: boolean
+}
+
+export interface ApiSession { id: string, ip: string | null, userAgent: string | null, createdAt: string, lastSeenAt: string, current: boolean }
+export interface ApiToken { id: string, name: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null }
+
+export interface PublicConfig {
+  registrationOpen: boolean
+  demoAccounts: Array<{ email: string, password: string, role: Role }>
+  defaultModel: string
+  models: string[]
+  maxMessageChars: number
+  ollamaHost?: string
+}
+
+export interface ApiError { statusCode: number, message: string, data?: { fields?: Record<string, string> } & Record<string, unknown> }
+
+/** A conversation as the Conversations routes answer it. */
+export interface ApiConversation {
+  id: string
+  userId: string
+  title: string
+  model: string | null
+  systemPromptId: string | null
+  pinned: boolean
+  archived: boolean
+  messageCount: number
+  createdAt: string
+  updatedAt: string
+}
+
+export type MessageRole = 'user' | 'assistant' | 'system'
+export type MessageStatus = 'complete' | 'stopped' | 'error'
+
+export interface ApiMessage {
+  id: string
+  conversationId: string
+  role: MessageRole
+  content: string
+  status: MessageStatus
+  model: string | null
+  usage: { promptTokens: number | null, completionTokens: number | null, firstTokenMs?: number | null, durationMs?: number | null } | null
+  createdAt: string
+}
+
+export interface ApiList<T> { total: number, data: T[] }
+export interface ApiModel { name: string, size: number, family: string | null, parameterSize: string | null }
+export interface ApiSystemPromptOption { id: string, name: string, isDefault: boolean }
+
+export interface Usage { promptTokens: number, completionTokens: number }
+
+/** Server-sent events of `POST /api/chat`, by event name. */
+export interface ChatEvents {
+  meta: { conversationId: string, userMessageId: string, model: string }
+  queue: { position: number }
+  token: { t: string }
+  title: { title: string }
+  done: { assistantMessageId: string, finishReason: string, usage: Usage | null, durationMs: number }
+  error: { message: string, assistantMessageId?: string }
+}
+export type ChatEventName = keyof ChatEvents

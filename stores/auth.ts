@@ -1,0 +1,111 @@
+import type { ApiUser } from '#shared/types'
+
+export type LoginResult = { status: 'signed-in', user: ApiUser } | { status: 'two-factor', challenge: string }
+export interface TotpSetup { secret: string, otpauthUrl: string, qrSvg: string }
+interface RegisterInput { email: string, password: string, fullName: string }
+
+/** The signed-in user and every account action that changes who they are or how they sign in. */
+export const useAuthStore = defineStore('auth', () => {
+  const api = useApi()
+  const offline = useOfflineStore()
+  const user = ref<ApiUser | null>(null)
+  // sync: the offline copy must know whose data it serves before the next line of the caller runs
+  watch(user, (value) => { if (value) void offline.signedIn(value) }, { flush: 'sync' })
+  /** True once `/api/auth/me` has answered on this page load. */
+  const checked = ref(false)
+  let checking: Promise<ApiUser | null> | null = null
+
+  const signedIn = computed(() => !!user.value)
+  const canSeeAdmin = computed(() => user.value?.role === 'admin' || user.value?.role === 'supervisor')
+
+  /** Who is signed in (once per page load unless `force`); null when nobody. */
+  function me(force = false): Promise<ApiUser | null> {
+    if (checked.value && !force) return Promise.resolve(user.value)
+    checking ??= api<ApiUser>('/api/auth/me')
+      .then(value => (user.value = value))
+      .catch(async (error: unknown) => {
+        if (isApiError(error) && error.statusCode === 401) {
+          user.value = null
+          await offline.signedOut()
+        }
+        else if (!isApiError(error) || error.statusCode !== 0) throw error
+        // no network: the user last signed in on this device opens the app from the offline copy
+        else user.value ??= await offline.userWithoutServer()
+        return user.value
+      })
+      .finally(() => { checked.value = true; checking = null })
+    return checking
+  }
+
+  /** Password step: signed in (200) or a TOTP challenge (202). Errors (401/403/429) are thrown as ApiRequestError. */
+  async function login(email: string, password: string, totpCode?: string): Promise<LoginResult> {
+    const body = await api<{ user: ApiUser } | { twoFactorRequired: true, challenge: string }>('/api/auth/login', {
+      method: 'POST',
+      body: totpCode ? { email, password, totpCode } : { email, password },
+    })
+    if ('challenge' in body) return { status: 'two-factor', challenge: body.challenge }
+    user.value = body.user
+    checked.value = true
+    return { status: 'signed-in', user: body.user }
+  }
+
+  async function verify2fa(challenge: string, code: string) {
+    const body = await api<{ user: ApiUser }>('/api/auth/verify-2fa', { method: 'POST', body: { challenge, code } })
+    user.value = body.user
+    checked.value = true
+    return body.user
+  }
+
+  async function register(input: RegisterInput) {
+    const body = await api<{ user: ApiUser }>('/api/auth/register', { method: 'POST', body: { ...input } })
+    user.value = body.user
+    checked.value = true
+    return body.user
+  }
+
+  // other areas (conversation cache, offline data) clean up through this when the user leaves
+  const signOutHandlers = new Set<(userId: string) => void | Promise<void>>()
+  signOutHandlers.add(userId => offline.signedOut(userId))
+  /** Runs `handler` with the leaving user's id whenever someone signs out or loses their session. */
+  function onSignOut(handler: (userId: string) => void | Promise<void>) {
+    signOutHandlers.add(handler)
+    return () => signOutHandlers.delete(handler)
+  }
+
+  /** Forgets the user on this device without asking the server (the session is already gone). */
+  async function forget() {
+    const leaving = user.value
+    user.value = null
+    checked.value = true
+    if (leaving) await Promise.allSettled([...signOutHandlers].map(handler => handler(leaving.id)))
+  }
+
+  async function logout() {
+    await api('/api/auth/logout', { method: 'POST' }).catch(() => {})
+    await forget()
+  }
+
+  async function logoutAll() {
+    await api('/api/auth/logout-all', { method: 'POST' })
+    await forget()
+  }
+
+  const changePassword = (currentPassword: string, newPassword: string) =>
+    api<void>('/api/auth/password', { method: 'PUT', body: { currentPassword, newPassword } })
+
+  const setup2fa = (password: string) => api<TotpSetup>('/api/auth/2fa/setup', { method: 'POST', body: { password } })
+
+  /** Confirms the first code; returns the 10 recovery codes (shown once). */
+  async function enable2fa(code: string) {
+    const { recoveryCodes } = await api<{ recoveryCodes: string[] }>('/api/auth/2fa/enable', { method: 'POST', body: { code } })
+    await me(true)
+    return recoveryCodes
+  }
+
+  async function disable2fa(password: string, code: string) {
+    await api<void>('/api/auth/2fa/disable', { method: 'POST', body: { password, code } })
+    await me(true)
+  }
+
+  return { user, checked, signedIn, canSeeAdmin, me, login, verify2fa, register, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
+})

@@ -1,0 +1,323 @@
+import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption } from '#shared/types'
+import { type ChatRequest, ChatRequestError, useChatStream } from '~/composables/useChatStream'
+
+const MESSAGE_PAGE = 50
+
+/** Why the last request did not produce an answer (the page turns this into words). */
+export type ChatFailure =
+  | { kind: 'unavailable' }
+  | { kind: 'rate-limited', retryAfter: number | null }
+  | { kind: 'interrupted' }
+  | { kind: 'error', message: string }
+
+export type ChatPhase = 'idle' | 'waiting' | 'queued' | 'streaming'
+
+interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage }
+
+let localIds = 0
+function localMessage(role: ApiMessage['role'], content: string, conversationId: string | null): ApiMessage {
+  return { id: `local-${++localIds}`, conversationId: conversationId ?? '', role, content, status: 'complete', model: null, usage: null, createdAt: new Date().toISOString() }
+}
+
+/**
+ * The open conversation: its messages (newest page first, older pages on demand), the answer being streamed,
+ * and the choices for a new conversation. The one place that talks to POST /api/chat.
+ */
+export const useChatStore = defineStore('chat', () => {
+  const api = useApi()
+  const stream = useChatStream()
+  const conversations = useConversationsStore()
+  const offline = useOfflineStore()
+
+  const conversationId = ref<string | null>(null)
+  const conversation = ref<ApiConversation | null>(null)
+  const history = ref<ApiMessage[]>([])
+  const total = ref(0)
+  const loading = ref(false)
+  const loadingOlder = ref(false)
+  const notFound = ref(false)
+  const loadFailed = ref(false)
+
+  const live = ref<LiveExchange | null>(null)
+  const phase = ref<ChatPhase>('idle')
+  const queuePosition = ref<number | null>(null)
+  const failure = ref<ChatFailure | null>(null)
+  /** What Retry sends again, and for which conversation. */
+  const retryRequest = ref<ChatRequest | null>(null)
+  /** The composer's text; kept here so a rejected message comes back to it. */
+  const draft = ref('')
+
+  const ollama = ref<'ok' | 'down' | 'unknown'>('unknown')
+  const models = ref<ApiModel[]>([])
+  const systemPrompts = ref<ApiSystemPromptOption[]>([])
+  const model = ref('')
+  const systemPromptId = ref('')
+
+  let stoppedAt = 0
+
+  const busy = computed(() => phase.value !== 'idle')
+  const hasOlder = computed(() => history.value.length < total.value)
+  const messages = computed<ApiMessage[]>(() => {
+    const exchange = live.value
+    if (!exchange || exchange.conversationId !== conversationId.value) return history.value
+    // reopened while streaming: the server already lists the user's message
+    const user = exchange.user && !history.value.some(m => m.id === exchange.user!.id) ? [exchange.user] : []
+    return [...history.value, ...user, exchange.answer]
+  })
+  /** The id of the message being generated, if it is in view. */
+  const streamingId = computed(() => (busy.value && live.value?.conversationId === conversationId.value ? live.value.answer.id : null))
+  const canRetry = computed(() => !!retryRequest.value && retryRequest.value.conversationId === (conversationId.value ?? undefined))
+  const modelUnavailable = computed(() => ollama.value === 'down' || failure.value?.kind === 'unavailable')
+
+  /** Shows a conversation (null: a new one). Reopening the one already shown keeps its state. */
+  async function open(id: string | null) {
+    // the conversation a new chat just created: its messages are the live exchange, nothing to load yet
+    const streamingHere = !!id && live.value?.conversationId === id
+    if (id === conversationId.value && (id === null || conversation.value || loading.value || streamingHere)) return
+    conversationId.value = id
+    conversation.value = null
+    history.value = []
+    total.value = 0
+    notFound.value = false
+    loadFailed.value = false
+    if (failure.value?.kind !== 'unavailable') failure.value = null
+    if (!id) return
+    loading.value = true
+    try {
+      // saved on the device as it arrives; without a network the saved copy opens instead
+      const [found, page] = await offline.openConversation(id, () => Promise.all([
+        api<ApiConversation>(`/api/conversations/${id}`),
+        api<ApiList<ApiMessage>>(`/api/conversations/${id}/messages`, { query: { limit: MESSAGE_PAGE } }),
+      ]))
+      if (conversationId.value !== id) return
+      conversation.value = found
+      history.value = page.data
+      total.value = page.total
+    }
+    catch (error) {
+      if (conversationId.value !== id) return
+      if (isApiError(error) && (error.statusCode === 404 || error.statusCode === 400)) notFound.value = true
+      else loadFailed.value = true
+    }
+    finally {
+      if (conversationId.value === id) loading.value = false
+    }
+  }
+
+  /** The page of messages before the oldest one shown. */
+  async function loadOlder() {
+    const id = conversationId.value
+    const oldest = history.value[0]
+    if (!id || !oldest || loadingOlder.value || !hasOlder.value) return
+    loadingOlder.value = true
+    try {
+      const page = await api<ApiList<ApiMessage>>(`/api/conversations/${id}/messages`, { query: { limit: MESSAGE_PAGE, before: oldest.id } })
+      if (conversationId.value !== id) return
+      const known = new Set(history.value.map(m => m.id))
+      history.value = [...page.data.filter(m => !known.has(m.id)), ...history.value]
+      total.value = page.data.length ? page.total : history.value.length
+      offline.saveMessages(id, history.value, total.value)
+    }
+    catch {}
+    finally {
+      loadingOlder.value = false
+    }
+  }
+
+  async function refreshConversation(id: string) {
+    try {
+      const found = await api<ApiConversation>(`/api/conversations/${id}`)
+      conversations.upsert(found)
+      if (conversationId.value === id) conversation.value = found
+    }
+    catch {}
+  }
+
+  /** Streams one request into `live`; the exchange joins the history when it ends. */
+  async function run(request: ChatRequest, user: ApiMessage | null, replaced: ApiMessage | null = null, retried = false): Promise<void> {
+    failure.value = null
+    retryRequest.value = null
+    queuePosition.value = null
+    phase.value = 'waiting'
+    const startedIn = conversationId.value
+    const answer = localMessage('assistant', '', startedIn)
+    answer.model = request.model ?? conversation.value?.model ?? null
+    live.value = { conversationId: startedIn, user, answer }
+    const exchange = live.value
+    let targetId = startedIn
+
+    try {
+      const result = await stream.send(request, {
+        onMeta(meta) {
+          targetId = exchange.conversationId = meta.conversationId
+          exchange.answer.model = meta.model
+          exchange.answer.conversationId = meta.conversationId
+          if (exchange.user) Object.assign(exchange.user, { id: meta.userMessageId, conversationId: meta.conversationId })
+          if (!startedIn && conversationId.value === null) {
+            conversationId.value = meta.conversationId
+            void refreshConversation(meta.conversationId)
+          }
+        },
+        onQueue(position) {
+          phase.value = 'queued'
+          queuePosition.value = position
+        },
+        onToken(text) {
+          if (phase.value !== 'streaming') { phase.value = 'streaming'; queuePosition.value = null }
+          exchange.answer.content += text
+        },
+        onTitle(title) {
+          if (!targetId) return
+          conversations.patchLocal(targetId, { title })
+          if (conversation.value?.id === targetId) conversation.value = { ...conversation.value, title }
+        },
+      })
+      if (result.outcome === 'done') exchange.answer.id = result.done.assistantMessageId
+      else if (result.outcome === 'stopped') {
+        exchange.answer.status = 'stopped'
+        stoppedAt = Date.now()
+        // a stopped first exchange is still named by the server (after the stream): pick the title up
+        if (targetId && !startedIn) setTimeout(() => { void refreshConversation(targetId!) }, 1500)
+      }
+      else {
+        if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = result.assistantMessageId
+        exchange.answer.status = 'error'
+        failure.value = result.outcome === 'error' ? { kind: 'error', message: result.message } : { kind: 'interrupted' }
+        if (targetId) retryRequest.value = { conversationId: targetId, regenerate: true }
+      }
+      settle(exchange, [exchange.user, exchange.answer].filter((m): m is ApiMessage => !!m), targetId)
+    }
+    catch (error) {
+      const e = error instanceof ChatRequestError ? error : new ChatRequestError(0, String(error))
+      const savedIn = (typeof e.data?.conversationId === 'string' ? e.data.conversationId : null) ?? targetId
+      if (e.statusCode === 429 && Date.now() - stoppedAt < 3000 && !retried) {
+        // right after a Stop the server may still be saving the stopped answer: try once more shortly
+        if (live.value === exchange) live.value = null
+        await new Promise(resolve => setTimeout(resolve, 800))
+        return run(request, user, replaced, true)
+      }
+      if (e.statusCode === 503) {
+        // the server kept the user's message: show it, and let Retry ask for the answer again
+        ollama.value = 'down'
+        if (exchange.user && typeof e.data?.userMessageId === 'string') exchange.user.id = e.data.userMessageId
+        failure.value = { kind: 'unavailable' }
+        if (savedIn) {
+          retryRequest.value = { conversationId: savedIn, regenerate: true }
+          if (!startedIn && conversationId.value === null) {
+            conversationId.value = savedIn
+            void refreshConversation(savedIn)
+          }
+        }
+        else void conversations.load()
+        settle(exchange, exchange.user ? [exchange.user] : (replaced ? [replaced] : []), savedIn)
+      }
+      else {
+        failure.value = e.statusCode === 429 ? { kind: 'rate-limited', retryAfter: e.retryAfter } : { kind: 'error', message: e.message }
+        // nothing was saved: the text goes back to the composer, a replaced answer back in place
+        if (exchange.user && !draft.value) draft.value = exchange.user.content
+        settle(exchange, replaced ? [replaced] : [], targetId, false)
+      }
+    }
+  }
+
+  function settle(exchange: LiveExchange, saved: ApiMessage[], id: string | null, touched = true) {
+    if (live.value === exchange) live.value = null
+    phase.value = 'idle'
+    queuePosition.value = null
+    if (id && conversationId.value === id) {
+      const known = new Set(history.value.map(m => m.id))
+      const added = saved.filter(m => !known.has(m.id))
+      history.value = [...history.value, ...added]
+      total.value += added.length
+      offline.saveMessages(id, history.value, total.value)
+    }
+    if (id && touched) conversations.patchLocal(id, { updatedAt: new Date().toISOString() })
+  }
+
+  /** Sends the composer's text (or `text`); false when there was nothing to send or an answer is running. */
+  function send(text = draft.value) {
+    const message = text.trim()
+    if (!message || busy.value) return false
+    const id = conversationId.value
+    const request: ChatRequest = id
+      ? { message, conversationId: id }
+      : { message, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined }
+    draft.value = ''
+    void run(request, localMessage('user', message, id))
+    return true
+  }
+
+  /** Asks for a new version of the last answer. */
+  function regenerate() {
+    const id = conversationId.value
+    const last = history.value.at(-1)
+    if (!id || busy.value || last?.role !== 'assistant') return
+    history.value = history.value.slice(0, -1)
+    total.value--
+    void run({ conversationId: id, regenerate: true }, null, last)
+  }
+
+  /** Sends the failed request again (after the model server was down or an answer broke off). */
+  async function retry() {
+    const request = retryRequest.value
+    if (!request || busy.value) return
+    const last = history.value.at(-1)
+    // a broken answer is replaced by the new one
+    if (last?.role === 'assistant' && last.status !== 'complete') {
+      history.value = history.value.slice(0, -1)
+      total.value--
+      return run(request, null, last)
+    }
+    return run(request, null)
+  }
+
+  function stop() {
+    stream.stop()
+  }
+
+  async function checkHealth() {
+    try {
+      const health = await api<{ ollama: 'ok' | 'down' }>('/api/health')
+      ollama.value = health.ollama
+      if (health.ollama === 'ok' && failure.value?.kind === 'unavailable') failure.value = null
+    }
+    catch { ollama.value = 'unknown' }
+    return ollama.value
+  }
+
+  /** Models and system prompts for the pickers of a new conversation. */
+  async function loadOptions(defaultModel?: string) {
+    const [modelList, prompts] = await Promise.allSettled([
+      api<{ data: ApiModel[] }>('/api/models'),
+      api<{ data: ApiSystemPromptOption[] }>('/api/system-prompts'),
+    ])
+    if (modelList.status === 'fulfilled') models.value = modelList.value.data
+    else if (isApiError(modelList.reason) && modelList.reason.statusCode === 503) ollama.value = 'down'
+    if (prompts.status === 'fulfilled') systemPrompts.value = prompts.value.data
+    if (!model.value) model.value = defaultModel && models.value.some(m => m.name === defaultModel) ? defaultModel : (models.value[0]?.name ?? defaultModel ?? '')
+    if (!systemPromptId.value) systemPromptId.value = systemPrompts.value.find(p => p.isDefault)?.id ?? systemPrompts.value[0]?.id ?? ''
+  }
+
+  function $reset() {
+    stream.stop()
+    conversationId.value = null
+    conversation.value = null
+    history.value = []
+    total.value = 0
+    live.value = null
+    phase.value = 'idle'
+    failure.value = null
+    retryRequest.value = null
+    draft.value = ''
+    model.value = ''
+    systemPromptId.value = ''
+  }
+  useAuthStore().onSignOut(() => { $reset(); conversations.$reset() })
+
+  return {
+    conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, hasOlder,
+    phase, busy, queuePosition, streamingId, failure, canRetry, modelUnavailable, draft,
+    ollama, models, systemPrompts, model, systemPromptId,
+    open, loadOlder, send, regenerate, retry, stop, checkHealth, loadOptions, $reset,
+  }
+})

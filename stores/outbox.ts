@@ -1,0 +1,152 @@
+import { offlineDb } from '~/utils/idb'
+import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem } from '~/utils/idb-outbox'
+
+const RETRY_MS = 30_000
+const WAIT_MS = 20_000
+
+let threads = 0
+const newThread = () => `new-${Date.now().toString(36)}-${++threads}`
+
+/** Resolves once `condition` holds (checked on every change), or false after `ms`. */
+function until(condition: () => boolean, ms = WAIT_MS): Promise<boolean> {
+  if (condition()) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { stop(); resolve(false) }, ms)
+    const stop = watch(condition, (ok) => {
+      if (!ok) return
+      clearTimeout(timer)
+      stop()
+      resolve(true)
+    })
+  })
+}
+
+/**
+ * Messages typed while the server cannot be reached. Each is written to IndexedDB at once (so a reload loses
+ * nothing) and sent, oldest first, through the chat store when the server is back: the answer streams as usual.
+ * Until then the user can cancel any of them.
+ */
+export const useOutboxStore = defineStore('outbox', () => {
+  const offline = useOfflineStore()
+  const items = ref<OutboxItem[]>([])
+  /** The item being sent now. */
+  const sending = ref<string | null>(null)
+  /** Messages typed into the new-conversation screen share a thread until that conversation exists. */
+  const thread = ref(newThread())
+  let outbox: Outbox | null = null
+  let flushing = false
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+
+  const persist = (work: (box: Outbox) => Promise<void>) => {
+    const box = outbox
+    if (box) void work(box).catch(() => {})
+  }
+
+  watch(() => offline.userId, async (id) => {
+    items.value = []
+    outbox = id && typeof indexedDB !== 'undefined' ? createOutbox(offlineDb, id) : null
+    const box = outbox
+    const saved = await box?.list().catch(() => [])
+    if (box && box === outbox && saved?.length) items.value = [...saved, ...items.value.filter(i => !saved.some(s => s.id === i.id))]
+  }, { immediate: true, flush: 'sync' }) // sync: after a sign-out not one write may land in the leaving user's outbox
+
+  /** Keeps a message for later; it shows at once and is in IndexedDB a moment after. */
+  function enqueue(input: Omit<OutboxInput, 'thread'>) {
+    const item = newOutboxItem(input.conversationId ? input : { ...input, thread: thread.value })
+    items.value = [...items.value, item]
+    persist(box => box.put(item))
+    return item
+  }
+
+  function cancel(id: string) {
+    if (sending.value === id) return false
+    items.value = items.value.filter(i => i.id !== id)
+    persist(box => box.remove(id))
+    return true
+  }
+
+  /** The waiting messages of a conversation (or of the new conversation being written). */
+  const pendingFor = (conversationId: string | null) =>
+    items.value.filter(i => (conversationId ? i.conversationId === conversationId : i.conversationId === null && i.thread === thread.value))
+
+  function update(item: OutboxItem) {
+    items.value = items.value.map(i => (i.id === item.id ? item : i))
+    persist(box => box.put(item))
+  }
+
+  /**
+   * Sends one message through the chat store, in its conversation (opened first), and tells whether the
+   * server kept it. The chat store shows it and streams the answer as for a message typed online.
+   */
+  async function deliver(item: OutboxItem): Promise<boolean> {
+    const chat = useChatStore()
+    const router = useRouter()
+    if (!(await until(() => !chat.busy, 5 * 60_000))) return false
+    const target = item.conversationId
+    if (chat.conversationId !== target) {
+      await router.push(target ? `/chat/${target}` : '/chat')
+      if (!(await until(() => chat.conversationId === target && !chat.loading))) return false
+    }
+    if (chat.notFound) {
+      update({ ...item, failed: 'not-found' })
+      return false
+    }
+    if (!target) {
+      if (item.model) chat.model = item.model
+      if (item.systemPromptId) chat.systemPromptId = item.systemPromptId
+    }
+    sending.value = item.id
+    try {
+      let failure: typeof chat.failure = null
+      // a 429 (an answer still finishing, or the rate limit) only means "later": wait as told, a few times
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (!chat.send(item.message)) return false
+        await until(() => !chat.busy, 10 * 60_000)
+        failure = chat.failure
+        if (failure?.kind !== 'rate-limited') break
+        if (chat.draft === item.message) chat.draft = ''
+        const seconds = Math.min(failure.retryAfter ?? 1, 10)
+        await new Promise(resolve => setTimeout(resolve, seconds * 1000))
+      }
+      // kept by the server: answered, or saved with the answer failing (the chat store offers Retry then)
+      const kept = !failure || failure.kind === 'unavailable' || chat.canRetry
+      if (failure && !kept) {
+        // the chat store hands unsent text back to the composer; here it stays in the outbox instead
+        if (chat.draft === item.message) chat.draft = ''
+        update({ ...item, failed: failure.kind === 'error' ? failure.message : failure.kind })
+        return false
+      }
+      items.value = items.value.filter(i => i.id !== item.id)
+      persist(box => box.remove(item.id))
+      if (!target && item.thread && chat.conversationId) {
+        const conversationId = chat.conversationId
+        for (const next of items.value.filter(i => i.conversationId === null && i.thread === item.thread))
+          update({ ...next, conversationId, thread: undefined })
+        if (thread.value === item.thread) thread.value = newThread()
+      }
+      return true
+    }
+    finally {
+      sending.value = null
+    }
+  }
+
+  /** Sends every waiting message, oldest first; stops at the first that does not get through and tries later. */
+  async function flush() {
+    if (flushing || offline.offline || !items.value.length) return
+    flushing = true
+    clearTimeout(retryTimer)
+    try {
+      while (items.value.length && !offline.offline) {
+        const next = items.value.find(i => i.failed !== 'not-found')
+        if (!next || !(await deliver(next))) break
+      }
+    }
+    finally {
+      flushing = false
+    }
+    if (items.value.some(i => i.failed !== 'not-found')) retryTimer = setTimeout(() => { void flush() }, RETRY_MS)
+  }
+
+  return { items, sending, thread: readonly(thread), enqueue, cancel, pendingFor, flush }
+})

@@ -1,0 +1,102 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { FakeOllama } from '../support/fake-ollama'
+import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { createTestDatabase, freePort, OUTPUT, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
+
+const caddy = ['/usr/bin/caddy', '/usr/local/bin/caddy'].find(p => existsSync(p))
+const env = (extra: Record<string, string>) => ({ ...process.env, ...extra })
+
+// The repository's own Caddyfile in front of the built server, on loopback over plain HTTP.
+describe.skipIf(!caddy || inject('dbKind') !== 'sqlite')('behind Caddy (the repository Caddyfile)', () => {
+  let fake: FakeOllama
+  let db: TestDatabase
+  let app: RunningServer
+  let proxy: ChildProcess
+  let site = ''
+  const logDir = mkdtempSync(join(tmpdir(), 'energyapp-caddy-'))
+
+  beforeAll(async () => {
+    fake = await new FakeOllama().start()
+    db = await createTestDatabase('sqlite')
+    const port = await freePort()
+    site = `http://127.0.0.1:${port}`
+    app = await startServer({ DATABASE_URL: db.url, OLLAMA_HOST: fake.url, PUBLIC_ORIGIN: site })
+    const vars = { SITE_ADDRESS: site, APP_UPSTREAM: `127.0.0.1:${app.port}`, CADDY_LOG_DIR: logDir, CADDY_ADMIN: `127.0.0.1:${await freePort()}` }
+    proxy = spawn(caddy!, ['run', '--config', join(ROOT, 'Caddyfile'), '--adapter', 'caddyfile'], { env: env(vars), stdio: 'ignore' })
+    for (let i = 0; i < 100; i++) {
+      try { if ((await fetch(`${site}/api/health`)).ok) return }
+      catch {}
+      await new Promise(r => setTimeout(r, 100))
+    }
+    throw new Error('caddy did not start')
+  }, 120_000)
+
+  afterAll(async () => {
+    proxy?.kill('SIGTERM')
+    await app?.stop()
+    await fake?.close()
+    await db?.drop()
+    rmSync(logDir, { recursive: true, force: true })
+  })
+
+  it('caddy validate accepts the Caddyfile', () => {
+    const out = execFileSync(caddy!, ['validate', '--config', join(ROOT, 'Caddyfile'), '--adapter', 'caddyfile'], {
+      env: env({ CADDY_LOG_DIR: logDir }), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    expect(out).toMatch(/Valid configuration/)
+  })
+
+  it('streams a chat token by token, uncompressed, through the proxy', async () => {
+    fake.reset().set({ tokenCount: 12, delayMs: 120 })
+    const client = new Client(site)
+    await client.post('/api/auth/register', { email: uniqueEmail('caddy'), password: GOOD_PASSWORD, fullName: 'Proxy' })
+    const res = await fetch(`${site}/api/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip, zstd', 'cookie': [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      body: JSON.stringify({ message: 'Hola a través de Caddy' }),
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    expect(res.headers.get('content-encoding')).toBeNull()
+    const arrivals: number[] = []
+    const decoder = new TextDecoder()
+    let text = ''
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const part = decoder.decode(chunk, { stream: true })
+      text += part
+      for (const _ of part.matchAll(/event: token/g)) arrivals.push(Date.now())
+    }
+    expect(arrivals.length).toBe(12)
+    expect(text).toContain('event: done')
+    // 12 tokens 120 ms apart: a buffered proxy would deliver them in one burst at the end
+    const spread = arrivals.at(-1)! - arrivals[0]!
+    expect(spread).toBeGreaterThan(800)
+    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!)
+    expect(gaps.filter(g => g > 50).length).toBeGreaterThanOrEqual(8)
+  })
+
+  it('compresses static assets and API JSON, and sets HSTS', async () => {
+    const js = readdirSync(join(OUTPUT, 'public', '_nuxt')).find(f => f.endsWith('.js'))!
+    const asset = await fetch(`${site}/_nuxt/${js}`, { headers: { 'accept-encoding': 'gzip' } })
+    expect(asset.status).toBe(200)
+    expect(asset.headers.get('content-encoding')).toBe('gzip')
+    const html = await fetch(`${site}/login`, { headers: { 'accept-encoding': 'gzip' } })
+    expect(html.headers.get('content-encoding')).toBe('gzip')
+    expect(html.headers.get('strict-transport-security')).toMatch(/max-age=\d+/)
+  })
+
+  it('refuses request bodies over the limit before they reach the app', async () => {
+    const res = await fetch(`${site}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(2 * 1024 * 1024) })
+    expect(res.status).toBe(413)
+  })
+
+  it('writes a JSON access log', async () => {
+    await new Promise(r => setTimeout(r, 300))
+    const files = readdirSync(logDir)
+    expect(files).toContain('energyapp-access.log')
+  })
+})

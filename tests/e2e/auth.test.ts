@@ -1,0 +1,311 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { totpCode } from '../support/auth'
+import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
+
+// Sign-in, registration and the settings screens in Chromium against the real built server.
+// The demo worker's 2FA scenario runs last and turns 2FA off again, so the demo account ends as it started.
+
+const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
+
+let browser: Browser
+const opened: TestPage[] = []
+
+beforeAll(async () => { browser = await launchBrowser() })
+afterAll(async () => { await browser?.close() })
+
+afterEach(async () => {
+  for (const tab of opened.splice(0)) {
+    await tab.close()
+    expect(tab.errors, 'console errors').toEqual([])
+  }
+})
+
+async function open(opts?: Parameters<typeof openPage>[1]) {
+  const tab = await openPage(browser, opts)
+  await tab.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: opts?.baseUrl ?? inject('baseUrl') })
+  opened.push(tab)
+  return tab.page
+}
+
+async function register(page: Page, redirect = '/settings') {
+  const email = uniqueEmail('e2e')
+  await page.goto(`/register?redirect=${encodeURIComponent(redirect)}`)
+  await page.getByLabel('Nombre completo').fill('Camila Prueba')
+  await page.getByLabel('Correo electrónico').fill(email)
+  await page.getByLabel('Contraseña', { exact: true }).fill(GOOD_PASSWORD)
+  await page.getByLabel('Repite la contraseña').fill(GOOD_PASSWORD)
+  await page.getByRole('button', { name: 'Crear cuenta' }).click()
+  await page.waitForURL(url => url.pathname === redirect)
+  return email
+}
+
+async function signInWithPassword(page: Page, email: string, password: string) {
+  await page.getByLabel('Correo electrónico').fill(email)
+  await page.getByLabel('Contraseña', { exact: true }).fill(password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+}
+
+describe('login screen', () => {
+  it('signed-out visitors are sent to /login, in Spanish by default', async () => {
+    const page = await open()
+    await page.goto('/settings')
+    await page.waitForURL(url => url.pathname === '/login')
+    expect(new URL(page.url()).searchParams.get('redirect')).toBe('/settings')
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Iniciar sesión')
+    expect(await page.getAttribute('html', 'lang')).toBe('es-CL')
+  })
+
+  it('a wrong password shows a clear error and keeps the user on the login page', async () => {
+    const page = await open()
+    await page.goto('/login')
+    await signInWithPassword(page, 'nadie@test.local', 'not-the-password')
+    await expect(page.getByTestId('login-error').textContent()).resolves.toContain('Correo o contraseña incorrectos')
+    expect(new URL(page.url()).pathname).toBe('/login')
+  })
+
+  it('too many failures → "Demasiados intentos, inténtalo en N s"', async () => {
+    const email = uniqueEmail('locked')
+    for (let i = 0; i < 10; i++) {
+      await fetch(`${inject('baseUrl')}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'wrong-password' }) })
+    }
+    const page = await open()
+    await page.goto('/login')
+    await signInWithPassword(page, email, 'wrong-password')
+    await expect(page.getByTestId('login-error').textContent()).resolves.toMatch(/Demasiados intentos, inténtalo en \d+ s/)
+  })
+
+  it('the language switch turns the UI to English and is remembered', async () => {
+    const page = await open()
+    await page.goto('/login')
+    await page.getByRole('button', { name: 'English' }).click()
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    expect(await page.getAttribute('html', 'lang')).toBe('en')
+    await page.reload()
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    await page.getByRole('button', { name: 'Español' }).click()
+    await page.getByRole('heading', { name: 'Iniciar sesión' }).waitFor()
+  })
+})
+
+describe('registration', () => {
+  it('a new worker registers and lands where they were going', async () => {
+    const page = await open()
+    const email = await register(page, '/settings')
+    await expect(page.getByTestId('profile-email').textContent()).resolves.toBe(email)
+    await expect(page.getByTestId('profile-role').textContent()).resolves.toBe('Trabajador')
+  })
+
+  it('an email that already has an account is refused on the form', async () => {
+    const page = await open()
+    await page.goto('/register')
+    await page.getByLabel('Nombre completo').fill('Otra Persona')
+    await page.getByLabel('Correo electrónico').fill(WORKER.email)
+    await page.getByLabel('Contraseña', { exact: true }).fill(GOOD_PASSWORD)
+    await page.getByLabel('Repite la contraseña').fill(GOOD_PASSWORD)
+    await page.getByRole('button', { name: 'Crear cuenta' }).click()
+    await page.getByText('Ya existe una cuenta con este correo.').waitFor()
+  })
+})
+
+describe('settings', () => {
+  it('changing the password: a wrong current password is named, a good change is confirmed; demo accounts see why they cannot', async () => {
+    const page = await open()
+    await register(page, '/settings')
+    const form = page.getByTestId('password-form')
+    await form.getByLabel('Contraseña actual', { exact: true }).fill('not-my-password')
+    await form.getByLabel('Nueva contraseña', { exact: true }).fill('otra-clave-segura-42')
+    await form.getByLabel('Repite la nueva contraseña').fill('otra-clave-segura-42')
+    await form.getByRole('button', { name: 'Cambiar contraseña' }).click()
+    await page.getByText('La contraseña actual no es correcta.').waitFor()
+    await form.getByLabel('Contraseña actual', { exact: true }).fill(GOOD_PASSWORD)
+    await form.getByRole('button', { name: 'Cambiar contraseña' }).click()
+    await page.getByText('Contraseña cambiada.', { exact: false }).waitFor()
+    expect(await form.getByLabel('Contraseña actual', { exact: true }).inputValue()).toBe('')
+
+    const demo = await open()
+    await demo.goto('/settings')
+    await demo.getByTestId('demo-supervisor').click()
+    await demo.getByRole('button', { name: 'Iniciar sesión' }).click()
+    await demo.waitForURL(url => url.pathname === '/settings')
+    await expect(demo.getByTestId('password-disabled').textContent()).resolves.toContain('cuentas de demostración')
+    // supervisors (and admins) get the link to the admin area
+    await expect(demo.getByRole('link', { name: 'Administración' }).count()).resolves.toBeGreaterThan(0)
+  })
+
+  it('revoking another session from settings signs that device out', async () => {
+    const first = await open()
+    const email = await register(first, '/settings/sessions')
+    const second = await open()
+    await second.goto('/settings')
+    await second.waitForURL(url => url.pathname === '/login')
+    await signInWithPassword(second, email, GOOD_PASSWORD)
+    await second.waitForURL(url => url.pathname === '/settings')
+
+    await first.reload()
+    const sessions = first.getByTestId('session')
+    await expect.poll(() => sessions.count()).toBe(2)
+    await expect(first.getByTestId('session-current').count()).resolves.toBe(1)
+    const other = sessions.filter({ hasNot: first.getByTestId('session-current') })
+    await other.getByTestId('session-revoke').click()
+    await expect.poll(() => sessions.count()).toBe(1)
+
+    // the revoked device is signed out at once: its next API call sends it to /login
+    await second.getByTestId('settings-tab-sessions').click()
+    await second.waitForURL(url => url.pathname === '/login')
+  })
+
+  it('an API token is shown once, works as Bearer, and stops working when revoked', async () => {
+    const page = await open()
+    await register(page, '/settings/tokens')
+    await page.getByTestId('tokens-empty').waitFor()
+    await page.getByLabel('Nombre', { exact: true }).fill('script de reportes')
+    await page.getByTestId('token-expiry').selectOption('30')
+    await page.getByRole('button', { name: 'Crear token' }).click()
+    const token = (await page.getByTestId('token-value').textContent())!.trim()
+    expect(token).toMatch(/^ea_/)
+    await expect(page.getByTestId('token').count()).resolves.toBe(1)
+
+    const me = () => fetch(`${inject('baseUrl')}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } }).then(r => r.status)
+    expect(await me()).toBe(200)
+
+    await page.getByTestId('token-revoke').click()
+    await page.getByTestId('token-revoke-confirm').click()
+    await page.getByTestId('tokens-empty').waitFor()
+    await expect(page.getByTestId('token-created').count()).resolves.toBe(0)
+    expect(await me()).toBe(401)
+  })
+
+  it('screenshots of login and settings at 360 px and 1280 px (and dark at 1280)', async () => {
+    for (const [width, colorScheme] of [[360, 'light'], [1280, 'light'], [1280, 'dark']] as const) {
+      const name = `${width}${colorScheme === 'dark' ? '-dark' : ''}`
+      const page = await open({ width, height: width === 360 ? 740 : 800, colorScheme })
+      await page.goto('/login')
+      await page.getByTestId('demo-worker').waitFor()
+      await screenshot(page, `login-${name}`)
+      await register(page, '/settings')
+      await screenshot(page, `settings-${name}`)
+      await page.getByTestId('user-menu').click()
+      await screenshot(page, `menu-${name}`)
+      await page.keyboard.press('Escape')
+      await page.getByTestId('settings-tab-tokens').click()
+      await page.getByLabel('Nombre', { exact: true }).fill('script de reportes')
+      await page.getByRole('button', { name: 'Crear token' }).click()
+      await page.getByTestId('token-value').waitFor()
+      await screenshot(page, `tokens-${name}`)
+      await page.getByTestId('settings-tab-sessions').click()
+      await page.getByTestId('session-current').waitFor()
+      await screenshot(page, `sessions-${name}`)
+      await page.getByTestId('settings-tab-security').click()
+      await page.getByTestId('totp-enable').click()
+      await page.getByLabel('Contraseña', { exact: true }).fill(GOOD_PASSWORD)
+      await page.getByRole('button', { name: 'Continuar' }).click()
+      await page.getByTestId('totp-qr').waitFor()
+      await screenshot(page, `security-${name}`)
+    }
+  })
+})
+
+describe('roles that must use 2FA (REQUIRE_2FA_ROLES)', () => {
+  let db: TestDatabase
+  let server: RunningServer
+  beforeAll(async () => {
+    db = await createTestDatabase('sqlite')
+    server = await startServer({ DATABASE_URL: db.url, REQUIRE_2FA_ROLES: 'supervisor' })
+  })
+  afterAll(async () => {
+    await server?.stop()
+    await db?.drop()
+  })
+
+  it('a supervisor without 2FA is held on the enrolment page until it is on, then reaches the app', async () => {
+    const page = await open({ baseUrl: server.url })
+    await page.goto('/login')
+    await page.getByTestId('demo-supervisor').click()
+    await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+    await page.waitForURL(url => url.pathname === '/settings/security')
+    await page.getByTestId('must-enrol').waitFor()
+    await page.goto('/settings/tokens')
+    await page.waitForURL(url => url.pathname === '/settings/security')
+
+    await page.getByTestId('totp-enable').click()
+    await page.getByLabel('Contraseña', { exact: true }).fill('supervisor123')
+    await page.getByRole('button', { name: 'Continuar' }).click()
+    const secret = (await page.getByTestId('totp-secret').getAttribute('data-secret'))!
+    await page.getByLabel('Código de 6 dígitos').fill(await totpCode(secret))
+    await page.getByRole('button', { name: 'Activar', exact: true }).click()
+    await page.getByTestId('codes-saved').check()
+    await page.getByTestId('codes-done').click()
+    await page.waitForURL(url => url.pathname !== '/settings/security')
+    await page.goto('/settings/tokens')
+    await page.getByTestId('token-form').waitFor()
+  })
+})
+
+describe('demo worker with two-step verification', () => {
+  it('signs in with quick access, enrols 2FA, signs out, signs in through the TOTP step and lands where they were going', async () => {
+    const page = await open()
+    await page.goto('/settings/security')
+    await page.waitForURL(url => url.pathname === '/login')
+    await page.getByTestId('demo-worker').click()
+    expect(await page.getByLabel('Correo electrónico').inputValue()).toBe(WORKER.email)
+    await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+    await page.waitForURL(url => url.pathname === '/settings/security')
+
+    // enrol: password, then the code computed from the manual key on the page
+    await page.getByTestId('totp-enable').click()
+    await page.getByLabel('Contraseña', { exact: true }).fill(WORKER.password)
+    await page.getByRole('button', { name: 'Continuar' }).click()
+    const secret = (await page.getByTestId('totp-secret').getAttribute('data-secret'))!
+    expect((await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '')).toBe(secret)
+    expect(await page.getByTestId('totp-qr').getAttribute('src')).toMatch(/^data:image\/svg\+xml/)
+    await page.getByLabel('Código de 6 dígitos').fill(await totpCode(secret))
+    await page.getByRole('button', { name: 'Activar', exact: true }).click()
+
+    // the recovery codes, saved before moving on
+    const codes = page.getByTestId('recovery-codes').locator('li')
+    await expect.poll(() => codes.count()).toBe(10)
+    await screenshot(page, 'recovery-codes-1280')
+    const recovery = (await codes.allTextContents()).map(c => c.trim())
+    const download = page.waitForEvent('download')
+    await page.getByTestId('download-codes').click()
+    expect((await download).suggestedFilename()).toBe('energyapp-recovery-codes.txt')
+    await page.getByRole('button', { name: 'Copiar códigos' }).click()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(recovery.join('\n'))
+    expect(await page.getByTestId('codes-done').isDisabled()).toBe(true)
+    await page.getByTestId('codes-saved').check()
+    await page.getByTestId('codes-done').click()
+    await expect(page.getByTestId('totp-status').textContent()).resolves.toContain('activada')
+
+    // sign out from the user menu
+    await page.getByTestId('user-menu').click()
+    await page.getByRole('button', { name: 'Cerrar sesión' }).click()
+    await page.waitForURL(url => url.pathname === '/login')
+
+    // back in through the TOTP step, to the page that asked for sign-in
+    await page.goto('/settings/sessions')
+    await page.waitForURL(url => url.pathname === '/login')
+    await page.getByTestId('demo-worker').click()
+    await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+    await page.getByRole('heading', { name: 'Verificación en dos pasos' }).waitFor()
+    await screenshot(page, 'login-totp-1280')
+    await page.getByLabel('Código de 6 dígitos').fill('000000')
+    await page.getByRole('button', { name: 'Verificar' }).click()
+    await expect(page.getByTestId('totp-error').textContent()).resolves.toContain('Código incorrecto')
+    // the enrolment burnt the current step: the next step's code is the next one accepted
+    await page.getByLabel('Código de 6 dígitos').fill(await totpCode(secret, 1))
+    await page.getByRole('button', { name: 'Verificar' }).click()
+    await page.waitForURL(url => url.pathname === '/settings/sessions')
+    await page.getByTestId('session-current').waitFor()
+
+    // leave the demo account as it was: 2FA off, confirmed with a recovery code
+    await page.getByTestId('settings-tab-security').click()
+    await page.getByTestId('totp-disable-start').click()
+    await page.getByLabel('Contraseña', { exact: true }).fill(WORKER.password)
+    await page.getByLabel('Código de 6 dígitos o código de recuperación').fill(recovery[0]!)
+    await page.getByRole('button', { name: 'Desactivar 2FA' }).click()
+    await expect(page.getByTestId('totp-status').textContent()).resolves.toContain('desactivada')
+  })
+})

@@ -1,0 +1,404 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { launchBrowser, screenshot } from '../support/browser'
+import { dbQuery } from '../support/db'
+import { FakeOllama } from '../support/fake-ollama'
+import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
+
+// The chat screen against the real server and a fake Ollama: streaming, stop, regenerate, rename, search,
+// reload, unsafe answers rendered inert, and the model-down banner (the project's shared server has Ollama on
+// a closed port).
+
+const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
+const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')
+const questionOf = (body: any) => String(body?.messages?.at(-1)?.content ?? '')
+
+let fake: FakeOllama
+let db: TestDatabase
+let server: RunningServer
+let browser: Browser
+/** What the fake model answers to the next chat messages (the title call is answered separately). */
+let answer: (question: string) => string = () => 'Hola, soy un modelo de prueba.'
+
+beforeAll(async () => {
+  fake = await new FakeOllama().start()
+  db = await createTestDatabase('sqlite')
+  server = await startServer({ DATABASE_URL: db.url, OLLAMA_HOST: fake.url, CHAT_RATE_LIMIT: '1000/1m' })
+  browser = await launchBrowser()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+  await db?.drop()
+  await fake?.close()
+})
+
+const pages: Array<{ page: Page, errors: string[], allow: RegExp[] }> = []
+
+/** A fresh signed-out browser context on `baseUrl` that records console errors and dialogs. */
+async function open(baseUrl: string, width = 1280, height = 800, allow: RegExp[] = []) {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width, height }, locale: 'es-CL' })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl })
+  const page = await context.newPage()
+  const entry = { page, errors: [] as string[], allow: [/status of 401/, ...allow] }
+  page.on('console', (msg) => { if (msg.type() === 'error') entry.errors.push(msg.text()) })
+  page.on('pageerror', error => entry.errors.push(`pageerror: ${error.message}`))
+  page.on('dialog', (dialog) => { entry.errors.push(`dialog: ${dialog.message()}`); void dialog.dismiss() })
+  pages.push(entry)
+  return page
+}
+
+afterEach(async () => {
+  for (const { page, errors, allow } of pages.splice(0)) {
+    await page.context().close()
+    expect(errors.filter(e => !allow.some(re => re.test(e)))).toEqual([])
+  }
+})
+
+async function signIn(page: Page, user = WORKER) {
+  await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(user.email)
+  await page.locator('input[autocomplete="current-password"]').fill(user.password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(/\/chat\/?$/)
+}
+
+const assistantMessages = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]')
+const lastAnswer = (page: Page) => assistantMessages(page).last()
+
+async function send(page: Page, text: string) {
+  const composer = page.getByTestId('composer')
+  await composer.fill(text)
+  await composer.press('Enter')
+}
+
+function useModel(reply: (question: string) => string, delayMs = 0) {
+  answer = reply
+  fake.reset().set({ delayMs, reply: body => (isTitleCall(body) ? `Sobre ${questionOf(body).replace(/^Pregunta: /, '').split(/\s+/).slice(0, 3).join(' ')}` : answer(questionOf(body))) })
+}
+
+describe('chat screen', () => {
+  it('signs in, sends a message and shows the answer growing token by token, then titles the conversation', async () => {
+    const words = Array.from({ length: 40 }, (_, i) => `palabra${i}`)
+    useModel(() => words.join(' '), 50)
+    const page = await open(server.url)
+    await signIn(page)
+    await page.getByRole('heading', { name: '¿En qué te ayudo hoy?' }).waitFor()
+    await expect.poll(() => page.getByTestId('model-picker').inputValue()).toBe('qwen2.5:3b-instruct')
+    await screenshot(page, 'chat-new-1280')
+
+    await send(page, 'Hola, ¿quién eres?')
+    await expect(page.getByTestId('composer').inputValue()).resolves.toBe('')
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Hola, ¿quién eres?' }).waitFor()
+    await page.getByTestId('generating').waitFor()
+    await expect(page.getByTestId('generating').textContent()).resolves.toContain('generando…')
+    await page.getByTestId('stop').waitFor()
+
+    const body = lastAnswer(page).getByTestId('message-body')
+    const lengths: number[] = []
+    for (let i = 0; i < 60 && lengths.length < 4; i++) {
+      const length = (await body.textContent().catch(() => ''))?.length ?? 0
+      if (length > (lengths.at(-1) ?? 0)) lengths.push(length)
+      await page.waitForTimeout(100)
+    }
+    expect(lengths.length).toBeGreaterThanOrEqual(3)
+    expect(lengths.at(-1)!).toBeLessThan(words.join(' ').length)
+
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    await expect(body.textContent().then(text => text?.trim())).resolves.toBe(words.join(' '))
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Hola, ¿quién eres?' }).waitFor()
+    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Sobre Hola, ¿quién eres?')
+    await page.getByTestId('send').waitFor()
+  })
+
+  it('stops an answer (kept as stopped), regenerates it, renames, searches, and finds it again after a reload', async () => {
+    useModel(() => Array.from({ length: 400 }, (_, i) => `t${i}`).join(' '), 40)
+    const page = await open(server.url)
+    await signIn(page)
+    await send(page, 'Explica el mantenimiento preventivo de transformadores')
+    await page.getByTestId('generating').waitFor()
+    await expect.poll(async () => (await lastAnswer(page).getByTestId('message-body').textContent().catch(() => ''))?.length ?? 0).toBeGreaterThan(20)
+    await page.getByTestId('stop').click()
+
+    await lastAnswer(page).and(page.locator('[data-status="stopped"]')).waitFor()
+    await expect(lastAnswer(page).getByTestId('message-status').textContent()).resolves.toBe('Detenida')
+    await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && r.aborted))
+    const id = new URL(page.url()).pathname.split('/').pop()!
+
+    // the server saved the partial answer as stopped
+    await expect.poll(async () => {
+      const res = await page.request.get(`/api/conversations/${id}/messages`)
+      return (await res.json()).data.map((m: { role: string, status: string }) => `${m.role}:${m.status}`)
+    }).toEqual(['user:complete', 'assistant:stopped'])
+
+    useModel(() => 'Una respuesta **nueva** y completa.', 10)
+    await lastAnswer(page).getByTestId('regenerate').click()
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    await expect(lastAnswer(page).getByTestId('message-body').innerHTML()).resolves.toContain('<strong>nueva</strong>')
+    await expect(assistantMessages(page).count()).resolves.toBe(1)
+
+    // rename through the conversation's menu, by keyboard only
+    const item = page.getByTestId('conversation-item').filter({ has: page.locator(`[data-conversation="${id}"]`) })
+    await item.getByRole('button', { name: /Acciones para/ }).focus()
+    await page.keyboard.press('Enter')
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Renombrar')
+    await page.keyboard.press('ArrowDown')
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Fijar')
+    await page.keyboard.press('ArrowUp')
+    await page.keyboard.press('Enter')
+    const input = page.getByLabel('Título de la conversación')
+    await expect(input.evaluate(el => el === document.activeElement)).resolves.toBe(true)
+    await page.keyboard.press('ControlOrMeta+a')
+    await page.keyboard.type('Plan de mantención 2025')
+    await page.keyboard.press('Enter')
+    await page.getByTestId('conversation-item').filter({ hasText: 'Plan de mantención 2025' }).waitFor()
+    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Plan de mantención 2025')
+
+    // search by title and by message text; a miss says so
+    const search = page.getByRole('searchbox', { name: 'Buscar conversaciones' })
+    await search.fill('mantención 2025')
+    await expect.poll(() => page.getByTestId('conversation-item').allTextContents()).toEqual([expect.stringContaining('Plan de mantención 2025')])
+    await search.fill('transformadores')
+    await expect.poll(() => page.getByTestId('conversation-item').allTextContents()).toEqual([expect.stringContaining('Plan de mantención 2025')])
+    await search.fill('zzz-nada')
+    await page.getByText('Nada coincide con «zzz-nada».').waitFor()
+    await page.getByRole('button', { name: 'Limpiar búsqueda' }).click()
+    await expect.poll(() => page.getByTestId('conversation-item').count()).toBeGreaterThanOrEqual(2)
+
+    await page.reload()
+    await page.waitForURL(`**/chat/${id}`)
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'mantenimiento preventivo' }).waitFor()
+    await expect(lastAnswer(page).getByTestId('message-body').textContent().then(text => text?.trim())).resolves.toBe('Una respuesta nueva y completa.')
+    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Plan de mantención 2025')
+    await expect(page.locator(`[data-conversation="${id}"]`).getAttribute('aria-current')).resolves.toBe('page')
+  })
+
+  it('shows an answer with HTML, a javascript: link and an image as inert text', async () => {
+    useModel(() => 'Mira <script>alert(1)</script> y [x](javascript:alert(1)) y <img src=x onerror=alert(2)> y ![foto](https://example.com/a.png) y [docs](https://example.com/docs)\n\n```html\n<script>alert(3)</script>\n```')
+    const page = await open(server.url)
+    await signIn(page)
+    await send(page, 'Muéstrame HTML peligroso')
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    const body = lastAnswer(page).getByTestId('message-body')
+    await body.locator('.md-code').waitFor()
+
+    await expect(body.locator('script, img, iframe, [onerror]').count()).resolves.toBe(0)
+    await expect(page.locator('[data-testid="message"] script').count()).resolves.toBe(0)
+    const hrefs = await body.locator('a').evaluateAll(links => links.map(a => a.getAttribute('href')))
+    expect(hrefs).toEqual(['https://example.com/a.png', 'https://example.com/docs'])
+    await expect(body.locator('a').first().getAttribute('rel')).resolves.toBe('noopener noreferrer')
+    await expect(body.locator('a').first().getAttribute('target')).resolves.toBe('_blank')
+    const text = await body.textContent()
+    expect(text).toContain('<script>alert(1)</script>')
+    expect(text).toContain('[x](javascript:alert(1))')
+
+    // the code block's copy button copies the code, not the page
+    await body.getByRole('button', { name: 'Copiar' }).click()
+    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe('<script>alert(3)</script>\n')
+    await screenshot(page, 'chat-unsafe-1280')
+  })
+
+  it('DOMPurify, the second guard, cleans raw HTML in a real DOM', async () => {
+    const { build } = await import('esbuild')
+    const bundle = await build({
+      stdin: { contents: `import createPurify from 'dompurify'; import { createSanitizer } from './utils/markdown'; window.__sanitize = createSanitizer(createPurify(window))`, resolveDir: process.cwd(), loader: 'ts' },
+      bundle: true,
+      format: 'iife',
+      write: false,
+      logLevel: 'silent',
+    })
+    const page = await open(server.url)
+    await page.setContent('<!doctype html><html><body></body></html>')
+    await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
+    const clean = await page.evaluate(() => (window as any).__sanitize([
+      '<p onclick="alert(1)">a</p><script>alert(1)</script><img src=x onerror=alert(1)>',
+      '<a href="javascript:alert(1)">j</a><a href="data:text/html,x">d</a><a href=" JAVASCRIPT:alert(1)">s</a>',
+      '<a href="https://example.com">ok</a><iframe src="https://x"></iframe><style>*{}</style><svg onload=alert(1)></svg>',
+      '<form action="https://x"><input></form><p style="position:fixed">s</p>',
+    ].join('')))
+    expect(clean).not.toMatch(/<script|<img|<iframe|<style|<svg|<form|<input|onclick|onerror|onload|style=|javascript:|data:/i)
+    expect(clean).toContain('<a href="https://example.com" target="_blank" rel="noopener noreferrer">ok</a>')
+    expect(clean).toContain('<a target="_blank" rel="noopener noreferrer">j</a>')
+  })
+
+  it('keeps paging: a long conversation opens at its newest messages and loads older ones when scrolled up', async () => {
+    useModel(() => 'ok')
+    const page = await open(server.url)
+    await signIn(page)
+    // 60 exchanges through the API (the fake answers instantly)
+    let conversationId: string | undefined
+    for (let i = 0; i < 60; i++) {
+      const res = await page.request.post('/api/chat', { data: { message: `pregunta número ${i}`, ...(conversationId ? { conversationId } : {}) } })
+      const meta = /event: meta\ndata: (.*)\n/.exec(await res.text())
+      conversationId ??= JSON.parse(meta![1]!).conversationId
+    }
+    await page.goto(`/chat/${conversationId}`)
+    await page.locator('[data-testid="message"]', { hasText: 'pregunta número 59' }).waitFor()
+    await expect(page.locator('[data-testid="message"]').count()).resolves.toBeLessThanOrEqual(60)
+    await expect(page.locator('[data-testid="message"]', { hasText: 'pregunta número 0' }).count()).resolves.toBe(0)
+
+    // scrolled to the top: the previous page goes in above without moving what the reader sees
+    const list = page.getByTestId('message-list')
+    const anchor = page.locator('[data-testid="message"]', { hasText: /pregunta número 35$/ })
+    await list.evaluate(el => el.scrollTo(0, 0))
+    const before = (await anchor.boundingBox())!.y
+    await page.locator('[data-testid="message"]', { hasText: /pregunta número 10$/ }).waitFor({ state: 'attached' })
+    await page.waitForTimeout(100)
+    expect(Math.abs((await anchor.boundingBox())!.y - before)).toBeLessThan(5)
+    await expect(list.evaluate(el => el.scrollTop)).resolves.toBeGreaterThan(500)
+
+    await list.evaluate(el => el.scrollTo(0, 0))
+    await page.locator('[data-testid="message"]', { hasText: /pregunta número 0$/ }).waitFor({ state: 'attached' })
+    await expect(page.locator('[data-testid="message"]').count()).resolves.toBe(120)
+    await page.getByText('Inicio de la conversación').waitFor()
+  })
+
+  it('shows the queue position while another user\'s answer holds the only model slot', async () => {
+    useModel(() => Array.from({ length: 80 }, (_, i) => `w${i}`).join(' '), 30)
+    const other = new Client(server.url)
+    await other.post('/api/auth/register', { email: uniqueEmail('cola'), password: GOOD_PASSWORD, fullName: 'Otra Persona' })
+    const busy = other.post('/api/chat', { message: 'Una respuesta larga, por favor' })
+    await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && !r.completed))
+
+    const page = await open(server.url)
+    await signIn(page)
+    await send(page, '¿Me toca?')
+    await page.getByText('En cola: posición 1').waitFor()
+    await expect(busy.then(res => res.status)).resolves.toBe(200)
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor({ timeout: 20_000 })
+    await expect(page.getByText('En cola: posición 1').count()).resolves.toBe(0)
+  })
+
+  it('keeps the sidebar small and smooth with 5,000 conversations: pages load on scroll, few rows in the DOM', async () => {
+    const page = await open(server.url)
+    const email = uniqueEmail('muchas')
+    const registered = await page.request.post('/api/auth/register', { data: { email, password: GOOD_PASSWORD, fullName: 'Muchas Conversaciones' } })
+    expect(registered.status()).toBe(201)
+    const { user } = await registered.json()
+    const now = Date.now()
+    for (let chunk = 0; chunk < 10; chunk++) {
+      const rows = Array.from({ length: 500 }, (_, j) => {
+        const n = chunk * 500 + j
+        // newest first: a few today, some yesterday, the rest spread over the past months
+        const at = now - (n < 5 ? n * 60_000 : n < 15 ? 86_400_000 + n * 1000 : 2 * 86_400_000 + n * 3_600_000)
+        return [crypto.randomUUID(), user.id, `Conversación número ${n}`, 'qwen2.5:3b-instruct', n % 1000 === 7 ? 1 : 0, 0, at, at]
+      })
+      await dbQuery(`insert into conversations (id, user_id, title, model, pinned, archived, created_at, updated_at) values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`, rows.flat(), db.url)
+    }
+
+    await page.goto('/chat')
+    await page.getByTestId('conversation-item').first().waitFor()
+    const list = page.getByTestId('conversation-list')
+    const headers = await list.locator('.chat-list__header').allTextContents()
+    expect(headers.map(h => h.trim())).toEqual(['Fijadas', 'Hoy', 'Ayer', 'Anteriores'])
+    await expect(page.getByTestId('conversation-item').first().textContent()).resolves.toContain('Conversación número 7')
+
+    // scroll down page after page: more conversations load, the DOM stays a small window
+    for (let i = 0; i < 8; i++) {
+      const more = page.waitForResponse(res => res.url().includes('/api/conversations?') && res.url().includes('offset='))
+      await list.evaluate(el => el.scrollTo(0, el.scrollHeight))
+      await more
+    }
+    await expect.poll(() => list.evaluate(el => el.scrollHeight)).toBeGreaterThan(400 * 44)
+    await expect(page.getByTestId('conversation-item').count()).resolves.toBeLessThan(50)
+
+    // scrolling through what is loaded keeps frames short (generous bound: a shared 2-core machine)
+    const frames = await list.evaluate(async (el) => {
+      const times: number[] = []
+      el.scrollTop = 0
+      let last = performance.now()
+      for (let i = 0; i < 60; i++) {
+        el.scrollTop += 250
+        await new Promise(resolve => requestAnimationFrame(resolve))
+        const t = performance.now()
+        times.push(t - last)
+        last = t
+      }
+      return times.sort((a, b) => a - b)
+    })
+    expect(frames[Math.floor(frames.length / 2)]!).toBeLessThan(50)
+    await expect(page.getByTestId('conversation-item').count()).resolves.toBeLessThan(50)
+
+    // search goes to the server, whatever is loaded
+    await page.getByRole('searchbox', { name: 'Buscar conversaciones' }).fill('número 4321')
+    await expect.poll(() => page.getByTestId('conversation-item').allTextContents()).toEqual(['Conversación número 4321'])
+  })
+
+  it('takes screenshots of the conversation at 1280 px and 360 px (drawer open and closed)', async () => {
+    useModel(() => [
+      '## Plan de revisión',
+      '',
+      'Revisa estos puntos **antes** de cada turno:',
+      '',
+      '1. Nivel de aceite del transformador',
+      '2. Temperatura de los devanados',
+      '3. Estado de los aisladores',
+      '',
+      '| Equipo | Frecuencia |',
+      '|---|---|',
+      '| Transformador | Mensual |',
+      '| Interruptor | Trimestral |',
+      '',
+      '```python',
+      'def alerta(temp: float) -> bool:',
+      '    return temp > 85  # grados Celsius',
+      '```',
+      '',
+      'Más detalles en https://example.com/manual.',
+    ].join('\n'))
+    const desktop = await open(server.url, 1280, 800)
+    await signIn(desktop)
+    await send(desktop, '¿Qué debo revisar en la subestación?')
+    await lastAnswer(desktop).and(desktop.locator('[data-status="complete"]')).waitFor()
+    await lastAnswer(desktop).locator('.hljs-keyword').first().waitFor()
+    await screenshot(desktop, 'chat-1280')
+    const url = desktop.url()
+
+    const mobile = await open(server.url, 360, 740)
+    await signIn(mobile)
+    await mobile.goto(url)
+    await lastAnswer(mobile).and(mobile.locator('[data-status="complete"]')).waitFor()
+    await lastAnswer(mobile).locator('.hljs-keyword').first().waitFor()
+    await expect(mobile.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(360)
+    await screenshot(mobile, 'chat-360')
+    await mobile.getByTestId('open-conversations').click()
+    await mobile.getByTestId('conversation-item').first().waitFor()
+    await mobile.waitForTimeout(300)
+    await screenshot(mobile, 'chat-360-drawer')
+    await mobile.keyboard.press('Escape')
+    await expect.poll(() => mobile.getByTestId('conversation-list').isVisible()).toBe(false)
+    await expect(mobile.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('open-conversations')
+  })
+})
+
+describe('chat screen with the model server down', () => {
+  it('shows the banner with the configured host, keeps the message in history and offers Retry', async () => {
+    // the project's shared test server points OLLAMA_HOST at a closed port
+    const page = await open(inject('baseUrl'), 1280, 800, [/status of 503/])
+    await signIn(page)
+    const banner = page.getByTestId('model-unavailable')
+    await banner.waitFor()
+    await expect(banner.textContent()).resolves.toMatch(/El modelo no está disponible\..*http:\/\/127\.0\.0\.1:9/)
+
+    await send(page, 'Mensaje que no debe perderse')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Mensaje que no debe perderse' }).waitFor()
+    await banner.getByRole('button', { name: 'Reintentar' }).waitFor()
+    await expect(banner.textContent()).resolves.toContain('Tu mensaje quedó guardado')
+    await screenshot(page, 'chat-ollama-down-1280')
+
+    const retried = page.waitForResponse(res => res.url().endsWith('/api/chat'))
+    await banner.getByRole('button', { name: 'Reintentar' }).click()
+    await expect(retried.then(res => res.status())).resolves.toBe(503)
+    await expect.poll(() => assistantMessages(page).count()).toBe(0)
+    await page.getByTestId('model-unavailable').waitFor()
+
+    await page.reload()
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Mensaje que no debe perderse' }).waitFor()
+    await expect(page.locator('[data-testid="message"][data-role="user"]').count()).resolves.toBe(1)
+    await page.getByTestId('conversation-item').first().waitFor()
+  })
+})

@@ -1,0 +1,443 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchBrowser, screenshot } from '../support/browser'
+import { FakeOllama } from '../support/fake-ollama'
+import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
+
+// The installable, offline-capable app in real Chromium against the built server and a fake Ollama:
+// the manifest and icons, installability, opening and reading history with no network, the outbox, and
+// that signing out leaves nothing of the user on the device. The service worker must never answer /api/.
+
+const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
+const DB_NAME = 'energyapp-offline'
+
+let fake: FakeOllama
+let db: TestDatabase
+let server: RunningServer
+let browser: Browser
+
+const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')
+const questionOf = (body: any) => String(body?.messages?.at(-1)?.content ?? '')
+
+beforeAll(async () => {
+  fake = await new FakeOllama().start()
+  // the model repeats the question's first words, so each answer says which question it belongs to
+  fake.set({ reply: body => (isTitleCall(body) ? `Tema ${questionOf(body).split(/\s+/).slice(1, 3).join(' ')}` : `Respuesta a: ${questionOf(body)}`) })
+  db = await createTestDatabase('sqlite')
+  server = await startServer({ DATABASE_URL: db.url, OLLAMA_HOST: fake.url, CHAT_RATE_LIMIT: '1000/1m' })
+  browser = await launchBrowser()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await server?.stop()
+  await db?.drop()
+  await fake?.close()
+})
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(bytes: Buffer) {
+  expect(bytes.subarray(1, 4).toString('ascii')).toBe('PNG')
+  return `${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)}`
+}
+
+interface Watched { page: Page, context: BrowserContext, errors: string[], swApi: string[] }
+
+/** A fresh context that records page errors and every /api/ response the service worker answered (must stay empty). */
+async function open(): Promise<Watched> {
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, locale: 'es-CL' })
+  const page = await context.newPage()
+  const errors: string[] = []
+  const swApi: string[] = []
+  page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
+  context.on('response', (response) => {
+    if (new URL(response.url()).pathname.startsWith('/api/') && response.fromServiceWorker()) swApi.push(response.url())
+  })
+  return { page, context, errors, swApi }
+}
+
+async function signIn(page: Page, user: { email: string, password: string }) {
+  await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(user.email)
+  await page.locator('input[autocomplete="current-password"]').fill(user.password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(/\/chat\/?$/)
+}
+
+async function signOut(page: Page) {
+  await page.getByTestId('user-menu').click()
+  await page.getByRole('button', { name: 'Cerrar sesión' }).click()
+  await page.waitForURL(/\/login/)
+}
+
+const lastAnswer = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]').last()
+const conversationItems = (page: Page) => page.getByTestId('conversation-item')
+
+async function ask(page: Page, text: string) {
+  await page.getByTestId('composer').fill(text)
+  await page.getByTestId('composer').press('Enter')
+  await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: `Respuesta a: ${text}` }).waitFor()
+    .catch(async (error: unknown) => { await screenshot(page, 'pwa-ask-failed'); throw error })
+  // the server frees the user's generation slot just after sending `done`; a next message sent within that
+  // instant is refused with 429 (one answer at a time per user)
+  await page.waitForTimeout(300)
+}
+
+/** Every key in the offline database, as JSON strings (keys are arrays: [owner, kind, …]). */
+function offlineKeys(page: Page): Promise<string[]> {
+  return page.evaluate(name => new Promise<string[]>((resolve, reject) => {
+    const request = indexedDB.open(name)
+    request.onerror = () => reject(request.error)
+    request.onsuccess = () => {
+      const idb = request.result
+      if (!idb.objectStoreNames.contains('records')) { idb.close(); resolve([]); return }
+      const keys = idb.transaction('records').objectStore('records').getAllKeys()
+      keys.onsuccess = () => { idb.close(); resolve(keys.result.map(k => JSON.stringify(k))) }
+      keys.onerror = () => reject(keys.error)
+    }
+  }), DB_NAME)
+}
+
+/** Everything stored under `prefix` in the offline database, as one JSON text (for "does it mention X"). */
+function offlineDump(page: Page): Promise<string> {
+  return page.evaluate(name => new Promise<string>((resolve, reject) => {
+    const request = indexedDB.open(name)
+    request.onerror = () => reject(request.error)
+    request.onsuccess = () => {
+      const idb = request.result
+      if (!idb.objectStoreNames.contains('records')) { idb.close(); resolve(''); return }
+      const values = idb.transaction('records').objectStore('records').getAll()
+      values.onsuccess = () => { idb.close(); resolve(JSON.stringify(values.result)) }
+      values.onerror = () => reject(values.error)
+    }
+  }), DB_NAME)
+}
+
+/**
+ * A pass-through proxy in front of the test server that can play "the next deploy": /sw.js at the same URL
+ * with different bytes, which is how a new version reaches installed apps.
+ */
+async function startDeployProxy(target: string) {
+  let deployed = false
+  const proxy = createServer((req, res) => {
+    const isWorker = req.url?.split('?')[0] === '/sw.js'
+    const headers = { ...req.headers, host: new URL(target).host }
+    // the new bytes must not be answered with "304, you have them"
+    if (deployed && isWorker) { delete headers['if-none-match']; delete headers['if-modified-since'] }
+    const upstream = request(`${target}${req.url}`, { method: req.method, headers }, (answer) => {
+      if (!(deployed && isWorker)) {
+        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(res)
+        return
+      }
+      const chunks: Buffer[] = []
+      answer.on('data', chunk => chunks.push(chunk))
+      answer.on('end', () => {
+        const { etag: _etag, 'content-length': _length, 'last-modified': _modified, ...rest } = answer.headers
+        res.writeHead(answer.statusCode ?? 502, { ...rest, 'cache-control': 'no-cache' })
+        res.end(`${Buffer.concat(chunks).toString('utf8')}\n// next deploy\n`)
+      })
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    deploy: () => { deployed = true },
+    close: () => new Promise(resolve => proxy.close(resolve)),
+  }
+}
+
+async function waitForServiceWorker(page: Page) {
+  await page.waitForFunction(() => !!navigator.serviceWorker?.controller, null, { timeout: 30_000 })
+}
+
+describe('installable app', () => {
+  it('serves a manifest with the required fields, and icons of the declared size and type', async () => {
+    const res = await fetch(`${server.url}/manifest.webmanifest`)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/application\/manifest\+json/)
+    const manifest = await res.json()
+    expect(manifest).toMatchObject({ name: 'EnergyApp', short_name: 'EnergyApp', start_url: '/', scope: '/', display: 'standalone', theme_color: '#0f766e', background_color: '#0b1220' })
+    const purposes = manifest.icons.map((i: { sizes: string, purpose?: string }) => `${i.sizes}:${i.purpose ?? 'any'}`)
+    expect(purposes).toEqual(expect.arrayContaining(['192x192:any', '512x512:any', '512x512:maskable']))
+
+    const html = await (await fetch(`${server.url}/`)).text()
+    const appleIcon = /<link rel="apple-touch-icon" href="([^"]+)"/.exec(html)?.[1]
+    const icons: Array<{ src: string, sizes: string, type: string }> = [...manifest.icons, { src: appleIcon, sizes: '180x180', type: 'image/png' }]
+    for (const icon of icons) {
+      const image = await fetch(new URL(icon.src, server.url))
+      expect(image.status, icon.src).toBe(200)
+      expect(image.headers.get('content-type')).toBe(icon.type)
+      expect(pngSize(Buffer.from(await image.arrayBuffer())), icon.src).toBe(icon.sizes)
+    }
+  })
+
+  it('precaches the data-free shell and never routes /api/ through the service worker', async () => {
+    const sw = await (await fetch(`${server.url}/sw.js`)).text()
+    const precached = [...sw.matchAll(/url:"([^"]+)"/g)].map(m => m[1])
+    expect(precached).toContain('/')
+    expect(precached.some(url => url.includes('api/'))).toBe(false)
+    expect(precached.filter(url => url === 'manifest.webmanifest')).toHaveLength(1)
+    // the only route is the navigation fallback to the shell, with /api/ denied; no runtime caching strategy
+    expect(sw).toMatch(/NavigationRoute\(\w+\.createHandlerBoundToURL\("\/"\),\{denylist:\[\/\^\\\/api\\\/\/\]\}\)/)
+    expect(sw.match(/registerRoute\(/g)).toHaveLength(1)
+    expect(sw).not.toMatch(/NetworkFirst|CacheFirst|StaleWhileRevalidate|NetworkOnly/)
+    const shell = await (await fetch(`${server.url}/`)).text()
+    expect(shell).not.toMatch(/@example\.com|"user"/)
+  })
+
+  it('meets Chromium\'s installability criteria', async () => {
+    // Chromium never offers to install from an incognito-like context: this check needs a real profile
+    const profile = mkdtempSync(join(tmpdir(), 'energyapp-pwa-profile-'))
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      // the engagement heuristics would otherwise hold back beforeinstallprompt on a page seconds old
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--bypass-app-banner-engagement-checks'],
+      headless: true,
+      baseURL: server.url,
+      locale: 'es-CL',
+    })
+    const page = context.pages()[0] ?? await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
+    await page.goto('/login')
+    await waitForServiceWorker(page)
+    await page.locator('link[rel="manifest"]').waitFor({ state: 'attached' })
+    const cdp = await context.newCDPSession(page)
+    const manifest = await cdp.send('Page.getAppManifest') as { errors: unknown[], url: string }
+    expect(manifest.url).toMatch(/\/manifest\.webmanifest$/)
+    expect(manifest.errors).toEqual([])
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors')
+    expect(installabilityErrors).toEqual([])
+
+    // the browser offers installation: the app shows its own install card instead of the mini-infobar
+    await page.reload()
+    await page.getByTestId('pwa-install').waitFor({ timeout: 15_000 })
+    await expect(page.getByTestId('pwa-install-button').textContent()).resolves.toContain('Instalar')
+    await page.getByRole('button', { name: 'Ahora no' }).click()
+    await page.getByTestId('pwa-install').waitFor({ state: 'detached' })
+    expect(errors).toEqual([])
+    await context.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+
+  it('offers "update available — reload" when a new version is deployed, and reloads into it', async () => {
+    const proxy = await startDeployProxy(server.url)
+    const context = await browser.newContext({ baseURL: proxy.url, locale: 'es-CL' })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
+    await page.goto('/login')
+    await waitForServiceWorker(page)
+    // the app opened again later, under its service worker (as an installed app opens)
+    await page.reload()
+    await expect(page.getByTestId('pwa-update').count()).resolves.toBe(0)
+
+    proxy.deploy()
+    await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())?.update() })
+    await page.getByTestId('pwa-update').waitFor({ timeout: 20_000 })
+    await expect(page.getByTestId('pwa-update').textContent()).resolves.toContain('Hay una nueva versión')
+    await Promise.all([page.waitForEvent('load'), page.getByTestId('pwa-reload').click()])
+    await page.locator('input[autocomplete="username"]').waitFor()
+    // the new worker took over: nothing is waiting any more, and the prompt is gone
+    await expect.poll(() => page.evaluate(async () => !!(await navigator.serviceWorker.getRegistration())?.waiting)).toBe(false)
+    await expect(page.getByTestId('pwa-update').count()).resolves.toBe(0)
+    expect(errors).toEqual([])
+    await context.close()
+    await proxy.close()
+  })
+})
+
+describe('offline', () => {
+  it('opens signed in with no network, reads saved conversations, sends what was typed offline once back, and forgets the user on sign-out', async () => {
+    const { page, context, errors, swApi } = await open()
+    await signIn(page, WORKER)
+    const me = await page.evaluate(async () => (await (await fetch('/api/auth/me')).json()) as { id: string })
+
+    // two conversations, created by chatting with the (fake) model
+    await ask(page, 'Consulta turbinas eólicas del parque norte')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const first = new URL(page.url()).pathname.split('/').pop()!
+    await page.getByTestId('new-chat').click()
+    await page.waitForURL(/\/chat\/?$/)
+    await ask(page, 'Consulta paneles solares de la bodega')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const second = new URL(page.url()).pathname.split('/').pop()!
+    expect(second).not.toBe(first)
+
+    // open both (that is what saves them for offline reading)
+    for (const id of [first, second]) {
+      await page.locator(`[data-conversation="${id}"]`).click()
+      await page.waitForURL(`**/chat/${id}`)
+      await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    }
+    await waitForServiceWorker(page)
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.startsWith(`["${me.id}","messages"`)).length).toBe(2)
+
+    // no network at all: the app opens from the precached shell and the saved copy
+    await context.setOffline(true)
+    const started = Date.now()
+    await page.reload()
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'paneles solares' }).waitFor()
+    const openOfflineMs = Date.now() - started
+    await page.getByTestId('offline-banner').waitFor()
+    await expect(page.getByTestId('offline-banner').textContent()).resolves.toContain('mostrando las conversaciones guardadas')
+    await expect.poll(() => conversationItems(page).count()).toBe(2)
+    await expect(lastAnswer(page).getByTestId('message-body').innerText()).resolves.toBe('Respuesta a: Consulta paneles solares de la bodega')
+    await page.locator(`[data-conversation="${first}"]`).click()
+    await page.waitForURL(`**/chat/${first}`)
+    await lastAnswer(page).filter({ hasText: 'Respuesta a: Consulta turbinas eólicas del parque norte' }).waitFor()
+    await screenshot(page, 'pwa-offline-1280')
+
+    // search works over what is saved: titles and message text, accents forgiven
+    const search = page.getByRole('searchbox', { name: 'Buscar conversaciones' })
+    await search.fill('eolicas')
+    await expect.poll(() => page.locator('[data-testid="conversation-item"] [data-conversation]').evaluateAll(els => els.map(e => e.getAttribute('data-conversation')))).toEqual([first])
+    await search.fill('')
+    await expect.poll(() => conversationItems(page).count()).toBe(2)
+
+    // what needs the server is shown inert, with the reason
+    await page.locator(`[data-conversation="${first}"]`).locator('xpath=..').getByRole('button', { name: /Acciones para/ }).click()
+    await expect(page.getByTestId('actions-disabled-reason').textContent()).resolves.toBe('Necesita conexión con el servidor')
+    await expect(page.getByRole('menuitem', { name: 'Renombrar' }).getAttribute('aria-disabled')).resolves.toBe('true')
+    await page.getByRole('menuitem', { name: 'Renombrar' }).click({ force: true })
+    await expect(page.getByLabel('Título de la conversación').count()).resolves.toBe(0)
+    await page.keyboard.press('Escape')
+    await expect(page.getByTestId('regenerate').count()).resolves.toBe(0)
+
+    // typed offline: kept on the device (a reload loses nothing), cancellable
+    await page.getByTestId('composer').fill('Mensaje que se cancela')
+    await page.getByTestId('composer').press('Enter')
+    await page.getByTestId('outbox-item').filter({ hasText: 'Mensaje que se cancela' }).waitFor()
+    await page.getByTestId('composer').fill('¿Cuándo fue la última mantención?')
+    await page.getByTestId('composer').press('Enter')
+    await page.getByTestId('composer').fill('¿Y la próxima?')
+    await page.getByTestId('composer').press('Enter')
+    await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(3)
+    await page.reload()
+    await expect.poll(() => page.getByTestId('outbox-item').allTextContents()).toEqual([
+      expect.stringContaining('Mensaje que se cancela'), expect.stringContaining('¿Cuándo fue la última mantención?'), expect.stringContaining('¿Y la próxima?'),
+    ])
+    await screenshot(page, 'pwa-outbox-1280')
+    await page.getByTestId('outbox-item').filter({ hasText: 'Mensaje que se cancela' }).getByTestId('outbox-cancel').click()
+    await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(2)
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes('"outbox"')).length).toBe(2)
+
+    // back online: sent in order and answered as usual
+    const chatCalls = fake.requests.length
+    await context.setOffline(false)
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: 'Respuesta a: ¿Y la próxima?' }).waitFor({ timeout: 30_000 })
+    await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(0)
+    await page.getByTestId('offline-banner').waitFor({ state: 'detached' })
+    const sent = fake.requests.slice(chatCalls).filter(r => r.path === '/api/chat' && !isTitleCall(r.body)).map(r => questionOf(r.body))
+    expect([...new Set(sent)]).toEqual(['¿Cuándo fue la última mantención?', '¿Y la próxima?'])
+    const saved = await page.evaluate(async id => (await (await fetch(`/api/conversations/${id}/messages`)).json()) as { data: Array<{ content: string }> }, first)
+    const texts = saved.data.map(m => m.content)
+    expect(texts.indexOf('¿Cuándo fue la última mantención?')).toBeGreaterThan(-1)
+    expect(texts.indexOf('¿Y la próxima?')).toBeGreaterThan(texts.indexOf('¿Cuándo fue la última mantención?'))
+    expect(texts.filter(t => t === '¿Y la próxima?')).toHaveLength(1)
+    expect(saved.data.map(m => m.content)).not.toContain('Mensaje que se cancela')
+
+    // sign out: nothing of this user stays in IndexedDB, and Cache Storage holds only the app shell
+    await signOut(page)
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(me.id))).toEqual([])
+    expect(await offlineDump(page)).not.toMatch(/turbinas|paneles|trabajador@example\.com/)
+    const cacheNames = await page.evaluate(() => caches.keys())
+    expect(cacheNames.every(name => name.startsWith('workbox-precache'))).toBe(true)
+
+    // another user on the same device sees nothing of the first, online or offline
+    const other = { email: uniqueEmail('pwa'), password: GOOD_PASSWORD }
+    const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...other, fullName: 'Otra Persona' }) })
+    expect(registered.status).toBe(201)
+    await signIn(page, other)
+    await page.getByTestId('composer').waitFor()
+    await context.setOffline(true)
+    await page.reload()
+    await page.getByTestId('offline-banner').waitFor()
+    await page.getByTestId('composer').waitFor()
+    await expect(conversationItems(page).count()).resolves.toBe(0)
+    await expect(page.getByText(/turbinas|paneles|mantención/).count()).resolves.toBe(0)
+    expect((await offlineKeys(page)).filter(k => k.includes(me.id))).toEqual([])
+    await context.setOffline(false)
+
+    expect(swApi).toEqual([])
+    expect(errors).toEqual([])
+    console.log(`[pwa] time to open offline (reload → saved conversation shown): ${openOfflineMs} ms`)
+    await context.close()
+  })
+
+  it('a session revoked elsewhere (401) wipes the user\'s saved data on this device', async () => {
+    const { page, context, errors, swApi } = await open()
+    const user = { email: uniqueEmail('pwa-revoked'), password: GOOD_PASSWORD }
+    const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Sesión Revocada' }) })
+    const { user: { id } } = await registered.json() as { user: { id: string } }
+    await signIn(page, user)
+    await ask(page, 'Consulta sobre subestación sur')
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.startsWith(`["${id}","messages"`)).length).toBe(1)
+
+    // "sign out everywhere" from another device
+    const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) })
+    const cookie = login.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+    expect((await fetch(`${server.url}/api/auth/logout-all`, { method: 'POST', headers: { cookie } })).status).toBe(204)
+
+    // the next request this device makes (a search) learns the session is gone
+    await page.getByRole('searchbox', { name: 'Buscar conversaciones' }).fill('subestación')
+    await page.waitForURL(/\/login/)
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(id))).toEqual([])
+    expect(await offlineDump(page)).not.toMatch(/subestación|pwa-revoked/)
+    // and with no network the app no longer opens as that user
+    await waitForServiceWorker(page)
+    await context.setOffline(true)
+    await page.goto('/chat')
+    await page.waitForURL(/\/login/)
+    expect(swApi).toEqual([])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('settings show what is saved, apply the conversation budget and clear offline data', async () => {
+    const { page, context, errors } = await open()
+    const user = { email: uniqueEmail('pwa-budget'), password: GOOD_PASSWORD }
+    await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Presupuesto Local' }) })
+    await signIn(page, user)
+    await ask(page, 'Primera consulta de presupuesto')
+    await page.getByTestId('new-chat').click()
+    await ask(page, 'Segunda consulta de presupuesto')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const newest = new URL(page.url()).pathname.split('/').pop()!
+
+    await page.goto('/settings')
+    const summary = page.getByTestId('pwa-storage-summary')
+    await expect.poll(() => summary.textContent()).toMatch(/Conversaciones guardadas: 2 · mensajes: 4/)
+    await page.getByTestId('pwa-budget').getByRole('spinbutton').fill('1')
+    await page.getByTestId('pwa-budget-save').click()
+    await expect.poll(() => summary.textContent()).toMatch(/Conversaciones guardadas: 1 · mensajes: 2/)
+
+    // only the newest is readable offline now
+    await context.setOffline(true)
+    await page.goto(`/chat/${newest}`)
+    await lastAnswer(page).filter({ hasText: 'Respuesta a: Segunda consulta' }).waitFor()
+    await expect.poll(() => conversationItems(page).count()).toBe(1)
+    // settings pages whose every action needs the server are read-only offline, with the reason
+    await page.goto('/settings/sessions')
+    await page.getByTestId('settings-offline').waitFor()
+    expect(await page.getByTestId('logout-all').isDisabled()).toBe(true)
+    await context.setOffline(false)
+
+    await page.goto('/settings')
+    await page.getByTestId('pwa-clear').click()
+    await page.getByTestId('pwa-clear-confirm').click()
+    await expect.poll(() => summary.textContent()).toMatch(/Conversaciones guardadas: 0 · mensajes: 0/)
+    await screenshot(page, 'pwa-settings-1280')
+    expect(errors).toEqual([])
+    await context.close()
+  })
+})

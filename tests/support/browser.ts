@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { inject } from 'vitest'
+
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+/** Debian's Chromium, as found by scripts/test.mjs (CHROMIUM_PATH). */
+export function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+  return chromium.launch({ executablePath, args: FLAGS, headless: true })
+}
+
+export interface TestPage {
+  page: Page
+  context: BrowserContext
+  /** Console errors and uncaught exceptions seen so far (a test expects none). */
+  errors: string[]
+  close: () => Promise<void>
+}
+
+// a 401 from /api/auth/me is how a signed-out SPA learns it is signed out, not a fault
+const EXPECTED = [/Failed to load resource: the server responded with a status of (401|403|409|429|400)/]
+
+/** A fresh browser context (its own cookies) on the test server, collecting console errors. */
+export async function openPage(browser: Browser, opts: { width?: number, height?: number, locale?: string, colorScheme?: 'light' | 'dark', baseUrl?: string } = {}): Promise<TestPage> {
+  const context = await browser.newContext({
+    baseURL: opts.baseUrl ?? inject('baseUrl'),
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+    locale: opts.locale ?? 'es-CL',
+    colorScheme: opts.colorScheme ?? 'light',
+  })
+  context.setDefaultTimeout(15_000)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !EXPECTED.some(re => re.test(msg.text()))) errors.push(`console: ${msg.text()}`)
+  })
+  page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
+  return { page, context, errors, close: () => context.close() }
+}
+
+export const SCREENSHOTS = resolve(import.meta.dirname, '../../test-results/screenshots')
+
+/** A full-page screenshot under test-results/screenshots (git-ignored) for a human to look at. */
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage: true })
+}

@@ -1,0 +1,42 @@
+// `npm run dev:fake-ollama`: a labelled fake model on 127.0.0.1:11434 so the UI can be tried without Ollama.
+// Env: PORT (11434), HOST (127.0.0.1), FAKE_DELAY_MS per token (40), FAKE_FIRST_TOKEN_MS (300),
+// FAKE_TOKEN_COUNT (fixed `tokN` answers), FAKE_MODELS (comma-separated names).
+// A user message `bench N` is answered with N tokens `tok0 tok1 …` (bench/stream.mjs).
+import { FakeOllama, type FakeModel } from './fake-ollama'
+
+const env = process.env
+const FAMILY = 'fake (EnergyApp test double)'
+const names = (env.FAKE_MODELS || `fake-model:latest,${env.OLLAMA_MODEL || 'qwen2.5:3b-instruct'}`).split(',').map(s => s.trim()).filter(Boolean)
+const models: FakeModel[] = names.map(name => ({ name, size: 1_000_000, family: FAMILY, parameterSize: '0B' }))
+
+function reply(body: any): string {
+  const messages: Array<{ role: string, content: string }> = body?.messages ?? []
+  const last = [...messages].reverse().find(m => m.role === 'user')?.content ?? ''
+  const bench = /^bench (\d+)$/.exec(last)
+  if (bench) return Array.from({ length: Number(bench[1]) }, (_, i) => `tok${i}`).join(' ')
+  // the auto-title call asks for a short title: answer with one
+  if (/título/i.test(messages[0]?.content ?? '') && messages.length <= 2) return 'Conversación de prueba'
+  const quoted = last.length > 120 ? `${last.slice(0, 120)}…` : last
+  return `Esta es una **respuesta simulada** de *fake-model* (doble de pruebas de EnergyApp; no es un modelo real). `
+    + `Recibí tu mensaje: «${quoted}».\n\nPara respuestas reales instala Ollama y ejecuta \`ollama pull qwen2.5:3b-instruct\`.\n\n`
+    + `- El texto llega palabra por palabra.\n- Puedes detenerlo con el botón **Detener**.`
+}
+
+const tokenCount = env.FAKE_TOKEN_COUNT ? Number(env.FAKE_TOKEN_COUNT) : null
+const fake = new FakeOllama({
+  port: Number(env.PORT || 11434),
+  host: env.HOST || '127.0.0.1',
+  models,
+  behaviour: {
+    delayMs: Number(env.FAKE_DELAY_MS ?? 40),
+    firstTokenDelayMs: Number(env.FAKE_FIRST_TOKEN_MS ?? 300),
+    tokenCount,
+    reply: tokenCount === null ? reply : null,
+  },
+})
+
+await fake.start()
+console.log(`fake-ollama: listening on ${fake.url} with models ${names.join(', ')} — answers are fake (EnergyApp test double)`)
+// forget old requests so a long-running fake does not grow
+setInterval(() => { fake.requests = fake.requests.slice(-100) }, 10_000).unref()
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { fake.close().finally(() => process.exit(0)) })

@@ -1,0 +1,231 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/**
+ * A stand-in for Ollama: a real HTTP server speaking its wire format (`/api/chat` NDJSON streaming and
+ * non-streaming, `/api/tags`, `/api/version`, `/api/show`), driven through the real `ollama` client by the app.
+ * Knobs are set per test with `set()` (every later request) or `once()` (the next chat requests, in order).
+ */
+
+export interface FakeModel { name: string, size?: number, family?: string, parameterSize?: string }
+
+export interface Behaviour {
+  /** The chunks streamed as `message.content`; joined they are the answer. */
+  tokens: string[]
+  /** When set, this many generated tokens (`tok0 tok1 …`) replace `tokens`. */
+  tokenCount: number | null
+  /** When set, the answer is computed from the request body and streamed word by word. */
+  reply: ((body: any) => string) | null
+  /** Delay before each token (ms). */
+  delayMs: number
+  /** Delay before the response starts (ms): a model that is loading. */
+  firstTokenDelayMs: number
+  /** Never answer (until the client gives up). */
+  hang: boolean
+  /** Destroy the connection after this many tokens, without the final `done` line. */
+  dropAfter: number | null
+  /** Answer with this HTTP status and `{error: errorMessage}` instead of a stream. */
+  errorStatus: number | null
+  errorMessage: string
+  /** Send `{error}` as an NDJSON line after this many tokens (what Ollama does when generation fails). */
+  errorAfter: number | null
+}
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  body: any
+  at: number
+  /** When the response ended or the connection closed. */
+  endedAt: number | null
+  /** The client closed the connection before the answer was complete. */
+  aborted: boolean
+  completed: boolean
+  /** The fake cut the connection on purpose (`dropAfter`). */
+  dropped: boolean
+  /** Tokens written before the request ended. */
+  tokensSent: number
+}
+
+export const DEFAULT_TOKENS = ['Hola', ',', ' soy', ' un', ' modelo', ' de', ' prueba', '.']
+export const DEFAULT_MODELS: FakeModel[] = [
+  { name: 'qwen2.5:3b-instruct', size: 1_929_912_432, family: 'qwen2', parameterSize: '3.1B' },
+  { name: 'llama3.2:1b', size: 1_321_098_329, family: 'llama', parameterSize: '1.2B' },
+]
+
+const defaults = (): Behaviour => ({
+  tokens: DEFAULT_TOKENS,
+  tokenCount: null,
+  reply: null,
+  delayMs: 0,
+  firstTokenDelayMs: 0,
+  hang: false,
+  dropAfter: null,
+  errorStatus: null,
+  errorMessage: 'fake failure',
+  errorAfter: null,
+})
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+export interface FakeOllamaOptions { port?: number, host?: string, models?: FakeModel[], behaviour?: Partial<Behaviour> }
+
+export class FakeOllama {
+  behaviour: Behaviour = defaults()
+  models: FakeModel[]
+  /** Every request received, oldest first. */
+  requests: RecordedRequest[] = []
+  private queued: Partial<Behaviour>[] = []
+  private server: Server
+  private sockets = new Set<import('node:net').Socket>()
+  url = ''
+
+  constructor(private options: FakeOllamaOptions = {}) {
+    this.models = options.models ?? DEFAULT_MODELS
+    Object.assign(this.behaviour, options.behaviour)
+    this.server = createServer((req, res) => { this.handle(req, res).catch(() => res.destroy()) })
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket)
+      socket.on('close', () => this.sockets.delete(socket))
+    })
+  }
+
+  async start() {
+    await new Promise<void>(resolve => this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', resolve))
+    const { port } = this.server.address() as AddressInfo
+    this.url = `http://${this.options.host ?? '127.0.0.1'}:${port}`
+    return this
+  }
+
+  async close() {
+    for (const socket of this.sockets) socket.destroy()
+    await new Promise(resolve => this.server.close(resolve))
+  }
+
+  /** Changes the behaviour of every later request. */
+  set(change: Partial<Behaviour>) { Object.assign(this.behaviour, change); return this }
+  /** Queues a behaviour for the next chat request only (call again for the one after). */
+  once(change: Partial<Behaviour>) { this.queued.push(change); return this }
+  /** Back to defaults; forgets recorded requests and queued behaviours. */
+  reset() { this.behaviour = { ...defaults(), ...this.options.behaviour }; this.queued = []; this.requests = []; return this }
+
+  get chatRequests() { return this.requests.filter(r => r.path === '/api/chat') }
+  get aborted() { return this.requests.filter(r => r.aborted) }
+
+  /** Resolves once `predicate` holds for the recorded requests (polls; rejects after `timeoutMs`). */
+  async waitFor(predicate: (requests: RecordedRequest[]) => boolean, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs
+    while (!predicate(this.requests)) {
+      if (Date.now() > deadline) throw new Error(`fake-ollama: condition not met within ${timeoutMs} ms`)
+      await sleep(10)
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? '/').split('?')[0]!
+    let raw = ''
+    for await (const chunk of req) raw += chunk
+    let body: any = null
+    try { body = raw ? JSON.parse(raw) : null }
+    catch { return json(res, 400, { error: 'invalid JSON' }) }
+    const record: RecordedRequest = { method: req.method ?? 'GET', path, body, at: Date.now(), endedAt: null, aborted: false, completed: false, dropped: false, tokensSent: 0 }
+    this.requests.push(record)
+    res.on('close', () => {
+      record.endedAt = Date.now()
+      if (!res.writableFinished && !record.dropped) record.aborted = true
+    })
+    if (req.method === 'GET' && path === '/api/version') return this.finish(record, () => json(res, 200, { version: '0.0.0-fake' }))
+    if (req.method === 'GET' && path === '/api/tags') return this.finish(record, () => json(res, 200, { models: this.models.map(tagEntry) }))
+    if (req.method === 'POST' && path === '/api/show') return this.finish(record, () => this.show(res, body))
+    if (req.method === 'POST' && path === '/api/chat') return this.chat(res, body, record)
+    return this.finish(record, () => json(res, 404, { error: `404 page not found` }))
+  }
+
+  private finish(record: RecordedRequest, write: () => void) {
+    write()
+    record.completed = true
+  }
+
+  private show(res: ServerResponse, body: any) {
+    const model = this.models.find(m => m.name === (body?.model ?? body?.name))
+    if (!model) return json(res, 404, { error: `model '${body?.model ?? body?.name}' not found` })
+    json(res, 200, {
+      modelfile: `# fake model\nFROM ${model.name}`,
+      parameters: 'temperature 0.7',
+      template: '{{ .Prompt }}',
+      details: details(model),
+      model_info: { 'general.architecture': model.family ?? 'fake' },
+      capabilities: ['completion'],
+    })
+  }
+
+  private async chat(res: ServerResponse, body: any, record: RecordedRequest) {
+    const b: Behaviour = { ...this.behaviour, ...this.queued.shift() }
+    const gone = () => res.destroyed || record.aborted
+    if (b.hang) return // the client aborts or times out; 'close' marks the record aborted
+    if (b.firstTokenDelayMs) await sleep(b.firstTokenDelayMs)
+    if (gone()) return
+    if (b.errorStatus) return this.finish(record, () => json(res, b.errorStatus!, { error: b.errorMessage }))
+    const model = String(body?.model ?? '')
+    if (!this.models.some(m => m.name === model))
+      return this.finish(record, () => json(res, 404, { error: `model "${model}" not found, try pulling it first` }))
+    const tokens = b.reply ? b.reply(body).match(/\s*\S+/g) ?? []
+      : b.tokenCount === null ? b.tokens : Array.from({ length: b.tokenCount }, (_, i) => `tok${i} `)
+    const started = process.hrtime.bigint()
+    const promptEvalCount = Math.ceil(JSON.stringify(body?.messages ?? []).length / 4)
+    const final = (evalCount: number) => ({
+      model,
+      created_at: new Date().toISOString(),
+      message: { role: 'assistant', content: '' },
+      done: true,
+      done_reason: 'stop',
+      total_duration: Number(process.hrtime.bigint() - started),
+      load_duration: 1000,
+      prompt_eval_count: promptEvalCount,
+      prompt_eval_duration: 1000,
+      eval_count: evalCount,
+      eval_duration: Number(process.hrtime.bigint() - started),
+    })
+    if (body?.stream === false) {
+      return this.finish(record, () => json(res, 200, { ...final(tokens.length), message: { role: 'assistant', content: tokens.join('') } }))
+    }
+    // end the socket (not destroy) so the tokens already written still reach the client before the cut
+    const drop = () => { record.dropped = true; if (res.socket) res.socket.end(); else res.destroy() }
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    for (const [i, t] of tokens.entries()) {
+      if (b.dropAfter !== null && i >= b.dropAfter) return drop()
+      if (b.errorAfter !== null && i >= b.errorAfter) return this.finish(record, () => res.end(`${JSON.stringify({ error: b.errorMessage })}\n`))
+      if (b.delayMs) await sleep(b.delayMs)
+      if (gone()) return
+      const line = { model, created_at: new Date().toISOString(), message: { role: 'assistant', content: t }, done: false }
+      if (!res.write(`${JSON.stringify(line)}\n`)) await new Promise(resolve => res.once('drain', resolve))
+      record.tokensSent++
+    }
+    if (b.dropAfter !== null && tokens.length >= b.dropAfter) return drop()
+    this.finish(record, () => res.end(`${JSON.stringify(final(tokens.length))}\n`))
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+  res.end(JSON.stringify(body))
+}
+
+function details(model: FakeModel) {
+  const family = model.family ?? 'fake'
+  return { parent_model: '', format: 'gguf', family, families: [family], parameter_size: model.parameterSize ?? '1B', quantization_level: 'Q4_K_M' }
+}
+
+function tagEntry(model: FakeModel) {
+  return {
+    name: model.name,
+    model: model.name,
+    modified_at: '2025-01-01T00:00:00Z',
+    size: model.size ?? 1_000_000_000,
+    digest: `fake${model.name.replace(/\W/g, '')}`.padEnd(64, '0').slice(0, 64),
+    details: details(model),
+  }
+}
+
+/** Starts a fake Ollama on a free port (tests) or the given one. */
+export const startFakeOllama = (options?: FakeOllamaOptions) => new FakeOllama(options).start()

@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import postgres from 'postgres'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const OUTPUT = resolve(ROOT, process.env.NUXT_OUTPUT_DIR || '.output')
+export const PG_ADMIN_URL = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', fail)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => ok(port))
+    })
+  })
+}
+
+export interface TestDatabase { url: string, drop: () => Promise<void> }
+
+/** A fresh database: a libSQL file in a temp folder, or a new PostgreSQL database dropped afterwards. */
+export async function createTestDatabase(kind: 'sqlite' | 'pg'): Promise<TestDatabase> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'energyapp-test-'))
+    return { url: `file:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+  }
+  const name = `energyapp_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+  const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  await admin.end()
+  const url = new URL(PG_ADMIN_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
+      await c.unsafe(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+export interface RunningServer {
+  url: string
+  port: number
+  child: ChildProcess
+  output: () => string
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+/** Environment every test server gets unless a test overrides it. */
+export const TEST_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  SESSION_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+  DEMO_ACCOUNTS: 'true',
+  REGISTRATION_DOMAINS: 'test.local,example.com',
+  LOGIN_IP_RATE_LIMIT: '100000/15m',
+  OLLAMA_HOST: 'http://127.0.0.1:9',
+}
+
+/** Starts the built Nitro server (`.output/server/index.mjs`) and waits until it answers. */
+export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
+  const port = await freePort()
+  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-data-'))
+  const child = spawn(process.execPath, [join(OUTPUT, 'server', 'index.mjs')], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, DATA_DIR: dataDir, PUBLIC_ORIGIN: `http://127.0.0.1:${port}`, ...env, PORT: String(port), HOST: '127.0.0.1' } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let log = ''
+  child.stdout!.on('data', (d) => { log += d })
+  child.stderr!.on('data', (d) => { log += d })
+  const exited = new Promise<number | null>(ok => child.on('exit', code => ok(code)))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`)
+    try {
+      const res = await fetch(`${url}/api/health`)
+      if (res.status === 200) break
+    }
+    catch {}
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`server did not start:\n${log}`) }
+    await new Promise(r => setTimeout(r, 100))
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => log,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null) child.kill(signal)
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      const code = await exited
+      clearTimeout(timer)
+      rmSync(dataDir, { recursive: true, force: true })
+      return code
+    },
+  }
+}

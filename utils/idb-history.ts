@@ -1,0 +1,137 @@
+import type { ApiConversation, ApiList, ApiMessage } from '#shared/types'
+import type { OfflineKey, OfflineKeyValue } from './idb'
+
+/** How many conversations a device keeps for offline reading unless the user chooses otherwise. */
+export const DEFAULT_OFFLINE_CONVERSATIONS = 200
+/** Per conversation, the newest messages kept (a very long conversation must not fill the device). */
+export const OFFLINE_MESSAGES_PER_CONVERSATION = 1000
+
+export interface ConversationPageRequest { offset: number, limit: number, q: string }
+export interface OfflineHistoryStats { conversations: number, messages: number, bytes: number }
+
+/** The order of GET /api/conversations: pinned first, then the most recently updated. */
+export function serverOrder(a: ApiConversation, b: ApiConversation) {
+  if (a.pinned !== b.pinned) return a.pinned ? -1 : 1
+  return b.updatedAt.localeCompare(a.updatedAt)
+}
+
+// "cancion" finds "Canción": offline search forgives case and accents, as people type on phones
+export const searchable = (text: string) => text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase()
+
+// messages that never reached the server carry a local id; the server's copy replaces them on the next load
+const isSaved = (message: ApiMessage) => !message.id.startsWith('local-')
+
+/**
+ * Merges one page of the server's conversation list into the cached list. A search page only adds and
+ * updates; a page of the full list also drops cached conversations that fall inside the page's span of the
+ * server order but are missing from it (deleted or reassigned elsewhere).
+ */
+export function mergeConversationPage(cached: ApiConversation[], page: ApiList<ApiConversation>, request: ConversationPageRequest) {
+  const incoming = new Map(page.data.map(c => [c.id, c]))
+  let kept = cached.filter(c => !incoming.has(c.id))
+  if (!request.q.trim()) {
+    const first = request.offset === 0 ? null : page.data[0]
+    const last = request.offset + page.data.length >= page.total ? null : page.data.at(-1)
+    // an empty middle page says nothing about where its span lies
+    if (page.data.length || request.offset === 0)
+      kept = kept.filter(c => (first && serverOrder(c, first) < 0) || (last && serverOrder(c, last) > 0))
+  }
+  return [...kept, ...incoming.values()].sort(serverOrder)
+}
+
+/** Splits a list into the newest `max` by last update and the rest (to evict), each in server order. */
+export function splitByBudget(list: ApiConversation[], max: number) {
+  const newest = [...list].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+  const keepIds = new Set(newest.slice(0, Math.max(0, max)).map(c => c.id))
+  return { keep: list.filter(c => keepIds.has(c.id)), evict: list.filter(c => !keepIds.has(c.id)) }
+}
+
+/** A conversation's cached messages with a newer page merged in: one copy per id, oldest first, bounded. */
+export function mergeMessages(cached: ApiList<ApiMessage> | undefined, page: ApiList<ApiMessage>): ApiList<ApiMessage> {
+  const byId = new Map((cached?.data ?? []).map(m => [m.id, m]))
+  for (const message of page.data.filter(isSaved)) byId.set(message.id, message)
+  const data = [...byId.values()]
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+    .slice(-OFFLINE_MESSAGES_PER_CONVERSATION)
+  return { total: Math.max(page.total, cached?.total ?? 0, data.length), data }
+}
+
+/**
+ * One user's saved conversations and messages in the offline database: written as the app reads them from
+ * the server, read back when it cannot reach it. Every key starts with the user's id.
+ */
+export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget: () => number) {
+  const listKey: OfflineKey = [userId, 'conversations']
+  const messagesKey = (id: string): OfflineKey => [userId, 'messages', id]
+
+  /** Applies `change` to the cached list, then evicts past the budget (and the evicted ones' messages). */
+  async function changeList(change: (list: ApiConversation[]) => ApiConversation[]) {
+    let evicted: ApiConversation[] = []
+    await db.update<ApiConversation[]>(listKey, (old) => {
+      const { keep, evict } = splitByBudget(change(old ?? []), budget())
+      evicted = evict
+      return keep
+    })
+    if (evicted.length) await db.delMany(evicted.map(c => messagesKey(c.id)))
+  }
+
+  const cachedList = async () => (await db.get<ApiConversation[]>(listKey)) ?? []
+
+  return {
+    userId,
+
+    savePage: (page: ApiList<ApiConversation>, request: ConversationPageRequest) =>
+      changeList(list => mergeConversationPage(list, page, request)),
+
+    saveConversation: (conversation: ApiConversation) =>
+      changeList(list => [...list.filter(c => c.id !== conversation.id), conversation].sort(serverOrder)),
+
+    async forgetConversation(id: string) {
+      await changeList(list => list.filter(c => c.id !== id))
+      await db.delMany([messagesKey(id)])
+    },
+
+    /** A page of the cached list, searched the way the server would (titles and message text). */
+    async listPage(request: ConversationPageRequest): Promise<ApiList<ApiConversation>> {
+      let list = await cachedList()
+      const q = searchable(request.q.trim())
+      if (q) {
+        const texts = new Map<string, string>()
+        for (const [key, page] of await db.entries<ApiList<ApiMessage>>([userId, 'messages']))
+          texts.set(key[2]!, searchable(page.data.map(m => m.content).join('\n')))
+        list = list.filter(c => searchable(c.title).includes(q) || !!texts.get(c.id)?.includes(q))
+      }
+      return { total: list.length, data: list.slice(request.offset, request.offset + request.limit) }
+    },
+
+    conversation: async (id: string) => (await cachedList()).find(c => c.id === id),
+    messages: (id: string) => db.get<ApiList<ApiMessage>>(messagesKey(id)),
+
+    /** Saves what the app shows of a conversation (merged with what was saved before). */
+    saveMessages: (id: string, page: ApiList<ApiMessage>) =>
+      db.update<ApiList<ApiMessage>>(messagesKey(id), old => mergeMessages(old, page)),
+
+    /** Drops conversations past a (new, smaller) budget, and messages whose conversation is no longer listed. */
+    async enforceBudget() {
+      await changeList(list => list)
+      const listed = new Set((await cachedList()).map(c => c.id))
+      const orphans = (await db.entries([userId, 'messages'])).map(([key]) => key).filter(key => !listed.has(key[2]!))
+      if (orphans.length) await db.delMany(orphans)
+    },
+
+    async stats(): Promise<OfflineHistoryStats> {
+      const list = await cachedList()
+      const pages = await db.entries<ApiList<ApiMessage>>([userId, 'messages'])
+      const bytes = JSON.stringify(list).length + pages.reduce((sum, [, page]) => sum + JSON.stringify(page).length, 0)
+      return { conversations: list.length, messages: pages.reduce((sum, [, page]) => sum + page.data.length, 0), bytes }
+    },
+
+    /** Forgets the saved conversations and messages (not the outbox: typed text is never dropped silently). */
+    async clear() {
+      await db.clear([userId, 'conversations'])
+      await db.clear([userId, 'messages'])
+    },
+  }
+}
+
+export type OfflineHistory = ReturnType<typeof createOfflineHistory>

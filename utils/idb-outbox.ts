@@ -1,0 +1,40 @@
+import type { OfflineKey, OfflineKeyValue } from './idb'
+
+/** A message typed while the server could not be reached, waiting to be sent. */
+export interface OutboxItem {
+  /** Sorts in the order the messages were typed (it is the last key part). */
+  id: string
+  /** null: a message for a new conversation that does not exist yet (see `thread`). */
+  conversationId: string | null
+  /** Messages typed into the same new conversation share this; once the first is sent, the rest follow it there. */
+  thread?: string
+  message: string
+  model?: string
+  systemPromptId?: string
+  createdAt: string
+  /** Why the last attempt did not get through (shown next to the message; it is tried again). */
+  failed?: string
+}
+
+export type OutboxInput = Pick<OutboxItem, 'conversationId' | 'thread' | 'message' | 'model' | 'systemPromptId'>
+
+let sequence = 0
+/** A new outbox item; ids are a zero-padded time plus a counter, so key order is typing order. */
+export function newOutboxItem(input: OutboxInput, now = Date.now()): OutboxItem {
+  const id = `${now.toString().padStart(15, '0')}-${(sequence++ % 1e6).toString().padStart(6, '0')}`
+  return { ...input, id, createdAt: new Date(now).toISOString() }
+}
+
+/** One user's outbox in the offline database: typed text survives reloads until it is sent or cancelled. */
+export function createOutbox(db: OfflineKeyValue, userId: string) {
+  const key = (id: string): OfflineKey => [userId, 'outbox', id]
+  /** Oldest first. */
+  const list = async () => (await db.entries<OutboxItem>([userId, 'outbox'])).map(([, item]) => item)
+  return {
+    list,
+    put: (item: OutboxItem) => db.set(key(item.id), item),
+    remove: (id: string) => db.delMany([key(id)]),
+  }
+}
+
+export type Outbox = ReturnType<typeof createOutbox>
