@@ -212,6 +212,8 @@ export const useChatStore = defineStore('chat', () => {
         settle(exchange, exchange.user ? [exchange.user] : (replaced ? [replaced] : []), savedIn)
       }
       else {
+        // no answer at all: the server cannot be reached (the banner says so, the outbox takes over)
+        if (e.statusCode === 0) offline.markUnreachable()
         failure.value = e.statusCode === 429 ? { kind: 'rate-limited', retryAfter: e.retryAfter } : { kind: 'error', message: e.message }
         // nothing was saved: the text goes back to the composer, a replaced answer back in place
         if (exchange.user && !draft.value) draft.value = exchange.user.content

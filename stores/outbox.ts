@@ -7,6 +7,39 @@ const WAIT_MS = 20_000
 let threads = 0
 const newThread = () => `new-${Date.now().toString(36)}-${++threads}`
 
+/**
+ * Typed messages not yet confirmed written to IndexedDB, per user, in localStorage: an IndexedDB write still in
+ * flight when the page reloads is lost, a localStorage write is done before Enter returns. Emptied as the writes
+ * land, and wiped with the rest of the user's data.
+ */
+const JOURNAL = 'energyapp:outbox:'
+const journal = {
+  read(userId: string): OutboxItem[] {
+    try { return JSON.parse(localStorage.getItem(JOURNAL + userId) ?? '[]') as OutboxItem[] }
+    catch { return [] }
+  },
+  write(userId: string, items: OutboxItem[]) {
+    try {
+      if (items.length) localStorage.setItem(JOURNAL + userId, JSON.stringify(items))
+      else localStorage.removeItem(JOURNAL + userId)
+    }
+    catch {}
+  },
+  add(userId: string, item: OutboxItem) { journal.write(userId, [...journal.read(userId).filter(i => i.id !== item.id), item]) },
+  remove(userId: string, id: string) {
+    const items = journal.read(userId)
+    if (items.some(i => i.id === id)) journal.write(userId, items.filter(i => i.id !== id))
+  },
+  /** Every user's journal but `keep`'s goes (a shared device: the last user may not have signed out). */
+  clearOthers(keep: string | null) {
+    try {
+      for (const key of Object.keys(localStorage))
+        if (key.startsWith(JOURNAL) && key !== JOURNAL + keep) localStorage.removeItem(key)
+    }
+    catch {}
+  },
+}
+
 /** Resolves once `condition` holds (checked on every change), or false after `ms`. */
 function until(condition: () => boolean, ms = WAIT_MS): Promise<boolean> {
   if (condition()) return Promise.resolve(true)
@@ -44,24 +77,41 @@ export const useOutboxStore = defineStore('outbox', () => {
 
   watch(() => offline.userId, async (id) => {
     items.value = []
+    if (import.meta.client) journal.clearOthers(id)
     outbox = id && typeof indexedDB !== 'undefined' ? createOutbox(offlineDb, id) : null
     const box = outbox
-    const saved = await box?.list().catch(() => [])
-    if (box && box === outbox && saved?.length) items.value = [...saved, ...items.value.filter(i => !saved.some(s => s.id === i.id))]
+    if (!box || !id) return
+    const saved = await box.list().catch(() => [] as OutboxItem[])
+    if (box !== outbox) return
+    // what a reload cut off before it reached IndexedDB is in the journal: write it now
+    const unsaved = journal.read(id).filter(i => !saved.some(s => s.id === i.id))
+    for (const item of unsaved) void box.put(item).then(() => journal.remove(id, item.id), () => {})
+    const known = new Set([...saved, ...unsaved].map(i => i.id))
+    items.value = [...saved, ...unsaved, ...items.value.filter(i => !known.has(i.id))].sort((a, b) => a.id.localeCompare(b.id))
   }, { immediate: true, flush: 'sync' }) // sync: after a sign-out not one write may land in the leaving user's outbox
 
-  /** Keeps a message for later; it shows at once and is in IndexedDB a moment after. */
+  /** Keeps a message for later: it shows at once, survives a reload from now on, and is in IndexedDB a moment after. */
   function enqueue(input: Omit<OutboxInput, 'thread'>) {
     const item = newOutboxItem(input.conversationId ? input : { ...input, thread: thread.value })
     items.value = [...items.value, item]
-    persist(box => box.put(item))
+    const id = offline.userId
+    if (id && outbox) {
+      journal.add(id, item)
+      persist(box => box.put(item).then(() => journal.remove(id, item.id)))
+    }
     return item
+  }
+
+  /** Drops a message from the outbox, on the screen and on the device. */
+  function forget(itemId: string) {
+    items.value = items.value.filter(i => i.id !== itemId)
+    if (offline.userId) journal.remove(offline.userId, itemId)
+    persist(box => box.remove(itemId))
   }
 
   function cancel(id: string) {
     if (sending.value === id) return false
-    items.value = items.value.filter(i => i.id !== id)
-    persist(box => box.remove(id))
+    forget(id)
     return true
   }
 
@@ -110,14 +160,18 @@ export const useOutboxStore = defineStore('outbox', () => {
       }
       // kept by the server: answered, or saved with the answer failing (the chat store offers Retry then)
       const kept = !failure || failure.kind === 'unavailable' || chat.canRetry
+      if (failure && !kept && offline.offline) {
+        // the connection went again before the server answered: the message just waits, as before
+        if (chat.draft === item.message) chat.draft = ''
+        return false
+      }
       if (failure && !kept) {
         // the chat store hands unsent text back to the composer; here it stays in the outbox instead
         if (chat.draft === item.message) chat.draft = ''
         update({ ...item, failed: failure.kind === 'error' ? failure.message : failure.kind })
         return false
       }
-      items.value = items.value.filter(i => i.id !== item.id)
-      persist(box => box.remove(item.id))
+      forget(item.id)
       if (!target && item.thread && chat.conversationId) {
         const conversationId = chat.conversationId
         for (const next of items.value.filter(i => i.conversationId === null && i.thread === item.thread))

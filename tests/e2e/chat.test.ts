@@ -171,6 +171,7 @@ describe('chat screen', () => {
     await page.reload()
     await page.waitForURL(`**/chat/${id}`)
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'mantenimiento preventivo' }).waitFor()
+    await lastAnswer(page).getByTestId('message-body').locator('strong', { hasText: 'nueva' }).waitFor()
     await expect(lastAnswer(page).getByTestId('message-body').textContent().then(text => text?.trim())).resolves.toBe('Una respuesta nueva y completa.')
     await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Plan de mantención 2025')
     await expect(page.locator(`[data-conversation="${id}"]`).getAttribute('aria-current')).resolves.toBe('page')

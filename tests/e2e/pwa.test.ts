@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, request } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchBrowser, screenshot } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
+import { startProxy } from '../support/proxy'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
 
@@ -47,11 +46,23 @@ function pngSize(bytes: Buffer) {
   return `${bytes.readUInt32BE(16)}x${bytes.readUInt32BE(20)}`
 }
 
-interface Watched { page: Page, context: BrowserContext, errors: string[], swApi: string[] }
+interface Watched {
+  page: Page
+  context: BrowserContext
+  errors: string[]
+  swApi: string[]
+  /** Takes the network away (or gives it back): the browser's offline mode, and the link to the server cut. */
+  setNetwork: (up: boolean) => Promise<void>
+}
 
-/** A fresh context that records page errors and every /api/ response the service worker answered (must stay empty). */
+/**
+ * A fresh context, reaching the server through a proxy that can be cut, that records page errors and every
+ * /api/ response the service worker answered (must stay empty). Closing the context closes the proxy.
+ */
 async function open(): Promise<Watched> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, locale: 'es-CL' })
+  const proxy = await startProxy(server.url)
+  const context = await browser.newContext({ baseURL: proxy.url, viewport: { width: 1280, height: 800 }, locale: 'es-CL' })
+  context.on('close', () => { void proxy.close() })
   const page = await context.newPage()
   const errors: string[] = []
   const swApi: string[] = []
@@ -59,7 +70,12 @@ async function open(): Promise<Watched> {
   context.on('response', (response) => {
     if (new URL(response.url()).pathname.startsWith('/api/') && response.fromServiceWorker()) swApi.push(response.url())
   })
-  return { page, context, errors, swApi }
+  async function setNetwork(up: boolean) {
+    if (up) proxy.restore()
+    else proxy.cut()
+    await context.setOffline(!up)
+  }
+  return { page, context, errors, swApi, setNetwork }
 }
 
 async function signIn(page: Page, user: { email: string, password: string }) {
@@ -117,42 +133,6 @@ function offlineDump(page: Page): Promise<string> {
       values.onerror = () => reject(values.error)
     }
   }), DB_NAME)
-}
-
-/**
- * A pass-through proxy in front of the test server that can play "the next deploy": /sw.js at the same URL
- * with different bytes, which is how a new version reaches installed apps.
- */
-async function startDeployProxy(target: string) {
-  let deployed = false
-  const proxy = createServer((req, res) => {
-    const isWorker = req.url?.split('?')[0] === '/sw.js'
-    const headers = { ...req.headers, host: new URL(target).host }
-    // the new bytes must not be answered with "304, you have them"
-    if (deployed && isWorker) { delete headers['if-none-match']; delete headers['if-modified-since'] }
-    const upstream = request(`${target}${req.url}`, { method: req.method, headers }, (answer) => {
-      if (!(deployed && isWorker)) {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-        return
-      }
-      const chunks: Buffer[] = []
-      answer.on('data', chunk => chunks.push(chunk))
-      answer.on('end', () => {
-        const { etag: _etag, 'content-length': _length, 'last-modified': _modified, ...rest } = answer.headers
-        res.writeHead(answer.statusCode ?? 502, { ...rest, 'cache-control': 'no-cache' })
-        res.end(`${Buffer.concat(chunks).toString('utf8')}\n// next deploy\n`)
-      })
-    })
-    upstream.on('error', () => res.destroy())
-    req.pipe(upstream)
-  })
-  await new Promise<void>(resolve => proxy.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    deploy: () => { deployed = true },
-    close: () => new Promise(resolve => proxy.close(resolve)),
-  }
 }
 
 async function waitForServiceWorker(page: Page) {
@@ -230,7 +210,7 @@ describe('installable app', () => {
   })
 
   it('offers "update available — reload" when a new version is deployed, and reloads into it', async () => {
-    const proxy = await startDeployProxy(server.url)
+    const proxy = await startProxy(server.url)
     const context = await browser.newContext({ baseURL: proxy.url, locale: 'es-CL' })
     const page = await context.newPage()
     const errors: string[] = []
@@ -258,7 +238,7 @@ describe('installable app', () => {
 
 describe('offline', () => {
   it('opens signed in with no network, reads saved conversations, sends what was typed offline once back, and forgets the user on sign-out', async () => {
-    const { page, context, errors, swApi } = await open()
+    const { page, context, errors, swApi, setNetwork } = await open()
     await signIn(page, WORKER)
     const me = await page.evaluate(async () => (await (await fetch('/api/auth/me')).json()) as { id: string })
 
@@ -283,7 +263,7 @@ describe('offline', () => {
     await expect.poll(async () => (await offlineKeys(page)).filter(k => k.startsWith(`["${me.id}","messages"`)).length).toBe(2)
 
     // no network at all: the app opens from the precached shell and the saved copy
-    await context.setOffline(true)
+    await setNetwork(false)
     const started = Date.now()
     await page.reload()
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'paneles solares' }).waitFor()
@@ -333,7 +313,7 @@ describe('offline', () => {
 
     // back online: sent in order and answered as usual
     const chatCalls = fake.requests.length
-    await context.setOffline(false)
+    await setNetwork(true)
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: 'Respuesta a: ¿Y la próxima?' }).waitFor({ timeout: 30_000 })
     await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(0)
     await page.getByTestId('offline-banner').waitFor({ state: 'detached' })
@@ -350,6 +330,8 @@ describe('offline', () => {
     await signOut(page)
     await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(me.id))).toEqual([])
     expect(await offlineDump(page)).not.toMatch(/turbinas|paneles|trabajador@example\.com/)
+    // nor in localStorage (where typed messages wait until IndexedDB has them)
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toMatch(/mantención|próxima|cancela/)
     const cacheNames = await page.evaluate(() => caches.keys())
     expect(cacheNames.every(name => name.startsWith('workbox-precache'))).toBe(true)
 
@@ -359,14 +341,14 @@ describe('offline', () => {
     expect(registered.status).toBe(201)
     await signIn(page, other)
     await page.getByTestId('composer').waitFor()
-    await context.setOffline(true)
+    await setNetwork(false)
     await page.reload()
     await page.getByTestId('offline-banner').waitFor()
     await page.getByTestId('composer').waitFor()
     await expect(conversationItems(page).count()).resolves.toBe(0)
     await expect(page.getByText(/turbinas|paneles|mantención/).count()).resolves.toBe(0)
     expect((await offlineKeys(page)).filter(k => k.includes(me.id))).toEqual([])
-    await context.setOffline(false)
+    await setNetwork(true)
 
     expect(swApi).toEqual([])
     expect(errors).toEqual([])
@@ -375,7 +357,7 @@ describe('offline', () => {
   })
 
   it('a session revoked elsewhere (401) wipes the user\'s saved data on this device', async () => {
-    const { page, context, errors, swApi } = await open()
+    const { page, context, errors, swApi, setNetwork } = await open()
     const user = { email: uniqueEmail('pwa-revoked'), password: GOOD_PASSWORD }
     const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Sesión Revocada' }) })
     const { user: { id } } = await registered.json() as { user: { id: string } }
@@ -395,7 +377,7 @@ describe('offline', () => {
     expect(await offlineDump(page)).not.toMatch(/subestación|pwa-revoked/)
     // and with no network the app no longer opens as that user
     await waitForServiceWorker(page)
-    await context.setOffline(true)
+    await setNetwork(false)
     await page.goto('/chat')
     await page.waitForURL(/\/login/)
     expect(swApi).toEqual([])
@@ -404,7 +386,7 @@ describe('offline', () => {
   })
 
   it('settings show what is saved, apply the conversation budget and clear offline data', async () => {
-    const { page, context, errors } = await open()
+    const { page, context, errors, setNetwork } = await open()
     const user = { email: uniqueEmail('pwa-budget'), password: GOOD_PASSWORD }
     await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Presupuesto Local' }) })
     await signIn(page, user)
@@ -422,7 +404,7 @@ describe('offline', () => {
     await expect.poll(() => summary.textContent()).toMatch(/Conversaciones guardadas: 1 · mensajes: 2/)
 
     // only the newest is readable offline now
-    await context.setOffline(true)
+    await setNetwork(false)
     await page.goto(`/chat/${newest}`)
     await lastAnswer(page).filter({ hasText: 'Respuesta a: Segunda consulta' }).waitFor()
     await expect.poll(() => conversationItems(page).count()).toBe(1)
@@ -430,7 +412,7 @@ describe('offline', () => {
     await page.goto('/settings/sessions')
     await page.getByTestId('settings-offline').waitFor()
     expect(await page.getByTestId('logout-all').isDisabled()).toBe(true)
-    await context.setOffline(false)
+    await setNetwork(true)
 
     await page.goto('/settings')
     await page.getByTestId('pwa-clear').click()
