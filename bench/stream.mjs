@@ -47,7 +47,7 @@ function start(command, args, env) {
 /** One streamed answer: time to the first token, token count, and when the first and last tokens came. */
 async function stream(url, init) {
   const t0 = performance.now()
-  const res = await fetch(url, init)
+  const res = await fetch(url, init).catch((error) => { throw new Error(`${url}: ${error.cause?.message ?? error.message}`) })
   if (!res.ok) throw new Error(`${url} → ${res.status} ${await res.text()}`)
   const decoder = new TextDecoder()
   let first = null
@@ -110,7 +110,7 @@ async function main() {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : []
   const app = start(process.execPath, [...profile, join(outputDir(), 'server/index.mjs')], {
     NODE_ENV: 'production',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'silent',
     SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
     PUBLIC_ORIGIN: `http://127.0.0.1:${appPort}`,
     DATABASE_URL: db.url,
@@ -131,9 +131,10 @@ async function main() {
     await waitFor(`${fakeUrl}/api/version`)
     await waitFor(`${appUrl}/api/health`)
     const max = Math.max(...LEVELS)
+    const WARM_UP = 5
     // one user per concurrent stream (one generation per user), each with a named conversation (no title call)
     const users = []
-    for (let i = 0; i < max; i++) {
+    for (let i = 0; i < Math.max(max, WARM_UP); i++) {
       const res = await fetch(`${appUrl}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i}@bench.local`, password: 'bench-password-123', fullName: `Bench ${i}` }) })
       if (res.status !== 201) throw new Error(`register → ${res.status} ${await res.text()}`)
       const cookie = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
@@ -147,8 +148,8 @@ async function main() {
       body: JSON.stringify({ message: `bench ${n}`, conversationId: users[i].conversationId }),
     })
 
-    await latency(5, direct) // warm-up
-    await latency(5, proxied)
+    await latency(WARM_UP, direct)
+    await latency(WARM_UP, proxied)
     const idleRss = rssMb(app.pid)
     const rows = []
     let peakRss = 0
