@@ -7,13 +7,24 @@ export const MAX_BODY_BYTES = 256 * 1024
 
 type Schema = v.GenericSchema | v.GenericSchemaAsync
 
+/** valibot's own wording ("Invalid key: Expected never but received …") for the cases schemas do not name. */
+function plainMessage(issue: v.BaseIssue<unknown>) {
+  if (!issue.message.startsWith('Invalid ')) return issue.message
+  if (issue.kind === 'schema' && issue.type.endsWith('object')) {
+    if (!issue.path?.length) return 'must be a JSON object'
+    if (issue.expected === 'never') return 'is not a known field'
+    if (issue.input === undefined) return 'is required'
+  }
+  return issue.message
+}
+
 /** A 400 whose message names the first bad field; `data.fields` lists every bad field. */
 function validationError(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], where: string) {
   // no prototype: a field literally named __proto__ must be recorded like any other
   const fields: Record<string, string> = Object.create(null)
   for (const issue of issues) {
     const path = v.getDotPath(issue) ?? where
-    fields[path] ??= issue.message
+    fields[path] ??= plainMessage(issue)
   }
   const [first] = Object.entries(fields)
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message: `${first![0]}: ${first![1]}`, data: { fields } })
@@ -35,6 +46,8 @@ export async function validBody<S extends Schema>(event: H3Event, schema: S): Pr
   if (raw && raw.trim()) {
     try { body = JSON.parse(raw) }
     catch { throw createError({ statusCode: 400, message: 'body: malformed JSON' }) }
+    // every route takes an object; valibot would read an array's indexes as unknown fields
+    if (Array.isArray(body)) throw createError({ statusCode: 400, message: 'body: must be a JSON object', data: { fields: { body: 'must be a JSON object' } } })
   }
   return check(schema, body, 'body')
 }

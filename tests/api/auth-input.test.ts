@@ -47,6 +47,7 @@ describe.each(ROUTES)('$method $path rejects bad input with a 4xx naming the fie
       const res = await send(route, { raw })
       expect(res.status, raw).toBe(400)
       expect(res.body.statusCode).toBe(400)
+      expect(res.body.message, raw).toBe('body: must be a JSON object')
     }
   })
 
@@ -54,7 +55,9 @@ describe.each(ROUTES)('$method $path rejects bad input with a 4xx naming the fie
     for (const field of route.required) {
       const body = route.valid()
       delete body[field]
-      expectFieldError(await send(route, { body }), field)
+      const res = await send(route, { body })
+      expectFieldError(res, field)
+      expect(res.body.message).toBe(`${field}: is required`)
     }
   })
 
@@ -70,7 +73,9 @@ describe.each(ROUTES)('$method $path rejects bad input with a 4xx naming the fie
 
   it('an unknown field → 400 naming it (no mass assignment)', async () => {
     for (const extra of ['role', 'isAdmin', 'active']) {
-      expectFieldError(await send(route, { body: { ...route.valid(), [extra]: 'admin' } }), extra)
+      const res = await send(route, { body: { ...route.valid(), [extra]: 'admin' } })
+      expectFieldError(res, extra)
+      expect(res.body.message).toBe(`${extra}: is not a known field`)
     }
     const proto = await send(route, { raw: JSON.stringify(route.valid()).replace(/^\{/, '{"__proto__":{"role":"admin"},') })
     expectFieldError(proto, '__proto__')
