@@ -3,12 +3,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { conversationOwner, insertConversation, makeUser, type TestUser } from '../api/admin-support'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { launchBrowser, openPage, SCREENSHOTS, type TestPage } from '../support/browser'
+import { launchBrowser, openPage, patientPolls, SCREENSHOTS, type TestPage } from '../support/browser'
 import { Client, DEMO, uniqueEmail } from '../support/http'
 
 // The admin panel in Chromium against the real built server, tablet first (1024×768): reading a worker's
 // conversation (audited), reassigning it, a supervisor limited to their team, a worker kept out, user creation
 // with the one-time password; plus the two-column (768) and drill-down (390) layouts.
+
+patientPolls()
 
 let browser: Browser
 const opened: Array<TestPage & { allow: RegExp[] }> = []
@@ -78,6 +80,8 @@ async function screenshot(page: Page, name: string) {
 const userRow = (page: Page, user: { id: string }) => page.locator(`[data-testid="admin-user-row"][data-user-id="${user.id}"]`)
 const conversationRow = (page: Page, id: string) => page.locator(`[data-testid="admin-conversation-row"][data-conversation-id="${id}"]`)
 const visible = (page: Page, testId: string) => page.getByTestId(testId).isVisible()
+/** An attribute of the element that has the keyboard focus. */
+const focused = (page: Page, attribute: string) => page.evaluate(name => document.activeElement?.getAttribute(name), attribute)
 
 async function findUser(page: Page, user: TestUser) {
   await page.getByTestId('admin-users').getByLabel('Buscar por nombre o correo').fill(user.email)
@@ -89,23 +93,23 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     const page = await open(DEMO.admin)
     await page.getByRole('navigation', { name: 'Navegación principal' }).getByRole('link', { name: 'Administración' }).click()
     await page.waitForURL(url => url.pathname === '/admin')
-    for (const tab of ['panel', 'users', 'audit', 'prompts', 'model', 'stats']) expect(await visible(page, `admin-tab-${tab}`)).toBe(true)
+    for (const tab of ['panel', 'users', 'audit', 'prompts', 'model', 'stats']) await expect.poll(() => visible(page, `admin-tab-${tab}`)).toBe(true)
     // three columns side by side
-    for (const column of ['admin-users', 'admin-conversations', 'admin-messages']) expect(await visible(page, column)).toBe(true)
+    for (const column of ['admin-users', 'admin-conversations', 'admin-messages']) await expect.poll(() => visible(page, column)).toBe(true)
 
     await findUser(page, ana)
-    await expect(userRow(page, ana).textContent()).resolves.toMatch(/Trabajador.*2 conversaciones/s)
+    await expect.poll(() => userRow(page, ana).textContent()).toMatch(/Trabajador.*2 conversaciones/s)
     await userRow(page, ana).click()
     await page.waitForURL(url => url.searchParams.get('user') === ana.id)
     await conversationRow(page, conversationId).waitFor()
-    await expect(conversationRow(page, conversationId).textContent()).resolves.toContain('2 mensajes')
+    await expect.poll(() => conversationRow(page, conversationId).textContent()).toContain('2 mensajes')
     await conversationRow(page, conversationId).click()
 
     const messages = page.getByTestId('admin-messages')
     await messages.getByTestId('admin-message').nth(1).waitFor()
     await messages.getByRole('heading', { name: TITLE, level: 2 }).waitFor()
-    await expect(page.getByTestId('admin-audited').textContent()).resolves.toContain('Esta lectura queda registrada')
-    await expect(messages.getByTestId('admin-message').first().textContent()).resolves.toContain('¿Cómo mantengo las turbinas?')
+    await expect.poll(() => page.getByTestId('admin-audited').textContent()).toContain('Esta lectura queda registrada')
+    await expect.poll(() => messages.getByTestId('admin-message').first().textContent()).toContain('¿Cómo mantengo las turbinas?')
     const answer = messages.locator('[data-testid="admin-message"][data-role="assistant"] [data-testid="admin-message-body"]')
     await answer.locator('strong', { hasText: 'rodamientos' }).waitFor()
     await answer.locator('.md-code').waitFor()
@@ -127,15 +131,15 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     await dialog.getByTestId('admin-picker-option').filter({ hasText: 'Beto Prueba' }).click()
     await screenshot(page, 'admin-reassign-1024')
     await dialog.getByTestId('admin-reassign-next').click()
-    await expect(dialog.getByTestId('admin-reassign-summary').textContent()).resolves.toContain('pasará de Ana Prueba a Beto Prueba')
+    await expect.poll(() => dialog.getByTestId('admin-reassign-summary').textContent()).toContain('pasará de Ana Prueba a Beto Prueba')
     await dialog.getByTestId('admin-reassign-confirm').click()
     await page.getByText('Conversación movida a Beto Prueba.').waitFor()
 
     // the columns follow: gone from Ana's list, message column empty, counts updated
     await conversationRow(page, conversationId).waitFor({ state: 'detached' })
     await expect.poll(() => page.getByTestId('admin-messages').textContent()).toContain('Elige una conversación para leerla.')
-    expect(new URL(page.url()).searchParams.get('conversation')).toBeNull()
-    await expect(userRow(page, ana).textContent()).resolves.toContain('1 conversación')
+    await expect.poll(() => new URL(page.url()).searchParams.get('conversation')).toBeNull()
+    await expect.poll(() => userRow(page, ana).textContent()).toContain('1 conversación')
     // and the API confirms the new owner
     const moved = await admin.get(`/api/conversations/${conversationId}`)
     expect(moved.body.userId).toBe(beto.id)
@@ -144,22 +148,21 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     await findUser(page, beto)
     await userRow(page, beto).click()
     await conversationRow(page, conversationId).waitFor()
-    await expect(userRow(page, beto).textContent()).resolves.toContain('1 conversación')
+    await expect.poll(() => userRow(page, beto).textContent()).toContain('1 conversación')
   })
 
   it('a supervisor sees only their team and no admin-only tabs; reassigning works within the team', async () => {
     const page = await open(supervisor)
     await page.goto('/admin')
     await userRow(page, ana).waitFor()
-    const ids = await page.getByTestId('admin-user-row').evaluateAll(rows => rows.map(r => r.getAttribute('data-user-id')))
-    expect(ids.sort()).toEqual([supervisor.id, ana.id, beto.id].sort())
+    await expect.poll(async () => (await page.getByTestId('admin-user-row').evaluateAll(rows => rows.map(r => r.getAttribute('data-user-id')))).sort())
+      .toEqual([supervisor.id, ana.id, beto.id].sort())
     await page.getByTestId('admin-team-scope').waitFor()
-    expect(await visible(page, 'admin-tab-panel')).toBe(true)
-    expect(await visible(page, 'admin-tab-stats')).toBe(true)
+    await expect.poll(() => visible(page, 'admin-tab-panel')).toBe(true)
+    await expect.poll(() => visible(page, 'admin-tab-stats')).toBe(true)
     for (const tab of ['users', 'audit', 'prompts', 'model']) expect(await page.getByTestId(`admin-tab-${tab}`).count()).toBe(0)
     // the role filter has no admins to offer
-    const roles = await page.getByTestId('admin-role-filter').locator('option').allTextContents()
-    expect(roles).toEqual(['Todos los roles', 'Supervisor', 'Trabajador'])
+    await expect.poll(() => page.getByTestId('admin-role-filter').locator('option').allTextContents()).toEqual(['Todos los roles', 'Supervisor', 'Trabajador'])
     // a search for someone outside the team finds nothing
     await page.getByTestId('admin-users').getByLabel('Buscar por nombre o correo').fill(outsider.email)
     await page.getByText('No hay usuarios que coincidan.').waitFor()
@@ -200,14 +203,15 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     await userRow(page, ana).waitFor()
     await page.getByTestId('admin-users').getByLabel('Buscar por nombre o correo').focus()
     await page.keyboard.press('Tab')
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('admin-role-filter')
+    await expect.poll(() => focused(page, 'data-testid')).toBe('admin-role-filter')
     await page.keyboard.press('Tab')
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('admin-user-row')
+    await expect.poll(() => focused(page, 'data-testid')).toBe('admin-user-row')
     // rows are sorted by name: Ana, Beto, the supervisor
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-user-id'))).resolves.toBe(ana.id)
+    await expect.poll(() => focused(page, 'data-user-id')).toBe(ana.id)
     await page.keyboard.press('ArrowDown')
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-user-id'))).resolves.toBe(beto.id)
+    await expect.poll(() => focused(page, 'data-user-id')).toBe(beto.id)
     await page.keyboard.press('ArrowUp')
+    await expect.poll(() => focused(page, 'data-user-id')).toBe(ana.id)
     await page.keyboard.press('Enter')
     await page.waitForURL(url => url.searchParams.get('user') === ana.id)
     await conversationRow(page, conversationId).waitFor()
@@ -215,21 +219,24 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     await page.keyboard.press('Enter')
     await page.getByTestId('admin-message').first().waitFor()
     await page.keyboard.press('Tab')
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('admin-reassign')
+    await expect.poll(() => focused(page, 'data-testid')).toBe('admin-reassign')
     await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog')
     await dialog.getByTestId('admin-picker-option').first().waitFor()
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('type'))).resolves.toBe('search')
+    await expect.poll(() => focused(page, 'type')).toBe('search')
     await page.keyboard.press('Escape')
     await expect.poll(() => dialog.isVisible()).toBe(false)
-    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('admin-reassign')
+    await expect.poll(() => focused(page, 'data-testid')).toBe('admin-reassign')
     expect(await conversationOwner(conversationId)).toBe(ana.id)
   })
 
   it('a worker never sees the admin entry and is redirected away from /admin', async () => {
     const page = await open(outsider)
+    // counted once what would hold the link is on screen: the main navigation, then the open user menu
+    await page.getByRole('navigation', { name: 'Navegación principal' }).getByRole('link', { name: 'Chat' }).waitFor()
     await expect(page.getByRole('link', { name: 'Administración' }).count()).resolves.toBe(0)
     await page.getByTestId('user-menu').click()
+    await page.getByRole('button', { name: 'Cerrar sesión' }).waitFor()
     await expect(page.getByRole('link', { name: 'Administración' }).count()).resolves.toBe(0)
     await page.goto('/admin')
     await page.waitForURL(url => url.pathname.startsWith('/chat'))
@@ -275,7 +282,7 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     await me.getByTestId('admin-edit-user').click()
     await dialog.getByTestId('admin-deactivate').click()
     await dialog.getByTestId('admin-confirm-action-go').click()
-    await expect(dialog.getByTestId('admin-edit-error').textContent()).resolves.toContain('No puedes desactivarte')
+    await expect.poll(() => dialog.getByTestId('admin-edit-error').textContent()).toContain('No puedes desactivarte')
     const still = await admin.get('/api/auth/me')
     expect(still.body.active).toBe(true)
   })
@@ -286,32 +293,32 @@ describe('admin panel on other screens', () => {
     const tablet = await open(DEMO.admin, 768, 1024)
     await tablet.goto(`/admin?user=${ana.id}`)
     await conversationRow(tablet, conversationId).waitFor()
-    expect(await visible(tablet, 'admin-users')).toBe(true)
-    expect(await visible(tablet, 'admin-conversations')).toBe(true)
+    await expect.poll(() => visible(tablet, 'admin-users')).toBe(true)
+    await expect.poll(() => visible(tablet, 'admin-conversations')).toBe(true)
     expect(await visible(tablet, 'admin-messages')).toBe(false)
     await conversationRow(tablet, conversationId).click()
     await tablet.getByTestId('admin-message').first().waitFor()
-    expect(await visible(tablet, 'admin-users')).toBe(false)
-    expect(await visible(tablet, 'admin-conversations')).toBe(true)
-    expect(await visible(tablet, 'admin-messages')).toBe(true)
+    await expect.poll(() => visible(tablet, 'admin-users')).toBe(false)
+    await expect.poll(() => visible(tablet, 'admin-conversations')).toBe(true)
+    await expect.poll(() => visible(tablet, 'admin-messages')).toBe(true)
     await screenshot(tablet, 'admin-panel-768')
     await tablet.getByTestId('admin-conversations').getByTestId('column-back').click()
     await expect.poll(() => visible(tablet, 'admin-users')).toBe(true)
-    expect(await visible(tablet, 'admin-messages')).toBe(false)
+    await expect.poll(() => visible(tablet, 'admin-messages')).toBe(false)
 
     const phone = await open(DEMO.admin, 390, 844)
     await phone.goto('/admin')
     await findUser(phone, ana)
-    expect(await visible(phone, 'admin-conversations')).toBe(false)
+    await expect.poll(() => visible(phone, 'admin-conversations')).toBe(false)
     await screenshot(phone, 'admin-users-390')
     await userRow(phone, ana).click()
     await conversationRow(phone, conversationId).waitFor()
-    expect(await visible(phone, 'admin-users')).toBe(false)
+    await expect.poll(() => visible(phone, 'admin-users')).toBe(false)
     // focus follows to the column that appeared
     await expect.poll(() => phone.evaluate(() => document.activeElement?.textContent)).toBe('Conversaciones de Ana Prueba')
     await conversationRow(phone, conversationId).click()
     await phone.getByTestId('admin-message').first().waitFor()
-    expect(await visible(phone, 'admin-conversations')).toBe(false)
+    await expect.poll(() => visible(phone, 'admin-conversations')).toBe(false)
     await screenshot(phone, 'admin-messages-390')
     // touch targets: every button and link in the panel is at least 44 px tall
     const small = await phone.locator('main button:visible, main a:visible, main select:visible, main input:visible').evaluateAll(els =>
@@ -319,10 +326,10 @@ describe('admin panel on other screens', () => {
     expect(small).toEqual([])
     await phone.getByTestId('admin-messages').getByTestId('column-back').click()
     await conversationRow(phone, conversationId).waitFor()
-    expect(await visible(phone, 'admin-messages')).toBe(false)
+    await expect.poll(() => visible(phone, 'admin-messages')).toBe(false)
     await phone.getByTestId('admin-conversations').getByTestId('column-back').click()
     await expect.poll(() => visible(phone, 'admin-users')).toBe(true)
-    expect(await visible(phone, 'admin-conversations')).toBe(false)
+    await expect.poll(() => visible(phone, 'admin-conversations')).toBe(false)
     // the browser's Back walks the drill-down too
     await phone.goBack()
     await expect.poll(() => visible(phone, 'admin-conversations')).toBe(true)
@@ -335,7 +342,7 @@ describe('admin panel on other screens', () => {
     await expect.poll(() => phone.getByTestId('admin-chart').count()).toBe(4)
     // the tab row scrolls sideways; the current tab is brought into sight
     await expect.poll(async () => (await phone.getByTestId('admin-tab-stats').boundingBox())?.x ?? -1).toBeGreaterThanOrEqual(0)
-    expect(await phone.getByTestId('admin-tab-stats').evaluate(el => el.getBoundingClientRect().right <= window.innerWidth)).toBe(true)
+    await expect.poll(() => phone.getByTestId('admin-tab-stats').evaluate(el => el.getBoundingClientRect().right <= window.innerWidth)).toBe(true)
     await screenshot(phone, 'admin-stats-390')
   })
 
@@ -352,9 +359,10 @@ describe('admin panel on other screens', () => {
     await page.getByRole('dialog').getByLabel('Buscar usuario').fill(supervisor.email)
     await page.getByRole('dialog').getByTestId('admin-picker-option').filter({ hasText: 'Prueba e2e-sup' }).click()
     await expect.poll(() => page.getByTestId('admin-audit-row').count()).toBe(1)
-    await expect(page.getByTestId('admin-audit-row').textContent()).resolves.toMatch(/Prueba e2e-sup.*Conversación reasignada.*from: Beto Prueba.*to: Ana Prueba/s)
-    const href = await page.getByTestId('admin-audit-export').getAttribute('href')
-    expect(href).toBe(`/api/admin/audit.csv?actorId=${supervisor.id}&action=conversation.reassigned`)
+    await expect.poll(() => page.getByTestId('admin-audit-row').textContent()).toMatch(/Prueba e2e-sup.*Conversación reasignada.*from: Beto Prueba.*to: Ana Prueba/s)
+    const exportLink = page.getByTestId('admin-audit-export')
+    await expect.poll(() => exportLink.getAttribute('href')).toBe(`/api/admin/audit.csv?actorId=${supervisor.id}&action=conversation.reassigned`)
+    const href = await exportLink.getAttribute('href')
     const csv = await page.evaluate(url => fetch(url).then(async r => ({ status: r.status, type: r.headers.get('content-type'), text: await r.text() })), href!)
     expect(csv.status).toBe(200)
     expect(csv.text.split('\r\n')[0]).toContain('action')
@@ -364,13 +372,13 @@ describe('admin panel on other screens', () => {
 
     await page.getByTestId('admin-tab-prompts').click()
     await page.getByTestId('admin-prompt').first().waitFor()
-    await expect(page.locator('[data-testid="admin-prompt"][data-default]').count()).resolves.toBe(1)
+    await expect.poll(() => page.locator('[data-testid="admin-prompt"][data-default]').count()).toBe(1)
     await screenshot(page, 'admin-prompts-1024')
 
     await page.getByTestId('admin-tab-model').click()
     // this test server's Ollama is down: the model name is typed instead of picked
     await page.getByText('No se pudo consultar la lista de modelos', { exact: false }).waitFor()
-    await expect(page.getByTestId('admin-setting-temperature').locator('input').inputValue()).resolves.toMatch(/^\d/)
+    await expect.poll(() => page.getByTestId('admin-setting-temperature').locator('input').inputValue()).toMatch(/^\d/)
     await screenshot(page, 'admin-model-1024')
   })
 })

@@ -1,12 +1,14 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { totpCode } from '../support/auth'
-import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { launchBrowser, openPage, patientPolls, screenshot, type TestPage } from '../support/browser'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
 
 // Sign-in, registration and the settings screens in Chromium against the real built server.
 // The demo worker's 2FA scenario runs last and turns 2FA off again, so the demo account ends as it started.
+
+patientPolls()
 
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 
@@ -54,15 +56,15 @@ describe('login screen', () => {
     await page.goto('/settings')
     await page.waitForURL(url => url.pathname === '/login')
     expect(new URL(page.url()).searchParams.get('redirect')).toBe('/settings')
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Iniciar sesión')
-    expect(await page.getAttribute('html', 'lang')).toBe('es-CL')
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Iniciar sesión')
+    await expect.poll(() => page.getAttribute('html', 'lang')).toBe('es-CL')
   })
 
   it('a wrong password shows a clear error and keeps the user on the login page', async () => {
     const page = await open()
     await page.goto('/login')
     await signInWithPassword(page, 'nadie@test.local', 'not-the-password')
-    await expect(page.getByTestId('login-error').textContent()).resolves.toContain('Correo o contraseña incorrectos')
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toContain('Correo o contraseña incorrectos')
     expect(new URL(page.url()).pathname).toBe('/login')
   })
 
@@ -74,7 +76,7 @@ describe('login screen', () => {
     const page = await open()
     await page.goto('/login')
     await signInWithPassword(page, email, 'wrong-password')
-    await expect(page.getByTestId('login-error').textContent()).resolves.toMatch(/Demasiados intentos, inténtalo en \d+ s/)
+    await expect.poll(() => page.getByTestId('login-error').textContent()).toMatch(/Demasiados intentos, inténtalo en \d+ s/)
   })
 
   it('the language switch turns the UI to English and is remembered', async () => {
@@ -82,7 +84,7 @@ describe('login screen', () => {
     await page.goto('/login')
     await page.getByRole('button', { name: 'English' }).click()
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
-    expect(await page.getAttribute('html', 'lang')).toBe('en')
+    await expect.poll(() => page.getAttribute('html', 'lang')).toBe('en')
     await page.reload()
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
     await page.getByRole('button', { name: 'Español' }).click()
@@ -94,8 +96,8 @@ describe('registration', () => {
   it('a new worker registers and lands where they were going', async () => {
     const page = await open()
     const email = await register(page, '/settings')
-    await expect(page.getByTestId('profile-email').textContent()).resolves.toBe(email)
-    await expect(page.getByTestId('profile-role').textContent()).resolves.toBe('Trabajador')
+    await expect.poll(() => page.getByTestId('profile-email').textContent()).toBe(email)
+    await expect.poll(() => page.getByTestId('profile-role').textContent()).toBe('Trabajador')
   })
 
   it('an email that already has an account is refused on the form', async () => {
@@ -123,16 +125,16 @@ describe('settings', () => {
     await form.getByLabel('Contraseña actual', { exact: true }).fill(GOOD_PASSWORD)
     await form.getByRole('button', { name: 'Cambiar contraseña' }).click()
     await page.getByText('Contraseña cambiada.', { exact: false }).waitFor()
-    expect(await form.getByLabel('Contraseña actual', { exact: true }).inputValue()).toBe('')
+    await expect.poll(() => form.getByLabel('Contraseña actual', { exact: true }).inputValue()).toBe('')
 
     const demo = await open()
     await demo.goto('/settings')
     await demo.getByTestId('demo-supervisor').click()
     await demo.getByRole('button', { name: 'Iniciar sesión' }).click()
     await demo.waitForURL(url => url.pathname === '/settings')
-    await expect(demo.getByTestId('password-disabled').textContent()).resolves.toContain('cuentas de demostración')
+    await expect.poll(() => demo.getByTestId('password-disabled').textContent()).toContain('cuentas de demostración')
     // supervisors (and admins) get the link to the admin area
-    await expect(demo.getByRole('link', { name: 'Administración' }).count()).resolves.toBeGreaterThan(0)
+    await expect.poll(() => demo.getByRole('link', { name: 'Administración' }).count()).toBeGreaterThan(0)
   })
 
   it('revoking another session from settings signs that device out', async () => {
@@ -147,7 +149,7 @@ describe('settings', () => {
     await first.reload()
     const sessions = first.getByTestId('session')
     await expect.poll(() => sessions.count()).toBe(2)
-    await expect(first.getByTestId('session-current').count()).resolves.toBe(1)
+    await expect.poll(() => first.getByTestId('session-current').count()).toBe(1)
     const other = sessions.filter({ hasNot: first.getByTestId('session-current') })
     await other.getByTestId('session-revoke').click()
     await expect.poll(() => sessions.count()).toBe(1)
@@ -166,7 +168,7 @@ describe('settings', () => {
     await page.getByRole('button', { name: 'Crear token' }).click()
     const token = (await page.getByTestId('token-value').textContent())!.trim()
     expect(token).toMatch(/^ea_/)
-    await expect(page.getByTestId('token').count()).resolves.toBe(1)
+    await expect.poll(() => page.getByTestId('token').count()).toBe(1)
 
     const me = () => fetch(`${inject('baseUrl')}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } }).then(r => r.status)
     expect(await me()).toBe(200)
@@ -250,7 +252,7 @@ describe('demo worker with two-step verification', () => {
     await page.goto('/settings/security')
     await page.waitForURL(url => url.pathname === '/login')
     await page.getByTestId('demo-worker').click()
-    expect(await page.getByLabel('Correo electrónico').inputValue()).toBe(WORKER.email)
+    await expect.poll(() => page.getByLabel('Correo electrónico').inputValue()).toBe(WORKER.email)
     await page.getByRole('button', { name: 'Iniciar sesión' }).click()
     await page.waitForURL(url => url.pathname === '/settings/security')
 
@@ -273,11 +275,12 @@ describe('demo worker with two-step verification', () => {
     await page.getByTestId('download-codes').click()
     expect((await download).suggestedFilename()).toBe('energyapp-recovery-codes.txt')
     await page.getByRole('button', { name: 'Copiar códigos' }).click()
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(recovery.join('\n'))
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(recovery.join('\n'))
     expect(await page.getByTestId('codes-done').isDisabled()).toBe(true)
     await page.getByTestId('codes-saved').check()
     await page.getByTestId('codes-done').click()
-    await expect(page.getByTestId('totp-status').textContent()).resolves.toContain('activada')
+    // 'está activada', not just 'activada': 'desactivada' contains that too, and the poll would not wait
+    await expect.poll(() => page.getByTestId('totp-status').textContent()).toContain('está activada')
 
     // sign out from the user menu
     await page.getByTestId('user-menu').click()
@@ -293,7 +296,7 @@ describe('demo worker with two-step verification', () => {
     await screenshot(page, 'login-totp-1280')
     await page.getByLabel('Código de 6 dígitos').fill('000000')
     await page.getByRole('button', { name: 'Verificar' }).click()
-    await expect(page.getByTestId('totp-error').textContent()).resolves.toContain('Código incorrecto')
+    await expect.poll(() => page.getByTestId('totp-error').textContent()).toContain('Código incorrecto')
     // the enrolment burnt the current step: the next step's code is the next one accepted
     await page.getByLabel('Código de 6 dígitos').fill(await totpCode(secret, 1))
     await page.getByRole('button', { name: 'Verificar' }).click()
@@ -306,6 +309,6 @@ describe('demo worker with two-step verification', () => {
     await page.getByLabel('Contraseña', { exact: true }).fill(WORKER.password)
     await page.getByLabel('Código de 6 dígitos o código de recuperación').fill(recovery[0]!)
     await page.getByRole('button', { name: 'Desactivar 2FA' }).click()
-    await expect(page.getByTestId('totp-status').textContent()).resolves.toContain('desactivada')
+    await expect.poll(() => page.getByTestId('totp-status').textContent()).toContain('desactivada')
   })
 })

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser, screenshot } from '../support/browser'
+import { launchBrowser, patientPolls, screenshot, settled, SETTLE_MS } from '../support/browser'
 import { dbQuery } from '../support/db'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -9,6 +9,8 @@ import { createTestDatabase, type RunningServer, startServer, type TestDatabase 
 // The chat screen against the real server and a fake Ollama: streaming, stop, regenerate, rename, search,
 // reload, unsafe answers rendered inert, and the model-down banner (the project's shared server has Ollama on
 // a closed port).
+
+patientPolls()
 
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')
@@ -82,7 +84,8 @@ function useModel(reply: (question: string) => string, delayMs = 0) {
 describe('chat screen', () => {
   it('signs in, sends a message and shows the answer growing token by token, then titles the conversation', async () => {
     const words = Array.from({ length: 40 }, (_, i) => `palabra${i}`)
-    useModel(() => words.join(' '), 50)
+    // 40 tokens 120 ms apart: ~5 s of streaming, long enough to sample its growth on a loaded machine
+    useModel(() => words.join(' '), 120)
     const page = await open(server.url)
     await signIn(page)
     await page.getByRole('heading', { name: '¿En qué te ayudo hoy?' }).waitFor()
@@ -90,10 +93,10 @@ describe('chat screen', () => {
     await screenshot(page, 'chat-new-1280')
 
     await send(page, 'Hola, ¿quién eres?')
-    await expect(page.getByTestId('composer').inputValue()).resolves.toBe('')
+    await expect.poll(() => page.getByTestId('composer').inputValue()).toBe('')
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Hola, ¿quién eres?' }).waitFor()
     await page.getByTestId('generating').waitFor()
-    await expect(page.getByTestId('generating').textContent()).resolves.toContain('generando…')
+    await expect.poll(() => page.getByTestId('generating').textContent()).toContain('generando…')
     await page.getByTestId('stop').waitFor()
 
     const body = lastAnswer(page).getByTestId('message-body')
@@ -107,10 +110,10 @@ describe('chat screen', () => {
     expect(lengths.at(-1)!).toBeLessThan(words.join(' ').length)
 
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
-    await expect(body.textContent().then(text => text?.trim())).resolves.toBe(words.join(' '))
+    await expect.poll(() => body.textContent().then(text => text?.trim())).toBe(words.join(' '))
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
     await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Hola, ¿quién eres?' }).waitFor()
-    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Sobre Hola, ¿quién eres?')
+    await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe('Sobre Hola, ¿quién eres?')
     await page.getByTestId('send').waitFor()
   })
 
@@ -124,8 +127,8 @@ describe('chat screen', () => {
     await page.getByTestId('stop').click()
 
     await lastAnswer(page).and(page.locator('[data-status="stopped"]')).waitFor()
-    await expect(lastAnswer(page).getByTestId('message-status').textContent()).resolves.toBe('Detenida')
-    await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && r.aborted))
+    await expect.poll(() => lastAnswer(page).getByTestId('message-status').textContent()).toBe('Detenida')
+    await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && r.aborted), SETTLE_MS)
     const id = new URL(page.url()).pathname.split('/').pop()!
 
     // the server saved the partial answer as stopped
@@ -137,30 +140,34 @@ describe('chat screen', () => {
     useModel(() => 'Una respuesta **nueva** y completa.', 10)
     await lastAnswer(page).getByTestId('regenerate').click()
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
-    await expect(lastAnswer(page).getByTestId('message-body').innerHTML()).resolves.toContain('<strong>nueva</strong>')
-    await expect(assistantMessages(page).count()).resolves.toBe(1)
+    await expect.poll(() => lastAnswer(page).getByTestId('message-body').innerHTML()).toContain('<strong>nueva</strong>')
+    await expect.poll(() => assistantMessages(page).count()).toBe(1)
 
     // rename through the conversation's menu, by keyboard only
     const item = page.getByTestId('conversation-item').filter({ has: page.locator(`[data-conversation="${id}"]`) })
     await item.getByRole('button', { name: /Acciones para/ }).focus()
     await page.keyboard.press('Enter')
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Renombrar')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Renombrar')
     await page.keyboard.press('ArrowDown')
-    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Fijar')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Fijar')
     await page.keyboard.press('ArrowUp')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Renombrar')
     await page.keyboard.press('Enter')
     const input = page.getByLabel('Título de la conversación')
-    await expect(input.evaluate(el => el === document.activeElement)).resolves.toBe(true)
+    await expect.poll(() => input.evaluate(el => el === document.activeElement)).toBe(true)
     await page.keyboard.press('ControlOrMeta+a')
     await page.keyboard.type('Plan de mantención 2025')
     await page.keyboard.press('Enter')
     await page.getByTestId('conversation-item').filter({ hasText: 'Plan de mantención 2025' }).waitFor()
-    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Plan de mantención 2025')
+    await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe('Plan de mantención 2025')
 
     // search by title and by message text; a miss says so
     const search = page.getByRole('searchbox', { name: 'Buscar conversaciones' })
     await search.fill('mantención 2025')
     await expect.poll(() => page.getByTestId('conversation-item').allTextContents()).toEqual([expect.stringContaining('Plan de mantención 2025')])
+    // the whole list again in between: otherwise the next check would pass on this search's result, not its own
+    await search.fill('')
+    await expect.poll(() => page.getByTestId('conversation-item').count()).toBeGreaterThanOrEqual(2)
     await search.fill('transformadores')
     await expect.poll(() => page.getByTestId('conversation-item').allTextContents()).toEqual([expect.stringContaining('Plan de mantención 2025')])
     await search.fill('zzz-nada')
@@ -172,9 +179,9 @@ describe('chat screen', () => {
     await page.waitForURL(`**/chat/${id}`)
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'mantenimiento preventivo' }).waitFor()
     await lastAnswer(page).getByTestId('message-body').locator('strong', { hasText: 'nueva' }).waitFor()
-    await expect(lastAnswer(page).getByTestId('message-body').textContent().then(text => text?.trim())).resolves.toBe('Una respuesta nueva y completa.')
-    await expect(page.getByTestId('conversation-title').textContent()).resolves.toBe('Plan de mantención 2025')
-    await expect(page.locator(`[data-conversation="${id}"]`).getAttribute('aria-current')).resolves.toBe('page')
+    await expect.poll(() => lastAnswer(page).getByTestId('message-body').textContent().then(text => text?.trim())).toBe('Una respuesta nueva y completa.')
+    await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe('Plan de mantención 2025')
+    await expect.poll(() => page.locator(`[data-conversation="${id}"]`).getAttribute('aria-current')).toBe('page')
   })
 
   it('shows an answer with HTML, a javascript: link and an image as inert text', async () => {
@@ -198,7 +205,7 @@ describe('chat screen', () => {
 
     // the code block's copy button copies the code, not the page
     await body.getByRole('button', { name: 'Copiar' }).click()
-    await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe('<script>alert(3)</script>\n')
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('<script>alert(3)</script>\n')
     await screenshot(page, 'chat-unsafe-1280')
   })
 
@@ -247,29 +254,32 @@ describe('chat screen', () => {
     await list.evaluate(el => el.scrollTo(0, 0))
     const before = (await anchor.boundingBox())!.y
     await page.locator('[data-testid="message"]', { hasText: /pregunta número 10$/ }).waitFor({ state: 'attached' })
-    await page.waitForTimeout(100)
+    // measured once the page has settled: the load is over and the browser has laid out and painted it
+    await settled(page)
     expect(Math.abs((await anchor.boundingBox())!.y - before)).toBeLessThan(5)
     await expect(list.evaluate(el => el.scrollTop)).resolves.toBeGreaterThan(500)
 
     await list.evaluate(el => el.scrollTo(0, 0))
     await page.locator('[data-testid="message"]', { hasText: /pregunta número 0$/ }).waitFor({ state: 'attached' })
-    await expect(page.locator('[data-testid="message"]').count()).resolves.toBe(120)
+    await expect.poll(() => page.locator('[data-testid="message"]').count()).toBe(120)
     await page.getByText('Inicio de la conversación').waitFor()
   })
 
   it('shows the queue position while another user\'s answer holds the only model slot', async () => {
-    useModel(() => Array.from({ length: 80 }, (_, i) => `w${i}`).join(' '), 30)
+    // the other user's answer takes ~6 s, so this user's message certainly arrives while it runs; theirs is short
+    useModel(question => (question.includes('larga') ? Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ') : 'Ahora sí te toca.'), 30)
+    // signed in first: the slot is taken only when the message is about to be sent
+    const page = await open(server.url)
+    await signIn(page)
     const other = new Client(server.url)
     await other.post('/api/auth/register', { email: uniqueEmail('cola'), password: GOOD_PASSWORD, fullName: 'Otra Persona' })
     const busy = other.post('/api/chat', { message: 'Una respuesta larga, por favor' })
-    await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && !r.completed))
+    await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && !r.completed), SETTLE_MS)
 
-    const page = await open(server.url)
-    await signIn(page)
     await send(page, '¿Me toca?')
     await page.getByText('En cola: posición 1').waitFor()
     await expect(busy.then(res => res.status)).resolves.toBe(200)
-    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor({ timeout: 20_000 })
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor({ timeout: SETTLE_MS })
     await expect(page.getByText('En cola: posición 1').count()).resolves.toBe(0)
   })
 
@@ -293,15 +303,17 @@ describe('chat screen', () => {
     await page.goto('/chat')
     await page.getByTestId('conversation-item').first().waitFor()
     const list = page.getByTestId('conversation-list')
-    const headers = await list.locator('.chat-list__header').allTextContents()
-    expect(headers.map(h => h.trim())).toEqual(['Fijadas', 'Hoy', 'Ayer', 'Anteriores'])
-    await expect(page.getByTestId('conversation-item').first().textContent()).resolves.toContain('Conversación número 7')
+    await expect.poll(async () => (await list.locator('.chat-list__header').allTextContents()).map(h => h.trim())).toEqual(['Fijadas', 'Hoy', 'Ayer', 'Anteriores'])
+    await expect.poll(() => page.getByTestId('conversation-item').first().textContent()).toContain('Conversación número 7')
 
     // scroll down page after page: more conversations load, the DOM stays a small window
     for (let i = 0; i < 8; i++) {
+      const height = await list.evaluate(el => el.scrollHeight)
       const more = page.waitForResponse(res => res.url().includes('/api/conversations?') && res.url().includes('offset='))
       await list.evaluate(el => el.scrollTo(0, el.scrollHeight))
       await more
+      // the page is in the list (it grew) before the next scroll: scrolling to an unchanged bottom loads nothing
+      await expect.poll(() => list.evaluate(el => el.scrollHeight)).toBeGreaterThan(height)
     }
     await expect.poll(() => list.evaluate(el => el.scrollHeight)).toBeGreaterThan(400 * 44)
     await expect(page.getByTestId('conversation-item').count()).resolves.toBeLessThan(50)
@@ -367,11 +379,12 @@ describe('chat screen', () => {
     await screenshot(mobile, 'chat-360')
     await mobile.getByTestId('open-conversations').click()
     await mobile.getByTestId('conversation-item').first().waitFor()
-    await mobile.waitForTimeout(300)
+    // the drawer has finished sliding in
+    await settled(mobile)
     await screenshot(mobile, 'chat-360-drawer')
     await mobile.keyboard.press('Escape')
     await expect.poll(() => mobile.getByTestId('conversation-list').isVisible()).toBe(false)
-    await expect(mobile.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('open-conversations')
+    await expect.poll(() => mobile.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('open-conversations')
   })
 })
 
@@ -382,13 +395,13 @@ describe('chat screen with the model server down', () => {
     await signIn(page)
     const banner = page.getByTestId('model-unavailable')
     await banner.waitFor()
-    await expect(banner.textContent()).resolves.toMatch(/El modelo no está disponible\..*http:\/\/127\.0\.0\.1:9/)
+    await expect.poll(() => banner.textContent()).toMatch(/El modelo no está disponible\..*http:\/\/127\.0\.0\.1:9/)
 
     await send(page, 'Mensaje que no debe perderse')
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Mensaje que no debe perderse' }).waitFor()
     await banner.getByRole('button', { name: 'Reintentar' }).waitFor()
-    await expect(banner.textContent()).resolves.toContain('Tu mensaje quedó guardado')
+    await expect.poll(() => banner.textContent()).toContain('Tu mensaje quedó guardado')
     await screenshot(page, 'chat-ollama-down-1280')
 
     const retried = page.waitForResponse(res => res.url().endsWith('/api/chat'))

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot } from '../support/browser'
+import { launchBrowser, patientPolls, screenshot, SETTLE_MS } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { startProxy } from '../support/proxy'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -12,6 +12,8 @@ import { createTestDatabase, type RunningServer, startServer, type TestDatabase 
 // The installable, offline-capable app in real Chromium against the built server and a fake Ollama:
 // the manifest and icons, installability, opening and reading history with no network, the outbox, and
 // that signing out leaves nothing of the user on the device. The service worker must never answer /api/.
+
+patientPolls()
 
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 const DB_NAME = 'energyapp-offline'
@@ -100,9 +102,8 @@ async function ask(page: Page, text: string) {
   await page.getByTestId('composer').press('Enter')
   await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: `Respuesta a: ${text}` }).waitFor()
     .catch(async (error: unknown) => { await screenshot(page, 'pwa-ask-failed'); throw error })
-  // the server frees the user's generation slot just after sending `done`; a next message sent within that
-  // instant is refused with 429 (one answer at a time per user)
-  await page.waitForTimeout(300)
+  // no pause needed before the next message: the server frees the user's generation slot before it sends
+  // `done`, and the answer only shows as complete once the client has read `done`
 }
 
 /** Every key in the offline database, as JSON strings (keys are arrays: [owner, kind, …]). */
@@ -133,6 +134,23 @@ function offlineDump(page: Page): Promise<string> {
       values.onerror = () => reject(values.error)
     }
   }), DB_NAME)
+}
+
+/** For `owner`: how many conversations the offline database lists, and how many have their messages saved. */
+function savedFor(page: Page, owner: string): Promise<{ conversations: number, messages: number }> {
+  return page.evaluate(([name, owner]) => new Promise<{ conversations: number, messages: number }>((resolve, reject) => {
+    const request = indexedDB.open(name)
+    request.onerror = () => reject(request.error)
+    request.onsuccess = () => {
+      const idb = request.result
+      if (!idb.objectStoreNames.contains('records')) { idb.close(); resolve({ conversations: 0, messages: 0 }); return }
+      const records = idb.transaction('records').objectStore('records')
+      const list = records.get([owner, 'conversations'])
+      const pages = records.getAllKeys(IDBKeyRange.bound([owner, 'messages'], [owner, 'messages', []]))
+      pages.onsuccess = () => { idb.close(); resolve({ conversations: (list.result as unknown[] | undefined)?.length ?? 0, messages: pages.result.length }) }
+      pages.onerror = () => reject(pages.error)
+    }
+  }), [DB_NAME, owner] as const)
 }
 
 async function waitForServiceWorker(page: Page) {
@@ -192,16 +210,16 @@ describe('installable app', () => {
     await waitForServiceWorker(page)
     await page.locator('link[rel="manifest"]').waitFor({ state: 'attached' })
     const cdp = await context.newCDPSession(page)
+    // asked until Chromium has fetched and checked the manifest (it reports what it has so far)
+    await expect.poll(async () => (await cdp.send('Page.getAppManifest') as { url: string }).url).toMatch(/\/manifest\.webmanifest$/)
     const manifest = await cdp.send('Page.getAppManifest') as { errors: unknown[], url: string }
-    expect(manifest.url).toMatch(/\/manifest\.webmanifest$/)
     expect(manifest.errors).toEqual([])
-    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors')
-    expect(installabilityErrors).toEqual([])
+    await expect.poll(async () => (await cdp.send('Page.getInstallabilityErrors')).installabilityErrors).toEqual([])
 
     // the browser offers installation: the app shows its own install card instead of the mini-infobar
     await page.reload()
-    await page.getByTestId('pwa-install').waitFor({ timeout: 15_000 })
-    await expect(page.getByTestId('pwa-install-button').textContent()).resolves.toContain('Instalar')
+    await page.getByTestId('pwa-install').waitFor({ timeout: SETTLE_MS })
+    await expect.poll(() => page.getByTestId('pwa-install-button').textContent()).toContain('Instalar')
     await page.getByRole('button', { name: 'Ahora no' }).click()
     await page.getByTestId('pwa-install').waitFor({ state: 'detached' })
     expect(errors).toEqual([])
@@ -223,8 +241,8 @@ describe('installable app', () => {
 
     proxy.deploy()
     await page.evaluate(async () => { await (await navigator.serviceWorker.getRegistration())?.update() })
-    await page.getByTestId('pwa-update').waitFor({ timeout: 20_000 })
-    await expect(page.getByTestId('pwa-update').textContent()).resolves.toContain('Hay una nueva versión')
+    await page.getByTestId('pwa-update').waitFor({ timeout: SETTLE_MS })
+    await expect.poll(() => page.getByTestId('pwa-update').textContent()).toContain('Hay una nueva versión')
     await Promise.all([page.waitForEvent('load'), page.getByTestId('pwa-reload').click()])
     await page.locator('input[autocomplete="username"]').waitFor()
     // the new worker took over: nothing is waiting any more, and the prompt is gone
@@ -269,9 +287,9 @@ describe('offline', () => {
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'paneles solares' }).waitFor()
     const openOfflineMs = Date.now() - started
     await page.getByTestId('offline-banner').waitFor()
-    await expect(page.getByTestId('offline-banner').textContent()).resolves.toContain('mostrando las conversaciones guardadas')
+    await expect.poll(() => page.getByTestId('offline-banner').textContent()).toContain('mostrando las conversaciones guardadas')
     await expect.poll(() => conversationItems(page).count()).toBe(2)
-    await expect(lastAnswer(page).getByTestId('message-body').innerText()).resolves.toBe('Respuesta a: Consulta paneles solares de la bodega')
+    await expect.poll(() => lastAnswer(page).getByTestId('message-body').innerText()).toBe('Respuesta a: Consulta paneles solares de la bodega')
     await page.locator(`[data-conversation="${first}"]`).click()
     await page.waitForURL(`**/chat/${first}`)
     await lastAnswer(page).filter({ hasText: 'Respuesta a: Consulta turbinas eólicas del parque norte' }).waitFor()
@@ -286,8 +304,8 @@ describe('offline', () => {
 
     // what needs the server is shown inert, with the reason
     await page.locator(`[data-conversation="${first}"]`).locator('xpath=..').getByRole('button', { name: /Acciones para/ }).click()
-    await expect(page.getByTestId('actions-disabled-reason').textContent()).resolves.toBe('Necesita conexión con el servidor')
-    await expect(page.getByRole('menuitem', { name: 'Renombrar' }).getAttribute('aria-disabled')).resolves.toBe('true')
+    await expect.poll(() => page.getByTestId('actions-disabled-reason').textContent()).toBe('Necesita conexión con el servidor')
+    await expect.poll(() => page.getByRole('menuitem', { name: 'Renombrar' }).getAttribute('aria-disabled')).toBe('true')
     await page.getByRole('menuitem', { name: 'Renombrar' }).click({ force: true })
     await expect(page.getByLabel('Título de la conversación').count()).resolves.toBe(0)
     await page.keyboard.press('Escape')
@@ -388,13 +406,18 @@ describe('offline', () => {
   it('settings show what is saved, apply the conversation budget and clear offline data', async () => {
     const { page, context, errors, setNetwork } = await open()
     const user = { email: uniqueEmail('pwa-budget'), password: GOOD_PASSWORD }
-    await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Presupuesto Local' }) })
+    const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Presupuesto Local' }) })
+    const { user: { id } } = await registered.json() as { user: { id: string } }
     await signIn(page, user)
     await ask(page, 'Primera consulta de presupuesto')
     await page.getByTestId('new-chat').click()
+    await page.waitForURL(/\/chat\/?$/)
     await ask(page, 'Segunda consulta de presupuesto')
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
     const newest = new URL(page.url()).pathname.split('/').pop()!
+    // the device saves an answered conversation in the background, and a page load cuts off IndexedDB writes
+    // still under way: both are saved before the page is left
+    await expect.poll(() => savedFor(page, id)).toEqual({ conversations: 2, messages: 2 })
 
     await page.goto('/settings')
     const summary = page.getByTestId('pwa-storage-summary')
@@ -403,7 +426,8 @@ describe('offline', () => {
     await page.getByTestId('pwa-budget-save').click()
     await expect.poll(() => summary.textContent()).toMatch(/Conversaciones guardadas: 1 · mensajes: 2/)
 
-    // only the newest is readable offline now
+    // only the newest is readable offline now (once the service worker serves the app shell without a network)
+    await waitForServiceWorker(page)
     await setNetwork(false)
     await page.goto(`/chat/${newest}`)
     await lastAnswer(page).filter({ hasText: 'Respuesta a: Segunda consulta' }).waitFor()
@@ -411,7 +435,7 @@ describe('offline', () => {
     // settings pages whose every action needs the server are read-only offline, with the reason
     await page.goto('/settings/sessions')
     await page.getByTestId('settings-offline').waitFor()
-    expect(await page.getByTestId('logout-all').isDisabled()).toBe(true)
+    await expect.poll(() => page.getByTestId('logout-all').isDisabled()).toBe(true)
     await setNetwork(true)
 
     await page.goto('/settings')

@@ -1,7 +1,22 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { inject } from 'vitest'
+import { inject, vi } from 'vitest'
+
+/**
+ * How long a page may take to get somewhere on the CI machine (2 cores shared with the API suites and a
+ * second browser): Playwright's waits (`waitFor`, navigation, auto-waiting reads) and `expect.poll`.
+ */
+export const SETTLE_MS = 30_000
+
+/**
+ * `expect.poll` gives up after 1 s unless told otherwise: far too soon for a page on a loaded machine.
+ * Each e2e file calls this once, at its top, so every poll in it waits as long as a locator would.
+ * (vitest resets the setting after the file.)
+ */
+export function patientPolls() {
+  vi.setConfig({ expect: { poll: { timeout: SETTLE_MS, interval: 100 } } })
+}
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
@@ -30,7 +45,7 @@ export async function openPage(browser: Browser, opts: { width?: number, height?
     locale: opts.locale ?? 'es-CL',
     colorScheme: opts.colorScheme ?? 'light',
   })
-  context.setDefaultTimeout(15_000)
+  context.setDefaultTimeout(SETTLE_MS)
   const page = await context.newPage()
   const errors: string[] = []
   page.on('console', (msg) => {
@@ -38,6 +53,16 @@ export async function openPage(browser: Browser, opts: { width?: number, height?
   })
   page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
   return { page, context, errors, close: () => context.close() }
+}
+
+/**
+ * Resolves once nothing on the page is moving — no CSS transition or animation running (endless ones, like a
+ * spinner, aside) — and the browser has drawn two more frames: what a sleep before a measurement or a
+ * screenshot was waiting for.
+ */
+export async function settled(page: Page) {
+  await page.waitForFunction(() => document.getAnimations().every(a => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity))
+  await page.evaluate(() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve))))
 }
 
 export const SCREENSHOTS = resolve(import.meta.dirname, '../../test-results/screenshots')
