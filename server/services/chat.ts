@@ -17,8 +17,13 @@ import { onShutdown, trackWork } from './shutdown'
 
 /** The model slots of this process (limit = settings.maxConcurrentGenerations, refreshed per request). */
 export const generationQueue = new GenerationQueue(1)
-/** Users with a generation under way: a second one from the same user is refused (429), not queued. */
-const generating = new Set<string>()
+/**
+ * Users with a generation under way (user id → that request's mark): a second one from the same user is refused
+ * (429), not queued. A request clears only its own mark: once it has freed the user early (before `done`), the
+ * user's next request may already hold the place.
+ */
+const generating = new Map<string, symbol>()
+const endGenerating = (userId: string, mark: symbol) => { if (generating.get(userId) === mark) generating.delete(userId) }
 
 const BUSY_RETRY_SECONDS = 5
 // past this wait for the model's first byte the stream starts anyway (meta + pings), so a loading model is visible
@@ -42,21 +47,22 @@ export async function streamChat(event: H3Event, user: User, body: v.InferOutput
   const settings = await getSettings()
   const message = checkMessage(body, settings)
   if (generating.has(user.id)) throw tooManyRequests(event, BUSY_RETRY_SECONDS, 'An answer is already being generated for you')
-  generating.add(user.id)
+  const mark = Symbol(user.id)
+  generating.set(user.id, mark)
   try {
     const stream = new ChatStream(event, pingMs())
     const forget = onShutdown(() => stream.stop())
     event.node.res.once('close', forget)
     const models = await listModels().then(list => list.map(m => m.name), () => null)
     const turn = await prepareTurn(user, body, message, settings, models)
-    await trackWork(generate(stream, turn, settings))
+    await trackWork(generate(stream, turn, settings, () => endGenerating(user.id, mark)))
   }
   finally {
-    generating.delete(user.id)
+    endGenerating(user.id, mark)
   }
 }
 
-async function generate(stream: ChatStream, turn: Turn, settings: AppSettings) {
+async function generate(stream: ChatStream, turn: Turn, settings: AppSettings, freeUser: () => void) {
   const meta = () => stream.send('meta', { conversationId: turn.conversation.id, userMessageId: turn.userMessage.id, model: turn.model })
   generationQueue.limit = settings.maxConcurrentGenerations
   let release: Release
@@ -84,7 +90,7 @@ async function generate(stream: ChatStream, turn: Turn, settings: AppSettings) {
     }
     // free the slot and the user before the last event: a client that sends again on `done` is not refused
     release()
-    generating.delete(turn.user.id)
+    freeUser()
     if (answer.status === 'complete')
       await stream.send('done', { assistantMessageId, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs })
     else if (answer.status === 'error')
