@@ -75,9 +75,10 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (box) void work(box).catch(() => {})
   }
 
-  watch(() => offline.userId, async (id) => {
+  watch(() => offline.userId, async (id, previous) => {
     items.value = []
-    if (import.meta.client) journal.clearOthers(id)
+    // someone signed in, out, or another user took over (not the moment before the user is known: their journal stays)
+    if (import.meta.client && (id || previous)) journal.clearOthers(id)
     outbox = id && typeof indexedDB !== 'undefined' ? createOutbox(offlineDb, id) : null
     const box = outbox
     if (!box || !id) return
