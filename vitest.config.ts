@@ -31,6 +31,8 @@ export default defineConfig({
           testTimeout: 90_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          // as long as a locator waits (SETTLE_MS in tests/support/browser.ts): pages are slow on a loaded CI machine
+          expect: { poll: { timeout: 30_000, interval: 100 } },
         },
       },
     ],

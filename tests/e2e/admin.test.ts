@@ -3,14 +3,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { conversationOwner, insertConversation, makeUser, type TestUser } from '../api/admin-support'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { launchBrowser, openPage, patientPolls, SCREENSHOTS, type TestPage } from '../support/browser'
+import { launchBrowser, openPage, SCREENSHOTS, type TestPage } from '../support/browser'
 import { Client, DEMO, uniqueEmail } from '../support/http'
 
 // The admin panel in Chromium against the real built server, tablet first (1024×768): reading a worker's
 // conversation (audited), reassigning it, a supervisor limited to their team, a worker kept out, user creation
 // with the one-time password; plus the two-column (768) and drill-down (390) layouts.
 
-patientPolls()
 
 let browser: Browser
 const opened: Array<TestPage & { allow: RegExp[] }> = []

@@ -1,14 +1,13 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { totpCode } from '../support/auth'
-import { launchBrowser, openPage, patientPolls, screenshot, type TestPage } from '../support/browser'
+import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
 
 // Sign-in, registration and the settings screens in Chromium against the real built server.
 // The demo worker's 2FA scenario runs last and turns 2FA off again, so the demo account ends as it started.
 
-patientPolls()
 
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 

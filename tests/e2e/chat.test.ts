@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser, patientPolls, screenshot, settled, SETTLE_MS } from '../support/browser'
+import { launchBrowser, screenshot, settled, SETTLE_MS } from '../support/browser'
 import { dbQuery } from '../support/db'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -10,7 +10,6 @@ import { createTestDatabase, type RunningServer, startServer, type TestDatabase 
 // reload, unsafe answers rendered inert, and the model-down banner (the project's shared server has Ollama on
 // a closed port).
 
-patientPolls()
 
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, patientPolls, screenshot, SETTLE_MS } from '../support/browser'
+import { launchBrowser, screenshot, SETTLE_MS } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { startProxy } from '../support/proxy'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -13,7 +13,6 @@ import { createTestDatabase, type RunningServer, startServer, type TestDatabase 
 // the manifest and icons, installability, opening and reading history with no network, the outbox, and
 // that signing out leaves nothing of the user on the device. The service worker must never answer /api/.
 
-patientPolls()
 
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 const DB_NAME = 'energyapp-offline'

@@ -1,22 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { inject, vi } from 'vitest'
+import { inject } from 'vitest'
 
 /**
  * How long a page may take to get somewhere on the CI machine (2 cores shared with the API suites and a
- * second browser): Playwright's waits (`waitFor`, navigation, auto-waiting reads) and `expect.poll`.
+ * second browser): Playwright's waits (`waitFor`, navigation, auto-waiting reads). `expect.poll` gets the same
+ * budget from the e2e project in vitest.config.ts (its default, 1 s, is far too soon for a loaded machine).
  */
 export const SETTLE_MS = 30_000
-
-/**
- * `expect.poll` gives up after 1 s unless told otherwise: far too soon for a page on a loaded machine.
- * Each e2e file calls this once, at its top, so every poll in it waits as long as a locator would.
- * (vitest resets the setting after the file.)
- */
-export function patientPolls() {
-  vi.setConfig({ expect: { poll: { timeout: SETTLE_MS, interval: 100 } } })
-}
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
