@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { createClient } from '@libsql/client'
-import { drizzle as drizzleLibsql } from 'drizzle-orm/libsql'
-import { migrate as migrateLibsql } from 'drizzle-orm/libsql/migrator'
+import { type Client, createClient, type Transaction } from '@libsql/client'
+import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js'
 import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
@@ -22,8 +21,13 @@ export function migrationsFolder() {
 
 // Any constant works; it only has to be the same in every instance of the app.
 const MIGRATION_LOCK = 720_301
+/** How long an instance waits for another one's migrations before it gives up. */
+const SQLITE_LOCK_WAIT_MS = 120_000
 
-/** Applies pending migrations; two instances starting together take turns on a PostgreSQL advisory lock. */
+/**
+ * Applies pending migrations. Instances starting together take turns: on PostgreSQL on an advisory lock, on
+ * SQLite on the database's own write lock, held from reading what is applied until the last migration commits.
+ */
 export async function runMigrations(url: string) {
   const folder = migrationsFolder()
   if (dialect === 'pg') {
@@ -36,10 +40,54 @@ export async function runMigrations(url: string) {
     finally { await client.end({ timeout: 5 }) }
     return
   }
-  const client = createClient({ url })
+  await migrateSqlite(url, folder)
+}
+
+/**
+ * drizzle's libSQL migrator reads the applied list and writes the new migrations in two steps, so two
+ * instances can both read "nothing applied" and the second fails with "table … already exists". Here the
+ * read and the writes share one BEGIN IMMEDIATE transaction. The same table and rows as drizzle's, so
+ * databases migrated either way are interchangeable.
+ */
+async function migrateSqlite(url: string, folder: string) {
+  const migrations = readMigrationFiles({ migrationsFolder: folder })
+  const { client, tx } = await writeTransaction(url)
   try {
-    await client.execute('pragma busy_timeout = 5000')
-    await migrateLibsql(drizzleLibsql(client), { migrationsFolder: folder })
+    // table rebuilds must not cascade: the pragma is a no-op inside a transaction, so it was set before BEGIN
+    const fk = await tx.execute('pragma foreign_keys')
+    if (Number(fk.rows[0]?.[0]) !== 0) throw new Error('migrations need foreign_keys off on their connection')
+    await tx.execute('create table if not exists "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)')
+    const last = await tx.execute('select created_at from "__drizzle_migrations" order by created_at desc limit 1')
+    const lastApplied = last.rows.length ? Number(last.rows[0]![0]) : -Infinity
+    for (const migration of migrations.filter(m => m.folderMillis > lastApplied)) {
+      for (const statement of migration.sql) if (statement.trim()) await tx.execute(statement)
+      await tx.execute({ sql: 'insert into "__drizzle_migrations" ("hash", "created_at") values (?, ?)', args: [migration.hash, migration.folderMillis] })
+    }
+    await tx.commit()
   }
-  finally { client.close() }
+  finally {
+    tx.close()
+    client.close()
+  }
+}
+
+/**
+ * BEGIN IMMEDIATE on a new connection, retried while another connection holds the write lock. busy_timeout is
+ * 0 so that the wait never blocks the event loop (the other holder may be this very process), and each try
+ * gets a fresh connection: libSQL leaves a refused BEGIN "in progress", and that connection's COMMIT then fails.
+ */
+async function writeTransaction(url: string): Promise<{ client: Client, tx: Transaction }> {
+  const deadline = Date.now() + SQLITE_LOCK_WAIT_MS
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    const client = createClient({ url, timeout: 0 })
+    try {
+      await client.execute('pragma foreign_keys = off')
+      return { client, tx: await client.transaction('write') }
+    }
+    catch (error) {
+      client.close()
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+    }
+    await new Promise(resolve => setTimeout(resolve, wait))
+  }
 }

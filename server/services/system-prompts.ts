@@ -1,5 +1,4 @@
 import { asc, eq } from 'drizzle-orm'
-import { uuidv7 } from 'uuidv7'
 import { useDb } from '../db/client'
 import { systemPrompts } from '../db/schema'
 
@@ -10,11 +9,16 @@ export const DEFAULT_PROMPT = {
     + 'cuando ayude (listas, tablas, bloques de código).',
 }
 
+// a fixed id makes the seed idempotent: instances starting together insert the same row, and one insert wins
+const SEED_PROMPT_ID = '00000000-0000-7000-8000-000000000001'
+
 /** Seeds a Spanish default prompt when there is none, so every chat has one. */
 export async function ensureDefaultSystemPrompt() {
   const [any] = await useDb().select({ id: systemPrompts.id }).from(systemPrompts).limit(1)
   if (any) return
-  await useDb().insert(systemPrompts).values({ id: uuidv7(), ...DEFAULT_PROMPT, isDefault: true, createdAt: new Date(), updatedAt: new Date() })
+  await useDb().insert(systemPrompts)
+    .values({ id: SEED_PROMPT_ID, ...DEFAULT_PROMPT, isDefault: true, createdAt: new Date(), updatedAt: new Date() })
+    .onConflictDoNothing()
 }
 
 export const listSystemPrompts = () => useDb().select().from(systemPrompts).orderBy(asc(systemPrompts.name))

@@ -5,7 +5,7 @@ import postgres from 'postgres'
 import { createClient } from '@libsql/client'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
-import { createTestDatabase, ROOT, startServer, type TestDatabase } from '../support/server'
+import { createTestDatabase, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
 
 const kind = inject('dbKind')
 
@@ -16,8 +16,12 @@ describe('deploy files', () => {
   it('two instances starting together on one empty database migrate it once and both serve', async () => {
     const db = await createTestDatabase(kind)
     dbs.push(db)
-    const [a, b] = await Promise.all([startServer({ DATABASE_URL: db.url }), startServer({ DATABASE_URL: db.url })])
+    // allSettled: when one instance fails to start, the other is still stopped below
+    const started = await Promise.allSettled([startServer({ DATABASE_URL: db.url }), startServer({ DATABASE_URL: db.url })])
+    const servers = started.flatMap(s => s.status === 'fulfilled' ? [s.value] : [])
     try {
+      for (const s of started) if (s.status === 'rejected') throw s.reason
+      const [a, b] = servers as [RunningServer, RunningServer]
       const email = uniqueEmail('twin')
       expect((await new Client(a.url).post('/api/auth/register', { email, password: GOOD_PASSWORD, fullName: 'Gemela' })).status).toBe(201)
       // a session made on one instance works on the other: the instances share nothing but the database
@@ -25,20 +29,13 @@ describe('deploy files', () => {
       await viaB.login(email, GOOD_PASSWORD)
       expect((await viaB.get('/api/auth/me')).body.email).toBe(email)
     }
-    finally { await Promise.all([a.stop(), b.stop()]) }
+    finally { await Promise.all(servers.map(s => s.stop())) }
     const journal = JSON.parse(readFileSync(join(ROOT, 'drizzle', kind, 'meta', '_journal.json'), 'utf8')).entries.length
-    let applied: number
-    if (kind === 'pg') {
-      const sql = postgres(db.url, { max: 1, onnotice: () => {} })
-      applied = (await sql`select count(*)::int as n from drizzle.__drizzle_migrations`)[0]!.n
-      await sql.end()
-    }
-    else {
-      const client = createClient({ url: db.url })
-      applied = Number((await client.execute('select count(*) as n from __drizzle_migrations')).rows[0]!.n)
-      client.close()
-    }
-    expect(applied).toBe(journal)
+    const migrationsTable = kind === 'pg' ? 'drizzle.__drizzle_migrations' : '__drizzle_migrations'
+    expect(await countRows(db.url, `select count(*) as n from ${migrationsTable}`)).toBe(journal)
+    // the start-up seed ran twice at once and still left one default prompt and one row per demo account
+    expect(await countRows(db.url, 'select count(*) as n from system_prompts')).toBe(1)
+    expect(await countRows(db.url, `select count(*) as n from users where email like '%@example.com'`)).toBe(3)
   })
 
   it.runIf(kind === 'sqlite')('the fail2ban filter matches the failed-login and rate-limit lines the app really logs', async () => {
@@ -76,3 +73,14 @@ describe('deploy files', () => {
       execFileSync('bash', ['-n', join(ROOT, 'deploy', script)])
   })
 })
+
+async function countRows(url: string, query: string) {
+  if (kind === 'pg') {
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try { return Number((await sql.unsafe(query))[0]!.n) }
+    finally { await sql.end() }
+  }
+  const client = createClient({ url })
+  try { return Number((await client.execute(query)).rows[0]!.n) }
+  finally { client.close() }
+}

@@ -64,6 +64,10 @@ export const TEST_ENV: Record<string, string> = {
   OLLAMA_HOST: 'http://127.0.0.1:9',
 }
 
+// every server a test file starts dies with that file's worker, even when the test that started it failed
+const running = new Set<ChildProcess>()
+process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
+
 /** Starts the built Nitro server (`.output/server/index.mjs`) and waits until it answers. */
 export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
   const port = await freePort()
@@ -72,20 +76,32 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...TEST_ENV, DATA_DIR: dataDir, PUBLIC_ORIGIN: `http://127.0.0.1:${port}`, ...env, PORT: String(port), HOST: '127.0.0.1' } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  running.add(child)
   let log = ''
   child.stdout!.on('data', (d) => { log += d })
   child.stderr!.on('data', (d) => { log += d })
-  const exited = new Promise<number | null>(ok => child.on('exit', code => ok(code)))
+  const exited = new Promise<number | null>(ok => child.on('exit', (code) => {
+    running.delete(child)
+    ok(code)
+  }))
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 60_000
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`)
+    if (child.exitCode !== null) {
+      rmSync(dataDir, { recursive: true, force: true })
+      throw new Error(`server exited with ${child.exitCode}:\n${log}`)
+    }
     try {
       const res = await fetch(`${url}/api/health`)
       if (res.status === 200) break
     }
     catch {}
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`server did not start:\n${log}`) }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      await exited
+      rmSync(dataDir, { recursive: true, force: true })
+      throw new Error(`server did not start:\n${log}`)
+    }
     await new Promise(r => setTimeout(r, 100))
   }
   return {
