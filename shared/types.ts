@@ -1,11 +1,23 @@
 /** API shapes shared by the server and the stores (API.md). */
-export type Role = 'admin' | 'supervisor' | 'worker'
+import type { BuiltInRole, Permission } from './permissions'
+
+export type Role = BuiltInRole
 
 export interface ApiUser {
   id: string
   email: string
   fullName: string
+  /** The built-in access level. */
   role: Role
+  /** Names of the extra (custom) roles. */
+  roles: string[]
+  /** The effective permissions: built-in role ∪ extra roles. */
+  permissions: Permission[]
+  phone: string | null
+  phoneVerified: boolean
+  bio: string
+  /** Set on admin-created accounts and admin resets: the app holds the user until they choose a password. */
+  mustChangePassword: boolean
   active: boolean
   totpEnabled: boolean
   supervisorId: string | null

@@ -3,7 +3,7 @@ import { streamChat } from '../services/chat'
 
 // API.md "Chat": plain JSON errors before the stream starts, then text/event-stream.
 export default defineEventHandler(async (event) => {
-  const user = await requireUser(event)
+  const user = await requirePermission(event, 'chat.use')
   await enforceRateLimit(event, `chat:${user.id}`, useConfig().chatRateLimit, 'Too many messages')
   const body = await validBody(event, ChatBody)
   await streamChat(event, user, body)

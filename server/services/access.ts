@@ -1,41 +1,81 @@
 import type { H3Event } from 'h3'
 import { and, eq, inArray, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
+import type { Permission, Reach } from '#shared/permissions'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User, users } from '../db/schema'
 import { audit } from './audit'
 
 /**
- * The one place that decides who sees what (API.md "Roles and scope"):
- * admin → everyone; supervisor → self + the workers whose supervisorId is them; worker → self.
+ * The one place that decides who may do what on whose data (API.md "Roles and scope", "Roles and
+ * permissions"). A viewer is a user with their effective permissions (built-in role ∪ extra roles).
+ * Reach comes from permissions, never from role names: `.all` → everyone; `.team` → self + the workers whose
+ * supervisorId is the viewer; otherwise self. Anything unknown grants nothing.
  * Out of scope answers 404 (as if it did not exist); visible but not allowed answers 403.
  */
 
-/** The ids of the users `viewer` may see, or null for everyone (admin). */
-export async function visibleUserIds(viewer: User): Promise<string[] | null> {
-  if (viewer.role === 'admin') return null
-  if (viewer.role === 'worker') return [viewer.id]
-  const team = await useDb().select({ id: users.id }).from(users)
-    .where(and(eq(users.supervisorId, viewer.id), eq(users.role, 'worker')))
-  return [viewer.id, ...team.map(u => u.id)]
+export type Viewer = User & { permissions: readonly Permission[], roleNames: readonly string[] }
+
+/** The areas whose reach is decided here. */
+export type Area = 'users' | 'conversations' | 'reports'
+
+export const can = (viewer: Viewer, permission: Permission) => viewer.permissions.includes(permission)
+
+/** How far `viewer` reaches in `area`. */
+export function reachOf(viewer: Viewer, area: Area): Reach {
+  const readAll = can(viewer, 'conversations.read.all')
+  switch (area) {
+    case 'conversations':
+      return readAll ? 'all' : can(viewer, 'conversations.read.team') ? 'team' : 'self'
+    case 'users':
+      if (readAll || can(viewer, 'users.manage')) return 'all'
+      return can(viewer, 'users.read') || can(viewer, 'conversations.read.team') ? 'team' : 'self'
+    case 'reports':
+      if (!can(viewer, 'reports.manage')) return 'self'
+      return readAll || can(viewer, 'users.manage') ? 'all' : 'team'
+    default:
+      return unreachable(area)
+  }
 }
 
-/** A WHERE fragment limiting `column` (a user id column) to what `viewer` may see; undefined = no limit. */
-export async function scopeFilter(viewer: User, column: SQLiteColumn): Promise<SQL | undefined> {
-  const ids = await visibleUserIds(viewer)
+function unreachable(value: never): never {
+  throw new Error(`access: unknown ${String(value)}`)
+}
+
+/** The ids of the users a reach covers, or null for everyone. */
+async function idsWithin(viewer: User, reach: Reach): Promise<string[] | null> {
+  switch (reach) {
+    case 'all': return null
+    case 'self': return [viewer.id]
+    case 'team': {
+      const team = await useDb().select({ id: users.id }).from(users)
+        .where(and(eq(users.supervisorId, viewer.id), eq(users.role, 'worker')))
+      return [viewer.id, ...team.map(u => u.id)]
+    }
+    default: return unreachable(reach)
+  }
+}
+
+/** The ids of the users whose `area` data `viewer` may see, or null for everyone. */
+export const visibleUserIds = (viewer: Viewer, area: Area = 'users') => idsWithin(viewer, reachOf(viewer, area))
+
+/** A WHERE fragment limiting `column` (a user id column) to what `viewer` may see in `area`; undefined = no limit. */
+export async function scopeFilter(viewer: Viewer, column: SQLiteColumn, area: Area = 'users'): Promise<SQL | undefined> {
+  const ids = await visibleUserIds(viewer, area)
   return ids ? inArray(column, ids) : undefined
 }
 
-export async function canSeeUser(viewer: User, userId: string) {
-  const ids = await visibleUserIds(viewer)
+export async function canSeeUser(viewer: Viewer, userId: string, area: Area = 'users') {
+  if (userId === viewer.id) return true
+  const ids = await visibleUserIds(viewer, area)
   return !ids || ids.includes(userId)
 }
 
 const notFound = (what: string) => createError({ statusCode: 404, message: `${what} not found` })
 
-/** The user `id` when `viewer` may see them, else 404. */
-export async function requireVisibleUser(viewer: User, id: string) {
-  if (!(await canSeeUser(viewer, id))) throw notFound('User')
+/** The user `id` when `viewer` may see them in `area`, else 404. */
+export async function requireVisibleUser(viewer: Viewer, id: string, area: Area = 'users') {
+  if (!(await canSeeUser(viewer, id, area))) throw notFound('User')
   const [user] = await useDb().select().from(users).where(eq(users.id, id)).limit(1)
   if (!user) throw notFound('User')
   return user
@@ -44,15 +84,15 @@ export async function requireVisibleUser(viewer: User, id: string) {
 export type ConversationAccess = 'read' | 'write' | 'delete'
 
 /**
- * Loads a conversation for `viewer`: 404 when it is outside their scope; 403 when they may see it but not
- * do `mode` (only the owner writes; the owner or an admin deletes).
+ * Loads a conversation for `viewer`: 404 when it is outside their reach; 403 when they may see it but not
+ * do `mode` (only the owner writes; the owner or a `users.manage` holder deletes).
  */
-export async function requireConversation(viewer: User, id: string, mode: ConversationAccess): Promise<Conversation> {
+export async function requireConversation(viewer: Viewer, id: string, mode: ConversationAccess): Promise<Conversation> {
   const [conversation] = await useDb().select().from(conversations).where(eq(conversations.id, id)).limit(1)
-  if (!conversation || !(await canSeeUser(viewer, conversation.userId))) throw notFound('Conversation')
+  if (!conversation || !(await canSeeUser(viewer, conversation.userId, 'conversations'))) throw notFound('Conversation')
   const owner = conversation.userId === viewer.id
   if (mode === 'write' && !owner) throw createError({ statusCode: 403, message: 'Only the owner can change this conversation' })
-  if (mode === 'delete' && !owner && viewer.role !== 'admin') throw createError({ statusCode: 403, message: 'Only the owner or an admin can delete this conversation' })
+  if (mode === 'delete' && !owner && !can(viewer, 'users.manage')) throw createError({ statusCode: 403, message: 'Only the owner or an admin can delete this conversation' })
   return conversation
 }
 
@@ -62,8 +102,8 @@ export async function auditConversationRead(event: H3Event, viewer: User, conver
   await audit(event, 'conversation.read', { actorId: viewer.id, targetType: 'conversation', targetId: conversation.id, meta: { ownerId: conversation.userId } })
 }
 
-/** Whether `viewer` may hand conversations to `target` (admin: anyone; supervisor: their scope; worker: nobody). */
-export async function canReassignTo(viewer: User, target: User) {
-  if (viewer.role === 'worker') return false
-  return canSeeUser(viewer, target.id)
+/** Whether `viewer` may hand conversations to `target`: `conversations.reassign` and the target within reach. */
+export async function canReassignTo(viewer: Viewer, target: User) {
+  if (!can(viewer, 'conversations.reassign')) return false
+  return canSeeUser(viewer, target.id, 'conversations')
 }

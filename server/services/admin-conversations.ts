@@ -2,7 +2,7 @@ import type { H3Event } from 'h3'
 import { and, count, desc, eq } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
-import { canReassignTo } from './access'
+import { canReassignTo, type Viewer } from './access'
 import { audit } from './audit'
 import { messageCounts, toApiConversation } from './conversations'
 import { findUserById } from './users'
@@ -24,7 +24,7 @@ export async function listConversationsOf(userId: string, page: { limit: number,
  * Hands `conversation` (already scope-checked for `actor`) to `targetUserId`: 400 when the target does not
  * exist or is inactive, 403 when the target is outside the actor's scope. Audited with from/to.
  */
-export async function reassignConversation(event: H3Event, actor: User, conversation: Conversation, targetUserId: string) {
+export async function reassignConversation(event: H3Event, actor: Viewer, conversation: Conversation, targetUserId: string) {
   const target = await findUserById(targetUserId)
   if (!target) throw createError({ statusCode: 400, message: 'targetUserId: no such user', data: { fields: { targetUserId: 'no such user' } } })
   if (!(await canReassignTo(actor, target)))

@@ -2,7 +2,7 @@ import { and, count, countDistinct, eq, gte, inArray, isNotNull, type SQL, sql, 
 import type { AdminStats, DailyStats } from '#shared/admin'
 import { useDb } from '../db/client'
 import { conversations, dialect, messages, type User } from '../db/schema'
-import { visibleUserIds } from './access'
+import { type Viewer, visibleUserIds } from './access'
 
 const DAY_MS = 86_400_000
 
@@ -56,11 +56,11 @@ async function latencyHistograms(from: Date, scope: string[] | null) {
  * messages, active users (owners of a conversation with a message that day), tokens, and the median
  * first-token latency of the answers.
  */
-export async function usageStats(viewer: User, days: number): Promise<AdminStats> {
+export async function usageStats(viewer: Viewer, days: number): Promise<AdminStats> {
   const now = new Date()
   const firstDay = Math.floor(now.getTime() / DAY_MS) - (days - 1)
   const from = new Date(firstDay * DAY_MS)
-  const scope = await visibleUserIds(viewer)
+  const scope = await visibleUserIds(viewer, 'conversations')
   const db = useDb()
   const day = dayNumber()
   const where = and(gte(messages.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)

@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, max, ne, or, type SQL, sql } from 'drizzl
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import { useDb } from '../db/client'
 import { conversations, type Role, type User, users } from '../db/schema'
-import { scopeFilter } from './access'
+import { scopeFilter, type Viewer } from './access'
 import { hashPassword, passwordProblem } from './passwords'
 import { revokeUserSessions } from './sessions'
 import { createUser, findUserByEmail, findUserById, toApiUser } from './users'
@@ -14,7 +14,7 @@ const badRequest = (field: string, problem: string) =>
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 /** The users `viewer` may see, filtered and paged, each with their conversation count and last activity. */
-export async function listUsersForAdmin(viewer: User, filter: AdminUsersFilter): Promise<{ total: number, data: AdminUser[] }> {
+export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter): Promise<{ total: number, data: AdminUser[] }> {
   const conditions: Array<SQL | undefined> = [await scopeFilter(viewer, users.id)]
   if (filter.q) {
     const pattern = likePattern(filter.q)

@@ -4,7 +4,7 @@ import { uuidv7 } from 'uuidv7'
 import type { ChatBody } from '#shared/schemas'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
-import { requireConversation } from './access'
+import { requireConversation, type Viewer } from './access'
 import { buildContext, type ContextMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
@@ -99,7 +99,7 @@ async function systemPrompt(id: string | null, fresh = false): Promise<SystemPro
  * user's message, and build the context. `models` is Ollama's list, or null when it cannot be reached — then
  * the message is saved anyway and the caller answers 503.
  */
-export async function prepareTurn(user: User, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null) {
+export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null) {
   if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
   // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
   const [existing, recent, named] = await Promise.all([

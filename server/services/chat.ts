@@ -6,6 +6,7 @@ import type { ChatBody } from '#shared/schemas'
 import type { Usage } from '#shared/types'
 import { useDb } from '../db/client'
 import { conversations, messages, type User } from '../db/schema'
+import type { Viewer } from './access'
 import { type ModelStream, modelErrorMessage, openModelStream, proposeTitle } from './chat-model'
 import { ChatStream } from './chat-sse'
 import { checkMessage, modelUnavailable, prepareTurn, touchConversation, type Turn } from './chat-turn'
@@ -43,7 +44,7 @@ interface Answer {
 }
 
 /** `POST /api/chat` after guard, rate limit and validation: DESIGN.md "Chat streaming" steps 2–9. */
-export async function streamChat(event: H3Event, user: User, body: v.InferOutput<typeof ChatBody>) {
+export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutput<typeof ChatBody>) {
   const settings = await getSettings()
   const message = checkMessage(body, settings)
   if (generating.has(user.id)) throw tooManyRequests(event, BUSY_RETRY_SECONDS, 'An answer is already being generated for you')

@@ -1,18 +1,29 @@
 import { eq } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
+import { effectivePermissions } from '#shared/permissions'
 import type { ApiUser } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Role, type User, users } from '../db/schema'
+import type { Viewer } from './access'
 import { hashPassword } from './passwords'
 
-/** The only shape of a user that leaves the server: never a hash or a secret. */
-export function toApiUser(user: User): ApiUser {
+/**
+ * The only shape of a user that leaves the server: never a hash or a secret. Pass a viewer (or a user
+ * through `withRoles`) to include extra roles; a bare row shows its built-in role's permissions.
+ */
+export function toApiUser(user: User & Partial<Pick<Viewer, 'permissions' | 'roleNames'>>): ApiUser {
   const { require2faRoles } = useConfig()
   return {
     id: user.id,
     email: user.email,
     fullName: user.fullName,
     role: user.role,
+    roles: [...(user.roleNames ?? [])],
+    permissions: [...(user.permissions ?? (user.active ? effectivePermissions(user.role) : []))],
+    phone: user.phone ?? null,
+    phoneVerified: !!user.phone && !!user.phoneVerifiedAt,
+    bio: user.bio ?? '',
+    mustChangePassword: user.mustChangePassword,
     active: user.active,
     totpEnabled: user.totpEnabled,
     supervisorId: user.supervisorId ?? null,

@@ -1,11 +1,15 @@
 import type { H3Event } from 'h3'
 import { and, eq, gt, isNull, or } from 'drizzle-orm'
 import { useDb } from '../db/client'
-import { apiTokens, type Role, type User, users } from '../db/schema'
+import type { Permission } from '#shared/permissions'
+import { apiTokens, type User, users } from '../db/schema'
+import type { Viewer } from '../services/access'
+import { asViewer } from '../services/roles'
 import { sessionFromCookie } from '../services/sessions'
 
 export interface Auth {
-  user: User
+  /** The caller with their effective permissions (built-in role ∪ extra roles), read on this request. */
+  user: Viewer
   /** The session row id when signed in with the cookie; null for a Bearer token. */
   sessionId: string | null
   tokenId: string | null
@@ -17,7 +21,7 @@ declare module 'h3' {
 
 const TOKEN_TOUCH_MS = 60_000
 
-async function authFromBearer(token: string): Promise<Auth | null> {
+async function authFromBearer(token: string): Promise<{ user: User, sessionId: null, tokenId: string } | null> {
   if (token.length > 200) return null
   const now = new Date()
   const [row] = await useDb().select({ token: apiTokens, user: users }).from(apiTokens)
@@ -34,14 +38,16 @@ async function authFromBearer(token: string): Promise<Auth | null> {
 export async function getAuth(event: H3Event): Promise<Auth | null> {
   if (event.context.auth !== undefined) return event.context.auth
   const header = getRequestHeader(event, 'authorization')
-  let auth: Auth | null = null
+  let found: { user: User, sessionId: string | null, tokenId: string | null } | null = null
   if (header?.toLowerCase().startsWith('bearer ')) {
-    auth = await authFromBearer(header.slice(7).trim())
+    found = await authFromBearer(header.slice(7).trim())
   }
   else {
     const row = await sessionFromCookie(event)
-    auth = row ? { user: row.user, sessionId: row.session.id, tokenId: null } : null
+    found = row ? { user: row.user, sessionId: row.session.id, tokenId: null } : null
   }
+  // permissions are read on every request, so a role change takes effect at once
+  const auth: Auth | null = found ? { ...found, user: await asViewer(found.user) } : null
   event.context.auth = auth
   return auth
 }
@@ -63,9 +69,10 @@ export async function requireAuth(event: H3Event, opts: { allowUnenrolled?: bool
 
 export const requireUser = async (event: H3Event, opts?: { allowUnenrolled?: boolean }) => (await requireAuth(event, opts)).user
 
-/** The signed-in user when their role is one of `roles`, else 403. */
-export async function requireRole(event: H3Event, ...roles: Role[]) {
+/** The signed-in user when they hold at least one of `anyOf`, else 403. */
+export async function requirePermission(event: H3Event, ...anyOf: Permission[]): Promise<Viewer> {
   const user = await requireUser(event)
-  if (!roles.includes(user.role)) throw createError({ statusCode: 403, message: 'Not allowed for your role' })
+  if (!anyOf.some(p => user.permissions.includes(p)))
+    throw createError({ statusCode: 403, message: `Not allowed: needs the ${anyOf.join(' or ')} permission`, data: { reason: 'permission', permissions: anyOf } })
   return user
 }

@@ -1,3 +1,4 @@
+import { BUILT_IN_ROLES, type BuiltInRole, isBuiltInRole } from '#shared/permissions'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -52,8 +53,8 @@ const EnvSchema = v.object({
   TOTP_SELF_SERVICE_DOMAINS: list,
   MAX_CONCURRENT_GENERATIONS: int(1, 1, 256),
   REQUIRE_2FA_ROLES: v.pipe(list, v.check(
-    roles => roles.every(r => ['admin', 'supervisor', 'worker'].includes(r)),
-    'must list roles among admin, supervisor, worker',
+    roles => roles.every(isBuiltInRole),
+    `must list roles among ${BUILT_IN_ROLES.join(', ')}`,
   )),
   REDIS_URL: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must start with redis://'))),
   LOGIN_RATE_LIMIT: rate('10/15m'),
@@ -80,7 +81,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     passwordChangeDomains: env.PASSWORD_CHANGE_DOMAINS,
     totpSelfServiceDomains: env.TOTP_SELF_SERVICE_DOMAINS,
     maxConcurrentGenerations: env.MAX_CONCURRENT_GENERATIONS,
-    require2faRoles: env.REQUIRE_2FA_ROLES as Array<'admin' | 'supervisor' | 'worker'>,
+    require2faRoles: env.REQUIRE_2FA_ROLES as BuiltInRole[],
     redisUrl: env.REDIS_URL,
     loginRateLimit: env.LOGIN_RATE_LIMIT,
     loginIpRateLimit: env.LOGIN_IP_RATE_LIMIT,

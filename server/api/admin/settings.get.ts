@@ -1,6 +1,6 @@
 import { getSettings } from '../../services/settings'
 
 export default defineEventHandler(async (event) => {
-  await requireRole(event, 'admin')
+  await requirePermission(event, 'settings.manage')
   return getSettings()
 })

@@ -6,6 +6,6 @@ import { listConversations } from '../../services/conversations'
 export default defineEventHandler(async (event) => {
   const viewer = await requireUser(event)
   const { userId, ...query } = await validQuery(event, ConversationListQuery)
-  const owner = userId && userId !== viewer.id ? await requireVisibleUser(viewer, userId) : viewer
+  const owner = userId && userId !== viewer.id ? await requireVisibleUser(viewer, userId, 'conversations') : viewer
   return listConversations(owner.id, query)
 })

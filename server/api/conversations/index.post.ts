@@ -3,7 +3,7 @@ import { conversationWithCount, createConversation, resolveSystemPromptId } from
 import { getSettings } from '../../services/settings'
 
 export default defineEventHandler(async (event) => {
-  const user = await requireUser(event)
+  const user = await requirePermission(event, 'chat.use')
   const body = await validBody(event, CreateConversationBody)
   const systemPromptId = await resolveSystemPromptId(body.systemPromptId)
   const { defaultModel } = await getSettings()

@@ -10,6 +10,7 @@ const schema = (dialect === 'pg' ? pg : sqlite) as unknown as typeof sqlite
 
 export const {
   users, sessions, recoveryCodes, apiTokens, systemPrompts, conversations, messages, settings, auditEvents,
+  roles, userRoles, emailTokens, phoneCodes, dms, dmHidden, reports, reportComments,
 } = schema
 export { schema }
 
@@ -20,3 +21,7 @@ export type Message = typeof sqlite.messages.$inferSelect
 export type SystemPrompt = typeof sqlite.systemPrompts.$inferSelect
 export type AuditEvent = typeof sqlite.auditEvents.$inferSelect
 export type Role = User['role']
+export type CustomRole = typeof sqlite.roles.$inferSelect
+export type Dm = typeof sqlite.dms.$inferSelect
+export type Report = typeof sqlite.reports.$inferSelect
+export type ReportComment = typeof sqlite.reportComments.$inferSelect

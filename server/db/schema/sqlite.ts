@@ -19,11 +19,19 @@ export const users = sqliteTable('users', {
   totpEnabled: flag('totp_enabled').notNull().default(false),
   totpLastStep: integer('totp_last_step'),
   isDemo: flag('is_demo').notNull().default(false),
+  phone: text('phone'),
+  phoneVerifiedAt: at('phone_verified_at'),
+  bio: text('bio'),
+  preferences: text('preferences', { mode: 'json' }).$type<Record<string, unknown>>(),
+  mustChangePassword: flag('must_change_password').notNull().default(false),
+  emailVerifiedAt: at('email_verified_at'),
   createdAt: createdAt(),
   lastActiveAt: at('last_active_at'),
 }, t => [
   uniqueIndex('users_email_unique').on(t.email),
   index('users_supervisor_idx').on(t.supervisorId),
+  // a verified number is one person's: the SMS channel finds the user by it
+  index('users_phone_idx').on(t.phone),
 ])
 
 export const sessions = sqliteTable('sessions', {
@@ -122,3 +130,101 @@ export const auditEvents = sqliteTable('audit_events', {
   // a conversation's access log (who opened it) looks events up by target
   index('audit_events_target_idx').on(t.targetId, t.at),
 ])
+
+/** Custom roles (the three built-in roles are code: shared/permissions.ts). */
+export const roles = sqliteTable('roles', {
+  id: id(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: at('updated_at').notNull(),
+}, t => [uniqueIndex('roles_name_unique').on(t.name)])
+
+/** Extra roles of a user, on top of the built-in `users.role`. */
+export const userRoles = sqliteTable('user_roles', {
+  id: id(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  roleId: text('role_id').notNull().references(() => roles.id, { onDelete: 'cascade' }),
+}, t => [
+  uniqueIndex('user_roles_user_role_unique').on(t.userId, t.roleId),
+  index('user_roles_role_idx').on(t.roleId),
+])
+
+/** Single-use links mailed to a user (confirm the address, reset the password); only the hash is kept. */
+export const emailTokens = sqliteTable('email_tokens', {
+  id: id(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  purpose: text('purpose', { enum: ['verify-email', 'reset-password'] }).notNull(),
+  tokenHash: text('token_hash').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+  createdAt: createdAt(),
+}, t => [
+  uniqueIndex('email_tokens_hash_unique').on(t.tokenHash),
+  index('email_tokens_user_idx').on(t.userId),
+])
+
+/** A phone number waiting for its SMS code (hashed); 5 wrong codes or 10 minutes end the attempt. */
+export const phoneCodes = sqliteTable('phone_codes', {
+  id: id(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  phone: text('phone').notNull(),
+  codeHash: text('code_hash').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+  createdAt: createdAt(),
+}, t => [index('phone_codes_user_idx').on(t.userId)])
+
+/** Messages between people. A deleted account leaves its messages to others, from nobody (null). */
+export const dms = sqliteTable('dms', {
+  id: id(),
+  senderId: text('sender_id').references(() => users.id, { onDelete: 'set null' }),
+  recipientId: text('recipient_id').references(() => users.id, { onDelete: 'set null' }),
+  threadId: text('thread_id').notNull(),
+  parentId: text('parent_id'),
+  content: text('content').notNull(),
+  readAt: at('read_at'),
+  editedAt: at('edited_at'),
+  createdAt: createdAt(),
+}, t => [
+  index('dms_recipient_read_created_idx').on(t.recipientId, t.readAt, t.createdAt),
+  index('dms_sender_created_idx').on(t.senderId, t.createdAt),
+  index('dms_thread_created_idx').on(t.threadId, t.createdAt),
+])
+
+/** "Deleted from my view": the other participant keeps their copy. */
+export const dmHidden = sqliteTable('dm_hidden', {
+  id: id(),
+  dmId: text('dm_id').notNull().references(() => dms.id, { onDelete: 'cascade' }),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+}, t => [
+  uniqueIndex('dm_hidden_dm_user_unique').on(t.dmId, t.userId),
+  index('dm_hidden_user_idx').on(t.userId),
+])
+
+/** Reports (incidencias) filed by anyone and handled by staff in scope. */
+export const reports = sqliteTable('reports', {
+  id: id(),
+  reporterId: text('reporter_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  title: text('title').notNull(),
+  content: text('content').notNull(),
+  status: text('status', { enum: ['open', 'in_progress', 'resolved'] }).notNull().default('open'),
+  resolvedAt: at('resolved_at'),
+  resolvedBy: text('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+  updatedAt: at('updated_at').notNull(),
+}, t => [
+  index('reports_reporter_created_idx').on(t.reporterId, t.createdAt),
+  index('reports_status_created_idx').on(t.status, t.createdAt),
+])
+
+export const reportComments = sqliteTable('report_comments', {
+  id: id(),
+  reportId: text('report_id').notNull().references(() => reports.id, { onDelete: 'cascade' }),
+  authorId: text('author_id').references(() => users.id, { onDelete: 'set null' }),
+  content: text('content').notNull(),
+  status: text('status', { enum: ['open', 'in_progress', 'resolved'] }),
+  createdAt: createdAt(),
+}, t => [index('report_comments_report_created_idx').on(t.reportId, t.createdAt)])

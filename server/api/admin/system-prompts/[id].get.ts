@@ -1,6 +1,6 @@
 import { requireSystemPrompt, toAdminSystemPrompt } from '../../../services/admin-system-prompts'
 
 export default defineEventHandler(async (event) => {
-  await requireRole(event, 'admin')
+  await requirePermission(event, 'settings.manage')
   return toAdminSystemPrompt(await requireSystemPrompt(await validId(event)))
 })

@@ -3,7 +3,7 @@ import { requireSystemPrompt, toAdminSystemPrompt, updateSystemPrompt } from '..
 import { audit } from '../../../services/audit'
 
 export default defineEventHandler(async (event) => {
-  await requireRole(event, 'admin')
+  await requirePermission(event, 'settings.manage')
   const id = await validId(event)
   const changes = await validBody(event, SystemPromptPatch)
   const prompt = await updateSystemPrompt(await requireSystemPrompt(id), changes)

@@ -1,6 +1,6 @@
 import { listAdminSystemPrompts } from '../../../services/admin-system-prompts'
 
 export default defineEventHandler(async (event) => {
-  await requireRole(event, 'admin')
+  await requirePermission(event, 'settings.manage')
   return listAdminSystemPrompts()
 })

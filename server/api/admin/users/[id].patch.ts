@@ -5,7 +5,7 @@ import { audit } from '../../../services/audit'
 import { toApiUser } from '../../../services/users'
 
 export default defineEventHandler(async (event) => {
-  const admin = await requireRole(event, 'admin')
+  const admin = await requirePermission(event, 'users.manage')
   const id = await validId(event)
   const changes = await validBody(event, UpdateUserBody)
   const target = await requireVisibleUser(admin, id)

@@ -4,7 +4,7 @@ import { audit } from '../../../services/audit'
 import { toApiUser } from '../../../services/users'
 
 export default defineEventHandler(async (event) => {
-  await requireRole(event, 'admin')
+  await requirePermission(event, 'users.manage')
   const body = await validBody(event, CreateUserBody)
   const { user, temporaryPassword } = await createUserByAdmin(body)
   await audit(event, 'admin.user_created', {

@@ -3,7 +3,7 @@ import { auditConversationRead, requireConversation } from '../../../../services
 import { pageMessages } from '../../../../services/conversations'
 
 export default defineEventHandler(async (event) => {
-  const viewer = await requireRole(event, 'admin', 'supervisor')
+  const viewer = await requirePermission(event, 'conversations.read.team', 'conversations.read.all')
   const id = await validId(event)
   const page = await validQuery(event, AdminMessagesQuery)
   const conversation = await requireConversation(viewer, id, 'read')

@@ -4,7 +4,7 @@ import { reassignConversation } from '../../../../services/admin-conversations'
 import { conversationWithCount } from '../../../../services/conversations'
 
 export default defineEventHandler(async (event) => {
-  const actor = await requireRole(event, 'admin', 'supervisor')
+  const actor = await requirePermission(event, 'conversations.reassign')
   const id = await validId(event)
   const { targetUserId } = await validBody(event, ReassignBody)
   const conversation = await requireConversation(actor, id, 'read')

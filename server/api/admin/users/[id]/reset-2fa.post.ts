@@ -3,7 +3,7 @@ import { audit } from '../../../../services/audit'
 import { disableTotp } from '../../../../services/totp'
 
 export default defineEventHandler(async (event) => {
-  const admin = await requireRole(event, 'admin')
+  const admin = await requirePermission(event, 'users.manage')
   const target = await requireVisibleUser(admin, await validId(event))
   await disableTotp(target.id)
   await audit(event, 'admin.2fa_reset', { targetType: 'user', targetId: target.id, meta: { wasEnabled: target.totpEnabled } })

@@ -3,7 +3,7 @@ import { resetPasswordByAdmin } from '../../../../services/admin-users'
 import { audit } from '../../../../services/audit'
 
 export default defineEventHandler(async (event) => {
-  const admin = await requireRole(event, 'admin')
+  const admin = await requirePermission(event, 'users.manage')
   const target = await requireVisibleUser(admin, await validId(event))
   const { temporaryPassword, revokedSessions } = await resetPasswordByAdmin(target)
   await audit(event, 'admin.password_reset', { targetType: 'user', targetId: target.id, meta: { revokedSessions } })
