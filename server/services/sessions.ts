@@ -8,6 +8,14 @@ import { sessions, type User, users } from '../db/schema'
 export const SESSION_COOKIE = 'energyapp_session'
 export const SESSION_DAYS = 30
 const SESSION_MS = SESSION_DAYS * 86_400_000
+
+const outlived = (createdAt: Date, now: Date) => now.getTime() >= createdAt.getTime() + useConfig().sessionMaxDays * 86_400_000
+
+/** 30 days from the last use, capped at SESSION_MAX_DAYS (default 90) from sign-in. */
+function slidingExpiry(createdAt: Date, now: Date) {
+  const cap = createdAt.getTime() + useConfig().sessionMaxDays * 86_400_000
+  return new Date(Math.min(now.getTime() + SESSION_MS, cap))
+}
 // last_seen_at (and the sliding expiry) is written at most this often per session
 const TOUCH_MS = 60_000
 
@@ -36,7 +44,7 @@ export async function startSession(event: H3Event, user: User) {
     userAgent: userAgent(event),
     createdAt: now,
     lastSeenAt: now,
-    expiresAt: new Date(now.getTime() + SESSION_MS),
+    expiresAt: slidingExpiry(now, now),
   })
   await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, user.id))
   setSessionCookie(event, await sealData({ token } satisfies CookiePayload, { password: useConfig().sessionSecret, ttl: 0 }))
@@ -74,9 +82,9 @@ export async function sessionFromCookie(event: H3Event) {
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, sha256(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
     .limit(1)
-  if (!row || !row.user.active) return null
+  if (!row || !row.user.active || outlived(row.session.createdAt, now)) return null
   if (now.getTime() - row.session.lastSeenAt.getTime() > TOUCH_MS) {
-    const expiresAt = new Date(now.getTime() + SESSION_MS)
+    const expiresAt = slidingExpiry(row.session.createdAt, now)
     await useDb().update(sessions).set({ lastSeenAt: now, expiresAt, ip: clientIp(event) }).where(eq(sessions.id, row.session.id))
     await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, row.user.id))
     setSessionCookie(event, sealed)

@@ -61,6 +61,8 @@ const EnvSchema = v.object({
   LOGIN_IP_RATE_LIMIT: rate('30/15m'),
   CHAT_RATE_LIMIT: rate('30/1m'),
   DATA_DIR: v.optional(v.string(), './data'),
+  SESSION_MAX_DAYS: int(90, 1, 3650),
+  LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'must be one of debug, info, warn, error, silent')),
 })
 
 export type AppConfig = ReturnType<typeof buildConfig>
@@ -87,6 +89,8 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     loginIpRateLimit: env.LOGIN_IP_RATE_LIMIT,
     chatRateLimit: env.CHAT_RATE_LIMIT,
     dataDir: resolve(env.DATA_DIR),
+    /** A session slides for 30 days of use but never outlives this many days from sign-in. */
+    sessionMaxDays: env.SESSION_MAX_DAYS,
   }
 }
 

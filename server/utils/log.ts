@@ -1,7 +1,15 @@
 import { createStream, type RotatingFileStream } from 'rotating-file-stream'
 
 type Channel = 'app' | 'auth' | 'audit'
-type Level = 'info' | 'warn' | 'error'
+type Level = 'debug' | 'info' | 'warn' | 'error'
+
+const RANK: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
+
+/** LOG_LEVEL: debug | info (default) | warn | error | silent; lines below it are dropped. */
+function threshold() {
+  const level = process.env.LOG_LEVEL as keyof typeof RANK | undefined
+  return RANK[level && level in RANK ? level : 'info']
+}
 
 // Optional files next to stdout/journald: LOG_DIR/{app,auth,audit}.log, rotated at 10 MB, 5 kept.
 const files = new Map<Channel, RotatingFileStream>()
@@ -20,7 +28,7 @@ function fileFor(channel: Channel) {
 
 // One JSON object per line; message bodies, passwords, tokens and secrets never reach here.
 function write(channel: Channel, level: Level, msg: string, fields: Record<string, unknown> = {}) {
-  if (process.env.LOG_LEVEL === 'silent') return
+  if (RANK[level] < threshold()) return
   const line = JSON.stringify({ time: new Date().toISOString(), level, channel, msg, ...fields })
   if (level === 'error') console.error(line)
   else console.log(line)
@@ -28,6 +36,7 @@ function write(channel: Channel, level: Level, msg: string, fields: Record<strin
 }
 
 export const log = {
+  debug: (msg: string, fields?: Record<string, unknown>) => write('app', 'debug', msg, fields),
   info: (msg: string, fields?: Record<string, unknown>) => write('app', 'info', msg, fields),
   warn: (msg: string, fields?: Record<string, unknown>) => write('app', 'warn', msg, fields),
   error: (msg: string, fields?: Record<string, unknown>) => write('app', 'error', msg, fields),
