@@ -11,13 +11,12 @@ export default defineEventHandler(async (event) => {
     event._requestBody = await readBodyLimited(req) as unknown as BodyInit // h3 takes a Buffer as it is
   }
   catch (error) {
-    if (isError(error) && error.statusCode === 413) {
-      // the client may still be sending: let it finish into the void, then close; never wait forever
-      setResponseHeader(event, 'Connection', 'close')
-      if (!req.complete) {
-        req.resume()
-        setTimeout(() => req.socket?.destroy(), DISCARD_MS).unref()
-      }
+    if (isError(error) && error.statusCode === 413 && !req.complete) {
+      // the client may still be sending: the rest is read into nothing (closing now could cut the 413 off before
+      // the client reads it), for a few seconds at most
+      req.resume()
+      const timer = setTimeout(() => req.socket?.destroy(), DISCARD_MS).unref()
+      req.once('end', () => clearTimeout(timer))
     }
     throw error
   }

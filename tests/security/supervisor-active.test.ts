@@ -13,6 +13,6 @@ describe('a deactivated supervisor cannot be assigned workers', () => {
     expectFieldError(await admin.post('/api/admin/users', { email: uniqueEmail('w'), fullName: 'W', role: 'worker', password: GOOD_PASSWORD, supervisorId: supervisor.id }), 'supervisorId')
     expectFieldError(await admin.patch(`/api/admin/users/${worker.id}`, { supervisorId: supervisor.id }), 'supervisorId')
     expect((await admin.patch(`/api/admin/users/${supervisor.id}`, { active: true })).status).toBe(200)
-    expect((await admin.patch(`/api/admin/users/${worker.id}`, { supervisorId: supervisor.id })).body.supervisorId).toBe(supervisor.id)
+    expect((await admin.patch(`/api/admin/users/${worker.id}`, { supervisorId: supervisor.id })).body.user.supervisorId).toBe(supervisor.id)
   })
 })
