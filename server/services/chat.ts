@@ -84,11 +84,25 @@ const HALT_MESSAGES: Record<HaltReason, string> = {
   'deleted': 'The conversation was deleted',
 }
 
+type LastEvent = ['done', ChatEvents['done']] | ['error', ChatEvents['error']]
+
+/** The event that ends a stream whose answer was generated (null only for a client that left on its own). */
+function lastEvent(answer: Answer, assistantMessageId: string | null, halted: HaltReason | undefined): LastEvent | null {
+  if (!assistantMessageId)
+    return ['error', { message: `The answer could not be saved${halted === 'deleted' ? ': the conversation was deleted' : ''}` }]
+  const done: LastEvent = ['done', { assistantMessageId, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs }]
+  if (answer.status === 'complete') return done
+  if (answer.status === 'error') return ['error', { message: answer.error ?? 'The model failed while answering', assistantMessageId }]
+  // stopped: by the admin's time cap (a normal end, like a length cap), by another server decision, or by the client
+  if (halted === 'time-limit') return ['done', { ...done[1], finishReason: 'time-limit' }]
+  return halted ? ['error', { message: HALT_MESSAGES[halted], assistantMessageId }] : null
+}
+
 async function generate(stream: ChatStream, turn: Turn, settings: AppSettings, freeUser: () => void) {
   const meta = () => stream.send('meta', { conversationId: turn.conversation.id, userMessageId: turn.userMessage.id, model: turn.model })
   // every stream that was opened ends with `done` or `error`, whatever happens below
   let finished = false
-  const finish = async <K extends 'done' | 'error'>(name: K, data: ChatEvents[K]) => {
+  const finish = async (...[name, data]: LastEvent) => {
     finished = true
     await stream.send(name, data)
   }
@@ -124,16 +138,8 @@ async function generate(stream: ChatStream, turn: Turn, settings: AppSettings, f
     // free the slot and the user before the last event: a client that sends again on `done` is not refused
     release()
     freeUser()
-    if (!assistantMessageId)
-      await finish('error', { message: `The answer could not be saved${stream.haltReason === 'deleted' ? ': the conversation was deleted' : ''}` })
-    else if (answer.status === 'complete')
-      await finish('done', { assistantMessageId, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs })
-    else if (answer.status === 'error')
-      await finish('error', { message: answer.error ?? 'The model failed while answering', assistantMessageId })
-    else if (stream.haltReason === 'time-limit')
-      await finish('done', { assistantMessageId, finishReason: 'time-limit', usage: answer.usage, durationMs: answer.durationMs })
-    else if (stream.haltReason)
-      await finish('error', { message: HALT_MESSAGES[stream.haltReason], assistantMessageId })
+    const last = lastEvent(answer, assistantMessageId, stream.haltReason)
+    if (last) await finish(...last)
     log.info('chat answer', { userId: turn.user.id, conversationId: turn.conversation.id, model: turn.model, status: answer.status, saved: !!assistantMessageId, halted: stream.haltReason, firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, ...answer.usage, error: answer.error })
   }
   catch (error) {
