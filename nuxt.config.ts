@@ -1,6 +1,6 @@
 import { cp } from 'node:fs/promises'
 import { join } from 'node:path'
-import { inlineScriptHashes, pagePolicy } from './shared/csp'
+import { inlineScriptHashes, pagePolicy, SECURITY_HEADERS } from './shared/csp'
 
 // Separate build/output dirs let tests and parallel builds run without clobbering each other.
 const buildDir = process.env.NUXT_BUILD_DIR || '.nuxt'
@@ -35,6 +35,8 @@ export default defineNuxtConfig({
     errorHandler: '~/server/error',
     prerender: { routes: ['/'] },
     experimental: { tasks: false },
+    // static files (the shell, /_nuxt/*, /sw.js, the manifest) are served before any middleware runs
+    routeRules: { '/**': { headers: { ...SECURITY_HEADERS } } },
     hooks: {
       // The prerendered shell is served as a static file, before any middleware: its CSP comes from a route rule.
       'prerender:generate'(route, nitro) {

@@ -6,7 +6,7 @@ const api = (db: 'sqlite' | 'pg') => ({
   resolve: { alias },
   test: {
     name: `api-${db}`,
-    include: ['tests/api/**/*.test.ts'],
+    include: ['tests/api/**/*.test.ts', 'tests/security/**/*.test.ts'],
     environment: 'node',
     env: { TEST_DB: db },
     globalSetup: ['tests/support/global-setup.ts'],

@@ -1,16 +1,25 @@
 import type { NitroErrorHandler } from 'nitropack'
+import { databaseUnavailable, rootCause } from './db/client'
+
+const DB_RETRY_SECONDS = 5
 
 /**
- * API errors answer `{statusCode, message, data}` (API.md); unexpected errors are logged and answer a bare
- * 500 with no internals. Pages fall back to the SPA shell.
+ * API errors answer `{statusCode, message, data}` (API.md); a database that cannot be reached answers 503 with
+ * Retry-After; other unexpected errors are logged and answer a bare 500 with no internals. Pages fall back to the
+ * SPA shell.
  */
 export default <NitroErrorHandler> function (error, event) {
-  const statusCode = error.statusCode || 500
+  let statusCode = error.statusCode || 500
   const unexpected = statusCode >= 500 && !error.statusMessage && !error.data
-  if (unexpected) log.error('unhandled error', { path: event.path.split('?')[0], method: event.method, error: String(error.cause ?? error.message) })
+  const dbDown = unexpected && databaseUnavailable(error)
+  if (dbDown) statusCode = 503
+  // the driver's own error, not drizzle's wrapper: that one quotes the query's parameters (message text, hashes)
+  const cause = rootCause(error) as { code?: string, message?: string }
+  if (unexpected) log.error(dbDown ? 'database unavailable' : 'unhandled error', { path: event.path.split('?')[0], method: event.method, error: `${cause?.code ?? ''} ${String(cause?.message ?? error.message).split('\n')[0]!.slice(0, 300)}`.trim() })
   setResponseStatus(event, statusCode)
   setResponseHeader(event, 'Content-Type', 'application/json')
   setResponseHeader(event, 'Cache-Control', 'no-store')
-  const message = unexpected ? 'Internal server error' : error.message
+  if (dbDown) setResponseHeader(event, 'Retry-After', DB_RETRY_SECONDS)
+  const message = dbDown ? 'The database is unavailable, try again shortly' : unexpected ? 'Internal server error' : error.message
   return send(event, JSON.stringify({ statusCode, message, ...(error.data ? { data: error.data } : {}) }))
 }

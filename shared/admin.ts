@@ -12,6 +12,8 @@ const DateText = v.pipe(
   v.string('must be a date'),
   v.regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like 2025-01-31 or an ISO date-time'),
   v.check(s => !Number.isNaN(Date.parse(s)), 'must be a valid date'),
+  // PostgreSQL has no year 0000; nothing in the audit predates 1970
+  v.check(s => Number(s.slice(0, 4)) >= 1970, 'must be a date from 1970 on'),
 )
 
 export const AdminUsersQuery = v.object({

@@ -35,9 +35,9 @@ export interface PublicConfig {
   registrationOpen: boolean
   demoAccounts: Array<{ email: string, password: string, role: Role }>
   defaultModel: string
-  models: string[]
+  /** Signed-in callers only. */
+  models?: string[]
   maxMessageChars: number
-  ollamaHost?: string
 }
 
 export interface ApiError { statusCode: number, message: string, data?: { fields?: Record<string, string> } & Record<string, unknown> }

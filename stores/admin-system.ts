@@ -12,6 +12,8 @@ export interface ModelSettings {
   historyMessages: number
   maxMessageChars: number
   maxConcurrentGenerations: number
+  maxAnswerTokens: number
+  maxAnswerSeconds: number
 }
 export interface PromptInput { name: string, content: string, isDefault: boolean }
 

@@ -2,16 +2,17 @@ import type { PublicConfig } from '#shared/types'
 import { DEMO_ACCOUNTS } from '../services/demo'
 import { getSettings } from '../services/settings'
 
-export default defineEventHandler(async (): Promise<PublicConfig> => {
+/** What the login page needs; the installed models only for a signed-in caller, the model server's address never. */
+export default defineEventHandler(async (event): Promise<PublicConfig> => {
   const config = useConfig()
   const settings = await getSettings()
-  const models = await listModels().then(list => list.map(m => m.name), () => [] as string[])
+  const signedIn = !!(await getAuth(event))
+  const models = signedIn ? await listModels().then(list => list.map(m => m.name), () => [] as string[]) : undefined
   return {
     registrationOpen: config.registrationDomains.length > 0,
     demoAccounts: config.demoAccounts ? DEMO_ACCOUNTS.map(({ email, password, role }) => ({ email, password, role })) : [],
     defaultModel: settings.defaultModel,
-    models,
+    ...(models ? { models } : {}),
     maxMessageChars: settings.maxMessageChars,
-    ollamaHost: config.ollamaHost,
   }
 })

@@ -36,3 +36,34 @@ export function useConnection(): Connection {
 
 /** The app's database handle. */
 export const useDb = () => useConnection().db
+
+// connection-level failures (not bad queries): the database is down, frozen or restarting
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  '57P01', '57P02', '57P03', // admin_shutdown, crash_shutdown, cannot_connect_now
+  'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR',
+])
+
+/** The innermost cause of an error (drizzle and h3 wrap the driver's error); its message never holds query parameters. */
+export function rootCause(error: unknown): unknown {
+  let e = error
+  for (let i = 0; i < 10 && e && typeof e === 'object' && 'cause' in e && (e as { cause?: unknown }).cause; i++) e = (e as { cause: unknown }).cause
+  return e
+}
+
+/** True when an error says the database cannot be reached (→ 503), not that a query was wrong. */
+export function databaseUnavailable(error: unknown): boolean {
+  for (let e = error, i = 0; e && typeof e === 'object' && i < 10; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && UNAVAILABLE.has(code)) return true
+  }
+  return false
+}
+
+/** Runs a ping that gives up after `ms` (a frozen database never answers). */
+export function pingWithin(ms: number) {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('database ping timed out')), ms) })
+  return Promise.race([useConnection().ping(), timeout]).finally(() => clearTimeout(timer))
+}

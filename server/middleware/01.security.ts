@@ -1,13 +1,10 @@
+import { SECURITY_HEADERS } from '#shared/csp'
 // Security headers on every response, and the CSRF origin check on every state-changing API request.
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export default defineEventHandler((event) => {
   setResponseHeaders(event, {
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'strict-origin-when-cross-origin',
-    'X-Frame-Options': 'DENY',
-    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-    'Cross-Origin-Opener-Policy': 'same-origin',
+    ...SECURITY_HEADERS,
     'Content-Security-Policy': contentSecurityPolicy(event.path.startsWith('/api/')),
   })
   if (!event.path.startsWith('/api/')) return

@@ -53,6 +53,7 @@ async function checkSupervisor(supervisorId: string | null | undefined, userId?:
   const supervisor = await findUserById(supervisorId)
   if (!supervisor || supervisor.role === 'worker')
     throw badRequest('supervisorId', 'must be a supervisor or an admin')
+  if (!supervisor.active) throw badRequest('supervisorId', 'must be an active user')
 }
 
 /** A readable one-time password: 16 characters from a 57-symbol alphabet (~93 bits). */

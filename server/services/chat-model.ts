@@ -22,7 +22,7 @@ export function openModelStream({ model, messages, settings, signal }: ModelStre
     model,
     messages,
     stream: true,
-    options: { temperature: settings.temperature, top_p: settings.topP, num_ctx: settings.numCtx },
+    options: { temperature: settings.temperature, top_p: settings.topP, num_ctx: settings.numCtx, num_predict: settings.maxAnswerTokens },
   })
 }
 

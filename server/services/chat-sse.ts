@@ -8,9 +8,21 @@ export class ClientGone extends Error {
 }
 
 /**
+ * Why the server stopped an answer whose client is still there: shutdown, the admin's time cap, the session
+ * revoked or the user deactivated, the conversation reassigned to someone else or deleted.
+ */
+export type HaltReason = 'shutdown' | 'time-limit' | 'revoked' | 'reassigned' | 'deleted'
+
+export class Halted extends Error {
+  constructor(public reason: HaltReason) { super(`answer stopped (${reason})`); this.name = 'Halted' }
+}
+
+/**
  * The SSE side of `POST /api/chat`, written straight to the Node response (h3's EventStream cannot send
  * comment lines): nothing is sent until `open()`, so errors found before it still answer plain JSON.
- * `signal` aborts when the client disconnects before `end()`.
+ * `signal` aborts when the client disconnects before `end()` or when the server halts the answer.
+ * A client that stops reading holds a socket buffer, not the model: a write that has not drained within
+ * `drainTimeoutMs` closes the connection, which counts as the client leaving.
  */
 export class ChatStream {
   private res: ServerResponse
@@ -18,21 +30,36 @@ export class ChatStream {
   private ping?: NodeJS.Timeout
   private opened = false
   private ended = false
+  private gone = false
+  haltReason?: HaltReason
 
-  constructor(event: H3Event, private pingMs: number) {
+  constructor(event: H3Event, private pingMs: number, private drainTimeoutMs: number) {
     this.res = event.node.res
     this.res.on('close', () => {
-      if (!this.res.writableFinished) this.controller.abort(new ClientGone())
+      if (!this.res.writableFinished) {
+        this.gone = true
+        this.controller.abort(new ClientGone())
+      }
       clearInterval(this.ping)
     })
   }
 
   get signal() { return this.controller.signal }
 
-  /** Ends the answer as if the client had left (server shutdown): the model call stops, the text is saved. */
-  stop() { if (!this.clientGone) this.controller.abort(new ClientGone()) }
+  /** Stops the answer while the client stays connected: the model call stops, the text is saved as `stopped`. */
+  halt(reason: HaltReason) {
+    if (this.controller.signal.aborted) return
+    this.haltReason = reason
+    this.controller.abort(new Halted(reason))
+  }
+
+  /** Server shutdown. */
+  stop() { this.halt('shutdown') }
   get isOpen() { return this.opened }
-  get clientGone() { return this.controller.signal.aborted }
+  /** The answer was stopped: the client left or the server halted it. */
+  get stopped() { return this.controller.signal.aborted }
+  /** The client's connection is gone: nothing more can be sent. */
+  get clientGone() { return this.gone || this.res.destroyed }
 
   /** Sends the 200 and the SSE headers, and starts the keep-alive pings. */
   open() {
@@ -44,7 +71,7 @@ export class ChatStream {
     this.res.setHeader('X-Accel-Buffering', 'no')
     this.res.setHeader('Connection', 'keep-alive')
     this.res.flushHeaders()
-    this.ping = setInterval(() => this.write(': ping\n\n'), this.pingMs)
+    this.ping = setInterval(() => void this.write(': ping\n\n'), this.pingMs)
     this.ping.unref()
   }
 
@@ -57,7 +84,9 @@ export class ChatStream {
     if (!this.opened || this.ended || this.res.destroyed) return
     if (this.res.write(chunk)) return
     return new Promise((resolve) => {
-      const done = () => { this.res.off('drain', done); this.res.off('close', done); resolve() }
+      // a reader that does not drain in time is treated as gone: the slot is not held for a socket buffer
+      const timer = setTimeout(() => this.res.destroy(), this.drainTimeoutMs)
+      const done = () => { clearTimeout(timer); this.res.off('drain', done); this.res.off('close', done); resolve() }
       this.res.on('drain', done)
       this.res.on('close', done)
     })

@@ -85,20 +85,28 @@ const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `
 const qualified = (table: string, column: string) => sql`${sql.identifier(table)}.${sql.identifier(column)}`
 const conversationIdColumn = qualified('conversations', 'id')
 
-/** `q` in the title or in any message of the conversation, case-insensitively. */
-function matches(text: string) {
+/** `q` in the title or (when `inMessages`) in any message of the conversation, case-insensitively. */
+function matches(text: string, inMessages: boolean) {
   const pattern = likePattern(text)
+  if (!inMessages) return sql`${folded(conversations.title)} like ${pattern} escape '\\'`
   return sql`(${folded(conversations.title)} like ${pattern} escape '\\' or exists (select 1 from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn} and ${folded(qualified('messages', 'content'))} like ${pattern} escape '\\'))`
 }
 
 const messageCount = sql<number>`(select cast(count(*) as integer) from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn})`
 
-export interface ConversationQuery { limit: number, offset: number, q?: string, archived?: boolean }
+export interface ConversationQuery {
+  limit: number
+  offset: number
+  q?: string
+  archived?: boolean
+  /** `q` also searches message text: the owner's own search only (anyone else's would be an unaudited read). */
+  searchMessages?: boolean
+}
 
 /** One user's conversations: pinned first, then the most recently updated. */
 export async function listConversations(ownerId: string, query: ConversationQuery): Promise<ApiList<ApiConversation>> {
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
-  if (query.q) filters.push(matches(query.q))
+  if (query.q) filters.push(matches(query.q, query.searchMessages ?? false))
   if (query.archived !== undefined) filters.push(eq(conversations.archived, query.archived))
   const where = and(...filters)
   const db = useDb()

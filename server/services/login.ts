@@ -24,28 +24,34 @@ function oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
 
 /**
  * 429 while the account or the address is over its failure budget — even for the right password. Otherwise
- * the attempt is counted against the account before the (slow) check, so concurrent guesses cannot all pass;
- * attempts that turn out not to be failures are given back (`refundAttempt`) or cleared by a sign-in.
+ * the attempt is counted against both before the (slow) check: the address in one atomic step (concurrent
+ * guesses for many accounts from one address cannot all pass), the account inside its queue. Attempts that
+ * turn out not to be failures are given back (`refundAttempt`) or cleared by a sign-in.
  */
 function takeAttempt(event: H3Event, email: string) {
   const { loginRateLimit, loginIpRateLimit } = useConfig()
   return oneAtATime(accountKey(email), async () => {
-    const wait = Math.max(await rateLimitWait(accountKey(email), loginRateLimit), await rateLimitWait(ipKey(event), loginIpRateLimit))
-    if (wait) throw tooManyRequests(event, wait)
+    const accountWait = await rateLimitWait(accountKey(email), loginRateLimit)
+    if (accountWait) throw tooManyRequests(event, accountWait)
+    const ipWait = await rateLimitTake(ipKey(event), loginIpRateLimit)
+    if (ipWait) throw tooManyRequests(event, ipWait)
     await rateLimitHit(accountKey(email), loginRateLimit)
   })
 }
 
-const refundAttempt = (email: string) => oneAtATime(accountKey(email), () => rateLimitRefund(accountKey(email)))
+async function refundAttempt(event: H3Event, email: string) {
+  await rateLimitRefund(ipKey(event))
+  await oneAtATime(accountKey(email), () => rateLimitRefund(accountKey(email)))
+}
 
-/** A failed attempt: already counted against the account; now against the address, and audited. */
+/** A failed attempt: already counted against the account and the address; audited. */
 async function countFailure(event: H3Event, user: User | undefined, reason: string) {
-  await rateLimitHit(ipKey(event), useConfig().loginIpRateLimit)
   await audit(event, 'auth.login_failed', { actorId: user?.id ?? null, targetType: 'user', targetId: user?.id ?? null, meta: { reason } })
 }
 
 async function finishLogin(event: H3Event, user: User, method: string) {
   await rateLimitReset(accountKey(user.email))
+  await rateLimitRefund(ipKey(event))
   const sessionId = await startSession(event, user)
   await audit(event, 'auth.login', { actorId: user.id, targetType: 'session', targetId: sessionId, meta: { method } })
   return { user: toApiUser(user) }
@@ -64,7 +70,7 @@ export async function login(event: H3Event, { email, password, totpCode }: Crede
     throw invalidCredentials()
   }
   if (!user.active) {
-    await refundAttempt(email)
+    await refundAttempt(event, email)
     await audit(event, 'auth.login_failed', { actorId: user.id, targetType: 'user', targetId: user.id, meta: { reason: 'disabled' } })
     throw createError({ statusCode: 403, message: 'Account disabled' })
   }
@@ -77,7 +83,7 @@ export async function login(event: H3Event, { email, password, totpCode }: Crede
     return { status: 200, body: await finishLogin(event, user, 'password+2fa') }
   }
   // the password was right; the code guesses that follow are what counts
-  await refundAttempt(email)
+  await refundAttempt(event, email)
   const challenge = randomToken()
   await putExpiring(`2fa:${sha256(challenge)}`, { userId: user.id, attempts: 0 }, CHALLENGE_MS)
   await audit(event, 'auth.2fa_challenge', { actorId: user.id, targetType: 'user', targetId: user.id })

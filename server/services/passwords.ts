@@ -45,10 +45,10 @@ export function passwordProblem(password: string, email?: string): string | null
 export async function confirmPassword(event: H3Event, user: User, password: string, field = 'password') {
   const key = `confirm:${user.id}`
   const rate = useConfig().loginRateLimit
-  const wait = await rateLimitWait(key, rate)
+  // counted before the slow check, atomically, so concurrent guesses cannot all pass; a right password gives it back
+  const wait = await rateLimitTake(key, rate)
   if (wait) throw tooManyRequests(event, wait)
-  if (await verifyPassword(user.passwordHash, password)) return
-  await rateLimitHit(key, rate)
+  if (await verifyPassword(user.passwordHash, password)) return rateLimitRefund(key)
   await audit(event, 'auth.password_confirm_failed', { targetType: 'user', targetId: user.id, meta: { field, path: event.path } })
   throw createError({ statusCode: 401, message: `${field}: is wrong` })
 }

@@ -12,6 +12,10 @@ export const AppSettingsSchema = v.strictObject({
   historyMessages: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(500, 'must be at most 500')),
   maxMessageChars: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(100, 'must be at least 100'), v.maxValue(100000, 'must be at most 100000')),
   maxConcurrentGenerations: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(256, 'must be at most 256')),
+  /** Longest answer in tokens (Ollama's `num_predict`). */
+  maxAnswerTokens: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(16, 'must be at least 16'), v.maxValue(131072, 'must be at most 131072')),
+  /** Longest time one answer may hold a model slot; then it is stopped and saved as `stopped`. */
+  maxAnswerSeconds: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3600, 'must be at most 3600')),
 })
 export type AppSettings = v.InferOutput<typeof AppSettingsSchema>
 
@@ -30,6 +34,8 @@ export function defaultSettings(): AppSettings {
     historyMessages: 20,
     maxMessageChars: 8000,
     maxConcurrentGenerations: config.maxConcurrentGenerations,
+    maxAnswerTokens: 4096,
+    maxAnswerSeconds: 600,
   }
 }
 

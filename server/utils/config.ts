@@ -60,6 +60,7 @@ const EnvSchema = v.object({
   LOGIN_RATE_LIMIT: rate('10/15m'),
   LOGIN_IP_RATE_LIMIT: rate('30/15m'),
   CHAT_RATE_LIMIT: rate('30/1m'),
+  CONVERSATION_RATE_LIMIT: rate('60/1m'),
   DATA_DIR: v.optional(v.string(), './data'),
   SESSION_MAX_DAYS: int(90, 1, 3650),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'must be one of debug, info, warn, error, silent')),
@@ -88,6 +89,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     loginRateLimit: env.LOGIN_RATE_LIMIT,
     loginIpRateLimit: env.LOGIN_IP_RATE_LIMIT,
     chatRateLimit: env.CHAT_RATE_LIMIT,
+    conversationRateLimit: env.CONVERSATION_RATE_LIMIT,
     dataDir: resolve(env.DATA_DIR),
     /** A session slides for 30 days of use but never outlives this many days from sign-in. */
     sessionMaxDays: env.SESSION_MAX_DAYS,

@@ -1,9 +1,42 @@
+import type { IncomingMessage } from 'node:http'
 import type { H3Event } from 'h3'
 import * as v from 'valibot'
 import { Id } from '#shared/schemas'
 
 /** Largest JSON body any route accepts; chat messages are far smaller. */
 export const MAX_BODY_BYTES = 256 * 1024
+
+export const bodyTooLarge = () => createError({ statusCode: 413, statusMessage: 'Payload Too Large', message: `body: larger than ${MAX_BODY_BYTES} bytes` })
+
+/**
+ * Reads a request body as it arrives and stops at `limit` bytes: the 413 comes as soon as the limit is passed,
+ * chunked bodies included, so memory never holds more than `limit`.
+ */
+export function readBodyLimited(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        cleanup()
+        chunks.length = 0
+        // drop the rest unread-into-memory; the answer closes the connection
+        req.resume()
+        return reject(bodyTooLarge())
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => { cleanup(); resolve(Buffer.concat(chunks)) }
+    const onError = (error: Error) => { cleanup(); reject(error) }
+    req.on('data', onData).on('end', onEnd).on('error', onError)
+  })
+}
 
 type Schema = v.GenericSchema | v.GenericSchemaAsync
 
@@ -30,7 +63,21 @@ function validationError(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message: `${first![0]}: ${first![1]}`, data: { fields } })
 }
 
+/** The dot path of the first string holding a NUL character (PostgreSQL cannot store one), or null. */
+function nulPath(input: unknown, path: string, depth = 0): string | null {
+  if (typeof input === 'string') return input.includes('\u0000') ? path : null
+  if (!input || typeof input !== 'object' || depth > 20) return null
+  for (const [key, value] of Object.entries(input)) {
+    if (key.includes('\u0000')) return path
+    const found = nulPath(value, path === 'body' || path === 'query' || path === 'params' ? key : `${path}.${key}`, depth + 1)
+    if (found) return found
+  }
+  return null
+}
+
 async function check<S extends Schema>(schema: S, input: unknown, where: string): Promise<v.InferOutput<S>> {
+  const nul = nulPath(input, where)
+  if (nul) throw createError({ statusCode: 400, statusMessage: 'Bad Request', message: `${nul}: must not contain NUL characters`, data: { fields: { [nul]: 'must not contain NUL characters' } } })
   const result = await v.safeParseAsync(schema, input)
   if (!result.success) throw validationError(result.issues, where)
   return result.output
@@ -38,10 +85,9 @@ async function check<S extends Schema>(schema: S, input: unknown, where: string)
 
 /** Reads a JSON body (413 over the limit, 400 when malformed) and validates it. */
 export async function validBody<S extends Schema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> {
-  const declared = Number(getRequestHeader(event, 'content-length') || 0)
-  if (declared > MAX_BODY_BYTES) throw createError({ statusCode: 413, message: `body: larger than ${MAX_BODY_BYTES} bytes` })
+  // the body-limit middleware has already read it (at most MAX_BODY_BYTES); this re-check costs nothing
   const raw = await readRawBody(event, 'utf8')
-  if (raw && Buffer.byteLength(raw) > MAX_BODY_BYTES) throw createError({ statusCode: 413, message: `body: larger than ${MAX_BODY_BYTES} bytes` })
+  if (raw && Buffer.byteLength(raw) > MAX_BODY_BYTES) throw bodyTooLarge()
   let body: unknown = {}
   if (raw && raw.trim()) {
     try { body = JSON.parse(raw) }

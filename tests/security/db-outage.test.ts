@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { postChat } from '../support/chat'
+import { FakeOllama } from '../support/fake-ollama'
+import { Client, DEMO, newWorker } from '../support/http'
+import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { startTcpProxy } from './support'
+
+// Issue #15 item 13: with the database down routes answered 500, and a frozen database made /api/health hang 15 s.
+// SQLite is a file inside the app's own process and cannot go down on its own: the outage is played on PostgreSQL
+// (through a TCP proxy, so the shared server is never stopped), in both projects.
+describe('database down → 503, and /api/health answers within 2 s (PostgreSQL behind a proxy)', () => {
+  let db: TestDatabase
+  let server: RunningServer
+  let proxy: Awaited<ReturnType<typeof startTcpProxy>>
+  let fake: FakeOllama
+  beforeAll(async () => {
+    fake = await new FakeOllama().start()
+    db = await createTestDatabase('pg')
+    const target = new URL(db.url)
+    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432))
+    target.host = `127.0.0.1:${proxy.port}`
+    server = await startServer({ DATABASE_URL: target.toString(), DATABASE_POOL_SIZE: '4', OLLAMA_HOST: fake.url, CHAT_RATE_LIMIT: '1000/1m' })
+  })
+  afterAll(async () => {
+    await server?.stop('SIGKILL')
+    await proxy?.close()
+    await fake?.close()
+    await db?.drop()
+  })
+
+  it('cut: a signed-in route answers 503 with Retry-After (not 500); health 503; back to 200 once it returns', async () => {
+    const client = new Client(server.url)
+    await client.login(DEMO.worker.email, DEMO.worker.password)
+    expect((await client.get('/api/conversations')).status).toBe(200)
+    proxy.cut()
+    const res = await client.get('/api/conversations')
+    expect(res.status).toBe(503)
+    expect(res.body).toMatchObject({ statusCode: 503 })
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await client.get('/api/health')).status).toBe(503)
+    proxy.restore()
+    await expect.poll(async () => (await client.get('/api/conversations')).status, { timeout: 10_000 }).toBe(200)
+  })
+
+  it('frozen: /api/health answers 503 within 2 s', async () => {
+    proxy.freeze()
+    const started = Date.now()
+    const res = await fetch(`${server.url}/api/health`)
+    const took = Date.now() - started
+    expect(res.status).toBe(503)
+    expect((await res.json()).db).toBe('down')
+    expect(took).toBeLessThan(2000)
+    proxy.restore()
+    await expect.poll(async () => (await fetch(`${server.url}/api/health`)).status, { timeout: 10_000 }).toBe(200)
+  })
+
+  // Issue #15 item 6: an answer finishing while the database blinked was lost and the stream ended with neither
+  // `done` nor `error`.
+  it('a blip while the answer is saved: the save is retried, the stream ends with done, the text is kept', async () => {
+    const { client } = await newWorker(server.url)
+    fake.once({ tokenCount: 20, delayMs: 50 })
+    let restored: Promise<void> | undefined
+    const reply = await postChat(client, { message: 'Hola' }, {
+      onEvent: (event) => {
+        if (event.event !== 'token' || restored) return
+        proxy.cut()
+        restored = new Promise(resolve => setTimeout(() => { proxy.restore(); resolve() }, 2500))
+      },
+    })
+    await restored
+    expect(reply.events.at(-1)!.event).toBe('done')
+    const id = reply.events[0]!.data.conversationId
+    const saved = (await client.get(`/api/conversations/${id}/messages`)).body.data.at(-1)
+    expect(saved).toMatchObject({ role: 'assistant', status: 'complete', content: reply.tokens })
+  })
+
+  it('a database still gone after the retries: the stream ends with error saying the answer was not saved', async () => {
+    const { client } = await newWorker(server.url)
+    fake.once({ tokenCount: 5, delayMs: 50 })
+    try {
+      const reply = await postChat(client, { message: 'Hola' }, { onEvent: (event) => { if (event.event === 'token') proxy.cut() } })
+      expect(reply.events.at(-1)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/not be saved/) } })
+    }
+    finally { proxy.restore() }
+  })
+})
