@@ -1,5 +1,6 @@
 import type { PublicConfig } from '#shared/types'
 import { DEMO_ACCOUNTS } from '../services/demo'
+import { mailEnabled } from '../services/mail'
 import { getSettings } from '../services/settings'
 
 export default defineEventHandler(async (): Promise<PublicConfig> => {
@@ -8,6 +9,7 @@ export default defineEventHandler(async (): Promise<PublicConfig> => {
   const models = await listModels().then(list => list.map(m => m.name), () => [] as string[])
   return {
     registrationOpen: config.registrationDomains.length > 0,
+    emailEnabled: mailEnabled(),
     demoAccounts: config.demoAccounts ? DEMO_ACCOUNTS.map(({ email, password, role }) => ({ email, password, role })) : [],
     defaultModel: settings.defaultModel,
     models,
