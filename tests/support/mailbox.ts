@@ -59,7 +59,7 @@ export async function startMailbox(): Promise<Mailbox> {
     url: `smtp://${USER}:${PASS}@127.0.0.1:${port}`,
     mails,
     to,
-    async waitFor(address, count = 1) {
+    async waitFor(address: string, count = 1) {
       await expect.poll(() => to(address).length, { timeout: 15_000, interval: 50, message: `mail #${count} to ${address}` }).toBeGreaterThanOrEqual(count)
       return to(address).at(-1)!
     },
