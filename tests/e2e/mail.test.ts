@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { launchBrowser, openPage, type TestPage } from '../support/browser'
+import { type FakeOllama, startFakeOllama } from '../support/fake-ollama'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
 import { linkIn, type Mailbox, startMailbox } from '../support/mailbox'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
@@ -14,19 +15,23 @@ let browser: Browser
 let mailbox: Mailbox
 let db: TestDatabase
 let server: RunningServer
+// signing in lands on the chat, which asks the model server for its models
+let ollama: FakeOllama
 const opened: TestPage[] = []
 
 beforeAll(async () => {
   browser = await launchBrowser()
   mailbox = await startMailbox()
+  ollama = await startFakeOllama()
   db = await createTestDatabase('sqlite')
-  server = await startServer({ DATABASE_URL: db.url, SMTP_URL: mailbox.url })
+  server = await startServer({ DATABASE_URL: db.url, SMTP_URL: mailbox.url, OLLAMA_HOST: ollama.url })
 })
 afterAll(async () => {
   await browser?.close()
   await server?.stop()
   await db?.drop()
   await mailbox?.close()
+  await ollama?.close()
 })
 afterEach(async () => {
   for (const tab of opened.splice(0)) {
