@@ -77,7 +77,8 @@ export async function login(event: H3Event, { email, password, totpCode }: Crede
   if (!user.emailVerifiedAt && mailEnabled()) {
     await refundAttempt(email)
     await resendVerificationLink(user)
-    await audit(event, 'auth.login_failed', { actorId: user.id, targetType: 'user', targetId: user.id, meta: { reason: 'email-unverified' } })
+    // not `auth.login_failed`: the password was right, and fail2ban counts those lines against the address
+    await audit(event, 'auth.login_unconfirmed', { actorId: user.id, targetType: 'user', targetId: user.id })
     throw createError({ statusCode: 403, message: 'Confirm your email first: a link was mailed to you', data: { reason: 'verify-email' } })
   }
   if (!user.totpEnabled) return { status: 200, body: await finishLogin(event, user, 'password') }

@@ -100,6 +100,10 @@ describe('with SMTP: confirmation on sign-up', () => {
     expect(res.status).toBe(403)
     expect(res.body.data).toEqual({ reason: 'verify-email' })
     expect(right.cookies.size).toBe(0)
+    const [{ id }] = await dbQuery<{ id: string }>('select id from users where email = ?', [email]) as [{ id: string }]
+    expect(await auditRows('auth.login_unconfirmed', id)).toHaveLength(1)
+    // a right password is not a failure: the address is not blamed for it
+    expect((await auditRows('auth.login_failed', id)).map(metaOf)).toEqual([{ reason: 'wrong-password' }])
   })
 
   it('verify-email → 200 {user} + cookie; the link works once; then the password signs in', async () => {
