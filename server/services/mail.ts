@@ -14,8 +14,17 @@ export function requireMail() {
   if (!mailEnabled()) throw createError({ statusCode: 404, message: 'Email is not configured on this server' })
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
+
+/**
+ * SMTP_URL as nodemailer reads it (STARTTLS when offered; `smtps://` for TLS from the start; URL parameters like
+ * `?tls.rejectUnauthorized=false` or `?ignoreTLS=true` pass through). A relay on this machine (a local Postfix, a
+ * test server) is not asked for a trusted certificate: the mail never leaves the host on its way there.
+ */
 function transporter() {
-  return (transport ??= nodemailer.createTransport(useConfig().smtpUrl!))
+  const url = useConfig().smtpUrl!
+  const local = LOOPBACK.has(new URL(url).hostname)
+  return (transport ??= nodemailer.createTransport(local ? { url, tls: { rejectUnauthorized: false } } : url))
 }
 
 /** Sends one mail through SMTP; throws when the server refuses it. */

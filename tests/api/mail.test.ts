@@ -78,6 +78,7 @@ describe('with SMTP: confirmation on sign-up', () => {
     expect(c.cookies.size).toBe(0)
     expect((await c.get('/api/auth/me')).status).toBe(401)
     expect(mail.from).toBe('avisos@empresa.example')
+    expect(mail.secure, 'the mail came over STARTTLS').toBe(true)
     expect(mail.raw).toMatch(/^From: EnergyApp Pruebas <avisos@empresa\.example>/m)
     expect(mail.subject).toBe('Confirma tu correo en EnergyApp')
     expect(mail.text).toContain('Hola, Ñandú Correo:')

@@ -3,7 +3,7 @@ import { SMTPServer } from 'smtp-server'
 import { expect } from 'vitest'
 
 /** One message as the SMTP server received it, with its text and HTML parts decoded. */
-export interface ReceivedMail { from: string, to: string[], subject: string, text: string, html: string, raw: string }
+export interface ReceivedMail { from: string, to: string[], subject: string, text: string, html: string, raw: string, secure: boolean }
 
 export interface Mailbox {
   /** `smtp://user:pass@127.0.0.1:PORT`: what the app's SMTP_URL should be. */
@@ -22,16 +22,14 @@ const USER = 'energyapp'
 const PASS = 'mail-test-secret'
 
 /**
- * A real SMTP server in this process (the `smtp-server` package), with authentication like a production relay.
- * No STARTTLS: nodemailer would upgrade and then refuse the self-signed certificate.
+ * A real SMTP server in this process (the `smtp-server` package), with authentication like a production relay
+ * and STARTTLS offered with smtp-server's self-signed certificate (the app accepts it from a loopback relay).
  */
 export async function startMailbox(): Promise<Mailbox> {
   const mails: ReceivedMail[] = []
   const box = { delayMs: 0 }
   const server = new SMTPServer({
     logger: false,
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
     authMethods: ['PLAIN', 'LOGIN'],
     onAuth(auth, _session, callback) {
       if (auth.username === USER && auth.password === PASS) callback(null, { user: USER })
@@ -47,6 +45,7 @@ export async function startMailbox(): Promise<Mailbox> {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map(r => r.address.toLowerCase()),
           raw,
+          secure: session.secure,
         })
         setTimeout(callback, box.delayMs)
       })
