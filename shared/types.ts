@@ -33,6 +33,8 @@ export interface ApiToken { id: string, name: string, createdAt: string, lastUse
 
 export interface PublicConfig {
   registrationOpen: boolean
+  /** SMTP is configured: sign-ups confirm their email, and a forgotten password can be reset by mail. */
+  emailEnabled: boolean
   demoAccounts: Array<{ email: string, password: string, role: Role }>
   defaultModel: string
   /** Signed-in callers only. */

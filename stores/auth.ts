@@ -1,6 +1,8 @@
 import type { ApiUser } from '#shared/types'
 
 export type LoginResult = { status: 'signed-in', user: ApiUser } | { status: 'two-factor', challenge: string }
+/** Registration signs in at once, or (with email on) waits for the mailed confirmation link. */
+export type RegisterResult = { status: 'signed-in', user: ApiUser } | { status: 'verification-sent' }
 export interface TotpSetup { secret: string, otpauthUrl: string, qrSvg: string }
 interface RegisterInput { email: string, password: string, fullName: string }
 
@@ -56,11 +58,27 @@ export const useAuthStore = defineStore('auth', () => {
     return body.user
   }
 
-  async function register(input: RegisterInput) {
-    const body = await api<{ user: ApiUser }>('/api/auth/register', { method: 'POST', body: { ...input } })
+  async function register(input: RegisterInput): Promise<RegisterResult> {
+    const body = await api<{ user: ApiUser } | { verificationSent: true }>('/api/auth/register', { method: 'POST', body: { ...input } })
+    if (!('user' in body)) return { status: 'verification-sent' }
     user.value = body.user
     checked.value = true
-    return body.user
+    return { status: 'signed-in', user: body.user }
+  }
+
+  /** The link mailed at sign-up; signs in, unless the account has 2FA (then the user signs in as usual). */
+  async function verifyEmail(token: string) {
+    await api<{ user: ApiUser }>('/api/auth/verify-email', { method: 'POST', body: { token } })
+    return me(true)
+  }
+
+  /** Asks for a reset link; the answer is the same whether or not the email has an account. */
+  const forgotPassword = (email: string) => api<void>('/api/auth/forgot-password', { method: 'POST', body: { email } })
+
+  /** A new password from the mailed link; every session ends (this device's too), so the user signs in again. */
+  async function resetPassword(token: string, newPassword: string) {
+    await api<void>('/api/auth/reset-password', { method: 'POST', body: { token, newPassword } })
+    if (user.value) await forget()
   }
 
   // other areas (conversation cache, offline data) clean up through this when the user leaves
@@ -107,5 +125,5 @@ export const useAuthStore = defineStore('auth', () => {
     await me(true)
   }
 
-  return { user, checked, signedIn, canSeeAdmin, me, login, verify2fa, register, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
+  return { user, checked, signedIn, canSeeAdmin, me, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
 })

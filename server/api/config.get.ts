@@ -1,5 +1,6 @@
 import type { PublicConfig } from '#shared/types'
 import { DEMO_ACCOUNTS } from '../services/demo'
+import { mailEnabled } from '../services/mail'
 import { getSettings } from '../services/settings'
 
 /** What the login page needs; the installed models only for a signed-in caller, the model server's address never. */
@@ -10,6 +11,7 @@ export default defineEventHandler(async (event): Promise<PublicConfig> => {
   const models = signedIn ? await listModels().then(list => list.map(m => m.name), () => [] as string[]) : undefined
   return {
     registrationOpen: config.registrationDomains.length > 0,
+    emailEnabled: mailEnabled(),
     demoAccounts: config.demoAccounts ? DEMO_ACCOUNTS.map(({ email, password, role }) => ({ email, password, role })) : [],
     defaultModel: settings.defaultModel,
     ...(models ? { models } : {}),

@@ -3,6 +3,7 @@ import { runMigrations } from '../db/migrate'
 import { useConnection } from '../db/client'
 import { dialect } from '../db/schema'
 import { seedDemoAccounts } from '../services/demo'
+import { confirmEarlierAccounts } from '../services/email-links'
 import { drainWork, stopAll } from '../services/shutdown'
 import { ensureDefaultSystemPrompt } from '../services/system-prompts'
 
@@ -29,6 +30,7 @@ export default defineNitroPlugin(async (nitroApp) => {
       await useConnection().db.run(sql`pragma journal_mode = wal`).catch(() => {})
     }
     await ensureDefaultSystemPrompt()
+    await confirmEarlierAccounts()
     if (config.demoAccounts) await seedDemoAccounts()
     startupDone()
   }
@@ -37,5 +39,5 @@ export default defineNitroPlugin(async (nitroApp) => {
     startupFailed(error)
     process.exit(1)
   }
-  log.info('started', { db: dialect, ollama: config.ollamaHost, demo: config.demoAccounts, origin: config.publicOrigin })
+  log.info('started', { db: dialect, ollama: config.ollamaHost, demo: config.demoAccounts, origin: config.publicOrigin, email: !!config.smtpUrl })
 })

@@ -1,6 +1,8 @@
 import type { H3Event } from 'h3'
 import type { User } from '../db/schema'
 import { audit } from './audit'
+import { resendVerificationLink } from './email-links'
+import { mailEnabled } from './mail'
 import { verifyPassword } from './passwords'
 import { startSession } from './sessions'
 import { consumeSecondFactor } from './totp'
@@ -44,6 +46,9 @@ async function refundAttempt(event: H3Event, email: string) {
   await oneAtATime(accountKey(email), () => rateLimitRefund(accountKey(email)))
 }
 
+/** Lifts the account's sign-in lock-out (a password reset from the mailed link proves who is asking). */
+export const clearLoginFailures = (email: string) => oneAtATime(accountKey(email), () => rateLimitReset(accountKey(email)))
+
 /** A failed attempt: already counted against the account and the address; audited. */
 async function countFailure(event: H3Event, user: User | undefined, reason: string) {
   await audit(event, 'auth.login_failed', { actorId: user?.id ?? null, targetType: 'user', targetId: user?.id ?? null, meta: { reason } })
@@ -73,6 +78,14 @@ export async function login(event: H3Event, { email, password, totpCode }: Crede
     await refundAttempt(event, email)
     await audit(event, 'auth.login_failed', { actorId: user.id, targetType: 'user', targetId: user.id, meta: { reason: 'disabled' } })
     throw createError({ statusCode: 403, message: 'Account disabled' })
+  }
+  // with email on, a self-registered account signs in only once its mailbox is confirmed
+  if (!user.emailVerifiedAt && mailEnabled()) {
+    await refundAttempt(email)
+    await resendVerificationLink(user)
+    // not `auth.login_failed`: the password was right, and fail2ban counts those lines against the address
+    await audit(event, 'auth.login_unconfirmed', { actorId: user.id, targetType: 'user', targetId: user.id })
+    throw createError({ statusCode: 403, message: 'Confirm your email first: a link was mailed to you', data: { reason: 'verify-email' } })
   }
   if (!user.totpEnabled) return { status: 200, body: await finishLogin(event, user, 'password') }
   if (totpCode) {

@@ -44,13 +44,18 @@ export async function findUserById(id: string) {
   return user
 }
 
-interface NewUser { email: string, password: string, fullName: string, role: Role, supervisorId?: string | null, isDemo?: boolean }
+interface NewUser {
+  email: string, password: string, fullName: string, role: Role, supervisorId?: string | null, isDemo?: boolean
+  /** false only for a self-registration that must confirm its mailbox; everyone else counts as confirmed. */
+  emailVerified?: boolean
+}
 
 export const emailTaken = () => createError({ statusCode: 409, message: 'email: an account with this email already exists' })
 
 /** Inserts a user; 409 when the email exists (also when a concurrent request wins the unique index). */
 export async function createUser(input: NewUser) {
   const email = input.email.trim().toLowerCase()
+  const now = new Date()
   const [user] = await useDb().insert(users).values({
     id: uuidv7(),
     email,
@@ -59,7 +64,8 @@ export async function createUser(input: NewUser) {
     role: input.role,
     supervisorId: input.supervisorId ?? null,
     isDemo: input.isDemo ?? false,
-    createdAt: new Date(),
+    emailVerifiedAt: input.emailVerified === false ? null : now,
+    createdAt: now,
   }).returning().catch(async (error: unknown) => {
     if (await findUserByEmail(email)) throw emailTaken()
     throw error

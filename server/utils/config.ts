@@ -61,6 +61,9 @@ const EnvSchema = v.object({
   LOGIN_IP_RATE_LIMIT: rate('30/15m'),
   CHAT_RATE_LIMIT: rate('30/1m'),
   CONVERSATION_RATE_LIMIT: rate('60/1m'),
+  SMTP_URL: v.optional(v.pipe(v.string(), v.url('must be a URL like smtp://user:pass@host:587'), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
+  MAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(200, 'must be at most 200 characters'), v.regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address like "EnergyApp <no-reply@example.com>"'))),
+  FORGOT_PASSWORD_RATE_LIMIT: rate('5/1h'),
   DATA_DIR: v.optional(v.string(), './data'),
   SESSION_MAX_DAYS: int(90, 1, 3650),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'must be one of debug, info, warn, error, silent')),
@@ -90,6 +93,9 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     loginIpRateLimit: env.LOGIN_IP_RATE_LIMIT,
     chatRateLimit: env.CHAT_RATE_LIMIT,
     conversationRateLimit: env.CONVERSATION_RATE_LIMIT,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM ?? `EnergyApp <no-reply@${new URL(env.PUBLIC_ORIGIN).hostname}>`,
+    forgotPasswordRateLimit: env.FORGOT_PASSWORD_RATE_LIMIT,
     dataDir: resolve(env.DATA_DIR),
     /** A session slides for 30 days of use but never outlives this many days from sign-in. */
     sessionMaxDays: env.SESSION_MAX_DAYS,
@@ -106,6 +112,8 @@ function devSecret(dataDir: string) {
   return secret
 }
 
+const SECRET_VARIABLES = ['SESSION_SECRET', 'SMTP_URL']
+
 export class ConfigError extends Error {}
 
 /** Reads and validates the environment; throws a ConfigError whose message names the variable. */
@@ -115,7 +123,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.issues[0]
     const name = v.getDotPath(issue) ?? 'environment'
-    const got = clean[name] === undefined ? '' : ` (got "${name === 'SESSION_SECRET' ? '…' : clean[name]}")`
+    // never echo a secret: the session secret, or an SMTP URL that may carry a password
+    const got = clean[name] === undefined ? '' : ` (got "${SECRET_VARIABLES.includes(name) ? '…' : clean[name]}")`
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`)
   }
   if (result.output.NODE_ENV === 'production' && !result.output.SESSION_SECRET)

@@ -64,6 +64,10 @@ const MATRIX: Record<string, Row> = {
   'POST /api/auth/verify-2fa': { anon: 401, ...allRoles(401), body: () => ({ challenge: 'x'.repeat(40), code: '123456' }) },
   'POST /api/auth/register': { anon: 201, ...allRoles(201), caller: 'session', body: () => ({ email: uniqueEmail('matrix-reg'), password: GOOD_PASSWORD, fullName: 'Matriz' }) },
   'POST /api/auth/logout': { anon: 204, ...allRoles(204), caller: 'session' },
+  // email links: public, and absent (404) without SMTP_URL, as on this suite's shared server (tests/api/mail.test.ts runs them with SMTP)
+  'POST /api/auth/verify-email': { anon: 404, ...allRoles(404), body: () => ({ token: 'x'.repeat(43) }) },
+  'POST /api/auth/forgot-password': { anon: 404, ...allRoles(404), body: ({ actor }) => ({ email: actor.email }) },
+  'POST /api/auth/reset-password': { anon: 404, ...allRoles(404), body: () => ({ token: 'x'.repeat(43), newPassword: 'otra-clave-segura-42' }) },
 
   // the signed-in user's own account
   'POST /api/auth/logout-all': { anon: 401, ...allRoles(204), caller: 'throwaway' },

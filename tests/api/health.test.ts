@@ -13,6 +13,8 @@ describe('health and config', () => {
     const res = await new Client().get('/api/config')
     expect(res.status).toBe(200)
     expect(res.body.registrationOpen).toBe(true)
+    // the shared test server has no SMTP_URL
+    expect(res.body.emailEnabled).toBe(false)
     expect(res.body.demoAccounts.map((a: any) => a.role).sort()).toEqual(['admin', 'supervisor', 'worker'])
     expect(res.body.defaultModel).toBe('qwen2.5:3b-instruct')
     expect(res.body.models).toBeUndefined()

@@ -49,4 +49,22 @@ describe('runtime configuration', () => {
   it('marks cookies Secure on an https public origin', () => {
     expect(loadConfig({ SESSION_SECRET: 'z'.repeat(32), PUBLIC_ORIGIN: 'https://chat.example.cl/' }).secureCookies).toBe(true)
   })
+
+  it('email is off without SMTP_URL; MAIL_FROM defaults to no-reply at the public host', () => {
+    const secret = { SESSION_SECRET: 'z'.repeat(32) }
+    expect(loadConfig(secret).smtpUrl).toBeUndefined()
+    const on = loadConfig({ ...secret, SMTP_URL: 'smtp://user:pass@127.0.0.1:587', PUBLIC_ORIGIN: 'https://chat.example.cl' })
+    expect(on.smtpUrl).toBe('smtp://user:pass@127.0.0.1:587')
+    expect(on.mailFrom).toBe('EnergyApp <no-reply@chat.example.cl>')
+    expect(on.forgotPasswordRateLimit).toEqual({ max: 5, windowMs: 3_600_000 })
+    expect(loadConfig({ ...secret, MAIL_FROM: 'Energía <avisos@example.cl>' }).mailFrom).toBe('Energía <avisos@example.cl>')
+  })
+
+  it('names a bad SMTP_URL or MAIL_FROM without echoing the SMTP password', () => {
+    const secret = { SESSION_SECRET: 'z'.repeat(32) }
+    expect(() => loadConfig({ ...secret, SMTP_URL: 'http://user:hunter2-secret@mail' })).toThrow(/SMTP_URL must start with smtp/)
+    expect(() => loadConfig({ ...secret, SMTP_URL: 'http://user:hunter2-secret@mail' })).not.toThrow(/hunter2/)
+    expect(() => loadConfig({ ...secret, MAIL_FROM: 'nobody' })).toThrow(/MAIL_FROM/)
+    expect(() => loadConfig({ ...secret, FORGOT_PASSWORD_RATE_LIMIT: 'often' })).toThrow(/FORGOT_PASSWORD_RATE_LIMIT/)
+  })
 })

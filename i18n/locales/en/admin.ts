@@ -160,6 +160,10 @@ export default {
         '2fa_enabled': '2FA enabled',
         '2fa_disabled': '2FA disabled',
         '2fa_challenge': '2FA: code requested',
+        email_verified: 'Email confirmed',
+        login_unconfirmed: 'Sign-in with an unconfirmed email',
+        password_reset_requested: 'Reset link requested',
+        password_reset: 'Password reset by email',
       },
       admin: {
         user_created: 'User created',

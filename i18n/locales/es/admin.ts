@@ -160,6 +160,10 @@ export default {
         '2fa_enabled': '2FA activada',
         '2fa_disabled': '2FA desactivada',
         '2fa_challenge': '2FA: código pedido',
+        email_verified: 'Correo confirmado',
+        login_unconfirmed: 'Inicio de sesión sin correo confirmado',
+        password_reset_requested: 'Enlace de recuperación pedido',
+        password_reset: 'Contraseña restablecida por correo',
       },
       admin: {
         user_created: 'Usuario creado',

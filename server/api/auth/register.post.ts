@@ -1,5 +1,7 @@
 import { RegisterBody } from '#shared/schemas'
 import { audit } from '../../services/audit'
+import { sendVerificationLink } from '../../services/email-links'
+import { mailEnabled } from '../../services/mail'
 import { passwordProblem } from '../../services/passwords'
 import { startSession } from '../../services/sessions'
 import { createUser, domainAllowed, emailTaken, findUserByEmail, toApiUser } from '../../services/users'
@@ -15,8 +17,15 @@ export default defineEventHandler(async (event) => {
   const problem = passwordProblem(body.password, body.email)
   if (problem) throw createError({ statusCode: 400, message: `password: ${problem}`, data: { fields: { password: problem } } })
   if (await findUserByEmail(body.email)) throw emailTaken()
-  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker' })
-  await audit(event, 'auth.register', { actorId: user.id, targetType: 'user', targetId: user.id })
+  // with email on, the account waits for its mailbox to be confirmed: a link instead of a session
+  const confirm = mailEnabled()
+  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker', emailVerified: !confirm })
+  await audit(event, 'auth.register', { actorId: user.id, targetType: 'user', targetId: user.id, meta: { emailConfirmation: confirm } })
+  if (confirm) {
+    await sendVerificationLink(user)
+    setResponseStatus(event, 202)
+    return { verificationSent: true as const }
+  }
   await startSession(event, user)
   setResponseStatus(event, 201)
   return { user: toApiUser(user) }
