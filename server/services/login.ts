@@ -81,7 +81,7 @@ export async function login(event: H3Event, { email, password, totpCode }: Crede
   }
   // with email on, a self-registered account signs in only once its mailbox is confirmed
   if (!user.emailVerifiedAt && mailEnabled()) {
-    await refundAttempt(email)
+    await refundAttempt(event, email)
     await resendVerificationLink(user)
     // not `auth.login_failed`: the password was right, and fail2ban counts those lines against the address
     await audit(event, 'auth.login_unconfirmed', { actorId: user.id, targetType: 'user', targetId: user.id })
