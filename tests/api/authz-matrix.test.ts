@@ -76,7 +76,7 @@ const MATRIX: Record<string, Row> = {
   // sessions and tokens are personal: nobody, admins included, touches another user's
   'DELETE /api/auth/sessions/:id': { kind: 'session', anon: 401, ...allRoles([204, 404, 404]) },
   'GET /api/auth/tokens': { anon: 401, ...allRoles(200) },
-  'POST /api/auth/tokens': { anon: 401, ...allRoles(201), body: () => ({ name: 'matriz' }) },
+  'POST /api/auth/tokens': { anon: 401, ...allRoles(201), body: () => ({ password: GOOD_PASSWORD, name: 'matriz' }) },
   'DELETE /api/auth/tokens/:id': { kind: 'token', anon: 401, ...allRoles([204, 404, 404]) },
 
   // chat and conversations (the model server is down in this suite: a chat that passes every check → 503)

@@ -2,6 +2,7 @@ import { RegisterBody } from '#shared/schemas'
 import { audit } from '../../services/audit'
 import { passwordProblem } from '../../services/passwords'
 import { startSession } from '../../services/sessions'
+import { defaultSupervisorFor } from '../../services/team'
 import { createUser, domainAllowed, emailTaken, findUserByEmail, toApiUser } from '../../services/users'
 
 export default defineEventHandler(async (event) => {
@@ -15,7 +16,9 @@ export default defineEventHandler(async (event) => {
   const problem = passwordProblem(body.password, body.email)
   if (problem) throw createError({ statusCode: 400, message: `password: ${problem}`, data: { fields: { password: problem } } })
   if (await findUserByEmail(body.email)) throw emailTaken()
-  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker' })
+  // the domain's default supervisor, so a new worker is in a team (and seen) from the start
+  const supervisorId = await defaultSupervisorFor(body.email)
+  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker', supervisorId })
   await audit(event, 'auth.register', { actorId: user.id, targetType: 'user', targetId: user.id })
   await startSession(event, user)
   setResponseStatus(event, 201)
