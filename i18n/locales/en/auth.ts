@@ -45,4 +45,9 @@ export default {
     haveAccount: 'Already have an account?',
     signIn: 'Sign in',
   },
+  changePassword: {
+    title: 'Choose your password',
+    subtitle: 'Your account has a temporary password an administrator gave you. Change it to continue.',
+    signOut: 'Sign out',
+  },
 }

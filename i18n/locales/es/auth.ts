@@ -45,4 +45,9 @@ export default {
     haveAccount: '¿Ya tienes cuenta?',
     signIn: 'Inicia sesión',
   },
+  changePassword: {
+    title: 'Elige tu contraseña',
+    subtitle: 'Tu cuenta tiene una contraseña temporal que te dio un administrador. Cámbiala para continuar.',
+    signOut: 'Cerrar sesión',
+  },
 }
