@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { uuidv7 } from 'uuidv7'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { signUp } from '../support/auth'
 import { Client, DEMO, GOOD_PASSWORD, uniqueEmail } from '../support/http'
-import { TEST_ENV } from '../support/server'
+import { createTestDatabase, startServer, TEST_ENV } from '../support/server'
 import { auditCount, demoAdmin, makeUser, ownServer, sqlRun } from './admin-support'
 
 /** API.md "Auth": temporary passwords, API tokens, the own profile, the phone number, the 2FA policy, team defaults. */
@@ -247,9 +247,14 @@ describe('phone self-service', () => {
 })
 
 describe('2FA policy: REQUIRE_2FA_ROLES wins over TOTP_SELF_SERVICE_DOMAINS', () => {
-  it('a required user outside the self-service domains may still enrol; an optional one may not', async () => {
-    const server = await ownServer({ REQUIRE_2FA_ROLES: 'supervisor', TOTP_SELF_SERVICE_DOMAINS: 'elsewhere.example' })
+  it('a required user outside the self-service domains may still enrol; an optional one may not; the start-up log says so', async () => {
+    const db = await createTestDatabase(inject('dbKind'))
+    const running = await startServer({ DATABASE_URL: db.url, LOG_LEVEL: 'info', REQUIRE_2FA_ROLES: 'supervisor', TOTP_SELF_SERVICE_DOMAINS: 'elsewhere.example' })
+    const server = { url: running.url, stop: async () => { await running.stop(); await db.drop() } }
     try {
+      const policy = running.output().split('\n').find(line => line.includes('"msg":"2fa policy"'))
+      expect(policy).toBeTruthy()
+      expect(JSON.parse(policy!)).toMatchObject({ required: ['supervisor'], selfService: ['elsewhere.example'], decision: expect.stringContaining('REQUIRE_2FA_ROLES wins') })
       const a = new Client(server.url)
       await a.login(DEMO.admin.email, DEMO.admin.password)
       const email = uniqueEmail('required')

@@ -6,8 +6,9 @@ import { revokeUserTokens } from '../../services/tokens'
 import { domainAllowed, setPassword } from '../../services/users'
 
 export default defineEventHandler(async (event) => {
-  // the way out of a temporary password, so both holds let it through (the 2FA enrolment comes next)
-  const auth = await requireAuth(event, { allowUnenrolled: true, allowPasswordHold: true })
+  // the way out of a temporary password: it passes the 2FA enrolment hold only then (enrolment comes next)
+  const temporary = !!(await getAuth(event))?.user.mustChangePassword
+  const auth = await requireAuth(event, { allowUnenrolled: temporary, allowPasswordHold: true })
   const { currentPassword, newPassword } = await validBody(event, ChangePasswordBody)
   const { user } = auth
   if (user.isDemo) throw createError({ statusCode: 403, message: 'Demo accounts cannot change their password' })
