@@ -196,6 +196,7 @@ describe('settings', () => {
       await page.keyboard.press('Escape')
       await page.getByTestId('settings-tab-tokens').click()
       await page.getByLabel('Nombre', { exact: true }).fill('script de reportes')
+      await page.getByTestId('token-password').locator('input').fill(GOOD_PASSWORD)
       await page.getByRole('button', { name: 'Crear token' }).click()
       await page.getByTestId('token-value').waitFor()
       await screenshot(page, `tokens-${name}`)
