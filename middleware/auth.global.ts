@@ -1,17 +1,22 @@
-import type { Role } from '#shared/types'
+import type { Permission } from '#shared/permissions'
+import { ADMIN_TABS } from '~/stores/admin'
 
 declare module '#app' {
   interface PageMeta {
     /** Reachable without signing in (login, register). */
     public?: boolean
-    /** Only these roles may open the page; others are sent home. */
-    roles?: Role[]
+    /** Only users holding at least one of these permissions may open the page; others are sent home. */
+    permissions?: Permission[]
   }
 }
 
 const ENROL_PATH = '/settings/security'
+const CHANGE_PASSWORD_PATH = '/change-password'
 
-/** Sign-in gate: signed-out users go to /login (and come back after), unenrolled 2FA users to enrolment. */
+/**
+ * Sign-in gate: signed-out users go to /login (and come back after), users with a temporary password to the
+ * change-password screen, unenrolled 2FA users to enrolment; pages ask for permissions, never role names.
+ */
 export default defineNuxtRouteMiddleware(async (to) => {
   const auth = useAuthStore()
   await auth.me()
@@ -24,7 +29,14 @@ export default defineNuxtRouteMiddleware(async (to) => {
   if (!user) {
     return navigateTo({ path: '/login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } })
   }
+  // a temporary password first (the server refuses everything else), then 2FA enrolment
+  if (user.mustChangePassword) return to.path === CHANGE_PASSWORD_PATH ? undefined : navigateTo(CHANGE_PASSWORD_PATH)
+  if (to.path === CHANGE_PASSWORD_PATH) return navigateTo('/')
   if (user.mustEnrol2fa && to.path !== ENROL_PATH) return navigateTo({ path: ENROL_PATH, query: { enrol: '1' } })
-  if (to.meta.roles && !to.meta.roles.includes(user.role)) return navigateTo('/')
+  if (to.meta.permissions && !auth.canAny(to.meta.permissions)) {
+    // "Administración" opens the first tab this user may see
+    const tab = to.path === '/admin' ? ADMIN_TABS.find(t => auth.canAny(t.permissions)) : undefined
+    return navigateTo(tab?.to ?? '/')
+  }
 })
 

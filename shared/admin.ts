@@ -30,6 +30,8 @@ export const CreateUserBody = v.strictObject({
   role: RoleName,
   password: v.optional(NewPassword),
   supervisorId: v.optional(v.nullable(Id)),
+  /** Default true: the person must choose their own password at the first sign-in. */
+  mustChangePassword: v.optional(v.boolean('must be true or false')),
 })
 
 export const UpdateUserBody = v.strictObject({

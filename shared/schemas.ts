@@ -29,6 +29,8 @@ export const PasswordBody = v.strictObject({ password: Password })
 export const CodeBody = v.strictObject({ code: OtpCode })
 export const Disable2faBody = v.strictObject({ password: Password, code: OtpCode })
 export const CreateTokenBody = v.strictObject({
+  /** Re-authentication: a stolen session alone cannot mint a long-lived credential. */
+  password: Password,
   name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(80, 'must be at most 80 characters')),
   expiresInDays: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3650, 'must be at most 3650'))),
 })

@@ -1,4 +1,5 @@
 /** API shapes shared by the server and the stores (API.md). */
+import type { Preferences } from './account'
 import type { BuiltInRole, Permission } from './permissions'
 
 export type Role = BuiltInRole
@@ -16,6 +17,8 @@ export interface ApiUser {
   phone: string | null
   phoneVerified: boolean
   bio: string
+  /** Theme, default model and custom instructions (own account only). */
+  preferences: Preferences
   /** Set on admin-created accounts and admin resets: the app holds the user until they choose a password. */
   mustChangePassword: boolean
   active: boolean

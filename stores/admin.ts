@@ -1,12 +1,29 @@
 import type { AdminUser } from '#shared/admin'
 import type { ApiConversation, ApiList, ApiMessage, ApiUser, Role } from '#shared/types'
 
+import type { Permission } from '#shared/permissions'
+
+/** The people panel (users → conversations → messages) opens for any of these. */
+export const PEOPLE_PERMISSIONS: readonly Permission[] = ['users.read', 'users.manage', 'conversations.read.team', 'conversations.read.all']
+
+/** The admin panel's tabs and the permissions each one's page asks for (any of). */
+export const ADMIN_TABS: ReadonlyArray<{ to: string, key: string, permissions: readonly Permission[] }> = [
+  { to: '/admin', key: 'panel', permissions: PEOPLE_PERMISSIONS },
+  { to: '/admin/users', key: 'users', permissions: ['users.manage'] },
+  { to: '/admin/roles', key: 'roles', permissions: ['roles.manage'] },
+  { to: '/admin/audit', key: 'audit', permissions: ['audit.read'] },
+  { to: '/admin/prompts', key: 'prompts', permissions: ['settings.manage'] },
+  { to: '/admin/model', key: 'model', permissions: ['settings.manage'] },
+  { to: '/admin/stats', key: 'stats', permissions: ['conversations.read.team', 'conversations.read.all'] },
+]
+
 const PAGE = 50
 const MESSAGE_PAGE = 50
 
 export interface UsersFilter { q: string, role: Role | '', active: '' | 'true' | 'false' }
 export interface NewUser { email: string, fullName: string, role: Role, password?: string, supervisorId?: string | null }
 export type UserFieldErrors = Partial<Record<'email' | 'fullName' | 'role' | 'password' | 'supervisorId', string>>
+export interface TeamDefaults { signupSupervisors: Array<{ domain: string, supervisorId: string }> }
 export interface UserChanges { fullName?: string, role?: Role, active?: boolean, supervisorId?: string | null }
 
 /** One paged list with a "newest request wins" guard, so a slow answer never overwrites a newer one. */
@@ -198,6 +215,30 @@ export const useAdminStore = defineStore('admin', () => {
     if (row) row.totpEnabled = false
   }
 
+  /** Deletes a user for good; their conversations and reports move to `transferTo`, or go with them. */
+  async function deleteUser(id: string, transferTo?: string) {
+    await api<void>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'DELETE', query: { transferTo } })
+    users.items.value = users.items.value.filter(u => u.id !== id)
+    users.total.value = Math.max(0, users.total.value - 1)
+  }
+
+  /** Sets a verified phone number for the user. */
+  async function setPhone(id: string, phone: string) {
+    const user = await api<ApiUser>(`/api/admin/users/${encodeURIComponent(id)}/phone`, { method: 'POST', body: { phone } })
+    replaceUser(user)
+    return user
+  }
+
+  /** One supervisor (or none) for many users at once; the list is reloaded. */
+  async function assignSupervisor(userIds: string[], supervisorId: string | null) {
+    const { updated } = await api<{ updated: number }>('/api/admin/users/supervisor', { method: 'PUT', body: { userIds, supervisorId } })
+    await loadUsers()
+    return updated
+  }
+
+  const teamDefaults = () => api<TeamDefaults>('/api/admin/team-defaults')
+  const saveTeamDefaults = (value: TeamDefaults) => api<TeamDefaults>('/api/admin/team-defaults', { method: 'PUT', body: { ...value } })
+
   /** Active supervisors and admins: who may supervise a worker. */
   async function supervisorOptions() {
     const [supervisors, admins] = await Promise.all([
@@ -252,6 +293,12 @@ export const useAdminStore = defineStore('admin', () => {
     resetPassword,
     reset2fa,
     supervisorOptions,
+    deleteUser,
+    setPhone,
+    assignSupervisor,
+    teamDefaults,
+    saveTeamDefaults,
+    replaceUser,
     clear,
   }
 })

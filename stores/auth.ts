@@ -1,3 +1,5 @@
+import type { Preferences } from '#shared/account'
+import type { Permission } from '#shared/permissions'
 import type { ApiUser } from '#shared/types'
 
 export type LoginResult = { status: 'signed-in', user: ApiUser } | { status: 'two-factor', challenge: string }
@@ -5,6 +7,11 @@ export type LoginResult = { status: 'signed-in', user: ApiUser } | { status: 'tw
 export type RegisterResult = { status: 'signed-in', user: ApiUser } | { status: 'verification-sent' }
 export interface TotpSetup { secret: string, otpauthUrl: string, qrSvg: string }
 interface RegisterInput { email: string, password: string, fullName: string }
+
+/** Holding any of these opens the admin panel (each tab asks for its own). */
+export const ADMIN_PANEL_PERMISSIONS: readonly Permission[] = [
+  'users.read', 'users.manage', 'conversations.read.team', 'conversations.read.all', 'audit.read', 'settings.manage', 'roles.manage',
+]
 
 /** The signed-in user and every account action that changes who they are or how they sign in. */
 export const useAuthStore = defineStore('auth', () => {
@@ -18,7 +25,11 @@ export const useAuthStore = defineStore('auth', () => {
   let checking: Promise<ApiUser | null> | null = null
 
   const signedIn = computed(() => !!user.value)
-  const canSeeAdmin = computed(() => user.value?.role === 'admin' || user.value?.role === 'supervisor')
+  /** Whether the signed-in user holds `permission` (the server checks again on every request). */
+  const can = (permission: Permission) => !!user.value?.permissions?.includes(permission)
+  /** Any of `permissions`. */
+  const canAny = (permissions: readonly Permission[]) => permissions.some(can)
+  const canSeeAdmin = computed(() => canAny(ADMIN_PANEL_PERMISSIONS))
 
   /** Who is signed in (once per page load unless `force`); null when nobody. */
   function me(force = false): Promise<ApiUser | null> {
@@ -108,8 +119,27 @@ export const useAuthStore = defineStore('auth', () => {
     await forget()
   }
 
-  const changePassword = (currentPassword: string, newPassword: string) =>
-    api<void>('/api/auth/password', { method: 'PUT', body: { currentPassword, newPassword } })
+  /** Changes the password; a temporary one stops holding the user. */
+  async function changePassword(currentPassword: string, newPassword: string) {
+    await api<void>('/api/auth/password', { method: 'PUT', body: { currentPassword, newPassword } })
+    if (user.value?.mustChangePassword) await me(true)
+  }
+
+  /** The own profile: name, bio, preferences. */
+  async function updateProfile(changes: { fullName?: string, bio?: string, preferences?: Partial<Preferences> }) {
+    user.value = await api<ApiUser>('/api/auth/me', { method: 'PUT', body: changes })
+    return user.value
+  }
+
+  /** Asks for an SMS code for `phone` (409 while the server has no SMS channel). */
+  const requestPhoneCode = (phone: string) => api<void>('/api/auth/me/phone', { method: 'PUT', body: { phone } })
+  async function verifyPhone(code: string) {
+    user.value = await api<ApiUser>('/api/auth/me/phone/verify', { method: 'POST', body: { code } })
+  }
+  async function removePhone() {
+    await api<void>('/api/auth/me/phone', { method: 'DELETE' })
+    await me(true)
+  }
 
   const setup2fa = (password: string) => api<TotpSetup>('/api/auth/2fa/setup', { method: 'POST', body: { password } })
 
@@ -125,5 +155,5 @@ export const useAuthStore = defineStore('auth', () => {
     await me(true)
   }
 
-  return { user, checked, signedIn, canSeeAdmin, me, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
+  return { user, checked, signedIn, can, canAny, canSeeAdmin, updateProfile, requestPhoneCode, verifyPhone, removePhone, me, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
 })

@@ -22,8 +22,8 @@ export const useSettingsStore = defineStore('settings', () => {
   }
 
   /** Creates a token; the secret in the answer is never shown again. */
-  async function createToken(name: string, expiresInDays?: number): Promise<CreatedToken> {
-    const created = await api<CreatedToken>('/api/auth/tokens', { method: 'POST', body: expiresInDays ? { name, expiresInDays } : { name } })
+  async function createToken(name: string, password: string, expiresInDays?: number): Promise<CreatedToken> {
+    const created = await api<CreatedToken>('/api/auth/tokens', { method: 'POST', body: expiresInDays ? { name, password, expiresInDays } : { name, password } })
     await loadTokens()
     return created
   }

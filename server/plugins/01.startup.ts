@@ -6,6 +6,7 @@ import { seedDemoAccounts } from '../services/demo'
 import { confirmEarlierAccounts } from '../services/email-links'
 import { drainWork, stopAll } from '../services/shutdown'
 import { ensureDefaultSystemPrompt } from '../services/system-prompts'
+import { twoFactorPolicy } from '../services/users'
 
 /** Start-up: validate configuration (one clear line and exit on error), migrate, seed. */
 export default defineNitroPlugin(async (nitroApp) => {
@@ -39,5 +40,6 @@ export default defineNitroPlugin(async (nitroApp) => {
     startupFailed(error)
     process.exit(1)
   }
+  log.info('2fa policy', twoFactorPolicy(config))
   log.info('started', { db: dialect, ollama: config.ollamaHost, demo: config.demoAccounts, origin: config.publicOrigin, email: !!config.smtpUrl })
 })

@@ -28,7 +28,8 @@ export function reachOf(viewer: Viewer, area: Area): Reach {
     case 'conversations':
       return readAll ? 'all' : can(viewer, 'conversations.read.team') ? 'team' : 'self'
     case 'users':
-      if (readAll || can(viewer, 'users.manage')) return 'all'
+      // managing users or their roles means finding any of them
+      if (readAll || can(viewer, 'users.manage') || can(viewer, 'roles.manage')) return 'all'
       return can(viewer, 'users.read') || can(viewer, 'conversations.read.team') ? 'team' : 'self'
     case 'reports':
       if (!can(viewer, 'reports.manage')) return 'self'

@@ -1,8 +1,13 @@
-import { and, asc, count, eq, inArray, max, ne, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, isNotNull, max, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import { useDb } from '../db/client'
-import { conversations, type Role, type User, users } from '../db/schema'
+import {
+  apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
+  type User, userRoles, users,
+} from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
+import { asViewer, extraRolesOf, withRoles } from './roles'
+import { revokeUserTokens } from './tokens'
 import { hashPassword, passwordProblem } from './passwords'
 import { revokeUserSessions } from './sessions'
 import { createUser, findUserByEmail, findUserById, toApiUser } from './users'
@@ -35,11 +40,12 @@ export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter
       .from(conversations).where(inArray(conversations.userId, rows.map(u => u.id))).groupBy(conversations.userId)
     : []
   const byUser = new Map(stats.map(s => [s.userId, s]))
-  return { total: Number(counted?.total ?? 0), data: rows.map(user => toAdminUser(user, byUser.get(user.id))) }
+  const extra = await extraRolesOf(rows.map(u => u.id))
+  return { total: Number(counted?.total ?? 0), data: rows.map(user => toAdminUser(withRoles(user, extra.get(user.id) ?? []), byUser.get(user.id))) }
 }
 
 /** Last activity is the later of the last request and the last conversation change. */
-function toAdminUser(user: User, stats?: { count: number, lastAt: Date | null }): AdminUser {
+function toAdminUser(user: Viewer, stats?: { count: number, lastAt: Date | null }): AdminUser {
   const api = toApiUser(user)
   const times = [user.lastActiveAt, stats?.lastAt ? new Date(stats.lastAt) : null].filter((d): d is Date => !!d)
   const last = times.length ? new Date(Math.max(...times.map(d => d.getTime()))) : null
@@ -61,9 +67,12 @@ export function temporaryPassword() {
   return randomToken(24).replace(/[-_0OIl1]/g, '').slice(0, 16).padEnd(16, 'x')
 }
 
-interface NewUserInput { email: string, fullName: string, role: Role, password?: string, supervisorId?: string | null }
+interface NewUserInput { email: string, fullName: string, role: Role, password?: string, supervisorId?: string | null, mustChangePassword?: boolean }
 
-/** Creates a user for an admin; when no password is given one is generated and returned once. */
+/**
+ * Creates a user for an admin; when no password is given one is generated and returned once. The password is
+ * temporary (`mustChangePassword`) unless the admin says otherwise.
+ */
 export async function createUserByAdmin(input: NewUserInput) {
   if (input.password !== undefined) {
     const problem = passwordProblem(input.password, input.email)
@@ -72,7 +81,7 @@ export async function createUserByAdmin(input: NewUserInput) {
   await checkSupervisor(input.supervisorId)
   if (await findUserByEmail(input.email)) throw createError({ statusCode: 409, message: 'email: an account with this email already exists' })
   const password = input.password ?? temporaryPassword()
-  const user = await createUser({ ...input, password })
+  const user = await createUser({ ...input, password, mustChangePassword: input.mustChangePassword ?? true })
     .catch(async (error) => {
       // a concurrent create of the same email loses on the unique index
       if (await findUserByEmail(input.email)) throw createError({ statusCode: 409, message: 'email: an account with this email already exists' })
@@ -111,15 +120,77 @@ export async function updateUserByAdmin(actor: User, target: User, changes: User
     await useDb().update(users).set(undo).where(eq(users.id, target.id))
     throw createError({ statusCode: 409, message: 'The last active admin cannot be deactivated or demoted' })
   }
-  if (diff.active === false) await revokeUserSessions(target.id)
+  // tokens are deleted, not paused: they do not come back on reactivation
+  if (diff.active === false) await Promise.all([revokeUserSessions(target.id), revokeUserTokens(target.id)])
   return { user: user!, diff }
 }
 
-/** A new temporary password for the user (returned once); every session of theirs ends. */
+/** A new temporary password for the user (returned once, to be changed at sign-in); every session and token ends. */
 export async function resetPasswordByAdmin(target: User) {
   if (target.isDemo) throw createError({ statusCode: 403, message: 'Demo accounts keep their published password' })
   const password = temporaryPassword()
-  await useDb().update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, target.id))
-  const revoked = await revokeUserSessions(target.id)
-  return { temporaryPassword: password, revokedSessions: revoked }
+  await useDb().update(users).set({ passwordHash: await hashPassword(password), mustChangePassword: true }).where(eq(users.id, target.id))
+  const [revoked, revokedTokens] = await Promise.all([revokeUserSessions(target.id), revokeUserTokens(target.id)])
+  return { temporaryPassword: password, revokedSessions: revoked, revokedTokens }
+}
+
+/** One user for the admin panel: the user (with extra roles and permissions) and their conversation count. */
+export async function userForAdmin(user: User): Promise<AdminUser> {
+  const viewer = await asViewer(user)
+  const [stats] = await useDb().select({ count: count(), lastAt: max(conversations.updatedAt) })
+    .from(conversations).where(eq(conversations.userId, user.id))
+  return toAdminUser(viewer, stats)
+}
+
+/** 409 when `phone` is already verified on another account (the SMS channel finds people by it). */
+export async function assertPhoneFree(phone: string, userId: string) {
+  const [other] = await useDb().select({ id: users.id }).from(users)
+    .where(and(eq(users.phone, phone), isNotNull(users.phoneVerifiedAt), ne(users.id, userId))).limit(1)
+  if (other) throw createError({ statusCode: 409, message: 'phone: this number is verified on another account', data: { fields: { phone: 'is verified on another account' } } })
+}
+
+/** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
+export async function setVerifiedPhone(target: User, phone: string) {
+  await assertPhoneFree(phone, target.id)
+  const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, target.id)).returning()
+  return user!
+}
+
+/**
+ * Deletes a user for good. Their conversations and reports move to `transferTo` (an active user) or are deleted
+ * with them; sessions, tokens and codes go; messages they sent to others stay, from nobody. Nobody deletes
+ * themself, and the last active admin stays.
+ */
+export async function deleteUserByAdmin(actor: User, target: User, transferTo?: string) {
+  if (target.id === actor.id) throw createError({ statusCode: 403, message: 'You cannot delete your own account' })
+  if (target.role === 'admin' && target.active && (await otherActiveAdmins(target.id)) === 0)
+    throw createError({ statusCode: 409, message: 'The last active admin cannot be deleted' })
+  if (transferTo !== undefined) {
+    const heir = transferTo === target.id ? undefined : await findUserById(transferTo)
+    if (!heir || !heir.active) throw badRequest('transferTo', 'must be another active user')
+  }
+  const db = useDb()
+  const counts = await db.transaction(async (tx) => {
+    const [conv] = await tx.select({ n: count() }).from(conversations).where(eq(conversations.userId, target.id))
+    const [rep] = await tx.select({ n: count() }).from(reports).where(eq(reports.reporterId, target.id))
+    if (transferTo) {
+      await tx.update(conversations).set({ userId: transferTo }).where(eq(conversations.userId, target.id))
+      await tx.update(reports).set({ reporterId: transferTo }).where(eq(reports.reporterId, target.id))
+    }
+    else {
+      await tx.delete(conversations).where(eq(conversations.userId, target.id))
+      await tx.delete(reports).where(eq(reports.reporterId, target.id))
+    }
+    // explicit, not left to ON DELETE: an embedded SQLite connection may run without foreign keys
+    await tx.update(dms).set({ senderId: null }).where(eq(dms.senderId, target.id))
+    await tx.update(dms).set({ recipientId: null }).where(eq(dms.recipientId, target.id))
+    await tx.update(reports).set({ resolvedBy: null }).where(eq(reports.resolvedBy, target.id))
+    await tx.update(reportComments).set({ authorId: null }).where(eq(reportComments.authorId, target.id))
+    await tx.update(users).set({ supervisorId: null }).where(eq(users.supervisorId, target.id))
+    for (const table of [sessions, apiTokens, recoveryCodes, userRoles, emailTokens, phoneCodes, dmHidden])
+      await tx.delete(table).where(eq(table.userId, target.id))
+    await tx.delete(users).where(eq(users.id, target.id))
+    return { conversations: Number(conv?.n ?? 0), reports: Number(rep?.n ?? 0) }
+  })
+  return counts
 }

@@ -1,3 +1,4 @@
+import { readPreferences } from '#shared/account'
 import { desc, eq } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
@@ -94,6 +95,12 @@ async function systemPrompt(id: string | null, fresh = false): Promise<SystemPro
   return found || fresh ? found : systemPrompt(id, true)
 }
 
+/** The system prompt with the user's own custom instructions (Ajustes → Perfil) appended. */
+function withInstructions(prompt: string | undefined, instructions: string) {
+  if (!instructions) return prompt
+  return prompt ? `${prompt}\n\n${instructions}` : instructions
+}
+
 /**
  * Steps 2–4 of DESIGN.md "Chat streaming": load or create the conversation (only the owner writes), save the
  * user's message, and build the context. `models` is Ollama's list, or null when it cannot be reached — then
@@ -109,7 +116,10 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   ])
   if (body.systemPromptId && !named) throw badRequest('systemPromptId', 'no such system prompt')
   if (models && body.model && !models.includes(body.model)) throw badRequest('model', 'is not available on the model server')
-  const model = body.model ?? existing?.model ?? settings.defaultModel
+  const preferences = readPreferences(user.preferences)
+  // the user's preferred model for new conversations, when the model server has it
+  const preferred = preferences.defaultModel && models?.includes(preferences.defaultModel) ? preferences.defaultModel : null
+  const model = body.model ?? existing?.model ?? preferred ?? settings.defaultModel
   const systemPromptId = body.systemPromptId || !existing ? named?.id ?? null : existing.systemPromptId
 
   let userMessage: Message | undefined
@@ -142,7 +152,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     userMessage,
     replaceId,
     model,
-    context: buildContext(prompt?.content, history, settings),
+    context: buildContext(withInstructions(prompt?.content, preferences.customInstructions), history, settings),
     needsTitle: conversation.title === DEFAULT_TITLE,
   }
   if (!models || !models.includes(model)) await touchConversation(conversation)

@@ -3,6 +3,7 @@ import type { User } from '../db/schema'
 import { audit } from './audit'
 import { resendVerificationLink } from './email-links'
 import { mailEnabled } from './mail'
+import { asViewer } from './roles'
 import { verifyPassword } from './passwords'
 import { startSession } from './sessions'
 import { consumeSecondFactor } from './totp'
@@ -59,7 +60,8 @@ async function finishLogin(event: H3Event, user: User, method: string) {
   await rateLimitRefund(ipKey(event))
   const sessionId = await startSession(event, user)
   await audit(event, 'auth.login', { actorId: user.id, targetType: 'session', targetId: sessionId, meta: { method } })
-  return { user: toApiUser(user) }
+  // with extra roles: the app decides what to show from the effective permissions
+  return { user: toApiUser(await asViewer(user)) }
 }
 
 const invalidCredentials = () => createError({ statusCode: 401, message: 'Invalid credentials' })

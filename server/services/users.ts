@@ -1,7 +1,9 @@
 import { eq } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
+import { readPreferences } from '#shared/account'
 import { effectivePermissions } from '#shared/permissions'
 import type { ApiUser } from '#shared/types'
+import type { AppConfig } from '../utils/config'
 import { useDb } from '../db/client'
 import { type Role, type User, users } from '../db/schema'
 import type { Viewer } from './access'
@@ -23,6 +25,7 @@ export function toApiUser(user: User & Partial<Pick<Viewer, 'permissions' | 'rol
     phone: user.phone ?? null,
     phoneVerified: !!user.phone && !!user.phoneVerifiedAt,
     bio: user.bio ?? '',
+    preferences: readPreferences(user.preferences),
     mustChangePassword: user.mustChangePassword,
     active: user.active,
     totpEnabled: user.totpEnabled,
@@ -45,7 +48,7 @@ export async function findUserById(id: string) {
 }
 
 interface NewUser {
-  email: string, password: string, fullName: string, role: Role, supervisorId?: string | null, isDemo?: boolean
+  email: string, password: string, fullName: string, role: Role, supervisorId?: string | null, isDemo?: boolean, mustChangePassword?: boolean
   /** false only for a self-registration that must confirm its mailbox; everyone else counts as confirmed. */
   emailVerified?: boolean
 }
@@ -65,6 +68,7 @@ export async function createUser(input: NewUser) {
     supervisorId: input.supervisorId ?? null,
     isDemo: input.isDemo ?? false,
     emailVerifiedAt: input.emailVerified === false ? null : now,
+    mustChangePassword: input.mustChangePassword ?? false,
     createdAt: now,
   }).returning().catch(async (error: unknown) => {
     if (await findUserByEmail(email)) throw emailTaken()
@@ -73,8 +77,9 @@ export async function createUser(input: NewUser) {
   return user!
 }
 
+/** The user's own new password: a temporary one is no longer pending. */
 export async function setPassword(userId: string, password: string) {
-  await useDb().update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, userId))
+  await useDb().update(users).set({ passwordHash: await hashPassword(password), mustChangePassword: false }).where(eq(users.id, userId))
 }
 
 export const emailDomain = (email: string) => email.split('@').pop()!.toLowerCase()
@@ -82,8 +87,25 @@ export const emailDomain = (email: string) => email.split('@').pop()!.toLowerCas
 /** Empty policy list = everyone may; otherwise only the listed email domains. */
 export const domainAllowed = (list: string[], email: string) => list.length === 0 || list.includes(emailDomain(email))
 
-/** 403 when TOTP_SELF_SERVICE_DOMAINS keeps this user from managing their own 2FA. */
-export function assertTotpSelfService(user: User) {
+/**
+ * 403 when TOTP_SELF_SERVICE_DOMAINS keeps this user from managing their own 2FA. Required enrolment wins: a
+ * user REQUIRE_2FA_ROLES obliges to enrol may always set it up (else they would be locked out).
+ */
+export function assertTotpSelfService(user: User, action: 'enrol' | 'disable' = 'enrol') {
+  if (action === 'enrol' && !user.totpEnabled && useConfig().require2faRoles.includes(user.role)) return
   if (!domainAllowed(useConfig().totpSelfServiceDomains, user.email))
     throw createError({ statusCode: 403, message: 'Two-factor settings are managed by your administrator' })
+}
+
+/** What the 2FA settings add up to, said once at start-up (REQUIRE_2FA_ROLES wins over TOTP_SELF_SERVICE_DOMAINS). */
+export function twoFactorPolicy(config: Pick<AppConfig, 'require2faRoles' | 'totpSelfServiceDomains'>) {
+  const selfService = config.totpSelfServiceDomains.length ? config.totpSelfServiceDomains : 'all'
+  const conflict = config.require2faRoles.length > 0 && config.totpSelfServiceDomains.length > 0
+  return {
+    required: config.require2faRoles,
+    selfService,
+    decision: conflict
+      ? `users with role ${config.require2faRoles.join(', ')} must enrol and may set up 2FA whatever their email domain (REQUIRE_2FA_ROLES wins over TOTP_SELF_SERVICE_DOMAINS)`
+      : config.require2faRoles.length ? `users with role ${config.require2faRoles.join(', ')} must enrol 2FA` : '2FA is optional',
+  }
 }

@@ -55,19 +55,29 @@ export async function getAuth(event: H3Event): Promise<Auth | null> {
 /** True when REQUIRE_2FA_ROLES says this user must enrol TOTP before anything else. */
 export const mustEnrol2fa = (user: User) => !user.totpEnabled && useConfig().require2faRoles.includes(user.role)
 
+export interface HoldExceptions {
+  /** The route lets a user who must still enrol 2FA through (enrolment itself, me, logout). */
+  allowUnenrolled?: boolean
+  /** The route lets a user with a temporary password through (me, password, logout). */
+  allowPasswordHold?: boolean
+}
+
 /**
- * The signed-in user, or a 401. Users who still have to enrol 2FA get a 403 everywhere except the routes
- * that let them enrol (`allowUnenrolled`).
+ * The signed-in user, or a 401. Users with a temporary password get a 403 (`reason: change-password`) everywhere
+ * but the routes that let them change it; users who still have to enrol 2FA get a 403 (`reason: enrol-2fa`)
+ * everywhere but the routes that let them enrol.
  */
-export async function requireAuth(event: H3Event, opts: { allowUnenrolled?: boolean } = {}): Promise<Auth> {
+export async function requireAuth(event: H3Event, opts: HoldExceptions = {}): Promise<Auth> {
   const auth = await getAuth(event)
   if (!auth) throw createError({ statusCode: 401, message: 'Not signed in' })
+  if (!opts.allowPasswordHold && auth.user.mustChangePassword)
+    throw createError({ statusCode: 403, message: 'Choose a new password first: this one was temporary', data: { reason: 'change-password' } })
   if (!opts.allowUnenrolled && mustEnrol2fa(auth.user))
     throw createError({ statusCode: 403, message: 'Two-factor authentication must be enabled first', data: { reason: 'enrol-2fa' } })
   return auth
 }
 
-export const requireUser = async (event: H3Event, opts?: { allowUnenrolled?: boolean }) => (await requireAuth(event, opts)).user
+export const requireUser = async (event: H3Event, opts?: HoldExceptions) => (await requireAuth(event, opts)).user
 
 /** The signed-in user when they hold at least one of `anyOf`, else 403. */
 export async function requirePermission(event: H3Event, ...anyOf: Permission[]): Promise<Viewer> {

@@ -67,7 +67,8 @@ export interface TestUser { id: string, email: string, password: string, role: s
 /** Creates a user through POST /api/admin/users (as `admin`) and signs them in. */
 export async function makeUser(admin: Client, role: 'admin' | 'supervisor' | 'worker', supervisorId: string | null = null, prefix: string = role): Promise<TestUser> {
   const email = uniqueEmail(prefix)
-  const res = await admin.post('/api/admin/users', { email, fullName: `Prueba ${prefix}`, role, password: GOOD_PASSWORD, supervisorId })
+  // a chosen password, not a temporary one: the tests act as the user straight away (the hold is tested in account.test.ts)
+  const res = await admin.post('/api/admin/users', { email, fullName: `Prueba ${prefix}`, role, password: GOOD_PASSWORD, supervisorId, mustChangePassword: false })
   if (res.status !== 201) throw new Error(`create ${role} → ${res.status} ${res.text}`)
   const client = await signedIn({ email, password: GOOD_PASSWORD })
   return { id: res.body.user.id, email, password: GOOD_PASSWORD, role, supervisorId, client }

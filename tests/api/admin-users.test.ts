@@ -161,7 +161,7 @@ describe('PATCH /api/admin/users/:id', () => {
 
   it('deactivating a user revokes their sessions at once: their very next request → 401, and they cannot sign in', async () => {
     const worker = await makeUser(admin, 'worker')
-    const token = await worker.client.post('/api/auth/tokens', { name: 'script' })
+    const token = await worker.client.post('/api/auth/tokens', { password: worker.password, name: 'script' })
     expect(token.status).toBe(201)
     const bearer = new Client()
     bearer.bearer = token.body.token
@@ -177,8 +177,9 @@ describe('PATCH /api/admin/users/:id', () => {
     expect((await new Client().post('/api/auth/login', { email: worker.email, password: worker.password })).status).toBe(403)
 
     await admin.patch(`/api/admin/users/${worker.id}`, { active: true })
-    // the old session stays revoked after reactivation; signing in again works
+    // the old session stays revoked after reactivation and the token is gone for good; signing in again works
     expect((await worker.client.get('/api/auth/me')).status).toBe(401)
+    expect((await bearer.get('/api/auth/me')).status).toBe(401)
     await signedIn(worker)
   })
 
@@ -262,7 +263,7 @@ describe('the last active admin', () => {
       const a = new Client(server.url)
       await a.login(DEMO.admin.email, DEMO.admin.password)
       const email = uniqueEmail('admin-b')
-      const created = await a.post('/api/admin/users', { email, fullName: 'Admin B', role: 'admin', password: GOOD_PASSWORD })
+      const created = await a.post('/api/admin/users', { email, fullName: 'Admin B', role: 'admin', password: GOOD_PASSWORD, mustChangePassword: false })
       const aId = (await a.get('/api/auth/me')).body.id
       const bId = created.body.user.id
       for (let round = 0; round < 5; round++) {

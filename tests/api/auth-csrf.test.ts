@@ -23,7 +23,7 @@ describe('CSRF: state-changing requests with a foreign Origin are refused', () =
       client.request('/api/auth/logout', { method: 'POST', headers: { origin: EVIL } }),
       client.request('/api/auth/logout-all', { method: 'POST', headers: { origin: EVIL } }),
       client.request(`/api/auth/sessions/${sessionId}`, { method: 'DELETE', headers: { origin: EVIL } }),
-      client.request('/api/auth/tokens', { method: 'POST', body: { name: 'stolen' }, headers: { origin: EVIL } }),
+      client.request('/api/auth/tokens', { method: 'POST', body: { password, name: 'stolen' }, headers: { origin: EVIL } }),
       client.request('/api/auth/password', { method: 'PUT', body: { currentPassword: password, newPassword: 'pwned-password-99' }, headers: { origin: EVIL } }),
       client.request('/api/auth/2fa/setup', { method: 'POST', body: { password }, headers: { origin: EVIL } }),
     ]

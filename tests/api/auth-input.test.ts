@@ -22,7 +22,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/api/auth/2fa/setup', signedIn: true, valid: () => ({ password: 'whatever-123' }), required: ['password'], optional: [] },
   { method: 'POST', path: '/api/auth/2fa/enable', signedIn: true, valid: () => ({ code: '123456' }), required: ['code'], optional: [] },
   { method: 'POST', path: '/api/auth/2fa/disable', signedIn: true, valid: () => ({ password: 'whatever-123', code: '123456' }), required: ['password', 'code'], optional: [] },
-  { method: 'POST', path: '/api/auth/tokens', signedIn: true, valid: () => ({ name: 'script', expiresInDays: 30 }), required: ['name'], optional: ['expiresInDays'] },
+  { method: 'POST', path: '/api/auth/tokens', signedIn: true, valid: () => ({ password: 'whatever-123', name: 'script', expiresInDays: 30 }), required: ['password', 'name'], optional: ['expiresInDays'] },
 ]
 
 let signedIn: SafeClient
@@ -112,7 +112,7 @@ describe('input normalisation', () => {
 
   it('tokens: expiresInDays out of range → 400 naming it', async () => {
     for (const expiresInDays of [0, 3651, 2.5]) {
-      expectFieldError(await signedIn.post('/api/auth/tokens', { name: 'x', expiresInDays }), 'expiresInDays')
+      expectFieldError(await signedIn.post('/api/auth/tokens', { password: 'whatever-123', name: 'x', expiresInDays }), 'expiresInDays')
     }
   })
 

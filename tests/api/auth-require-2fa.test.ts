@@ -48,8 +48,8 @@ describe('REQUIRE_2FA_ROLES=worker', () => {
   })
 
   it('a worker\'s API token made before the rule cannot bypass it', async () => {
-    const { client } = await signUp()
-    const { token } = (await client.post('/api/auth/tokens', { name: 'antes' })).body
+    const { client, password } = await signUp()
+    const { token } = (await client.post('/api/auth/tokens', { password, name: 'antes' })).body
     const script = new SafeClient(strict.url)
     script.bearer = token
     expect((await script.get('/api/auth/me')).body.mustEnrol2fa).toBe(true)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SafeClient, signUp } from '../support/auth'
+import { GOOD_PASSWORD } from '../support/http'
 import { auditRows, dbQuery, dbTime, setUserActive } from '../support/db'
 
 const UNKNOWN_ID = '0190f5d2-7c1e-7b3a-9c4d-1234567890ab'
@@ -14,7 +15,7 @@ function scriptClient(token: string) {
 describe('POST /api/auth/tokens', () => {
   it('201 {id, name, token}; the token works as Bearer, with no cookie', async () => {
     const { client, email, user } = await signUp()
-    const res = await client.post('/api/auth/tokens', { name: 'backup script' })
+    const res = await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'backup script' })
     expect(res.status).toBe(201)
     expect(res.body).toMatchObject({ name: 'backup script' })
     expect(res.body.id).toMatch(/^[0-9a-f-]{36}$/)
@@ -34,7 +35,7 @@ describe('POST /api/auth/tokens', () => {
 
   it('expiresInDays sets the expiry; an expired token → 401', async () => {
     const { client } = await signUp()
-    const res = await client.post('/api/auth/tokens', { name: 'short', expiresInDays: 1 })
+    const res = await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'short', expiresInDays: 1 })
     expect(res.status).toBe(201)
     const listed = (await client.get('/api/auth/tokens')).body.data.find((t: any) => t.id === res.body.id)
     const inHours = (Date.parse(listed.expiresAt) - Date.now()) / 3_600_000
@@ -46,15 +47,15 @@ describe('POST /api/auth/tokens', () => {
   })
 
   it('401 without a session', async () => {
-    expect((await new SafeClient().post('/api/auth/tokens', { name: 'x' })).status).toBe(401)
+    expect((await new SafeClient().post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'x' })).status).toBe(401)
   })
 })
 
 describe('GET /api/auth/tokens', () => {
   it('lists the caller\'s tokens without secrets, newest first, and tracks lastUsedAt', async () => {
     const { client } = await signUp()
-    const first = (await client.post('/api/auth/tokens', { name: 'uno' })).body
-    const second = (await client.post('/api/auth/tokens', { name: 'dos' })).body
+    const first = (await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'uno' })).body
+    const second = (await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'dos' })).body
     const before = await client.get('/api/auth/tokens')
     expect(before.status).toBe(200)
     expect(before.body.data.map((t: any) => t.name)).toEqual(['dos', 'uno'])
@@ -73,7 +74,7 @@ describe('GET /api/auth/tokens', () => {
 
   it('another user sees none of them', async () => {
     const { client } = await signUp()
-    await client.post('/api/auth/tokens', { name: 'mío' })
+    await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'mío' })
     const other = await signUp()
     expect((await other.client.get('/api/auth/tokens')).body.data).toEqual([])
   })
@@ -82,7 +83,7 @@ describe('GET /api/auth/tokens', () => {
 describe('DELETE /api/auth/tokens/:id', () => {
   it('204; the revoked token → 401 at once', async () => {
     const { client } = await signUp()
-    const created = (await client.post('/api/auth/tokens', { name: 'temporal' })).body
+    const created = (await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'temporal' })).body
     const script = scriptClient(created.token)
     expect((await script.get('/api/auth/me')).status).toBe(200)
     const res = await client.delete(`/api/auth/tokens/${created.id}`)
@@ -95,7 +96,7 @@ describe('DELETE /api/auth/tokens/:id', () => {
 
   it('another user\'s token → 404 and it keeps working', async () => {
     const owner = await signUp()
-    const created = (await owner.client.post('/api/auth/tokens', { name: 'ajeno' })).body
+    const created = (await owner.client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'ajeno' })).body
     const other = await signUp()
     expect((await other.client.delete(`/api/auth/tokens/${created.id}`)).status).toBe(404)
     expect((await scriptClient(created.token).get('/api/auth/me')).status).toBe(200)
@@ -115,7 +116,7 @@ describe('DELETE /api/auth/tokens/:id', () => {
 describe('Bearer authentication', () => {
   it('a made-up, truncated or over-long token → 401', async () => {
     const { client } = await signUp()
-    const { token } = (await client.post('/api/auth/tokens', { name: 'real' })).body
+    const { token } = (await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'real' })).body
     for (const bad of ['ea_nope', token.slice(0, -1), `${token}x`, 'x'.repeat(5000), '']) {
       const res = await scriptClient(bad).get('/api/auth/me')
       expect(res.status, bad.slice(0, 20)).toBe(401)
@@ -124,7 +125,7 @@ describe('Bearer authentication', () => {
 
   it('a disabled user\'s token → 401', async () => {
     const { client, email } = await signUp()
-    const { token } = (await client.post('/api/auth/tokens', { name: 'x' })).body
+    const { token } = (await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'x' })).body
     await setUserActive(email, false)
     try { expect((await scriptClient(token).get('/api/auth/me')).status).toBe(401) }
     finally { await setUserActive(email, true) }
@@ -133,8 +134,8 @@ describe('Bearer authentication', () => {
 
   it('a Bearer script can use the API with no Origin header (POST tokens)', async () => {
     const { client } = await signUp()
-    const { token } = (await client.post('/api/auth/tokens', { name: 'x' })).body
-    const res = await scriptClient(token).post('/api/auth/tokens', { name: 'made by a script' })
+    const { token } = (await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'x' })).body
+    const res = await scriptClient(token).post('/api/auth/tokens', { password: GOOD_PASSWORD, name: 'made by a script' })
     expect(res.status).toBe(201)
   })
 })

@@ -2,6 +2,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { uuidv7 } from 'uuidv7'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Permission } from '../../shared/permissions'
 import { Client, uniqueEmail } from '../support/http'
 import { conversationOwner, demoAdmin, GOOD_PASSWORD, insertConversation, makeUser, sqlRun, type TestUser } from './admin-support'
 
@@ -22,7 +23,7 @@ const ROLES: Role[] = ['worker', 'supervisor', 'admin']
 const OWNERSHIPS: Ownership[] = ['own', 'team', 'other']
 
 /** What `:id` names: nothing, a user, or a resource created fresh for each case (so deletes cannot interfere). */
-type Kind = 'none' | 'user' | 'conversation' | 'session' | 'token' | 'prompt'
+type Kind = 'none' | 'user' | 'conversation' | 'session' | 'token' | 'prompt' | 'role'
 
 /** One status for every ownership, or one per ownership. */
 type Cell = number | [own: number, team: number, other: number]
@@ -47,6 +48,9 @@ interface Row {
 interface CaseContext { actor: TestUser, owner: TestUser, role: Role | 'anon', id: string }
 
 const MISSING = '01890000-0000-7000-8000-000000000000'
+let phones = 0
+/** A number nobody else in this run holds. */
+const uniquePhone = () => `+5698${String(process.pid % 1000).padStart(3, '0')}${String(++phones).padStart(4, '0')}`
 const allRoles = (status: Cell) => ({ worker: status, supervisor: status, admin: status })
 /** Read scope: worker sees own; supervisor own + team; admin all (others → 404). */
 const READ = { worker: [200, 404, 404], supervisor: [200, 200, 404], admin: 200 } satisfies Pick<Row, Role>
@@ -80,8 +84,13 @@ const MATRIX: Record<string, Row> = {
   // sessions and tokens are personal: nobody, admins included, touches another user's
   'DELETE /api/auth/sessions/:id': { kind: 'session', anon: 401, ...allRoles([204, 404, 404]) },
   'GET /api/auth/tokens': { anon: 401, ...allRoles(200) },
-  'POST /api/auth/tokens': { anon: 401, ...allRoles(201), body: () => ({ name: 'matriz' }) },
+  'POST /api/auth/tokens': { anon: 401, ...allRoles(201), body: () => ({ password: GOOD_PASSWORD, name: 'matriz' }) },
   'DELETE /api/auth/tokens/:id': { kind: 'token', anon: 401, ...allRoles([204, 404, 404]) },
+  'PUT /api/auth/me': { anon: 401, ...allRoles(200), body: () => ({ bio: 'Matriz' }) },
+  // no SMS channel in this suite: asking for a code → 409
+  'PUT /api/auth/me/phone': { anon: 401, ...allRoles(409), body: () => ({ phone: uniquePhone() }) },
+  'POST /api/auth/me/phone/verify': { anon: 401, ...allRoles(400), body: () => ({ code: '000000' }) },
+  'DELETE /api/auth/me/phone': { anon: 401, ...allRoles(204) },
 
   // chat and conversations (the model server is down in this suite: a chat that passes every check → 503)
   'GET /api/models': { anon: 401, ...allRoles(503) },
@@ -109,6 +118,19 @@ const MATRIX: Record<string, Row> = {
   'POST /api/admin/users/:id/reset-password': { kind: 'user', anon: 401, ...ADMIN_ONLY(200), caller: 'throwaway' },
   'POST /api/admin/users/:id/reset-2fa': { kind: 'user', anon: 401, ...ADMIN_ONLY(204) },
   'GET /api/admin/users/:id/conversations': { kind: 'user', anon: 401, ...STAFF_READ },
+  'GET /api/admin/users/:id': { kind: 'user', anon: 401, ...STAFF_READ },
+  // nobody deletes themself (admin/own → 403); the others are brand-new users
+  'DELETE /api/admin/users/:id': { kind: 'user', anon: 401, worker: 403, supervisor: 403, admin: [403, 204, 204], caller: 'throwaway' },
+  'POST /api/admin/users/:id/phone': { kind: 'user', anon: 401, ...ADMIN_ONLY(200), body: () => ({ phone: uniquePhone() }) },
+  'GET /api/admin/users/:id/roles': { kind: 'user', anon: 401, ...STAFF_READ },
+  'PUT /api/admin/users/:id/roles': { kind: 'user', anon: 401, ...ADMIN_ONLY(200), body: () => ({ roleIds: [] }) },
+  'PUT /api/admin/users/supervisor': { anon: 401, ...ADMIN_ONLY(200), body: ({ actor }) => ({ userIds: [actor.id], supervisorId: null }) },
+  'GET /api/admin/team-defaults': { anon: 401, ...ADMIN_ONLY(200) },
+  'PUT /api/admin/team-defaults': { anon: 401, ...ADMIN_ONLY(200), body: () => ({ signupSupervisors: [] }) },
+  'GET /api/admin/roles': { anon: 401, ...ADMIN_ONLY(200) },
+  'POST /api/admin/roles': { anon: 401, ...ADMIN_ONLY(201), body: () => ({ name: `Matriz ${uuidv7()}`, permissions: ['chat.use'] }) },
+  'PATCH /api/admin/roles/:id': { kind: 'role', anon: 401, ...ADMIN_ONLY(200), body: () => ({ description: 'Cambiada' }) },
+  'DELETE /api/admin/roles/:id': { kind: 'role', anon: 401, ...ADMIN_ONLY(204) },
   'GET /api/admin/conversations/:id/messages': { kind: 'conversation', anon: 401, ...STAFF_READ },
   'PATCH /api/admin/conversations/:id/reassign': {
     kind: 'conversation', anon: 401, ...STAFF_READ,
@@ -229,6 +251,11 @@ async function resourceId(kind: Kind, owner: TestUser): Promise<string> {
       await sqlRun('insert into api_tokens (id, user_id, name, token_hash, created_at) values (?, ?, ?, ?, ?)', [id, owner.id, 'matriz', `matrix-${id}`, new Date()])
       return id
     }
+    case 'role': {
+      const id = uuidv7()
+      await sqlRun('insert into roles (id, name, description, permissions, created_at, updated_at) values (?, ?, ?, ?, ?, ?)', [id, `Matriz ${id}`, '', '[]', new Date(), new Date()])
+      return id
+    }
     case 'prompt': {
       const id = uuidv7()
       await sqlRun('insert into system_prompts (id, name, content, is_default, created_at, updated_at) values (?, ?, ?, ?, ?, ?)', [id, 'Matriz', 'x', false, new Date(), new Date()])
@@ -329,4 +356,102 @@ describe('reassign: PATCH /api/admin/conversations/:id/reassign', () => {
       }
     }
   })
+})
+
+// ---- per permission -------------------------------------------------------------------------------------------
+
+/**
+ * Guards check permissions, not role names: for each permission-gated route, a worker given a custom role that
+ * holds exactly one granting permission is let through (the status below), and a plain worker is refused (403).
+ * Every resource is the caller's own or brand new, so the reach of the permission never decides the answer.
+ */
+interface PermissionRow {
+  grants: Permission[]
+  status: number
+  kind?: 'none' | 'self' | 'user' | 'conversation' | 'prompt' | 'role'
+  body?: (ctx: { actor: TestUser, id: string }) => unknown
+}
+
+const READS_TEAM: Permission[] = ['conversations.read.team', 'conversations.read.all']
+const PER_PERMISSION: Record<string, PermissionRow> = {
+  'GET /api/admin/users': { grants: ['users.read', 'users.manage', ...READS_TEAM], status: 200 },
+  'POST /api/admin/users': { grants: ['users.manage'], status: 201, body: () => ({ email: uniqueEmail('perm'), fullName: 'Permiso', role: 'worker' }) },
+  'GET /api/admin/users/:id': { kind: 'self', grants: ['users.read', 'users.manage', ...READS_TEAM], status: 200 },
+  'PATCH /api/admin/users/:id': { kind: 'user', grants: ['users.manage'], status: 200, body: () => ({ fullName: 'Renombrado' }) },
+  'DELETE /api/admin/users/:id': { kind: 'user', grants: ['users.manage'], status: 204 },
+  'POST /api/admin/users/:id/reset-password': { kind: 'user', grants: ['users.manage'], status: 200 },
+  'POST /api/admin/users/:id/reset-2fa': { kind: 'user', grants: ['users.manage'], status: 204 },
+  'POST /api/admin/users/:id/phone': { kind: 'user', grants: ['users.manage'], status: 200, body: () => ({ phone: uniquePhone() }) },
+  'GET /api/admin/users/:id/conversations': { kind: 'self', grants: READS_TEAM, status: 200 },
+  'GET /api/admin/users/:id/roles': { kind: 'self', grants: ['roles.manage', 'users.read', 'users.manage'], status: 200 },
+  'PUT /api/admin/users/:id/roles': { kind: 'user', grants: ['roles.manage'], status: 200, body: () => ({ roleIds: [] }) },
+  'PUT /api/admin/users/supervisor': { kind: 'user', grants: ['users.manage'], status: 200, body: ({ id }) => ({ userIds: [id], supervisorId: null }) },
+  'GET /api/admin/team-defaults': { grants: ['users.manage'], status: 200 },
+  'PUT /api/admin/team-defaults': { grants: ['users.manage'], status: 200, body: () => ({ signupSupervisors: [] }) },
+  'GET /api/admin/conversations/:id/messages': { kind: 'conversation', grants: READS_TEAM, status: 200 },
+  'PATCH /api/admin/conversations/:id/reassign': { kind: 'conversation', grants: ['conversations.reassign'], status: 200, body: ({ actor }) => ({ targetUserId: actor.id }) },
+  'GET /api/admin/stats': { grants: READS_TEAM, status: 200 },
+  'GET /api/admin/audit': { grants: ['audit.read'], status: 200 },
+  'GET /api/admin/audit.csv': { grants: ['audit.read'], status: 200 },
+  'GET /api/admin/settings': { grants: ['settings.manage'], status: 200 },
+  'PUT /api/admin/settings': { grants: ['settings.manage'], status: 200, body: () => ({}) },
+  'GET /api/admin/system-prompts': { grants: ['settings.manage'], status: 200 },
+  'POST /api/admin/system-prompts': { grants: ['settings.manage'], status: 201, body: () => ({ name: 'Permiso', content: 'Prompt del permiso' }) },
+  'GET /api/admin/system-prompts/:id': { kind: 'prompt', grants: ['settings.manage'], status: 200 },
+  'PATCH /api/admin/system-prompts/:id': { kind: 'prompt', grants: ['settings.manage'], status: 200, body: () => ({ content: 'Cambiado' }) },
+  'DELETE /api/admin/system-prompts/:id': { kind: 'prompt', grants: ['settings.manage'], status: 204 },
+  'GET /api/admin/roles': { grants: ['roles.manage'], status: 200 },
+  'POST /api/admin/roles': { grants: ['roles.manage'], status: 201, body: () => ({ name: `Permiso ${uuidv7()}`, permissions: [] }) },
+  'PATCH /api/admin/roles/:id': { kind: 'role', grants: ['roles.manage'], status: 200, body: () => ({ description: 'Cambiada' }) },
+  'DELETE /api/admin/roles/:id': { kind: 'role', grants: ['roles.manage'], status: 204 },
+}
+
+/** A worker holding `permission` through a custom role made for it (one per permission, made once). */
+const holders = new Map<Permission, Promise<TestUser>>()
+function holderOf(permission: Permission) {
+  if (!holders.has(permission)) {
+    holders.set(permission, (async () => {
+      const role = await admin0.post('/api/admin/roles', { name: `Solo ${permission} ${uuidv7().slice(-6)}`, permissions: [permission] })
+      if (role.status !== 201) throw new Error(`role for ${permission} → ${role.status} ${role.text}`)
+      const worker = await makeUser(admin0, 'worker', null, `perm-${permission.replace(/\./g, '-')}`)
+      const assigned = await admin0.put(`/api/admin/users/${worker.id}/roles`, { roleIds: [role.body.id] })
+      if (assigned.status !== 200) throw new Error(`assign ${permission} → ${assigned.status} ${assigned.text}`)
+      return worker
+    })())
+  }
+  return holders.get(permission)!
+}
+
+async function permissionResource(kind: PermissionRow['kind'], actor: TestUser): Promise<string> {
+  switch (kind ?? 'none') {
+    case 'none': return ''
+    case 'self': return actor.id
+    case 'user': return (await makeUser(admin0, 'worker', null, 'perm-target')).id
+    case 'conversation': return insertConversation(actor.id)
+    case 'prompt': return resourceId('prompt', actor)
+    case 'role': return resourceId('role', actor)
+    default: throw new Error(`unknown kind ${kind}`)
+  }
+}
+
+describe('authorization per permission: exactly that permission → allowed; a plain worker → 403', () => {
+  it('every permission-gated route of the role matrix is listed here (routes refusing workers)', () => {
+    const gated = Object.entries(MATRIX).filter(([key, row]) => row.worker === 403 && ROUTES.some(r => r.key === key)).map(([key]) => key)
+    expect(gated.filter(key => !PER_PERMISSION[key])).toEqual([])
+  })
+
+  for (const [key, row] of Object.entries(PER_PERMISSION)) {
+    for (const permission of row.grants) {
+      it(`${key} — ${permission}`, async () => {
+        const holder = await holderOf(permission)
+        const matrixRow = { anon: 0, ...allRoles(0), body: row.body as Row['body'] }
+        const id = await permissionResource(row.kind, holder)
+        const allowed = await call(holder.client, key, matrixRow, { actor: holder, owner: holder, role: 'worker', id })
+        expect(allowed.status, allowed.text.slice(0, 200)).toBe(row.status)
+        const plainId = await permissionResource(row.kind, cast.W1)
+        const refused = await call(cast.W1.client, key, matrixRow, { actor: cast.W1, owner: cast.W1, role: 'worker', id: plainId })
+        expect(refused.status, refused.text.slice(0, 200)).toBe(403)
+      })
+    }
+  }
 })

@@ -164,6 +164,9 @@ describe('settings', () => {
     await page.getByTestId('tokens-empty').waitFor()
     await page.getByLabel('Nombre', { exact: true }).fill('script de reportes')
     await page.getByTestId('token-expiry').selectOption('30')
+    // creating a token asks for the password again, and the page says when tokens stop working
+    await expect(page.getByTestId('token-revocation-note').textContent()).resolves.toMatch(/contraseña/)
+    await page.getByTestId('token-password').locator('input').fill(GOOD_PASSWORD)
     await page.getByRole('button', { name: 'Crear token' }).click()
     const token = (await page.getByTestId('token-value').textContent())!.trim()
     expect(token).toMatch(/^ea_/)
@@ -193,6 +196,7 @@ describe('settings', () => {
       await page.keyboard.press('Escape')
       await page.getByTestId('settings-tab-tokens').click()
       await page.getByLabel('Nombre', { exact: true }).fill('script de reportes')
+      await page.getByTestId('token-password').locator('input').fill(GOOD_PASSWORD)
       await page.getByRole('button', { name: 'Crear token' }).click()
       await page.getByTestId('token-value').waitFor()
       await screenshot(page, `tokens-${name}`)

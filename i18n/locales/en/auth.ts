@@ -75,4 +75,9 @@ export default {
     badLink: 'This link is invalid, already used or expired (it lasts 24 hours). Sign in with your password and we will send you a new one.',
     signIn: 'Go to sign in',
   },
+  changePassword: {
+    title: 'Choose your password',
+    subtitle: 'Your account has a temporary password an administrator gave you. Change it to continue.',
+    signOut: 'Sign out',
+  },
 }

@@ -75,4 +75,9 @@ export default {
     badLink: 'Este enlace no es válido, ya se usó o venció (dura 24 horas). Inicia sesión con tu contraseña y te enviaremos uno nuevo.',
     signIn: 'Ir a iniciar sesión',
   },
+  changePassword: {
+    title: 'Elige tu contraseña',
+    subtitle: 'Tu cuenta tiene una contraseña temporal que te dio un administrador. Cámbiala para continuar.',
+    signOut: 'Cerrar sesión',
+  },
 }

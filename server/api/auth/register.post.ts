@@ -4,6 +4,7 @@ import { sendVerificationLink } from '../../services/email-links'
 import { mailEnabled } from '../../services/mail'
 import { passwordProblem } from '../../services/passwords'
 import { startSession } from '../../services/sessions'
+import { defaultSupervisorFor } from '../../services/team'
 import { createUser, domainAllowed, emailTaken, findUserByEmail, toApiUser } from '../../services/users'
 
 export default defineEventHandler(async (event) => {
@@ -19,7 +20,9 @@ export default defineEventHandler(async (event) => {
   if (await findUserByEmail(body.email)) throw emailTaken()
   // with email on, the account waits for its mailbox to be confirmed: a link instead of a session
   const confirm = mailEnabled()
-  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker', emailVerified: !confirm })
+  // the domain's default supervisor, so a new worker is in a team (and seen) from the start
+  const supervisorId = await defaultSupervisorFor(body.email)
+  const user = await createUser({ email: body.email, password: body.password, fullName: body.fullName, role: 'worker', supervisorId, emailVerified: !confirm })
   await audit(event, 'auth.register', { actorId: user.id, targetType: 'user', targetId: user.id, meta: { emailConfirmation: confirm } })
   if (confirm) {
     await sendVerificationLink(user)

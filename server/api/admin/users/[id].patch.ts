@@ -2,6 +2,7 @@ import { UpdateUserBody } from '#shared/admin'
 import { requireVisibleUser } from '../../../services/access'
 import { updateUserByAdmin } from '../../../services/admin-users'
 import { audit } from '../../../services/audit'
+import { asViewer } from '../../../services/roles'
 import { toApiUser } from '../../../services/users'
 
 export default defineEventHandler(async (event) => {
@@ -14,5 +15,5 @@ export default defineEventHandler(async (event) => {
     const before = Object.fromEntries(Object.keys(diff).map(key => [key, target[key as keyof typeof diff]]))
     await audit(event, 'admin.user_updated', { targetType: 'user', targetId: id, meta: { before, after: diff } })
   }
-  return { user: toApiUser(user) }
+  return { user: toApiUser(await asViewer(user)) }
 })

@@ -7,7 +7,7 @@ import { assertTotpSelfService } from '../../../services/users'
 export default defineEventHandler(async (event) => {
   const user = await requireUser(event)
   const { password, code } = await validBody(event, Disable2faBody)
-  assertTotpSelfService(user)
+  assertTotpSelfService(user, 'disable')
   if (useConfig().require2faRoles.includes(user.role))
     throw createError({ statusCode: 403, message: 'Two-factor authentication is required for your role' })
   if (!user.totpEnabled) throw createError({ statusCode: 409, message: 'Two-factor authentication is not enabled' })

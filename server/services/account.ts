@@ -1,0 +1,71 @@
+import { randomInt } from 'node:crypto'
+import { and, desc, eq, isNull } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { readPreferences } from '#shared/account'
+import type { ProfileBody } from '#shared/account'
+import type * as v from 'valibot'
+import { useDb } from '../db/client'
+import { phoneCodes, type User, users } from '../db/schema'
+import { assertPhoneFree } from './admin-users'
+import { sendSms } from './sms'
+
+/** The signed-in user's own changes: profile, preferences, phone number. */
+
+/** Applies a profile change; preferences merge into the stored ones. Returns the updated row and the changed keys. */
+export async function updateProfile(user: User, changes: v.InferOutput<typeof ProfileBody>) {
+  const set: Partial<User> = {}
+  if (changes.fullName !== undefined && changes.fullName !== user.fullName) set.fullName = changes.fullName
+  if (changes.bio !== undefined && changes.bio !== (user.bio ?? '')) set.bio = changes.bio
+  if (changes.preferences) set.preferences = { ...readPreferences(user.preferences), ...changes.preferences }
+  if (!Object.keys(set).length) return { user, changed: [] as string[] }
+  const [updated] = await useDb().update(users).set(set).where(eq(users.id, user.id)).returning()
+  return { user: updated!, changed: Object.keys(set) }
+}
+
+// keyed with the server secret: a leaked table alone does not give the codes away
+const codeHash = (userId: string, code: string) => sha256(`${useConfig().sessionSecret}:phone:${userId}:${code}`)
+const CODE_TTL_MS = 10 * 60_000
+const MAX_TRIES = 5
+
+/**
+ * Starts verifying `phone`: a 6-digit code (kept hashed) sent by SMS. 409 while no SMS channel is configured, or
+ * when the number is verified on another account. The number is not the user's until the code comes back.
+ */
+export async function startPhoneVerification(user: User, phone: string) {
+  await assertPhoneFree(phone, user.id)
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
+  const result = await sendSms(phone, `Tu código de EnergyApp: ${code}`)
+  if (!result.sent)
+    throw createError({ statusCode: 409, message: 'phone: SMS is not configured on this server; ask an administrator to set your number', data: { reason: 'sms-not-configured' } })
+  const db = useDb()
+  // one pending attempt per user: a new number replaces the old attempt
+  await db.update(phoneCodes).set({ usedAt: new Date() }).where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt)))
+  await db.insert(phoneCodes).values({ id: uuidv7(), userId: user.id, phone, codeHash: codeHash(user.id, code), expiresAt: new Date(Date.now() + CODE_TTL_MS), createdAt: new Date() })
+}
+
+const wrongCode = (problem: string) => createError({ statusCode: 400, message: `code: ${problem}`, data: { fields: { code: problem } } })
+
+/** Checks the code of the pending attempt; 5 wrong codes or 10 minutes end it. On success the number is verified. */
+export async function confirmPhoneCode(user: User, code: string) {
+  const db = useDb()
+  const [pending] = await db.select().from(phoneCodes)
+    .where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt))).orderBy(desc(phoneCodes.createdAt)).limit(1)
+  if (!pending || pending.expiresAt.getTime() < Date.now() || pending.attempts >= MAX_TRIES)
+    throw wrongCode('no code is pending (it expired or was tried too often); ask for a new one')
+  if (!safeEqual(pending.codeHash, codeHash(user.id, code))) {
+    const attempts = pending.attempts + 1
+    await db.update(phoneCodes).set({ attempts, ...(attempts >= MAX_TRIES ? { usedAt: new Date() } : {}) }).where(eq(phoneCodes.id, pending.id))
+    throw wrongCode(attempts >= MAX_TRIES ? 'is wrong; too many tries, ask for a new code' : 'is wrong')
+  }
+  await assertPhoneFree(pending.phone, user.id)
+  await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
+  const [updated] = await db.update(users).set({ phone: pending.phone, phoneVerifiedAt: new Date() }).where(eq(users.id, user.id)).returning()
+  return updated!
+}
+
+/** Forgets the user's number and any pending attempt. */
+export async function removePhone(user: User) {
+  const db = useDb()
+  await db.update(phoneCodes).set({ usedAt: new Date() }).where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt)))
+  await db.update(users).set({ phone: null, phoneVerifiedAt: null }).where(eq(users.id, user.id))
+}

@@ -1,0 +1,121 @@
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { insertConversation, makeUser, type TestUser } from '../api/admin-support'
+import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { Client, DEMO, uniqueEmail } from '../support/http'
+
+// Roles as data in the browser: an admin makes an "Auditor" role and gives it to a worker, who then gets the
+// audit tab and everyone's conversations but no reassign button; an admin-created account is held on the
+// change-password screen until the person picks their own password.
+
+let browser: Browser
+const opened: TestPage[] = []
+let admin: Client
+let worker: TestUser
+let other: TestUser
+let otherConversation: string
+const OLLAMA_DOWN = /status of 503/
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+  admin = new Client()
+  await admin.login(DEMO.admin.email, DEMO.admin.password)
+  worker = await makeUser(admin, 'worker', null, 'e2e-auditor')
+  other = await makeUser(admin, 'worker', null, 'e2e-audited')
+  await admin.patch(`/api/admin/users/${other.id}`, { fullName: 'Olga Auditada' })
+  otherConversation = await insertConversation(other.id, { title: 'Inventario de repuestos', messages: [{ role: 'user', content: '¿Cuántos quedan?' }, { role: 'assistant', content: 'Quedan doce.' }] })
+})
+
+afterAll(async () => { await browser?.close() })
+
+afterEach(async () => {
+  for (const tab of opened.splice(0)) {
+    await tab.close()
+    expect(tab.errors.filter(e => !OLLAMA_DOWN.test(e)), 'console errors').toEqual([])
+  }
+})
+
+async function signIn(email: string, password: string, landing = '/chat') {
+  const tab = await openPage(browser, { width: 1024, height: 768 })
+  opened.push(tab)
+  const { page } = tab
+  await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(email)
+  await page.locator('input[autocomplete="current-password"]').fill(password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(url => url.pathname.startsWith(landing))
+  return page
+}
+
+const userRow = (page: Page, user: { id: string }) => page.locator(`[data-testid="admin-user-row"][data-user-id="${user.id}"]`)
+const conversationRow = (page: Page, id: string) => page.locator(`[data-testid="admin-conversation-row"][data-conversation-id="${id}"]`)
+
+describe('custom roles', () => {
+  it('an admin creates an Auditor role and assigns it; the worker sees the audit tab and others\' conversations, never a reassign button', async () => {
+    const roleName = `Auditor ${Date.now().toString(36)}`
+    const page = await signIn(DEMO.admin.email, DEMO.admin.password)
+    await page.goto('/admin/roles')
+    await page.locator('[data-testid="admin-role"][data-role="admin"]').waitFor()
+    await page.getByTestId('admin-role-create').click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByTestId('admin-role-name').locator('input').fill(roleName)
+    // the permissions are explained in Spanish
+    await dialog.getByText('Leer todas las conversaciones').waitFor()
+    await dialog.getByTestId('admin-role-permission-audit.read').check()
+    await dialog.getByTestId('admin-role-permission-conversations.read.all').check()
+    await screenshot(page, 'admin-role-dialog-1024')
+    await dialog.getByTestId('admin-role-save').click()
+    await dialog.waitFor({ state: 'hidden' })
+    const row = page.locator(`[data-testid="admin-role"][data-role="${roleName}"]`)
+    await expect.poll(() => row.getByTestId('admin-role-count').textContent()).toBe('0')
+
+    // assign it in the user dialog
+    await page.getByTestId('admin-tab-users').click()
+    await page.getByLabel('Buscar por nombre o correo').fill(worker.email)
+    const manageRow = page.locator('[data-testid="admin-manage-row"]', { hasText: worker.email })
+    await manageRow.waitFor()
+    await manageRow.getByTestId('admin-edit-user').click()
+    await dialog.getByTestId(`admin-user-role-${roleName}`).check()
+    await dialog.getByTestId('admin-user-roles-save').click()
+    await expect.poll(async () => (await admin.get(`/api/admin/users/${worker.id}`)).body.roles).toEqual([roleName])
+    await screenshot(page, 'admin-user-roles-1024')
+
+    // the worker, already signed in or not, gets it on their next request
+    const auditor = await signIn(worker.email, worker.password)
+    await auditor.goto('/admin')
+    await auditor.getByTestId('admin-tab-audit').waitFor()
+    expect(await auditor.getByTestId('admin-tab-users').count()).toBe(0)
+    expect(await auditor.getByTestId('admin-tab-roles').count()).toBe(0)
+    await auditor.getByLabel('Buscar por nombre o correo').first().fill(other.email)
+    await userRow(auditor, other).click()
+    await conversationRow(auditor, otherConversation).click()
+    await auditor.getByText('Quedan doce.').waitFor()
+    expect(await auditor.getByTestId('admin-reassign').count()).toBe(0)
+    await auditor.getByTestId('admin-tab-audit').click()
+    await auditor.waitForURL(url => url.pathname === '/admin/audit')
+    await screenshot(auditor, 'admin-auditor-1024')
+  })
+})
+
+describe('temporary passwords', () => {
+  it('an admin-created account is held on the change-password screen until the person chooses a password', async () => {
+    const email = uniqueEmail('e2e-temp')
+    const created = await admin.post('/api/admin/users', { email, fullName: 'Clave Temporal', role: 'worker' })
+    const temporary = created.body.temporaryPassword as string
+    const page = await signIn(email, temporary, '/change-password')
+    await page.getByTestId('change-password-hold').waitFor()
+    await screenshot(page, 'change-password-hold-1024')
+    // nothing else opens meanwhile
+    await page.goto('/settings/tokens')
+    await page.waitForURL(url => url.pathname === '/change-password')
+    await page.getByLabel('Contraseña actual', { exact: true }).fill(temporary)
+    await page.getByLabel('Nueva contraseña', { exact: true }).fill('mi-clave-propia-2024')
+    await page.getByLabel('Repite la nueva contraseña', { exact: true }).fill('mi-clave-propia-2024')
+    await page.getByRole('button', { name: 'Cambiar contraseña' }).click()
+    await page.waitForURL(url => url.pathname.startsWith('/chat'))
+    const me = await page.evaluate(() => fetch('/api/auth/me').then(r => r.json()))
+    expect(me.mustChangePassword).toBe(false)
+    await page.goto('/change-password')
+    await page.waitForURL(url => url.pathname.startsWith('/chat'))
+  })
+})
