@@ -1,9 +1,9 @@
-import { and, count, desc, eq, isNull, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
+import { and, count, desc, eq, exists, isNull, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
 import { useDb } from '../db/client'
-import { dmHidden, type Dm, dms, users } from '../db/schema'
+import { dialect, dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
 import { folded, likePattern } from './conversations'
 import { publish, publishUnreadChanged, userTopic } from './events'
@@ -67,21 +67,49 @@ export interface DmQuery { box: DmBox, unread?: boolean, with?: string, limit: n
 /** `GET /api/messages`: newest first, only what the caller sent or received and has not deleted. */
 export async function listDms(viewer: Viewer, query: DmQuery): Promise<ApiList<ApiDm>> {
   const me = viewer.id
-  const box = query.box === 'received' ? eq(dms.recipientId, me) : query.box === 'sent' ? eq(dms.senderId, me) : or(eq(dms.senderId, me), eq(dms.recipientId, me))
-  const filters: Array<SQL | undefined> = [box, notHiddenFor(me)]
-  if (query.unread) filters.push(eq(dms.recipientId, me), isNull(dms.readAt))
-  if (query.with) filters.push(or(and(eq(dms.senderId, me), eq(dms.recipientId, query.with)), and(eq(dms.senderId, query.with), eq(dms.recipientId, me))))
-  const where = and(...filters)
-  const [{ total }] = await useDb().select({ total: count() }).from(dms).where(where) as [{ total: number }]
-  const rows = await useDb().select().from(dms).where(where).orderBy(desc(dms.createdAt), desc(dms.id)).limit(query.limit).offset(query.offset)
-  return { total: Number(total), data: await shaped(rows) }
+  const filters: Array<SQL | undefined> = []
+  if (query.box === 'received' || query.unread) filters.push(eq(dms.recipientId, me))
+  if (query.box === 'sent') filters.push(eq(dms.senderId, me))
+  if (query.unread) filters.push(isNull(dms.readAt))
+  // "all" and "with" are two index walks (sent, received) merged: an OR across the two columns sorts every message
+  let sides: SQL[]
+  if (query.with) {
+    // walk the other person's index entries: the caller's own are the long list
+    const sent = and(eq(mine(dms.senderId), me), eq(dms.recipientId, query.with), ...filters)!
+    const received = and(eq(mine(dms.recipientId), me), eq(dms.senderId, query.with), ...filters)!
+    sides = query.box === 'sent' ? [sent] : query.box === 'received' || query.unread ? [received] : [sent, received]
+  }
+  else sides = filters.length ? [and(...filters)!] : [eq(dms.senderId, me), eq(dms.recipientId, me)]
+  const [counts, pages] = await Promise.all([
+    Promise.all(sides.map(side => visibleCount(me, side))),
+    Promise.all(sides.map(side => useDb().select().from(dms).where(and(side, notHiddenFor(me)))
+      .orderBy(desc(dms.createdAt), desc(dms.id)).limit(query.offset + query.limit))),
+  ])
+  const rows = pages.flat().sort(newestFirst).slice(query.offset, query.offset + query.limit)
+  return { total: counts.reduce((a, b) => a + b, 0), data: await shaped(rows) }
 }
 
-export async function unreadCount(userId: string) {
-  const [{ n }] = await useDb().select({ n: count() }).from(dms).where(unreadFor(userId)) as [{ n: number }]
-  return Number(n)
+/** The caller's own id column, kept away from SQLite's index choice (`+col`): its list is the long one. */
+const mine = (column: typeof dms.senderId | typeof dms.recipientId): SQL => dialect === 'sqlite' ? sql`+${column}` : sql`${column}`
+
+const newestFirst = (a: Dm, b: Dm) => b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+
+/**
+ * How many messages matching `where` the user still sees: all of them (an index count) minus the ones they hid
+ * (a short walk of their own `dm_hidden` rows) — cheaper than testing every message for a hidden row.
+ */
+async function visibleCount(userId: string, where: SQL) {
+  const hiddenOne = useDb().select({ one: sql`1` }).from(dms)
+    .where(and(where, sql`${sql.identifier('dms')}.${sql.identifier('id')} = ${sql.identifier('dm_hidden')}.${sql.identifier('dm_id')}`))
+  const [[all], [hidden]] = await Promise.all([
+    useDb().select({ n: count() }).from(dms).where(where),
+    // driven from the user's few dm_hidden rows (a join lets the planner walk every message instead)
+    useDb().select({ n: count() }).from(dmHidden).where(and(eq(dmHidden.userId, userId), exists(hiddenOne))),
+  ]) as [[{ n: number }], [{ n: number }]]
+  return Number(all.n) - Number(hidden.n)
 }
 
+export const unreadCount = (userId: string) => visibleCount(userId, and(eq(dms.recipientId, userId), isNull(dms.readAt))!)
 
 /** A message the caller sent or received and has not deleted; anything else 404. */
 async function visibleDm(viewer: Viewer, id: string): Promise<Dm> {
