@@ -189,6 +189,8 @@ export const dms = pgTable('dms', {
   createdAt: createdAt(),
 }, t => [
   index('dms_recipient_read_created_idx').on(t.recipientId, t.readAt, t.createdAt),
+  // the received box, newest first (read_at in the index above would force a sort of every received message)
+  index('dms_recipient_created_idx').on(t.recipientId, t.createdAt),
   index('dms_sender_created_idx').on(t.senderId, t.createdAt),
   index('dms_thread_created_idx').on(t.threadId, t.createdAt),
 ])

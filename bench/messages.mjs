@@ -1,0 +1,257 @@
+// Messages benchmark (run by hand; not a test): one person with 100,000 messages between people (sent and
+// received, threads, some unread, some deleted from their view) seeded with batched SQL into a fresh database,
+// then the built server answers the unread count and the thread list; finally 500 idle live-event streams.
+//
+//   node bench/messages.mjs [--requests 300] [--messages 100000] [--streams 500] [--sqlite-only] [--keep]
+//
+// Uses the build in $NUXT_OUTPUT_DIR (default .output). PostgreSQL is used too when TEST_PG_URL (default
+// postgres://postgres@127.0.0.1:5432/postgres) answers. Targets: p95 < 20 ms; 500 streams < 100 MB extra RSS.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { createClient } from '@libsql/client'
+import postgres from 'postgres'
+import { uuidv7 } from 'uuidv7'
+
+const { values: args } = parseArgs({
+  options: {
+    'requests': { type: 'string', default: '300' },
+    'messages': { type: 'string', default: '100000' },
+    'streams': { type: 'string', default: '500' },
+    'sqlite-only': { type: 'boolean', default: false },
+    'keep': { type: 'boolean', default: false },
+  },
+})
+const REQUESTS = Number(args.requests)
+const MESSAGES = Number(args.messages)
+const STREAMS = Number(args.streams)
+const PEOPLE = 200
+
+const root = resolve(import.meta.dirname, '..')
+const output = resolve(root, process.env.NUXT_OUTPUT_DIR || '.output')
+const pgAdminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+if (!existsSync(join(output, 'server/index.mjs'))) {
+  console.error(`no build at ${output}; run npm run build (or set NUXT_OUTPUT_DIR)`)
+  process.exit(1)
+}
+
+const freePort = () => new Promise((ok, fail) => {
+  const srv = createServer().on('error', fail)
+  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
+})
+
+async function startServer(databaseUrl) {
+  const port = await freePort()
+  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
+  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
+    env: {
+      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
+      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',
+      OLLAMA_HOST: 'http://127.0.0.1:9', PORT: String(port), HOST: '127.0.0.1', PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    const ok = await fetch(`${url}/api/health`).then(r => r.ok, () => false)
+    if (ok) break
+    if (i > 600) throw new Error('server did not start')
+    await new Promise(r => setTimeout(r, 100))
+  }
+  return {
+    url,
+    pid: child.pid,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await new Promise(r => child.once('exit', r))
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The demo worker's mailbox: 60% received, 40% sent, threads of 5 with one of 200 people, 5% unread, 2% hidden. */
+function seedRows(meId, passwordHash) {
+  const now = Date.now()
+  const people = Array.from({ length: PEOPLE }, (_, i) => ({
+    id: uuidv7(), email: `dm-bench-${i}@bench.local`, password_hash: passwordHash, full_name: `Persona ${String(i).padStart(3, '0')}`,
+    role: 'worker', active: true, totp_enabled: false, is_demo: false, created_at: new Date(now - 400 * 86_400_000),
+  }))
+  const dms = []
+  const hidden = []
+  let threadId = null
+  let parentId = null
+  for (let i = 0; i < MESSAGES; i++) {
+    const other = people[Math.floor(i / 5) % PEOPLE].id
+    const received = i % 5 !== 1 && i % 5 !== 3
+    const id = uuidv7()
+    if (i % 5 === 0) { threadId = id; parentId = null }
+    const createdAt = new Date(now - (MESSAGES - i) * 30_000)
+    dms.push({
+      id, sender_id: received ? other : meId, recipient_id: received ? meId : other, thread_id: threadId, parent_id: parentId,
+      content: `Mensaje de prueba número ${i}`, read_at: received && i % 20 === 0 ? null : createdAt, edited_at: null, created_at: createdAt,
+    })
+    if (i % 50 === 7) hidden.push({ id: uuidv7(), dm_id: id, user_id: meId })
+    parentId = id
+  }
+  return { people, dms, hidden }
+}
+
+function* chunks(list, size) {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size)
+}
+
+async function seedSqlite(url) {
+  const client = createClient({ url })
+  const [{ id: meId, password_hash: hash }] = (await client.execute(`select id, password_hash from users where email = 'trabajador@example.com'`)).rows
+  const rows = seedRows(meId, hash)
+  const value = v => v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v
+  const insert = async (table, list) => {
+    const columns = Object.keys(list[0])
+    for (const batch of chunks(list, Math.floor(30_000 / columns.length))) {
+      const placeholders = batch.map(() => `(${columns.map(() => '?').join(',')})`).join(',')
+      await client.execute({ sql: `insert into ${table} (${columns.join(',')}) values ${placeholders}`, args: batch.flatMap(r => columns.map(c => value(r[c]))) })
+    }
+  }
+  await insert('users', rows.people)
+  await insert('dms', rows.dms)
+  await insert('dm_hidden', rows.hidden)
+  await client.execute('analyze')
+  client.close()
+  return { meId, ...rows }
+}
+
+async function seedPg(url) {
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  const [{ id: meId, password_hash: hash }] = await sql`select id, password_hash from users where email = 'trabajador@example.com'`
+  const rows = seedRows(meId, hash)
+  const insert = async (table, list) => {
+    for (const batch of chunks(list, Math.floor(60_000 / Object.keys(list[0]).length))) await sql`insert into ${sql(table)} ${sql(batch)}`
+  }
+  await insert('users', rows.people)
+  await insert('dms', rows.dms)
+  await insert('dm_hidden', rows.hidden)
+  // autovacuum would have done this within a minute of such a load
+  await sql`vacuum analyze`
+  await sql.end()
+  return { meId, ...rows }
+}
+
+async function login(url, email, password) {
+  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })
+  if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`)
+  return res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+
+/** Sequential requests (one at a time: latency, not throughput); paths from `pathFor(i)`. */
+async function measure(url, cookie, pathFor, requests = REQUESTS) {
+  for (let i = 0; i < 10; i++) await fetch(url + pathFor(i), { headers: { cookie } }).then(r => r.arrayBuffer())
+  const times = []
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now()
+    const res = await fetch(url + pathFor(i), { headers: { cookie } })
+    await res.arrayBuffer()
+    times.push(performance.now() - t0)
+    if (res.status !== 200) throw new Error(`${pathFor(i)} → ${res.status}`)
+  }
+  times.sort((a, b) => a - b)
+  return { p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), max: times.at(-1) }
+}
+
+const rssMb = pid => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
+
+/** Opens `n` idle event streams as one user; returns the server's extra RSS once they are all open. */
+async function idleStreams(server, cookie, n) {
+  global.gc?.()
+  await new Promise(r => setTimeout(r, 500))
+  const before = rssMb(server.pid)
+  const controllers = []
+  let open = 0
+  for (const batch of chunks(Array.from({ length: n }), 50)) {
+    await Promise.all(batch.map(async () => {
+      const controller = new AbortController()
+      controllers.push(controller)
+      const res = await fetch(`${server.url}/api/events`, { headers: { cookie }, signal: controller.signal })
+      const reader = res.body.getReader()
+      await reader.read() // the first `unread` event
+      open++
+    }))
+  }
+  await new Promise(r => setTimeout(r, 2000))
+  const after = rssMb(server.pid)
+  for (const c of controllers) c.abort()
+  return { open, before, after }
+}
+
+async function benchOne(kind) {
+  let url
+  let drop = async () => {}
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
+    url = `file:${join(dir, 'bench.db')}`
+    drop = async () => rmSync(dir, { recursive: true, force: true })
+  }
+  else {
+    const name = `energyapp_bench_dms_${process.pid}`
+    const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
+    await admin.unsafe(`create database ${name}`)
+    await admin.end()
+    const u = new URL(pgAdminUrl)
+    u.pathname = `/${name}`
+    url = u.toString()
+    drop = async () => {
+      const c = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
+      await c.unsafe(`drop database if exists ${name} with (force)`)
+      await c.end()
+    }
+  }
+  const server = await startServer(url)
+  try {
+    const t0 = performance.now()
+    const rows = kind === 'sqlite' ? await seedSqlite(url) : await seedPg(url)
+    const seedMs = performance.now() - t0
+    const cookie = await login(server.url, 'trabajador@example.com', 'worker123')
+    const people = rows.people.map(p => p.id)
+    const threads = rows.dms.filter(d => d.parent_id === null).map(d => d.id)
+    const results = {
+      'GET /api/messages/unread-count': await measure(server.url, cookie, () => '/api/messages/unread-count'),
+      'GET /api/messages?limit=50 (newest page)': await measure(server.url, cookie, () => '/api/messages?limit=50'),
+      'GET /api/messages?limit=50&offset=… (first 20 pages)': await measure(server.url, cookie, i => `/api/messages?limit=50&offset=${(i % 20) * 50}`),
+      'GET /api/messages?box=received&unread=true': await measure(server.url, cookie, () => '/api/messages?box=received&unread=true&limit=50'),
+      'GET /api/messages?with=… (one correspondent)': await measure(server.url, cookie, i => `/api/messages?with=${people[(i * 7) % people.length]}&limit=50`),
+      'GET /api/messages/:id': await measure(server.url, cookie, i => `/api/messages/${threads[(i * 7919) % threads.length]}`),
+    }
+    const streams = STREAMS ? await idleStreams(server, cookie, STREAMS) : null
+    return { kind, seedMs, results, streams }
+  }
+  finally {
+    await server.stop()
+    if (args.keep) console.log(`kept ${kind} database: ${url}`)
+    else await drop()
+  }
+}
+
+async function pgReachable() {
+  const sql = postgres(pgAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
+  try { await sql`select 1`; return true }
+  catch { return false }
+  finally { await sql.end({ timeout: 1 }).catch(() => {}) }
+}
+
+const kinds = ['sqlite']
+if (!args['sqlite-only'] && await pgReachable()) kinds.push('pg')
+console.log(`messages bench: one user with ${MESSAGES} messages (${PEOPLE} correspondents); ${REQUESTS} sequential requests per line`)
+for (const kind of kinds) {
+  const { seedMs, results, streams } = await benchOne(kind)
+  console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores)`)
+  console.log('| request | p50 ms | p95 ms | p99 ms | max ms |')
+  console.log('|---|---|---|---|---|')
+  for (const [name, r] of Object.entries(results))
+    console.log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`)
+  if (streams) console.log(`\n${streams.open} idle /api/events streams: server RSS ${streams.before.toFixed(0)} MB → ${streams.after.toFixed(0)} MB (+${(streams.after - streams.before).toFixed(1)} MB)`)
+}

@@ -1,0 +1,1 @@
+CREATE INDEX `dms_recipient_created_idx` ON `dms` (`recipient_id`,`created_at`);
