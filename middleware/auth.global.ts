@@ -1,3 +1,4 @@
+import type { Permission } from '#shared/permissions'
 import type { Role } from '#shared/types'
 
 declare module '#app' {
@@ -6,6 +7,8 @@ declare module '#app' {
     public?: boolean
     /** Only these roles may open the page; others are sent home. */
     roles?: Role[]
+    /** Only users with at least one of these permissions may open the page; others are sent home. */
+    permissions?: Permission[]
   }
 }
 
@@ -26,5 +29,6 @@ export default defineNuxtRouteMiddleware(async (to) => {
   }
   if (user.mustEnrol2fa && to.path !== ENROL_PATH) return navigateTo({ path: ENROL_PATH, query: { enrol: '1' } })
   if (to.meta.roles && !to.meta.roles.includes(user.role)) return navigateTo('/')
+  if (to.meta.permissions && !to.meta.permissions.some(p => user.permissions.includes(p))) return navigateTo('/')
 })
 
