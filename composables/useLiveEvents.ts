@@ -1,16 +1,9 @@
 import type { LiveEventName, LiveEvents } from '#shared/messaging'
 import { createSseParser, type SseEvent } from './useChatStream'
+import { reconnectDelay } from '~/utils/backoff'
 
-const FIRST_DELAY_MS = 1000
-const MAX_DELAY_MS = 30_000
 /** The server pings every 25 s: a stream silent for longer than this is dead even if the socket says otherwise. */
 const SILENCE_MS = 60_000
-
-/** Wait before reconnect attempt `n` (0-based): doubling, capped, with jitter so tabs do not reconnect in step. */
-export function reconnectDelay(attempt: number, random = Math.random) {
-  const base = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt)
-  return Math.round(base / 2 + random() * base / 2)
-}
 
 // one stream per tab: module state, shared by every caller of useLiveEvents
 let controller: AbortController | null = null

@@ -107,11 +107,14 @@ export const useMessagesStore = defineStore('messages', () => {
     if (id && threadOther.value) offline.updateRecord<SavedThread>(['dms', 'thread', id], () => ({ other: threadOther.value!, messages: thread.value }))
   }
 
-  /** Finds the other person of a thread: from the list, else from its first message. */
+  /** Finds the other person of a thread: from the list shown, else my newest messages, else its first message. */
   async function participantOf(id: string): Promise<ApiPersonRef> {
     const listed = items.value.find(dm => dm.threadId === id)
     if (listed) return otherOf(listed)
-    return otherOf(await api<ApiDm>(`/api/messages/${id}`))
+    // the first message may be deleted from my view while the rest of the thread is not
+    const recent = await api<ApiList<ApiDm>>('/api/messages', { query: { limit: LIST_SIZE } })
+    const found = recent.data.find(dm => dm.threadId === id)
+    return otherOf(found ?? await api<ApiDm>(`/api/messages/${id}`))
   }
 
   /** Opens a thread: every message of it the caller can still see, oldest first; the unread ones are marked read. */
