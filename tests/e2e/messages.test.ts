@@ -1,4 +1,4 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeUser, type TestUser } from '../api/admin-support'
 import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
@@ -59,16 +59,21 @@ async function badge(page: Page) {
   return (await el.count()) ? Number(await el.getAttribute('data-count')) : 0
 }
 
+/** A locator's visible text, trimmed (it waits for the element). */
+const textOf = (locator: Locator) => locator.innerText().then(text => text.trim())
+const message = (page: Page, text: string) => page.getByTestId('dm-message').filter({ hasText: text })
+
 async function writeNew(page: Page, search: string, text: string) {
   await page.getByTestId('dm-new').click()
   await page.getByLabel('Buscar por nombre o correo').fill(search)
   await page.getByTestId('dm-person').filter({ hasText: search }).click()
   await page.getByTestId('dm-new-content').fill(text)
   await page.getByTestId('dm-new-send').click()
-  await page.waitForURL(/\/messages\/[^/]+$/)
+  // sent: the dialog closes and the new thread opens with the message in it
+  await page.getByTestId('dm-new-form').waitFor({ state: 'detached' })
+  await message(page, text).waitFor()
 }
 
-const message = (page: Page, text: string) => page.getByTestId('dm-message').filter({ hasText: text })
 
 describe('Mensajes', () => {
   it('two people exchange messages and the badge, the list and the open thread change without reload', async () => {
@@ -78,7 +83,7 @@ describe('Mensajes', () => {
 
     await a.getByTestId('nav-messages').click()
     await a.waitForURL(/\/messages$/)
-    await expect(a.getByRole('heading', { level: 1, name: 'Mensajes' })).toBeVisible()
+    await a.getByRole('heading', { level: 1, name: 'Mensajes' }).waitFor()
     await writeNew(a, 'Beto Mensajero', 'Hola Beto, ¿revisaste la turbina 3?')
     await message(a, 'revisaste la turbina 3').waitFor()
 
@@ -86,12 +91,12 @@ describe('Mensajes', () => {
     await expect.poll(() => badge(b)).toBe(1)
     await b.getByTestId('nav-messages').click()
     const thread = b.getByTestId('dm-thread').filter({ hasText: 'Ana Mensajera' })
-    await expect(thread).toHaveAttribute('data-unread', 'true')
+    await expect.poll(() => thread.getAttribute('data-unread')).toBe('true')
     await thread.click()
     await message(b, 'revisaste la turbina 3').waitFor()
     // opening marks it read: the badge and the bold go
     await expect.poll(() => badge(b)).toBe(0)
-    await expect(thread).toHaveAttribute('data-unread', 'false')
+    await expect.poll(() => thread.getAttribute('data-unread')).toBe('false')
 
     // Beto replies; Ana, with the thread open, sees it arrive
     await b.getByTestId('dm-composer').fill('Sí, está en orden.')
@@ -105,18 +110,18 @@ describe('Mensajes', () => {
     await message(a, 'revisaste la turbina 3').getByTestId('dm-edit').click()
     await a.getByTestId('dm-edit-input').fill('Hola Beto, ¿revisaste la turbina 4?')
     await a.getByTestId('dm-edit-save').click()
-    await expect(message(a, 'turbina 4').getByTestId('dm-edited')).toHaveText('editado')
+    await expect.poll(() => textOf(message(a, 'turbina 4').getByTestId('dm-edited'))).toBe('editado')
 
     // Beto deletes Ana's message from his view, undoes, then deletes for good
     await message(b, 'Hola Beto').getByTestId('dm-delete').click()
-    await expect(message(b, 'Hola Beto')).toHaveCount(0)
+    await expect.poll(() => message(b, 'Hola Beto').count()).toBe(0)
     await b.getByRole('button', { name: 'Deshacer' }).click()
     await message(b, 'Hola Beto').waitFor()
     await message(b, 'Hola Beto').getByTestId('dm-delete').click()
-    await expect(b.getByTestId('dm-undo')).toHaveCount(0, { timeout: 15_000 })
+    await expect.poll(() => b.getByTestId('dm-undo').count(), { timeout: 15_000 }).toBe(0)
     await b.reload()
     await message(b, 'está en orden').waitFor()
-    await expect(message(b, 'Hola Beto')).toHaveCount(0)
+    await expect.poll(() => message(b, 'Hola Beto').count()).toBe(0)
     // …and Ana keeps her copy
     await a.reload()
     await message(a, 'turbina 4').waitFor()
@@ -129,12 +134,12 @@ describe('Mensajes', () => {
     await expect.poll(() => badge(b)).toBe(2)
     await b.getByTestId('nav-messages').click()
     await b.getByTestId('dm-filter-unread').click()
-    await expect(b.getByTestId('dm-thread')).toHaveCount(2)
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(2)
     await b.getByTestId('dm-read-all').click()
     await expect.poll(() => badge(b)).toBe(0)
-    await expect(b.getByTestId('dm-thread')).toHaveCount(0)
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(0)
     await b.getByTestId('dm-filter-sent').click()
-    await expect(b.getByTestId('dm-thread')).toHaveCount(1)
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(1)
     await screenshot(b, 'messages-list')
   })
 
@@ -150,22 +155,22 @@ describe('Mensajes', () => {
 
     await context.setOffline(true)
     await a.getByTestId('dm-thread').filter({ hasText: 'está en orden' }).click()
-    await expect(a.getByTestId('offline-banner')).toBeVisible()
+    await a.getByTestId('offline-banner').waitFor()
     await message(a, 'está en orden').waitFor()
 
     const text = `Escrito sin conexión ${Date.now()}`
     await a.getByTestId('dm-composer').fill(text)
     await a.getByTestId('dm-composer').press('Enter')
-    await expect(a.getByTestId('dm-outbox-item').filter({ hasText: text })).toBeVisible()
+    await a.getByTestId('dm-outbox-item').filter({ hasText: text }).waitFor()
 
     await context.setOffline(false)
     await message(a, text).waitFor()
-    await expect(a.getByTestId('dm-outbox-item')).toHaveCount(0)
+    await expect.poll(() => a.getByTestId('dm-outbox-item').count()).toBe(0)
     expect(a.url()).toBe(threadUrl)
     // Beto gets it exactly once
     await b.goto(threadUrl)
     await message(b, text).waitFor()
-    await expect(message(b, text)).toHaveCount(1)
+    await expect.poll(() => message(b, text).count()).toBe(1)
   })
 })
 
@@ -174,29 +179,29 @@ describe('Reportes', () => {
     const { page: worker } = await open(ana, 390, 844)
     const title = `Fuga en la sala de bombas ${Date.now()}`
     await worker.goto('/reports')
-    await expect(worker.getByRole('heading', { level: 1, name: 'Reportes' })).toBeVisible()
+    await worker.getByRole('heading', { level: 1, name: 'Reportes' }).waitFor()
     await worker.getByLabel('Título').fill(title)
     await worker.getByLabel('Descripción').fill('Hay agua bajo la bomba 2 desde esta mañana.')
     await worker.getByTestId('report-submit').click()
     await worker.waitForURL(/\/reports\/[^/]+$/)
     const chip = worker.getByTestId('report-detail').getByTestId('report-status').first()
-    await expect(chip).toHaveText('Abierto')
+    await expect.poll(() => textOf(chip)).toBe('Abierto')
 
     const { page: staff } = await open(supervisor, 768, 1024)
     await staff.goto('/admin')
     await staff.getByTestId('admin-tab-reports').click()
     await staff.waitForURL(/\/admin\/reports/)
     const row = staff.getByTestId('report-row').filter({ hasText: title })
-    await expect(row.getByTestId('report-status')).toHaveText('Abierto')
+    await expect.poll(() => textOf(row.getByTestId('report-status'))).toBe('Abierto')
     await row.click()
-    await expect(staff.getByTestId('report-title')).toHaveText(title)
+    await expect.poll(() => textOf(staff.getByTestId('report-title'))).toBe(title)
 
     // a comment that moves it to "En curso": the worker's chip and thread follow without reload
     await staff.getByTestId('report-comment-input').fill('Voy en camino con el técnico.')
     await staff.getByTestId('report-status-select').selectOption('in_progress')
     await staff.getByTestId('report-comment-send').click()
-    await expect(staff.getByTestId('report-detail').getByTestId('report-status').first()).toHaveText('En curso')
-    await expect(chip).toHaveText('En curso')
+    await expect.poll(() => textOf(staff.getByTestId('report-detail').getByTestId('report-status').first())).toBe('En curso')
+    await expect.poll(() => textOf(chip)).toBe('En curso')
     await worker.getByTestId('report-comment').filter({ hasText: 'Voy en camino' }).waitFor()
 
     // the worker answers; the supervisor resolves
@@ -204,20 +209,20 @@ describe('Reportes', () => {
     await worker.getByTestId('report-comment-send').click()
     await worker.getByTestId('report-comment').filter({ hasText: 'los espero' }).waitFor()
     await staff.getByTestId('report-resolve').click()
-    await expect(staff.getByTestId('report-detail').getByTestId('report-status').first()).toHaveText('Resuelto')
+    await expect.poll(() => textOf(staff.getByTestId('report-detail').getByTestId('report-status').first())).toBe('Resuelto')
     await screenshot(staff, 'reports-staff-768')
 
-    await expect(chip).toHaveText('Resuelto')
+    await expect.poll(() => textOf(chip)).toBe('Resuelto')
     await worker.getByRole('link', { name: 'Mis reportes' }).click()
-    await expect(worker.getByTestId('report-row').filter({ hasText: title }).getByTestId('report-status')).toHaveText('Resuelto')
+    await expect.poll(() => textOf(worker.getByTestId('report-row').filter({ hasText: title }).getByTestId('report-status'))).toBe('Resuelto')
     await screenshot(worker, 'reports-worker-360')
 
     // the queue filters by status: the resolved report leaves "Abierto"
     await staff.getByRole('button', { name: 'Volver a la lista' }).click()
     await staff.getByTestId('queue-status').selectOption('open')
-    await expect(staff.getByTestId('report-row').filter({ hasText: title })).toHaveCount(0)
+    await expect.poll(() => staff.getByTestId('report-row').filter({ hasText: title }).count()).toBe(0)
     await staff.getByTestId('queue-status').selectOption('resolved')
-    await expect(staff.getByTestId('report-row').filter({ hasText: title })).toHaveCount(1)
+    await expect.poll(() => staff.getByTestId('report-row').filter({ hasText: title }).count()).toBe(1)
   })
 
   it('keeps a worker out of the staff queue', async () => {
