@@ -12,11 +12,9 @@ import { asViewer } from './roles'
 /**
  * `GET /api/events`: one text/event-stream per open tab (API.md "Live events"). Written straight to the Node
  * response because h3's EventStream cannot send `: ping` comment lines. The caller's sign-in is re-checked
- * every RECHECK_MS, so a revoked session, a deleted token or a deactivated user ends the stream within 30 s.
+ * every `EVENTS_RECHECK_MS` (10 s), so a revoked session, a deleted token or a deactivated user ends the stream within 30 s.
  */
 
-const PING_MS = 25_000
-const RECHECK_MS = Number(process.env.EVENTS_RECHECK_MS) || 10_000
 
 const open = new Set<() => void>()
 let sigtermHooked = false
@@ -74,7 +72,8 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
 
   let resolveClosed!: () => void
   const closed = new Promise<void>((resolve) => { resolveClosed = resolve })
-  const ping = setInterval(() => write(': ping\n\n'), PING_MS)
+  const { eventsPingMs, eventsRecheckMs } = useConfig()
+  const ping = setInterval(() => write(': ping\n\n'), eventsPingMs)
   const recheck = setInterval(async () => {
     try {
       const user = await stillSignedIn(auth)
@@ -82,7 +81,7 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
       viewer = await asViewer(user)
     }
     catch {}
-  }, RECHECK_MS + Math.floor(Math.random() * 1000))
+  }, eventsRecheckMs + Math.floor(Math.random() * Math.min(1000, eventsRecheckMs / 10)))
   function close() {
     clearInterval(ping)
     clearInterval(recheck)
