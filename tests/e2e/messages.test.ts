@@ -167,6 +167,7 @@ describe('Mensajes', () => {
     await message(a, text).waitFor()
     await expect.poll(() => a.getByTestId('dm-outbox-item').count()).toBe(0)
     expect(a.url()).toBe(threadUrl)
+    await screenshot(a, 'messages-thread-390')
     // Beto gets it exactly once
     await b.goto(threadUrl)
     await message(b, text).waitFor()
