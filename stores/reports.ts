@@ -172,7 +172,7 @@ export const useReportsStore = defineStore('reports', () => {
       detail.value = { ...detail.value, status }
       void refreshDetail()
     }
-    if (!known && mine.value.length) void loadMine()
+    if (!known && mineLoaded.value) void loadMine()
     // a new report or one that moved between filters: read the queue again (once for a burst of events)
     if (canManage.value && queueWanted) {
       clearTimeout(queueTimer)

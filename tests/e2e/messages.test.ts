@@ -226,6 +226,26 @@ describe('Reportes', () => {
     await expect.poll(() => staff.getByTestId('report-row').filter({ hasText: title }).count()).toBe(1)
   })
 
+  it('a report written offline waits in the outbox and is filed once when back', async () => {
+    const { page, context } = await open(beto, 390, 844)
+    await page.goto('/reports')
+    await page.getByRole('heading', { level: 2, name: 'Mis reportes' }).waitFor()
+    const title = `Luz quemada en bodega ${Date.now()}`
+    await context.setOffline(true)
+    await page.getByLabel('Título').fill(title)
+    await page.getByLabel('Descripción').fill('La luz del pasillo 3 no enciende.')
+    await page.getByTestId('report-submit').click()
+    await page.getByTestId('dm-outbox-item').filter({ hasText: title }).waitFor()
+    await expect.poll(() => page.getByTestId('report-row').filter({ hasText: title }).count()).toBe(0)
+
+    await context.setOffline(false)
+    const row = page.getByTestId('report-row').filter({ hasText: title })
+    await expect.poll(() => textOf(row.getByTestId('report-status'))).toBe('Abierto')
+    await expect.poll(() => page.getByTestId('dm-outbox-item').count()).toBe(0)
+    await page.reload()
+    await expect.poll(() => row.count()).toBe(1)
+  })
+
   it('keeps a worker out of the staff queue', async () => {
     const { page } = await open(beto)
     await page.goto('/admin/reports')
