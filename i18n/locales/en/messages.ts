@@ -14,6 +14,7 @@ export default {
   },
   unreadCount: 'No unread messages | 1 unread message | {count} unread messages',
   you: 'You:',
+  me: 'You',
   deletedUser: 'Deleted user',
   loadFailed: 'Messages could not be loaded.',
   retry: 'Retry',

@@ -14,6 +14,7 @@ export default {
   },
   unreadCount: 'Sin mensajes sin leer | 1 mensaje sin leer | {count} mensajes sin leer',
   you: 'Tú:',
+  me: 'Tú',
   deletedUser: 'Usuario eliminado',
   loadFailed: 'No se pudieron cargar los mensajes.',
   retry: 'Reintentar',
