@@ -141,7 +141,7 @@ describe('Mensajes', () => {
     await b.getByTestId('dm-filter-sent').click()
     await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(1)
     await screenshot(b, 'messages-list')
-  })
+  }, 180_000) // two browsers and a dozen round trips: longer than one page's budget on a loaded machine
 
   it('a thread opened before stays readable offline, and a reply typed offline is sent once when back', async () => {
     const { page: a, context } = await open(ana, 390, 844)
