@@ -233,8 +233,8 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   /** Active people the user may write to (name or email search). */
-  async function searchDirectory(q: string) {
-    const page = await api<ApiList<ApiDirectoryEntry>>('/api/directory', { query: { q: q.trim() || undefined, limit: 20 } })
+  async function searchDirectory(q: string, limit = 20) {
+    const page = await api<ApiList<ApiDirectoryEntry>>('/api/directory', { query: { q: q.trim() || undefined, limit } })
     return page.data
   }
 
