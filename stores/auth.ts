@@ -10,7 +10,7 @@ interface RegisterInput { email: string, password: string, fullName: string }
 
 /** Holding any of these opens the admin panel (each tab asks for its own). */
 export const ADMIN_PANEL_PERMISSIONS: readonly Permission[] = [
-  'users.read', 'users.manage', 'conversations.read.team', 'conversations.read.all', 'audit.read', 'settings.manage', 'roles.manage',
+  'users.read', 'users.manage', 'conversations.read.team', 'conversations.read.all', 'audit.read', 'settings.manage', 'roles.manage', 'reports.manage', 'channels.manage',
 ]
 
 /** The signed-in user and every account action that changes who they are or how they sign in. */

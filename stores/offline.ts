@@ -146,6 +146,22 @@ export const useOfflineStore = defineStore('offline', () => {
     if (mine) void whileCurrent(mine, () => mine.saveMessages(id, { total, data: messages }))
   }
 
+  /**
+   * Any other record the user has seen (a message thread, a report), kept under `[userId, ...key]`: the server's
+   * answer, or the saved copy when there is no answer at all. Wiped with the rest of the user's data.
+   */
+  function cachedRecord<T>(key: [kind: string, ...rest: string[]], network: () => Promise<T>): Promise<T> {
+    const mine = history
+    if (!mine) return network()
+    return networkFirst<T>(network, value => whileCurrent(mine, () => offlineDb.set([mine.userId, ...key], value)), () => offlineDb.get<T>([mine.userId, ...key]))
+  }
+
+  /** Changes (or, with `undefined`, drops) a saved record, e.g. after a reply or a delete. */
+  function updateRecord<T>(key: [kind: string, ...rest: string[]], change: (old: T | undefined) => T | undefined) {
+    const mine = history
+    if (mine) void whileCurrent(mine, () => offlineDb.update<T>([mine.userId, ...key], change))
+  }
+
   let probe: ReturnType<typeof setInterval> | undefined
   // while the server is unreachable, look now and then, so the banner and the outbox notice when it is back
   function markUnreachable() {
@@ -188,7 +204,7 @@ export const useOfflineStore = defineStore('offline', () => {
 
   return {
     userId: readonly(userId), offline, serverUnreachable: readonly(serverUnreachable), budget: readonly(budget),
-    signedIn, signedOut, cachedUser, userWithoutServer, conversationPage, openConversation, saveConversation, forgetConversation, saveMessages,
+    signedIn, signedOut, cachedUser, userWithoutServer, conversationPage, cachedRecord, updateRecord, openConversation, saveConversation, forgetConversation, saveMessages,
     markUnreachable, markReachable, setBudget, stats, clearHistory,
   }
 })

@@ -1,5 +1,5 @@
 import { offlineDb } from '~/utils/idb'
-import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem } from '~/utils/idb-outbox'
+import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem, type OutboxKind, outboxKind } from '~/utils/idb-outbox'
 
 const RETRY_MS = 30_000
 const WAIT_MS = 20_000
@@ -93,7 +93,7 @@ export const useOutboxStore = defineStore('outbox', () => {
 
   /** Keeps a message for later: it shows at once, survives a reload from now on, and is in IndexedDB a moment after. */
   function enqueue(input: Omit<OutboxInput, 'thread'>) {
-    const item = newOutboxItem(input.conversationId ? input : { ...input, thread: thread.value })
+    const item = newOutboxItem(input.conversationId || outboxKind(input) !== 'chat' ? input : { ...input, thread: thread.value })
     items.value = [...items.value, item]
     const id = offline.userId
     if (id && outbox) {
@@ -118,7 +118,10 @@ export const useOutboxStore = defineStore('outbox', () => {
 
   /** The waiting messages of a conversation (or of the new conversation being written). */
   const pendingFor = (conversationId: string | null) =>
-    items.value.filter(i => (conversationId ? i.conversationId === conversationId : i.conversationId === null && i.thread === thread.value))
+    items.value.filter(i => outboxKind(i) === 'chat' && (conversationId ? i.conversationId === conversationId : i.conversationId === null && i.thread === thread.value))
+
+  /** The waiting messages to people, or reports, in typing order. */
+  const pendingOf = (kind: Exclude<OutboxKind, 'chat'>) => items.value.filter(i => outboxKind(i) === kind)
 
   function update(item: OutboxItem) {
     items.value = items.value.map(i => (i.id === item.id ? item : i))
@@ -130,6 +133,7 @@ export const useOutboxStore = defineStore('outbox', () => {
    * server kept it. The chat store shows it and streams the answer as for a message typed online.
    */
   async function deliver(item: OutboxItem): Promise<boolean> {
+    if (outboxKind(item) !== 'chat') return deliverDirect(item)
     const chat = useChatStore()
     const router = useRouter()
     if (!(await until(() => !chat.busy, 5 * 60_000))) return false
@@ -186,22 +190,56 @@ export const useOutboxStore = defineStore('outbox', () => {
     }
   }
 
-  /** Sends every waiting message, oldest first; stops at the first that does not get through and tries later. */
-  async function flush() {
+  /**
+   * Sends a message to a person or a report with one request (no page to open, no answer to stream). A request
+   * that got no answer leaves it waiting; an answer that refuses it (400, 404) marks it failed, shown with the item.
+   */
+  async function deliverDirect(item: OutboxItem): Promise<boolean> {
+    sending.value = item.id
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          if (outboxKind(item) === 'dm') await useMessagesStore().send({ recipientId: item.recipientId!, content: item.message, parentId: item.parentId })
+          else await useReportsStore().create({ title: item.title ?? '', content: item.message })
+          forget(item.id)
+          return true
+        }
+        catch (error) {
+          if (!isApiError(error) || error.statusCode === 0) return false
+          if (error.statusCode !== 429) {
+            update({ ...item, failed: error.statusCode === 404 ? 'not-found' : error.message })
+            return false
+          }
+          await new Promise(resolve => setTimeout(resolve, Math.min(error.retryAfter ?? 1, 10) * 1000))
+        }
+      }
+      return false
+    }
+    finally {
+      sending.value = null
+    }
+  }
+
+  /**
+   * Sends every waiting message (of `kinds`, or all), oldest first; stops at the first that does not get through
+   * and tries later. A page that is not the chat passes its own kinds, so sending never navigates away from it.
+   */
+  async function flush(kinds?: OutboxKind[]) {
     if (flushing || offline.offline || !items.value.length) return
     flushing = true
     clearTimeout(retryTimer)
+    const wanted = (i: OutboxItem) => i.failed !== 'not-found' && (!kinds || kinds.includes(outboxKind(i)))
     try {
       while (items.value.length && !offline.offline) {
-        const next = items.value.find(i => i.failed !== 'not-found')
+        const next = items.value.find(wanted)
         if (!next || !(await deliver(next))) break
       }
     }
     finally {
       flushing = false
     }
-    if (items.value.some(i => i.failed !== 'not-found')) retryTimer = setTimeout(() => { void flush() }, RETRY_MS)
+    if (items.value.some(wanted)) retryTimer = setTimeout(() => { void flush(kinds) }, RETRY_MS)
   }
 
-  return { items, sending, thread: readonly(thread), enqueue, cancel, pendingFor, flush }
+  return { items, sending, thread: readonly(thread), enqueue, cancel, pendingFor, pendingOf, flush }
 })

@@ -126,10 +126,12 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
       return { conversations: list.length, messages: pages.reduce((sum, [, page]) => sum + page.data.length, 0), bytes }
     },
 
-    /** Forgets the saved conversations and messages (not the outbox: typed text is never dropped silently). */
+    /** Forgets the saved conversations and messages, message threads and reports (not the outbox: typed text is never dropped silently). */
     async clear() {
       await db.clear([userId, 'conversations'])
       await db.clear([userId, 'messages'])
+      await db.clear([userId, 'dms'])
+      await db.clear([userId, 'reports'])
     },
   }
 }

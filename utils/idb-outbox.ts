@@ -1,7 +1,12 @@
 import type { OfflineKey, OfflineKeyValue } from './idb'
 
+/** What an outbox item becomes once sent: a chat message (the default), a message to a person, or a report. */
+export type OutboxKind = 'chat' | 'dm' | 'report'
+
 /** A message typed while the server could not be reached, waiting to be sent. */
 export interface OutboxItem {
+  /** Absent on chat messages (items saved before there were other kinds). */
+  kind?: OutboxKind
   /** Sorts in the order the messages were typed (it is the last key part). */
   id: string
   /** null: a message for a new conversation that does not exist yet (see `thread`). */
@@ -11,12 +16,20 @@ export interface OutboxItem {
   message: string
   model?: string
   systemPromptId?: string
+  /** dm: to whom, their name (shown while it waits), and the message it answers. */
+  recipientId?: string
+  recipientName?: string
+  parentId?: string
+  /** report: its title (`message` is its description). */
+  title?: string
   createdAt: string
   /** Why the last attempt did not get through (shown next to the message; it is tried again). */
   failed?: string
 }
 
-export type OutboxInput = Pick<OutboxItem, 'conversationId' | 'thread' | 'message' | 'model' | 'systemPromptId'>
+export type OutboxInput = Pick<OutboxItem, 'kind' | 'conversationId' | 'thread' | 'message' | 'model' | 'systemPromptId' | 'recipientId' | 'recipientName' | 'parentId' | 'title'>
+
+export const outboxKind = (item: Pick<OutboxItem, 'kind'>): OutboxKind => item.kind ?? 'chat'
 
 let sequence = 0
 /** A new outbox item; ids are a zero-padded time plus a counter, so key order is typing order. */

@@ -1,7 +1,7 @@
 export default {
   title: 'Administration',
   sections: 'Administration sections',
-  nav: { panel: 'Conversations', users: 'Users', roles: 'Roles', audit: 'Audit', prompts: 'Prompts', model: 'Model', stats: 'Statistics' },
+  nav: { panel: 'Conversations', users: 'Users', roles: 'Roles', audit: 'Audit', prompts: 'Prompts', model: 'Model', stats: 'Statistics', reports: 'Reports' },
   teamScope: 'You see your team: yourself and the workers you supervise.',
   needsServer: 'Administration needs a connection to the server.',
   back: 'Back',

@@ -4,6 +4,8 @@ export default {
   mainNav: 'Main navigation',
   skipToContent: 'Skip to content',
   chat: 'Chat',
+  messages: 'Messages',
+  reports: 'Reports',
   admin: 'Administration',
   settings: 'Settings',
   language: 'Language',

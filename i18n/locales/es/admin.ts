@@ -1,7 +1,7 @@
 export default {
   title: 'Administración',
   sections: 'Secciones de administración',
-  nav: { panel: 'Conversaciones', users: 'Usuarios', roles: 'Roles', audit: 'Auditoría', prompts: 'Prompts', model: 'Modelo', stats: 'Estadísticas' },
+  nav: { panel: 'Conversaciones', users: 'Usuarios', roles: 'Roles', audit: 'Auditoría', prompts: 'Prompts', model: 'Modelo', stats: 'Estadísticas', reports: 'Reportes' },
   teamScope: 'Ves a tu equipo: tú y los trabajadores que supervisas.',
   needsServer: 'La administración necesita conexión con el servidor.',
   back: 'Volver',

@@ -4,6 +4,8 @@ export default {
   mainNav: 'Navegación principal',
   skipToContent: 'Saltar al contenido',
   chat: 'Chat',
+  messages: 'Mensajes',
+  reports: 'Reportes',
   admin: 'Administración',
   settings: 'Configuración',
   language: 'Idioma',

@@ -1,0 +1,254 @@
+import type { Browser, Locator, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { makeUser, type TestUser } from '../api/admin-support'
+import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { Client, DEMO } from '../support/http'
+
+// Mensajes and Reportes in Chromium against the real built server: two people write to each other in two
+// browser contexts and the unread badge follows live; a worker files a report that their supervisor resolves
+// from a tablet (768×1024) while the worker watches the chip turn "Resuelto"; a thread read offline and a
+// reply typed offline that the outbox sends once the connection is back.
+
+let browser: Browser
+const opened: TestPage[] = []
+let supervisor: TestUser
+let ana: TestUser
+let beto: TestUser
+
+// the e2e server has no model server on purpose (the chat page where sign-in lands gets 503 from /api/models);
+// going offline makes the browser log the requests it could not send
+const ALLOWED = [/status of 503/, /ERR_INTERNET_DISCONNECTED/, /Failed to fetch/]
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+  const admin = new Client()
+  await admin.login(DEMO.admin.email, DEMO.admin.password)
+  supervisor = await makeUser(admin, 'supervisor', null, 'e2e-dm-sup')
+  ana = await makeUser(admin, 'worker', supervisor.id, 'e2e-dm-ana')
+  beto = await makeUser(admin, 'worker', supervisor.id, 'e2e-dm-beto')
+  await admin.patch(`/api/admin/users/${supervisor.id}`, { fullName: 'Sofía Supervisora' })
+  await admin.patch(`/api/admin/users/${ana.id}`, { fullName: 'Ana Mensajera' })
+  await admin.patch(`/api/admin/users/${beto.id}`, { fullName: 'Beto Mensajero' })
+})
+
+afterAll(async () => { await browser?.close() })
+
+afterEach(async () => {
+  for (const tab of opened.splice(0)) {
+    await tab.close()
+    expect(tab.errors.filter(e => !ALLOWED.some(re => re.test(e))), 'console errors').toEqual([])
+  }
+})
+
+/** A fresh browser context signed in through the login page (it lands on the chat). */
+async function open(account: { email: string, password: string }, width = 1280, height = 800) {
+  const tab = await openPage(browser, { width, height })
+  opened.push(tab)
+  const { page } = tab
+  await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(account.email)
+  await page.locator('input[autocomplete="current-password"]').fill(account.password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(url => url.pathname.startsWith('/chat'))
+  return tab
+}
+
+/** The number on the header's Mensajes badge (0 when no badge shows). */
+async function badge(page: Page) {
+  const el = page.getByTestId('nav-messages').getByTestId('unread-badge')
+  return (await el.count()) ? Number(await el.getAttribute('data-count')) : 0
+}
+
+/** A locator's visible text, trimmed (it waits for the element). */
+const textOf = (locator: Locator) => locator.innerText().then(text => text.trim())
+const message = (page: Page, text: string) => page.getByTestId('dm-message').filter({ hasText: text })
+
+async function writeNew(page: Page, search: string, text: string) {
+  await page.getByTestId('dm-new').click()
+  await page.getByLabel('Buscar por nombre o correo').fill(search)
+  await page.getByTestId('dm-person').filter({ hasText: search }).click()
+  await page.getByTestId('dm-new-content').fill(text)
+  await page.getByTestId('dm-new-send').click()
+  // sent: the dialog closes and the new thread opens with the message in it
+  await page.getByTestId('dm-new-form').waitFor({ state: 'detached' })
+  await message(page, text).waitFor()
+}
+
+
+describe('Mensajes', () => {
+  it('two people exchange messages and the badge, the list and the open thread change without reload', async () => {
+    const { page: a } = await open(ana)
+    const { page: b } = await open(beto)
+    expect(await badge(b)).toBe(0)
+
+    await a.getByTestId('nav-messages').click()
+    await a.waitForURL(/\/messages$/)
+    await a.getByRole('heading', { level: 1, name: 'Mensajes' }).waitFor()
+    await writeNew(a, 'Beto Mensajero', 'Hola Beto, ¿revisaste la turbina 3?')
+    await message(a, 'revisaste la turbina 3').waitFor()
+
+    // Beto is on the chat: the badge appears by itself
+    await expect.poll(() => badge(b)).toBe(1)
+    await b.getByTestId('nav-messages').click()
+    const thread = b.getByTestId('dm-thread').filter({ hasText: 'Ana Mensajera' })
+    await expect.poll(() => thread.getAttribute('data-unread')).toBe('true')
+    await thread.click()
+    await message(b, 'revisaste la turbina 3').waitFor()
+    // opening marks it read: the badge and the bold go
+    await expect.poll(() => badge(b)).toBe(0)
+    await expect.poll(() => thread.getAttribute('data-unread')).toBe('false')
+
+    // Beto replies; Ana, with the thread open, sees it arrive
+    await b.getByTestId('dm-composer').fill('Sí, está en orden.')
+    await b.getByTestId('dm-composer').press('Enter')
+    await message(b, 'está en orden').waitFor()
+    await message(a, 'está en orden').waitFor()
+    // she is looking at it, so it is read at once and her badge stays empty
+    await expect.poll(() => badge(a)).toBe(0)
+
+    // Ana edits her message: it says "editado"
+    await message(a, 'revisaste la turbina 3').getByTestId('dm-edit').click()
+    await a.getByTestId('dm-edit-input').fill('Hola Beto, ¿revisaste la turbina 4?')
+    await a.getByTestId('dm-edit-save').click()
+    await expect.poll(() => textOf(message(a, 'turbina 4').getByTestId('dm-edited'))).toBe('editado')
+
+    // Beto deletes Ana's message from his view, undoes, then deletes for good
+    await message(b, 'Hola Beto').getByTestId('dm-delete').click()
+    await expect.poll(() => message(b, 'Hola Beto').count()).toBe(0)
+    await b.getByRole('button', { name: 'Deshacer' }).click()
+    await message(b, 'Hola Beto').waitFor()
+    await message(b, 'Hola Beto').getByTestId('dm-delete').click()
+    await expect.poll(() => b.getByTestId('dm-undo').count(), { timeout: 15_000 }).toBe(0)
+    await b.reload()
+    await message(b, 'está en orden').waitFor()
+    await expect.poll(() => message(b, 'Hola Beto').count()).toBe(0)
+    // …and Ana keeps her copy
+    await a.reload()
+    await message(a, 'turbina 4').waitFor()
+
+    // two more for Beto while he is elsewhere; "Marcar todo como leído" clears them
+    await b.getByRole('link', { name: 'Chat', exact: true }).click()
+    await writeNew(a, 'Beto Mensajero', 'Primero')
+    await a.getByTestId('nav-messages').click()
+    await writeNew(a, 'Beto Mensajero', 'Segundo')
+    await expect.poll(() => badge(b)).toBe(2)
+    await b.getByTestId('nav-messages').click()
+    await b.getByTestId('dm-filter-unread').click()
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(2)
+    await b.getByTestId('dm-read-all').click()
+    await expect.poll(() => badge(b)).toBe(0)
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(0)
+    await b.getByTestId('dm-filter-sent').click()
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(1)
+    await screenshot(b, 'messages-list')
+  }, 180_000) // two browsers and a dozen round trips: longer than one page's budget on a loaded machine
+
+  it('a thread opened before stays readable offline, and a reply typed offline is sent once when back', async () => {
+    const { page: a, context } = await open(ana, 390, 844)
+    const { page: b } = await open(beto)
+    await a.goto('/messages')
+    await a.getByTestId('dm-thread').filter({ hasText: 'está en orden' }).click()
+    await a.waitForURL(/\/messages\/[^/]+$/)
+    const threadUrl = a.url()
+    await message(a, 'está en orden').waitFor()
+    await a.getByRole('link', { name: 'Volver a los mensajes' }).click()
+
+    await context.setOffline(true)
+    await a.getByTestId('dm-thread').filter({ hasText: 'está en orden' }).click()
+    await a.getByTestId('offline-banner').waitFor()
+    await message(a, 'está en orden').waitFor()
+
+    const text = `Escrito sin conexión ${Date.now()}`
+    await a.getByTestId('dm-composer').fill(text)
+    await a.getByTestId('dm-composer').press('Enter')
+    await a.getByTestId('dm-outbox-item').filter({ hasText: text }).waitFor()
+
+    await context.setOffline(false)
+    await message(a, text).waitFor()
+    await expect.poll(() => a.getByTestId('dm-outbox-item').count()).toBe(0)
+    expect(a.url()).toBe(threadUrl)
+    await screenshot(a, 'messages-thread-390')
+    // Beto gets it exactly once
+    await b.goto(threadUrl)
+    await message(b, text).waitFor()
+    await expect.poll(() => message(b, text).count()).toBe(1)
+  })
+})
+
+describe('Reportes', () => {
+  it('a worker files a report, the supervisor resolves it on a 768 px tablet, the worker sees "Resuelto" live', async () => {
+    const { page: worker } = await open(ana, 390, 844)
+    const title = `Fuga en la sala de bombas ${Date.now()}`
+    await worker.goto('/reports')
+    await worker.getByRole('heading', { level: 1, name: 'Reportes' }).waitFor()
+    await worker.getByLabel('Título').fill(title)
+    await worker.getByLabel('Descripción').fill('Hay agua bajo la bomba 2 desde esta mañana.')
+    await worker.getByTestId('report-submit').click()
+    await worker.waitForURL(/\/reports\/[^/]+$/)
+    const chip = worker.getByTestId('report-detail').getByTestId('report-status').first()
+    await expect.poll(() => textOf(chip)).toBe('Abierto')
+
+    const { page: staff } = await open(supervisor, 768, 1024)
+    await staff.goto('/admin')
+    await staff.getByTestId('admin-tab-reports').click()
+    await staff.waitForURL(/\/admin\/reports/)
+    const row = staff.getByTestId('report-row').filter({ hasText: title })
+    await expect.poll(() => textOf(row.getByTestId('report-status'))).toBe('Abierto')
+    await row.click()
+    await expect.poll(() => textOf(staff.getByTestId('report-title'))).toBe(title)
+
+    // a comment that moves it to "En curso": the worker's chip and thread follow without reload
+    await staff.getByTestId('report-comment-input').fill('Voy en camino con el técnico.')
+    await staff.getByTestId('report-status-select').selectOption('in_progress')
+    await staff.getByTestId('report-comment-send').click()
+    await expect.poll(() => textOf(staff.getByTestId('report-detail').getByTestId('report-status').first())).toBe('En curso')
+    await expect.poll(() => textOf(chip)).toBe('En curso')
+    await worker.getByTestId('report-comment').filter({ hasText: 'Voy en camino' }).waitFor()
+
+    // the worker answers; the supervisor resolves
+    await worker.getByTestId('report-comment-input').fill('Gracias, los espero.')
+    await worker.getByTestId('report-comment-send').click()
+    await worker.getByTestId('report-comment').filter({ hasText: 'los espero' }).waitFor()
+    await staff.getByTestId('report-resolve').click()
+    await expect.poll(() => textOf(staff.getByTestId('report-detail').getByTestId('report-status').first())).toBe('Resuelto')
+    await screenshot(staff, 'reports-staff-768')
+
+    await expect.poll(() => textOf(chip)).toBe('Resuelto')
+    await worker.getByRole('link', { name: 'Mis reportes' }).click()
+    await expect.poll(() => textOf(worker.getByTestId('report-row').filter({ hasText: title }).getByTestId('report-status'))).toBe('Resuelto')
+    await screenshot(worker, 'reports-worker-360')
+
+    // the queue filters by status: the resolved report leaves "Abierto"
+    await staff.getByRole('button', { name: 'Volver a la lista' }).click()
+    await staff.getByTestId('queue-status').selectOption('open')
+    await expect.poll(() => staff.getByTestId('report-row').filter({ hasText: title }).count()).toBe(0)
+    await staff.getByTestId('queue-status').selectOption('resolved')
+    await expect.poll(() => staff.getByTestId('report-row').filter({ hasText: title }).count()).toBe(1)
+  })
+
+  it('a report written offline waits in the outbox and is filed once when back', async () => {
+    const { page, context } = await open(beto, 390, 844)
+    await page.goto('/reports')
+    await page.getByRole('heading', { level: 2, name: 'Mis reportes' }).waitFor()
+    const title = `Luz quemada en bodega ${Date.now()}`
+    await context.setOffline(true)
+    await page.getByLabel('Título').fill(title)
+    await page.getByLabel('Descripción').fill('La luz del pasillo 3 no enciende.')
+    await page.getByTestId('report-submit').click()
+    await page.getByTestId('dm-outbox-item').filter({ hasText: title }).waitFor()
+    await expect.poll(() => page.getByTestId('report-row').filter({ hasText: title }).count()).toBe(0)
+
+    await context.setOffline(false)
+    const row = page.getByTestId('report-row').filter({ hasText: title })
+    await expect.poll(() => textOf(row.getByTestId('report-status'))).toBe('Abierto')
+    await expect.poll(() => page.getByTestId('dm-outbox-item').count()).toBe(0)
+    await page.reload()
+    await expect.poll(() => row.count()).toBe(1)
+  })
+
+  it('keeps a worker out of the staff queue', async () => {
+    const { page } = await open(beto)
+    await page.goto('/admin/reports')
+    await page.waitForURL(url => !url.pathname.startsWith('/admin'))
+  })
+})
