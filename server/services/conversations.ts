@@ -76,13 +76,13 @@ export async function conversationWithCount(c: Conversation) {
 
 // lower() folds only ASCII in SQLite (and depends on the locale in PostgreSQL): fold Spanish capitals by hand
 const CAPITALS: Array<[string, string]> = [['Á', 'á'], ['É', 'é'], ['Í', 'í'], ['Ó', 'ó'], ['Ú', 'ú'], ['Ü', 'ü'], ['Ñ', 'ñ']]
-function folded(column: SQLWrapper) {
+export function folded(column: SQLWrapper) {
   let expr = sql`lower(${column})`
   for (const [upper, lower] of CAPITALS) expr = sql`replace(${expr}, ${upper}, ${lower})`
   return expr
 }
 
-const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
+export const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 // correlated subqueries: drizzle leaves columns of a single-table select unqualified, so name them in full
 const qualified = (table: string, column: string) => sql`${sql.identifier(table)}.${sql.identifier(column)}`
