@@ -234,3 +234,21 @@ describe('tool messages', () => {
     expect((await people.w1.client.get(`/api/conversations/${conversationId}/messages?includeTools=true`)).status).toBe(404)
   })
 })
+
+describe('CHAT_HISTORY_MAX', () => {
+  it('caps the history sent to the model (below the admin\'s historyMessages)', async () => {
+    const own = await startChatServer({ CHAT_HISTORY_MAX: '3' })
+    try {
+      const client = new Client(own.url)
+      await client.login(DEMO.worker.email, DEMO.worker.password)
+      own.fake.set({ reply: body => (isTitleCall(body) ? 'Título' : `respuesta a ${lastMessageOf(body)!.content}`) })
+      const first = await postChat(client, { message: 'p1' })
+      const conversationId = first.events[0]!.data.conversationId
+      await postChat(client, { message: 'p2', conversationId })
+      await postChat(client, { message: 'p3', conversationId })
+      const last = own.fake.chatRequests.filter(r => !isTitleCall(r.body)).at(-1)!.body
+      expect(last.messages.filter((m: any) => m.role !== 'system').map((m: any) => m.content)).toEqual(['p2', 'respuesta a p2', 'p3'])
+    }
+    finally { await own.stop() }
+  })
+})
