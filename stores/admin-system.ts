@@ -14,6 +14,8 @@ export interface ModelSettings {
   maxConcurrentGenerations: number
   maxAnswerTokens: number
   maxAnswerSeconds: number
+  /** Assistant agents the chat model may use (tools). */
+  agents: { reports: boolean }
 }
 export interface PromptInput { name: string, content: string, isDefault: boolean }
 

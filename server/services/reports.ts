@@ -127,7 +127,7 @@ interface CommentInput { content: string, status?: ReportStatus }
  * A comment, and the status it sets, in one transaction. The route has checked who may comment and who may set a
  * status; `asStaff` says whether the author acts as staff (audited).
  */
-export async function addComment(event: H3Event, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) {
+export async function addComment(event: H3Event | null, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) {
   const at = new Date()
   const comment: ReportComment = { id: uuidv7(), reportId: report.id, authorId: viewer.id, content: input.content, status: input.status ?? null, createdAt: at }
   await useDb().transaction(async (tx) => {
@@ -141,7 +141,7 @@ export async function addComment(event: H3Event, viewer: Viewer, report: Report,
 }
 
 /** Staff resolve a report, with an optional closing comment (one transaction). */
-export async function resolveReport(event: H3Event, viewer: Viewer, report: Report, comment?: string) {
+export async function resolveReport(event: H3Event | null, viewer: Viewer, report: Report, comment?: string) {
   const at = new Date()
   await useDb().transaction(async (tx) => {
     if (comment) await tx.insert(reportComments).values({ id: uuidv7(), reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })

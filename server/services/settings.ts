@@ -16,6 +16,8 @@ export const AppSettingsSchema = v.strictObject({
   maxAnswerTokens: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(16, 'must be at least 16'), v.maxValue(131072, 'must be at most 131072')),
   /** Longest time one answer may hold a model slot; then it is stopped and saved as `stopped`. */
   maxAnswerSeconds: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3600, 'must be at most 3600')),
+  /** Assistant agents the chat model may use (API.md "Assistant tools"); each on by default. */
+  agents: v.strictObject({ reports: v.boolean('must be true or false') }),
 })
 export type AppSettings = v.InferOutput<typeof AppSettingsSchema>
 
@@ -36,6 +38,7 @@ export function defaultSettings(): AppSettings {
     maxConcurrentGenerations: config.maxConcurrentGenerations,
     maxAnswerTokens: 4096,
     maxAnswerSeconds: 600,
+    agents: { reports: true },
   }
 }
 
@@ -43,7 +46,8 @@ export async function getSettings(): Promise<AppSettings> {
   if (cache && Date.now() - cache.at < CACHE_MS) return cache.value
   const [row] = await useDb().select().from(settings).where(eq(settings.key, KEY)).limit(1)
   const stored = (row?.value ?? {}) as Partial<AppSettings>
-  const value = { ...defaultSettings(), ...stored }
+  const defaults = defaultSettings()
+  const value = { ...defaults, ...stored, agents: { ...defaults.agents, ...stored.agents } }
   cache = { value, at: Date.now() }
   return value
 }

@@ -64,6 +64,7 @@ const EnvSchema = v.object({
   SMTP_URL: v.optional(v.pipe(v.string(), v.url('must be a URL like smtp://user:pass@host:587'), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(200, 'must be at most 200 characters'), v.regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address like "EnergyApp <no-reply@example.com>"'))),
   FORGOT_PASSWORD_RATE_LIMIT: rate('5/1h'),
+  CHAT_HISTORY_MAX: int(50, 1, 1000),
   MESSAGE_RATE_LIMIT: rate('60/1m'),
   // live events: keep-alive comment and sign-in re-check intervals (lowered only by tests)
   EVENTS_PING_MS: int(25_000, 100, 600_000),
@@ -100,6 +101,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM ?? `EnergyApp <no-reply@${new URL(env.PUBLIC_ORIGIN).hostname}>`,
     forgotPasswordRateLimit: env.FORGOT_PASSWORD_RATE_LIMIT,
+    chatHistoryMax: env.CHAT_HISTORY_MAX,
     messageRateLimit: env.MESSAGE_RATE_LIMIT,
     eventsPingMs: env.EVENTS_PING_MS,
     eventsRecheckMs: env.EVENTS_RECHECK_MS,

@@ -244,6 +244,8 @@ export default {
     maxAnswerTokensHint: 'The model stops an answer after this many tokens (16–131072).',
     maxAnswerSeconds: 'Longest answer (seconds)',
     maxAnswerSecondsHint: 'An answer still running after this long is stopped and saved as it is (1–3600).',
+    agentsReports: 'Reports assistant',
+    agentsReportsHint: 'The model may look up, file and update reports for the user, with the user\'s own permissions.',
     save: 'Save settings',
     saved: 'Settings saved.',
     unchanged: 'Nothing to save.',

@@ -244,6 +244,8 @@ export default {
     maxAnswerTokensHint: 'El modelo corta una respuesta tras esta cantidad de tokens (16–131072).',
     maxAnswerSeconds: 'Respuesta más larga (segundos)',
     maxAnswerSecondsHint: 'Una respuesta que sigue pasado este tiempo se detiene y se guarda tal como va (1–3600).',
+    agentsReports: 'Asistente de reportes',
+    agentsReportsHint: 'El modelo puede consultar, crear y actualizar reportes por el usuario, con sus mismos permisos.',
     save: 'Guardar ajustes',
     saved: 'Ajustes guardados.',
     unchanged: 'No hay cambios que guardar.',
