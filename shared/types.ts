@@ -51,6 +51,8 @@ export interface ApiConversation {
   systemPromptId: string | null
   pinned: boolean
   archived: boolean
+  /** `sms`: the user's SMS/WhatsApp thread, answered by the SMS channel (read-only in the web app). */
+  channel: 'web' | 'sms'
   messageCount: number
   createdAt: string
   updatedAt: string

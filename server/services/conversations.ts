@@ -18,6 +18,7 @@ export function toApiConversation(c: Conversation, messageCount: number) {
     systemPromptId: c.systemPromptId ?? null,
     pinned: c.pinned,
     archived: c.archived,
+    channel: c.channel,
     messageCount,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
@@ -118,16 +119,17 @@ export async function resolveSystemPromptId(id: string | undefined): Promise<str
 }
 
 /** A new conversation row (not yet saved); the title stays the placeholder until the first answer names it. */
-export function newConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string }): Conversation {
+export function newConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string, channel?: Conversation['channel'], id?: string }): Conversation {
   const now = new Date()
   return {
-    id: uuidv7(),
+    id: input.id ?? uuidv7(),
     userId: ownerId,
     title: input.title ?? DEFAULT_TITLE,
     model: input.model,
     systemPromptId: input.systemPromptId ?? null,
     pinned: false,
     archived: false,
+    channel: input.channel ?? 'web',
     createdAt: now,
     updatedAt: now,
   }

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto'
+import type { H3Event } from 'h3'
+import { and, asc, eq, isNotNull } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { useDb } from '../../db/client'
+import { type Conversation, conversations, type Job, messages, type User, users } from '../../db/schema'
+import { audit } from '../audit'
+import { newConversation } from '../conversations'
+import { completeJob, defineJob, enqueue, PermanentError } from '../jobs'
+import { getSettings } from '../settings'
+import { answerChannelMessage } from './answer'
+import { flattenMarkdown, splitMessage } from './sms-text'
+import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
+
+/**
+ * The SMS channel (API.md "SMS channel (Twilio)"): the webhook only checks, stores and enqueues; jobs answer.
+ *   sms.inbound  one received message of a known user: saved in their SMS conversation, answered by the model,
+ *                the answer saved and its parts queued — in one transaction, so a crash never loses or repeats it
+ *   sms.send     one part to one address: a part Twilio accepted is never sent again
+ */
+
+export const REPLY_NOT_REGISTERED = 'EnergyApp: este número no está registrado. Pide a tu administrador que lo asocie a tu cuenta o verifícalo en Ajustes de la app.'
+export const REPLY_UNAVAILABLE = 'EnergyApp: el asistente no está disponible en este momento. Tu mensaje quedó guardado; intenta de nuevo más tarde.'
+export const SMS_CONVERSATION_TITLE = 'SMS'
+
+type Channel = 'sms' | 'whatsapp'
+interface InboundPayload { sid: string, from: string, channel: Channel, userId: string, body: string }
+interface SendPayload { to: string, channel: Channel, body: string, part?: number, parts?: number, userId?: string, conversationId?: string, sid?: string }
+
+/** The active user whose verified phone is `number`, if any. */
+async function userByVerifiedPhone(number: string): Promise<User | undefined> {
+  const rows = await useDb().select().from(users)
+    .where(and(eq(users.phone, number), isNotNull(users.phoneVerifiedAt))).orderBy(asc(users.createdAt)).limit(5)
+  return rows.find(u => u.active)
+}
+
+/** A number shown in audit and admin views without its middle digits. */
+export const maskNumber = (number: string) => number.length > 6 ? `${number.slice(0, 4)}…${number.slice(-3)}` : '…'
+
+export type Received = 'queued' | 'duplicate' | 'empty' | 'unregistered'
+
+/**
+ * A signed Twilio message: an unknown (or inactive) sender gets at most one "not registered" reply a day and an
+ * audit event; an empty body is ignored; anything else becomes one `sms.inbound` job per MessageSid.
+ */
+export async function receiveMessage(event: H3Event, params: URLSearchParams): Promise<Received> {
+  const sid = params.get('MessageSid') || params.get('SmsSid') || ''
+  const from = params.get('From') ?? ''
+  const body = (params.get('Body') ?? '').trim()
+  const { channel, number } = parseAddress(from)
+  const user = await userByVerifiedPhone(number)
+  if (!user) {
+    const day = new Date().toISOString().slice(0, 10)
+    await enqueue('sms.send', { to: from, channel, body: REPLY_NOT_REGISTERED } satisfies SendPayload, { dedupeKey: `sms-unregistered:${from}:${day}` })
+    await audit(event, 'sms.unregistered_sender', { targetType: 'phone', meta: { channel, from: maskNumber(number), messageSid: sid } })
+    return 'unregistered'
+  }
+  if (!body) return 'empty'
+  const { created } = await enqueue('sms.inbound', { sid, from, channel, userId: user.id, body } satisfies InboundPayload, { dedupeKey: `sms-in:${sid}` })
+  return created ? 'queued' : 'duplicate'
+}
+
+/** The same id for a user's SMS conversation on every try (a stable v8-style UUID from the user id). */
+function smsConversationId(userId: string) {
+  const h = createHash('sha256').update(`sms-conversation:${userId}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/** The user's SMS conversation, created on their first message (one per user; WhatsApp shares it). */
+async function smsConversation(user: User): Promise<Conversation> {
+  const db = useDb()
+  const find = async () => (await db.select().from(conversations)
+    .where(and(eq(conversations.userId, user.id), eq(conversations.channel, 'sms'))).orderBy(asc(conversations.createdAt)).limit(1))[0]
+  const existing = await find()
+  if (existing) return existing
+  const { defaultModel } = await getSettings()
+  await db.insert(conversations).values(newConversation(user.id, { id: smsConversationId(user.id), title: SMS_CONVERSATION_TITLE, model: defaultModel, channel: 'sms' }))
+    .onConflictDoNothing()
+  const made = await find()
+  if (made) return made
+  // the stable id is taken (that conversation was reassigned to someone else): a fresh one
+  const fresh = newConversation(user.id, { title: SMS_CONVERSATION_TITLE, model: defaultModel, channel: 'sms' })
+  await db.insert(conversations).values(fresh)
+  return fresh
+}
+
+defineJob('sms.inbound', {
+  maxAttempts: Number(process.env.SMS_MODEL_ATTEMPTS) || 4,
+  async run({ job }) {
+    const p = job.payload as unknown as InboundPayload
+    const db = useDb()
+    const [user] = await db.select().from(users).where(eq(users.id, p.userId)).limit(1)
+    // disabled (or number removed) since the message arrived: nothing to answer
+    if (!user?.active || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
+    const conversation = await smsConversation(user)
+    // the job's id is the message's: a re-run after a crash finds it saved and does not save it twice
+    await db.insert(messages).values({ id: job.id, conversationId: conversation.id, role: 'user', content: p.body, status: 'complete', createdAt: job.createdAt })
+      .onConflictDoNothing()
+    const answer = await answerChannelMessage(conversation)
+    const parts = splitMessage(flattenMarkdown(answer.text))
+    const now = new Date()
+    await db.transaction(async (tx) => {
+      await tx.insert(messages).values({
+        id: uuidv7(), conversationId: conversation.id, role: 'assistant', content: answer.text, status: 'complete', model: answer.model,
+        promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, createdAt: now,
+      })
+      await tx.update(conversations).set({ updatedAt: now, model: answer.model }).where(eq(conversations.id, conversation.id))
+      for (const [i, body] of parts.entries()) {
+        const payload: SendPayload = { to: p.from, channel: p.channel, body, part: i + 1, parts: parts.length, userId: user.id, conversationId: conversation.id }
+        await enqueue('sms.send', { ...payload }, { dedupeKey: `sms-out:${job.id}:${i + 1}`, db: tx })
+      }
+      await completeJob(job.id, tx)
+    })
+    log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length, durationMs: answer.durationMs })
+  },
+  // the model stayed down through every try: one message saying so (the user's own message stays saved)
+  async onGiveUp(job) {
+    const p = job.payload as unknown as InboundPayload
+    await enqueue('sms.send', { to: p.from, channel: p.channel, body: REPLY_UNAVAILABLE, userId: p.userId } satisfies SendPayload, { dedupeKey: `sms-unavailable:${job.id}` })
+  },
+})
+
+defineJob('sms.send', {
+  maxAttempts: Number(process.env.SMS_SEND_ATTEMPTS) || 6,
+  async run({ job, saveProgress }) {
+    const p = job.payload as unknown as SendPayload
+    const config = twilioConfig()
+    if (!config) throw new PermanentError('the SMS channel is not configured')
+    const sid = await postMessage(config, { to: p.to, from: senderFor(config, p.channel), body: p.body })
+    await completeJob(job.id)
+    await saveProgress({ ...p, sid })
+  },
+})
+
+/** Kinds shown in Admin → Canales. */
+export const SMS_JOB_KINDS = ['sms.inbound', 'sms.send'] as const
+export type SmsJob = Job
