@@ -107,6 +107,8 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     body.conversationId ? newest(body.conversationId, settings.historyMessages + 2) : [] as Message[],
     systemPrompt(body.systemPromptId ?? null),
   ])
+  // the SMS conversation is answered by SMS (server/services/channels/sms.ts): read-only on the web
+  if (existing?.channel === 'sms') throw createError({ statusCode: 409, message: 'conversationId: an SMS conversation is read-only in the web app; reply by SMS' })
   if (body.systemPromptId && !named) throw badRequest('systemPromptId', 'no such system prompt')
   if (models && body.model && !models.includes(body.model)) throw badRequest('model', 'is not available on the model server')
   const model = body.model ?? existing?.model ?? settings.defaultModel

@@ -16,7 +16,7 @@ import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
  * The SMS channel (API.md "SMS channel (Twilio)"): the webhook only checks, stores and enqueues; jobs answer.
  *   sms.inbound  one received message of a known user: saved in their SMS conversation, answered by the model,
  *                the answer saved and its parts queued — in one transaction, so a crash never loses or repeats it
- *   sms.send     one part to one address: a part Twilio accepted is never sent again
+ *   sms.send     one reply to one address, part after part: a part Twilio accepted is never sent again
  */
 
 export const REPLY_NOT_REGISTERED = 'EnergyApp: este número no está registrado. Pide a tu administrador que lo asocie a tu cuenta o verifícalo en Ajustes de la app.'
@@ -25,7 +25,10 @@ export const SMS_CONVERSATION_TITLE = 'SMS'
 
 type Channel = 'sms' | 'whatsapp'
 interface InboundPayload { sid: string, from: string, channel: Channel, userId: string, body: string }
-interface SendPayload { to: string, channel: Channel, body: string, part?: number, parts?: number, userId?: string, conversationId?: string, sid?: string }
+/** A reply: its parts go out one after the other; `sent` counts the parts Twilio accepted. */
+interface SendPayload { to: string, channel: Channel, parts: string[], sent: number, sids: string[], userId?: string, conversationId?: string }
+const reply = (to: string, channel: Channel, parts: string[], extra: Partial<SendPayload> = {}): Record<string, unknown> =>
+  ({ to, channel, parts, sent: 0, sids: [], ...extra } satisfies SendPayload)
 
 /** The active user whose verified phone is `number`, if any. */
 async function userByVerifiedPhone(number: string): Promise<User | undefined> {
@@ -51,7 +54,7 @@ export async function receiveMessage(event: H3Event, params: URLSearchParams): P
   const user = await userByVerifiedPhone(number)
   if (!user) {
     const day = new Date().toISOString().slice(0, 10)
-    await enqueue('sms.send', { to: from, channel, body: REPLY_NOT_REGISTERED } satisfies SendPayload, { dedupeKey: `sms-unregistered:${from}:${day}` })
+    await enqueue('sms.send', reply(from, channel, [REPLY_NOT_REGISTERED]), { dedupeKey: `sms-unregistered:${from}:${day}` })
     await audit(event, 'sms.unregistered_sender', { targetType: 'phone', meta: { channel, from: maskNumber(number), messageSid: sid } })
     return 'unregistered'
   }
@@ -105,10 +108,7 @@ defineJob('sms.inbound', {
         promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, createdAt: now,
       })
       await tx.update(conversations).set({ updatedAt: now, model: answer.model }).where(eq(conversations.id, conversation.id))
-      for (const [i, body] of parts.entries()) {
-        const payload: SendPayload = { to: p.from, channel: p.channel, body, part: i + 1, parts: parts.length, userId: user.id, conversationId: conversation.id }
-        await enqueue('sms.send', { ...payload }, { dedupeKey: `sms-out:${job.id}:${i + 1}`, db: tx })
-      }
+      await enqueue('sms.send', reply(p.from, p.channel, parts, { userId: user.id, conversationId: conversation.id }), { dedupeKey: `sms-out:${job.id}`, db: tx })
       await completeJob(job.id, tx)
     })
     log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length, durationMs: answer.durationMs })
@@ -116,19 +116,22 @@ defineJob('sms.inbound', {
   // the model stayed down through every try: one message saying so (the user's own message stays saved)
   async onGiveUp(job) {
     const p = job.payload as unknown as InboundPayload
-    await enqueue('sms.send', { to: p.from, channel: p.channel, body: REPLY_UNAVAILABLE, userId: p.userId } satisfies SendPayload, { dedupeKey: `sms-unavailable:${job.id}` })
+    await enqueue('sms.send', reply(p.from, p.channel, [REPLY_UNAVAILABLE], { userId: p.userId }), { dedupeKey: `sms-unavailable:${job.id}` })
   },
 })
 
 defineJob('sms.send', {
   maxAttempts: Number(process.env.SMS_SEND_ATTEMPTS) || 6,
+  // one step per part, in order; `sent` is saved after each part Twilio accepted, so a retry goes on from there
   async run({ job, saveProgress }) {
-    const p = job.payload as unknown as SendPayload
+    let p = job.payload as unknown as SendPayload
     const config = twilioConfig()
     if (!config) throw new PermanentError('the SMS channel is not configured')
-    const sid = await postMessage(config, { to: p.to, from: senderFor(config, p.channel), body: p.body })
-    await completeJob(job.id)
-    await saveProgress({ ...p, sid })
+    for (let i = p.sent; i < p.parts.length; i++) {
+      const sid = await postMessage(config, { to: p.to, from: senderFor(config, p.channel), body: p.parts[i]! })
+      p = { ...p, sent: i + 1, sids: [...p.sids, sid] }
+      await saveProgress({ ...p })
+    }
   },
 })
 
