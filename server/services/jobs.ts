@@ -52,22 +52,48 @@ export const backoffDelay = (attempts: number, baseMs = jobTiming().backoffMs) =
 
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
 type Db = Database | Tx
+type Statement = Parameters<Database['batch']>[0][number]
 
-export interface EnqueueOptions { dedupeKey?: string, runAt?: Date, db?: Db }
+export interface EnqueueOptions { dedupeKey?: string, runAt?: Date }
+
+/** The insert of a new job (not yet run); `onConflictDoNothing` on the dedupe key makes it idempotent. */
+export function jobInsert(db: Db, kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}) {
+  const now = new Date()
+  return db.insert(jobs).values({
+    id: uuidv7(), kind, payload, status: 'pending', attempts: 0, runAt: options.runAt ?? now,
+    dedupeKey: options.dedupeKey ?? null, createdAt: now, updatedAt: now,
+  }).onConflictDoNothing({ target: jobs.dedupeKey })
+}
 
 /**
  * Stores a job; with a `dedupeKey` already used, nothing is stored and `created` is false (the same Twilio
- * message, or the same reply part, is never queued twice). Pass `db` to enqueue inside a transaction.
+ * message, or the same reply, is never queued twice).
  */
 export async function enqueue(kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}) {
-  const now = new Date()
-  const id = uuidv7()
-  const rows = await (options.db ?? useDb()).insert(jobs).values({
-    id, kind, payload, status: 'pending', attempts: 0, runAt: options.runAt ?? now,
-    dedupeKey: options.dedupeKey ?? null, createdAt: now, updatedAt: now,
-  }).onConflictDoNothing({ target: jobs.dedupeKey }).returning({ id: jobs.id })
+  const rows = await jobInsert(useDb(), kind, payload, options).returning({ id: jobs.id })
   if (rows.length) wakeWorkers()
   return { id: rows[0]?.id ?? null, created: rows.length > 0 }
+}
+
+/** Marks a job done, as a statement to run with others in `commitTogether`. */
+export const jobDone = (db: Db, id: string) =>
+  db.update(jobs).set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: new Date() }).where(eq(jobs.id, id))
+
+/**
+ * Runs writes all-or-nothing. On SQLite as one batch, executed without yielding the event loop: an open
+ * transaction awaiting between statements would make any other write of this process (the worker's claim)
+ * wait on the lock synchronously and freeze the process. On PostgreSQL in a transaction.
+ */
+export async function commitTogether(build: (db: Db) => Statement[]) {
+  const db = useDb()
+  if (dialect === 'sqlite') {
+    const statements = build(db)
+    if (statements.length) await db.batch(statements as [Statement, ...Statement[]])
+  }
+  else {
+    await db.transaction(async (tx) => { for (const statement of build(tx)) await statement })
+  }
+  wakeWorkers()
 }
 
 /** Claims the oldest due job (pending and due, or running with an expired lease) for `leaseMs`; undefined when none. */
@@ -78,6 +104,9 @@ export async function claimJob(leaseMs = jobTiming().leaseMs): Promise<Job | und
     and(eq(jobs.status, 'pending'), lte(jobs.runAt, now)),
     and(eq(jobs.status, 'running'), lt(jobs.leaseUntil, now)),
   )
+  // a read first: readers never wait for SQLite's write lock, and most polls find nothing to do
+  const [candidate] = await db.select({ id: jobs.id }).from(jobs).where(due).limit(1)
+  if (!candidate) return undefined
   const oldest = db.select({ id: jobs.id }).from(jobs).where(due).orderBy(jobs.runAt).limit(1)
   // two PostgreSQL workers never pick the same row: a locked candidate is skipped, not waited for
   const pick = dialect === 'pg' ? (oldest as unknown as { for: (s: string, o: object) => typeof oldest }).for('update', { skipLocked: true }) : oldest
@@ -96,10 +125,9 @@ export async function renewLease(id: string, leaseMs = jobTiming().leaseMs) {
     .where(and(eq(jobs.id, id), eq(jobs.status, 'running')))
 }
 
-/** Marks a job done (pass `db` to do it in the same transaction as the job's last write). */
-export async function completeJob(id: string, db: Db = useDb()) {
-  const now = new Date()
-  await db.update(jobs).set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: now }).where(eq(jobs.id, id))
+/** Marks a job done. */
+export async function completeJob(id: string) {
+  await jobDone(useDb(), id)
 }
 
 /** Records a failed try: back to pending with back-off, or failed for good (true) after the last allowed try. */
@@ -149,6 +177,13 @@ export async function purgeJobs(days = 30) {
   await useDb().delete(jobs).where(and(eq(jobs.status, 'done'), lt(jobs.updatedAt, new Date(Date.now() - days * 86_400_000))))
 }
 
+/** A failure's own words and its cause's (drizzle wraps the driver's error); never a payload. */
+function reason(error: unknown) {
+  const e = error as Error & { cause?: { message?: string, code?: string } }
+  const first = String(e?.message ?? error).split('\n')[0]!.slice(0, 200)
+  return e?.cause ? `${first} — ${e.cause.code ?? ''} ${e.cause.message ?? ''}`.trim() : first
+}
+
 // ---- the worker -------------------------------------------------------------------------------------------
 
 const wakers = new Set<() => void>()
@@ -189,7 +224,7 @@ export function startWorker(options: Partial<ReturnType<typeof jobTiming>> = {})
       if (stopped && !(caught instanceof PermanentError)) return // shutting down: released below, not counted as a failure
       const error = caught instanceof Error ? caught : new Error(String(caught))
       const final = await failJob(job, error, handler?.maxAttempts ?? 6).catch(() => false)
-      log.warn('job failed', { jobId: job.id, kind: job.kind, attempts: job.attempts, final, error: error.message })
+      log.warn('job failed', { jobId: job.id, kind: job.kind, attempts: job.attempts, final, error: reason(error) })
       if (final && handler?.onGiveUp) await handler.onGiveUp(job, error).catch(e => log.error('job give-up failed', { jobId: job.id, error: (e as Error).message }))
     }
     finally {
@@ -212,7 +247,7 @@ export function startWorker(options: Partial<ReturnType<typeof jobTiming>> = {})
         }
       }
       catch (error) {
-        if (!stopped) log.error('job worker: claim failed', { error: (error as Error).message })
+        if (!stopped) log.error('job worker: claim failed', { error: reason(error) })
       }
       if (stopped) break
       await new Promise<void>((resolve) => {

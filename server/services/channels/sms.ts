@@ -6,7 +6,7 @@ import { useDb } from '../../db/client'
 import { type Conversation, conversations, type Job, messages, type User, users } from '../../db/schema'
 import { audit } from '../audit'
 import { newConversation } from '../conversations'
-import { completeJob, defineJob, enqueue, PermanentError } from '../jobs'
+import { commitTogether, defineJob, enqueue, jobDone, jobInsert, PermanentError } from '../jobs'
 import { getSettings } from '../settings'
 import { answerChannelMessage } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
@@ -102,15 +102,16 @@ defineJob('sms.inbound', {
     const answer = await answerChannelMessage(conversation)
     const parts = splitMessage(flattenMarkdown(answer.text))
     const now = new Date()
-    await db.transaction(async (tx) => {
-      await tx.insert(messages).values({
+    // the answer, its reply and the end of this job commit together: a crash leaves either none or all of them
+    await commitTogether(d => [
+      d.insert(messages).values({
         id: uuidv7(), conversationId: conversation.id, role: 'assistant', content: answer.text, status: 'complete', model: answer.model,
         promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, createdAt: now,
-      })
-      await tx.update(conversations).set({ updatedAt: now, model: answer.model }).where(eq(conversations.id, conversation.id))
-      await enqueue('sms.send', reply(p.from, p.channel, parts, { userId: user.id, conversationId: conversation.id }), { dedupeKey: `sms-out:${job.id}`, db: tx })
-      await completeJob(job.id, tx)
-    })
+      }),
+      d.update(conversations).set({ updatedAt: now, model: answer.model }).where(eq(conversations.id, conversation.id)),
+      jobInsert(d, 'sms.send', reply(p.from, p.channel, parts, { userId: user.id, conversationId: conversation.id }), { dedupeKey: `sms-out:${job.id}` }),
+      jobDone(d, job.id),
+    ])
     log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length, durationMs: answer.durationMs })
   },
   // the model stayed down through every try: one message saying so (the user's own message stays saved)
