@@ -18,7 +18,8 @@ export function toApiConversation(c: Conversation, messageCount: number) {
     systemPromptId: c.systemPromptId ?? null,
     pinned: c.pinned,
     archived: c.archived,
-    channel: c.channel,
+    // only SMS conversations carry it: the web ones keep API.md's exact shape
+    ...(c.channel === 'sms' ? { channel: 'sms' as const } : {}),
     messageCount,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),

@@ -31,13 +31,12 @@ beforeAll(async () => {
   db = await createTestDatabase(inject('dbKind'))
   env = {
     DATABASE_URL: db.url, OLLAMA_HOST: model.url, TWILIO_API_BASE: twilio.url, ...TWILIO,
-    JOB_BACKOFF_MS: '100', JOB_LEASE_MS: '1500', JOB_POLL_MS: '50', SMS_MODEL_ATTEMPTS: '3', LOG_LEVEL: 'info',
+    JOB_BACKOFF_MS: '100', JOB_LEASE_MS: '1500', JOB_POLL_MS: '50', SMS_MODEL_ATTEMPTS: '3',
   }
   server = await startServer(env)
 }, 120_000)
 
 afterAll(async () => {
-  require('node:fs').writeFileSync('/tmp/sms-server.log', server?.output() ?? '')
   await server?.stop()
   await model?.close()
   await twilio?.close()

@@ -32,7 +32,7 @@ let clock = Date.UTC(2025, 0, 1)
 function conversation(id: string, change: Partial<ApiConversation> = {}): ApiConversation {
   clock += 60_000
   const at = new Date(clock).toISOString()
-  return { id, userId: 'u1', title: `Conversación ${id}`, model: 'qwen', systemPromptId: null, pinned: false, archived: false, channel: 'web', messageCount: 2, createdAt: at, updatedAt: at, ...change }
+  return { id, userId: 'u1', title: `Conversación ${id}`, model: 'qwen', systemPromptId: null, pinned: false, archived: false, messageCount: 2, createdAt: at, updatedAt: at, ...change }
 }
 function message(id: string, content: string, at: string): ApiMessage {
   return { id, conversationId: 'c1', role: 'user', content, status: 'complete', model: null, usage: null, createdAt: at }
