@@ -1,6 +1,6 @@
 import { ref } from 'vue'
 import type { ChatRequest } from '#shared/schemas'
-import type { ChatEvents } from '#shared/types'
+import type { ChatEvents, ToolStatus } from '#shared/types'
 
 export type { ChatRequest }
 export type ChatMeta = ChatEvents['meta']
@@ -11,6 +11,8 @@ export interface ChatStreamHandlers {
   onQueue?: (position: number) => void
   onToken?: (text: string) => void
   onTitle?: (title: string) => void
+  /** An assistant tool call starting (`running`) or ending (`done` / `error`). */
+  onTool?: (name: string, status: ToolStatus) => void
 }
 
 /** How a stream ended: `done`, an `error` event, the user's Stop, or the connection closing without either. */
@@ -130,6 +132,7 @@ export function useChatStream() {
           case 'queue': handlers.onQueue?.(Number(payload.position)); break
           case 'token': if (typeof payload.t === 'string') handlers.onToken?.(payload.t); break
           case 'title': if (typeof payload.title === 'string') handlers.onTitle?.(payload.title); break
+          case 'tool': if (typeof payload.name === 'string' && ['running', 'done', 'error'].includes(payload.status)) handlers.onTool?.(payload.name, payload.status); break
           case 'done': result = { outcome: 'done', done: payload as ChatDone }; break
           case 'error': result = { outcome: 'error', message: String(payload.message ?? ''), assistantMessageId: payload.assistantMessageId }; break
         }

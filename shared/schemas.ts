@@ -62,5 +62,5 @@ export const ConversationListQuery = v.object({
   userId: v.optional(Id),
   archived: v.optional(QueryBool),
 })
-export const MessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id) })
+export const MessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id), includeTools: v.optional(QueryBool) })
 export const ExportQuery = v.object({ format: v.optional(v.picklist(['md', 'json'], 'must be md or json'), 'md') })

@@ -58,7 +58,8 @@ export interface ApiConversation {
   updatedAt: string
 }
 
-export type MessageRole = 'user' | 'assistant' | 'system'
+/** `tool`: a call the assistant made and its result (JSON `{round, name, arguments, result}` in `content`). */
+export type MessageRole = 'user' | 'assistant' | 'system' | 'tool'
 export type MessageStatus = 'complete' | 'stopped' | 'error'
 
 export interface ApiMessage {
@@ -78,11 +79,14 @@ export interface ApiSystemPromptOption { id: string, name: string, isDefault: bo
 
 export interface Usage { promptTokens: number, completionTokens: number }
 
+export type ToolStatus = 'running' | 'done' | 'error'
+
 /** Server-sent events of `POST /api/chat`, by event name. */
 export interface ChatEvents {
   meta: { conversationId: string, userMessageId: string, model: string }
   queue: { position: number }
   token: { t: string }
+  tool: { name: string, status: ToolStatus }
   title: { title: string }
   done: { assistantMessageId: string, finishReason: string, usage: Usage | null, durationMs: number }
   error: { message: string, assistantMessageId?: string }

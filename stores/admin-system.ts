@@ -12,6 +12,8 @@ export interface ModelSettings {
   historyMessages: number
   maxMessageChars: number
   maxConcurrentGenerations: number
+  /** Assistant agents the chat model may use (tools). */
+  agents: { reports: boolean }
 }
 export interface PromptInput { name: string, content: string, isDefault: boolean }
 

@@ -1,4 +1,4 @@
-import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption } from '#shared/types'
+import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption, ToolStatus } from '#shared/types'
 import { type ChatRequest, ChatRequestError, useChatStream } from '~/composables/useChatStream'
 
 const MESSAGE_PAGE = 50
@@ -11,6 +11,9 @@ export type ChatFailure =
   | { kind: 'error', message: string }
 
 export type ChatPhase = 'idle' | 'waiting' | 'queued' | 'streaming'
+
+/** One assistant tool call of the latest answer, as the stream reported it. */
+export interface ToolLine { name: string, status: ToolStatus }
 
 interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage }
 
@@ -41,6 +44,8 @@ export const useChatStore = defineStore('chat', () => {
   const live = ref<LiveExchange | null>(null)
   const phase = ref<ChatPhase>('idle')
   const queuePosition = ref<number | null>(null)
+  /** The tool calls of the latest answer (shown above it until the next one); tool messages are not listed. */
+  const toolLines = ref<{ answerId: string, lines: ToolLine[] } | null>(null)
   const failure = ref<ChatFailure | null>(null)
   /** What Retry sends again, and for which conversation. */
   const retryRequest = ref<ChatRequest | null>(null)
@@ -144,6 +149,7 @@ export const useChatStore = defineStore('chat', () => {
     answer.model = request.model ?? conversation.value?.model ?? null
     live.value = { conversationId: startedIn, user, answer }
     const exchange = live.value
+    const tools: { answerId: string, lines: ToolLine[] } = toolLines.value = { answerId: answer.id, lines: [] }
     let targetId = startedIn
 
     try {
@@ -166,13 +172,18 @@ export const useChatStore = defineStore('chat', () => {
           if (phase.value !== 'streaming') { phase.value = 'streaming'; queuePosition.value = null }
           exchange.answer.content += text
         },
+        onTool(name, status) {
+          const running = tools.lines.findLast(line => line.name === name && line.status === 'running')
+          if (status !== 'running' && running) running.status = status
+          else tools.lines.push({ name, status })
+        },
         onTitle(title) {
           if (!targetId) return
           conversations.patchLocal(targetId, { title })
           if (conversation.value?.id === targetId) conversation.value = { ...conversation.value, title }
         },
       })
-      if (result.outcome === 'done') exchange.answer.id = result.done.assistantMessageId
+      if (result.outcome === 'done') exchange.answer.id = tools.answerId = result.done.assistantMessageId
       else if (result.outcome === 'stopped') {
         exchange.answer.status = 'stopped'
         stoppedAt = Date.now()
@@ -180,7 +191,7 @@ export const useChatStore = defineStore('chat', () => {
         if (targetId && !startedIn) setTimeout(() => { void refreshConversation(targetId!) }, 1500)
       }
       else {
-        if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = result.assistantMessageId
+        if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = tools.answerId = result.assistantMessageId
         exchange.answer.status = 'error'
         failure.value = result.outcome === 'error' ? { kind: 'error', message: result.message } : { kind: 'interrupted' }
         if (targetId) retryRequest.value = { conversationId: targetId, regenerate: true }
@@ -307,6 +318,7 @@ export const useChatStore = defineStore('chat', () => {
     history.value = []
     total.value = 0
     live.value = null
+    toolLines.value = null
     phase.value = 'idle'
     failure.value = null
     retryRequest.value = null
@@ -318,7 +330,7 @@ export const useChatStore = defineStore('chat', () => {
 
   return {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, hasOlder,
-    phase, busy, queuePosition, streamingId, failure, canRetry, modelUnavailable, draft,
+    phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, draft,
     ollama, models, systemPrompts, model, systemPromptId,
     open, loadOlder, send, regenerate, retry, stop, checkHealth, loadOptions, $reset,
   }

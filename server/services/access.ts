@@ -3,7 +3,7 @@ import { and, eq, inArray, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Permission, Reach } from '#shared/permissions'
 import { useDb } from '../db/client'
-import { type Conversation, conversations, type User, users } from '../db/schema'
+import { type Conversation, conversations, type Report, reports, type User, users } from '../db/schema'
 import { audit } from './audit'
 
 /**
@@ -106,4 +106,27 @@ export async function auditConversationRead(event: H3Event, viewer: User, conver
 export async function canReassignTo(viewer: Viewer, target: User) {
   if (!can(viewer, 'conversations.reassign')) return false
   return canSeeUser(viewer, target.id, 'conversations')
+}
+
+export type ReportAccess = 'read' | 'comment' | 'edit' | 'manage'
+
+/** Whether `viewer` handles `reporterId`'s reports: `reports.manage` and the reporter within their reports reach. */
+export async function isReportStaffFor(viewer: Viewer, reporterId: string) {
+  return can(viewer, 'reports.manage') && canSeeUser(viewer, reporterId, 'reports')
+}
+
+/**
+ * Loads a report for `viewer`: 404 unless they filed it or are staff in scope. Then 403 when they may see it but
+ * not do `mode`: `edit` is the reporter's only; `manage` (status, resolve) is staff's only; `read` and `comment`
+ * are both's.
+ */
+export async function requireReport(viewer: Viewer, id: string, mode: ReportAccess): Promise<Report> {
+  const [report] = await useDb().select().from(reports).where(eq(reports.id, id)).limit(1)
+  if (!report) throw notFound('Report')
+  const reporter = report.reporterId === viewer.id
+  const staff = await isReportStaffFor(viewer, report.reporterId)
+  if (!reporter && !staff) throw notFound('Report')
+  if (mode === 'edit' && !reporter) throw createError({ statusCode: 403, message: 'Only the reporter can edit this report' })
+  if (mode === 'manage' && !staff) throw createError({ statusCode: 403, message: 'Only staff can change the status of this report' })
+  return report
 }

@@ -19,7 +19,7 @@ export async function updateSettings(changes: v.InferOutput<typeof SettingsUpdat
     }
   }
   const next: AppSettings = { ...current, ...changes }
-  const changed = (Object.keys(changes) as Array<keyof AppSettings>).filter(key => changes[key] !== current[key])
+  const changed = (Object.keys(changes) as Array<keyof AppSettings>).filter(key => JSON.stringify(changes[key]) !== JSON.stringify(current[key]))
   await saveSettings(next)
   return { settings: next, changed }
 }

@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama'
 import type { AppSettings } from './settings'
 import { cleanTitle, type ContextMessage, titlePrompt } from './context'
+import { type AgentTool, toOllamaTool } from './orchestrator/tools'
 
 /**
  * Model calls of the chat. ollama-js creates its AbortController only once the response has started, so a
@@ -14,13 +15,15 @@ function clientFor(signal: AbortSignal) {
   })
 }
 
-export interface ModelStreamInput { model: string, messages: ContextMessage[], settings: AppSettings, signal: AbortSignal }
+export interface ModelStreamInput { model: string, messages: ContextMessage[], tools?: AgentTool[], settings: AppSettings, signal: AbortSignal }
 
 /** Starts a streamed chat; resolves once the model server answers (with the first token, for Ollama). */
-export function openModelStream({ model, messages, settings, signal }: ModelStreamInput) {
+export function openModelStream({ model, messages, tools, settings, signal }: ModelStreamInput) {
   return clientFor(signal).chat({
     model,
     messages,
+    // no `tools` key at all when none are offered: the request stays what it was before agents existed
+    ...(tools?.length ? { tools: tools.map(toOllamaTool) } : {}),
     stream: true,
     options: { temperature: settings.temperature, top_p: settings.topP, num_ctx: settings.numCtx },
   })

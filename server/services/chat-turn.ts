@@ -8,22 +8,24 @@ import { requireConversation, type Viewer } from './access'
 import { buildContext, type ContextMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
+import { historyMessages } from './orchestrator/tools'
 import { listSystemPrompts } from './system-prompts'
 
 /** Everything a generation needs, decided before the model is called. */
 export interface Turn {
-  user: User
+  user: Viewer
   conversation: Conversation
   userMessage: Message
-  /** The assistant answer that `regenerate` replaces once the new one is saved. */
-  replaceId: string | null
+  /** The assistant answer (and its tool messages) that `regenerate` replaces once the new one is saved. */
+  replaceIds: string[]
   model: string
   context: ContextMessage[]
   /** The conversation still has its placeholder title: the first exchange names it. */
   needsTitle: boolean
 }
 
-type Body = v.InferOutput<typeof ChatBody>
+/** The chat request as the orchestrator passes it on (the web body, or what another channel received). */
+type Body = Pick<v.InferOutput<typeof ChatBody>, 'message' | 'conversationId' | 'model' | 'systemPromptId' | 'regenerate'>
 
 const badRequest = (field: string, problem: string) =>
   createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
@@ -39,7 +41,7 @@ export function modelUnavailable(turn: Pick<Turn, 'conversation' | 'userMessage'
 }
 
 /** The message text, checked against the admin's `maxMessageChars`; undefined only for `regenerate`. */
-export function checkMessage(body: Body, settings: AppSettings) {
+export function checkMessage(body: Pick<Body, 'message' | 'regenerate'>, settings: AppSettings) {
   if (body.message === undefined) {
     if (!body.regenerate) throw badRequest('message', 'is required')
     return undefined
@@ -102,9 +104,11 @@ async function systemPrompt(id: string | null, fresh = false): Promise<SystemPro
 export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null) {
   if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
   // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
+  const historyLimit = Math.min(settings.historyMessages, useConfig().chatHistoryMax)
+  // tool rounds are stored one row per call: read enough rows for the limit after they are expanded
   const [existing, recent, named] = await Promise.all([
     body.conversationId ? requireConversation(user, body.conversationId, 'write') : undefined,
-    body.conversationId ? newest(body.conversationId, settings.historyMessages + 2) : [] as Message[],
+    body.conversationId ? newest(body.conversationId, historyLimit * 2 + 2) : [] as Message[],
     systemPrompt(body.systemPromptId ?? null),
   ])
   // the SMS conversation is answered by SMS (server/services/channels/sms.ts): read-only on the web
@@ -115,12 +119,14 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   const systemPromptId = body.systemPromptId || !existing ? named?.id ?? null : existing.systemPromptId
 
   let userMessage: Message | undefined
-  let replaceId: string | null = null
+  let replaceIds: string[] = []
   if (body.regenerate) {
     const i = recent.findIndex(m => m.role === 'user')
     if (i < 0) throw badRequest('regenerate', 'there is no message to answer in this conversation')
     userMessage = recent[i]
-    replaceId = recent.slice(0, i).find(m => m.role === 'assistant')?.id ?? null
+    const later = recent.slice(0, i)
+    const answer = later.find(m => m.role === 'assistant')
+    replaceIds = answer ? [answer.id, ...later.filter(m => m.role === 'tool').map(m => m.id)] : []
   }
   // a retry after a 503 that sends the same text again answers the saved message instead of repeating it
   else if (recent[0]?.role === 'user' && recent[0].content === message) userMessage = recent[0]
@@ -134,17 +140,14 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
 
   // newest first: the message being answered and what came before it (a replaced answer came after)
   const from = recent.indexOf(userMessage)
-  const history = (from >= 0 ? recent.slice(from) : [userMessage, ...recent])
-    .filter(m => m.role === 'user' || m.role === 'assistant')
-    .reverse()
-    .map(m => ({ role: m.role, content: m.content }) as ContextMessage)
+  const history = historyMessages((from >= 0 ? recent.slice(from) : [userMessage, ...recent]).reverse())
   const turn: Turn = {
     user,
     conversation,
     userMessage,
-    replaceId,
+    replaceIds,
     model,
-    context: buildContext(prompt?.content, history, settings),
+    context: buildContext(prompt?.content, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
     needsTitle: conversation.title === DEFAULT_TITLE,
   }
   if (!models || !models.includes(model)) await touchConversation(conversation)

@@ -3,7 +3,14 @@
  * Pure functions, so the budget rules are unit-tested without a model.
  */
 
-export interface ContextMessage { role: 'system' | 'user' | 'assistant', content: string }
+export interface ContextMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool'
+  content: string
+  /** An assistant message that called tools (Ollama's wire format: arguments is an object). */
+  tool_calls?: Array<{ function: { name: string, arguments: Record<string, unknown> } }>
+  /** A tool result: the name of the tool it answers. */
+  tool_name?: string
+}
 
 export interface ContextLimits {
   /** The model's context window in tokens (settings.numCtx). */
@@ -27,19 +34,19 @@ export const answerReserve = (numCtx: number) => Math.min(1024, Math.floor(numCt
  * answered — is always kept, even when it alone is over budget.
  */
 export function buildContext(systemPrompt: string | null | undefined, history: ContextMessage[], limits: ContextLimits): ContextMessage[] {
-  const usable = history.filter(m => m.content.length > 0)
+  const usable = history.filter(m => m.content.length > 0 || m.tool_calls?.length)
   let budget = limits.numCtx - answerReserve(limits.numCtx) - (systemPrompt ? estimateTokens(systemPrompt) : 0)
   const kept: ContextMessage[] = []
   for (let i = usable.length - 1; i >= 0 && kept.length < limits.historyMessages; i--) {
     const message = usable[i]!
-    const cost = estimateTokens(message.content)
+    const cost = estimateTokens(message.tool_calls ? message.content + JSON.stringify(message.tool_calls) : message.content)
     if (kept.length > 0 && cost > budget) break
     budget -= cost
-    kept.push({ role: message.role, content: message.content })
+    kept.push(message)
   }
   kept.reverse()
-  // a history that starts with an answer confuses small models: start at a user turn
-  while (kept.length > 1 && kept[0]!.role === 'assistant') kept.shift()
+  // a history that starts with an answer or a tool round confuses small models: start at a user turn
+  while (kept.length > 1 && kept[0]!.role !== 'user') kept.shift()
   return systemPrompt ? [{ role: 'system', content: systemPrompt }, ...kept] : kept
 }
 

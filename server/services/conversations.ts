@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, lt, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { ApiConversation, ApiList } from '#shared/types'
 import { useDb } from '../db/client'
@@ -42,11 +42,14 @@ export function toApiMessage(m: Message) {
   }
 }
 
-/** Message counts of the given conversations. */
+/** Tool calls are kept with the conversation for the model's history, not shown as messages (API.md). */
+const notTool = ne(messages.role, 'tool')
+
+/** Message counts of the given conversations (tool calls not counted). */
 export async function messageCounts(ids: string[]) {
   if (ids.length === 0) return new Map<string, number>()
   const rows = await useDb().select({ id: messages.conversationId, n: count() }).from(messages)
-    .where(inArray(messages.conversationId, ids)).groupBy(messages.conversationId)
+    .where(and(inArray(messages.conversationId, ids), notTool)).groupBy(messages.conversationId)
   return new Map(rows.map(r => [r.id, Number(r.n)]))
 }
 
@@ -54,9 +57,9 @@ export async function messageCounts(ids: string[]) {
  * A page of a conversation's messages: the newest `limit` older than message `before` (or the newest overall),
  * oldest first within the page — the same paging as `/api/conversations/:id/messages`.
  */
-export async function pageMessages(conversationId: string, page: { limit: number, before?: string }) {
+export async function pageMessages(conversationId: string, page: { limit: number, before?: string, includeTools?: boolean }) {
   const db = useDb()
-  const inConversation = eq(messages.conversationId, conversationId)
+  const inConversation = page.includeTools ? eq(messages.conversationId, conversationId) : and(eq(messages.conversationId, conversationId), notTool)!
   let where = inConversation
   if (page.before) {
     const [anchor] = await db.select().from(messages).where(and(inConversation, eq(messages.id, page.before))).limit(1)
@@ -75,13 +78,13 @@ export async function conversationWithCount(c: Conversation) {
 
 // lower() folds only ASCII in SQLite (and depends on the locale in PostgreSQL): fold Spanish capitals by hand
 const CAPITALS: Array<[string, string]> = [['Á', 'á'], ['É', 'é'], ['Í', 'í'], ['Ó', 'ó'], ['Ú', 'ú'], ['Ü', 'ü'], ['Ñ', 'ñ']]
-function folded(column: SQLWrapper) {
+export function folded(column: SQLWrapper) {
   let expr = sql`lower(${column})`
   for (const [upper, lower] of CAPITALS) expr = sql`replace(${expr}, ${upper}, ${lower})`
   return expr
 }
 
-const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
+export const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 // correlated subqueries: drizzle leaves columns of a single-table select unqualified, so name them in full
 const qualified = (table: string, column: string) => sql`${sql.identifier(table)}.${sql.identifier(column)}`
@@ -90,7 +93,7 @@ const conversationIdColumn = qualified('conversations', 'id')
 /** `q` in the title or in any message of the conversation, case-insensitively. */
 function matches(text: string) {
   const pattern = likePattern(text)
-  return sql`(${folded(conversations.title)} like ${pattern} escape '\\' or exists (select 1 from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn} and ${folded(qualified('messages', 'content'))} like ${pattern} escape '\\'))`
+  return sql`(${folded(conversations.title)} like ${pattern} escape '\\' or exists (select 1 from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn} and ${qualified('messages', 'role')} <> 'tool' and ${folded(qualified('messages', 'content'))} like ${pattern} escape '\\'))`
 }
 
 const messageCount = sql<number>`(select cast(count(*) as integer) from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn})`
@@ -159,7 +162,7 @@ export async function deleteConversation(id: string) {
 }
 
 export const allMessages = (conversationId: string) =>
-  useDb().select().from(messages).where(eq(messages.conversationId, conversationId)).orderBy(asc(messages.createdAt), asc(messages.id))
+  useDb().select().from(messages).where(and(eq(messages.conversationId, conversationId), notTool)).orderBy(asc(messages.createdAt), asc(messages.id))
 
 /** A file name for exports: ASCII letters and digits of the title. */
 function fileStem(title: string) {
@@ -167,7 +170,7 @@ function fileStem(title: string) {
   return stem || 'conversacion'
 }
 
-const ROLE_LABEL = { user: 'Tú', assistant: 'Asistente', system: 'Sistema' } as const
+const ROLE_LABEL = { user: 'Tú', assistant: 'Asistente', system: 'Sistema', tool: 'Herramienta' } as const
 const STATUS_NOTE = { complete: '', stopped: '\n\n_(respuesta detenida)_', error: '\n\n_(respuesta incompleta: error del modelo)_' } as const
 
 /** The whole conversation as Markdown or JSON, with the headers of a file download. */

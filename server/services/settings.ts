@@ -12,6 +12,8 @@ export const AppSettingsSchema = v.strictObject({
   historyMessages: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(500, 'must be at most 500')),
   maxMessageChars: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(100, 'must be at least 100'), v.maxValue(100000, 'must be at most 100000')),
   maxConcurrentGenerations: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(256, 'must be at most 256')),
+  /** Assistant agents the chat model may use (API.md "Assistant tools"); each on by default. */
+  agents: v.strictObject({ reports: v.boolean('must be true or false') }),
 })
 export type AppSettings = v.InferOutput<typeof AppSettingsSchema>
 
@@ -30,6 +32,7 @@ export function defaultSettings(): AppSettings {
     historyMessages: 20,
     maxMessageChars: 8000,
     maxConcurrentGenerations: config.maxConcurrentGenerations,
+    agents: { reports: true },
   }
 }
 
@@ -37,7 +40,8 @@ export async function getSettings(): Promise<AppSettings> {
   if (cache && Date.now() - cache.at < CACHE_MS) return cache.value
   const [row] = await useDb().select().from(settings).where(eq(settings.key, KEY)).limit(1)
   const stored = (row?.value ?? {}) as Partial<AppSettings>
-  const value = { ...defaultSettings(), ...stored }
+  const defaults = defaultSettings()
+  const value = { ...defaults, ...stored, agents: { ...defaults.agents, ...stored.agents } }
   cache = { value, at: Date.now() }
   return value
 }

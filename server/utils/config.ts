@@ -60,6 +60,8 @@ const EnvSchema = v.object({
   LOGIN_RATE_LIMIT: rate('10/15m'),
   LOGIN_IP_RATE_LIMIT: rate('30/15m'),
   CHAT_RATE_LIMIT: rate('30/1m'),
+  CHAT_HISTORY_MAX: int(50, 1, 1000),
+  MESSAGE_RATE_LIMIT: rate('60/1m'),
   DATA_DIR: v.optional(v.string(), './data'),
 })
 
@@ -86,6 +88,8 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     loginRateLimit: env.LOGIN_RATE_LIMIT,
     loginIpRateLimit: env.LOGIN_IP_RATE_LIMIT,
     chatRateLimit: env.CHAT_RATE_LIMIT,
+    chatHistoryMax: env.CHAT_HISTORY_MAX,
+    messageRateLimit: env.MESSAGE_RATE_LIMIT,
     dataDir: resolve(env.DATA_DIR),
   }
 }

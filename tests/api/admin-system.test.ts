@@ -117,8 +117,9 @@ describe('settings (own servers)', () => {
   it('GET answers every setting', async () => {
     const res = await admin.get('/api/admin/settings')
     expect(res.status).toBe(200)
-    expect(Object.keys(res.body).sort()).toEqual(['defaultModel', 'historyMessages', 'maxConcurrentGenerations', 'maxMessageChars', 'numCtx', 'temperature', 'topP'])
+    expect(Object.keys(res.body).sort()).toEqual(['agents', 'defaultModel', 'historyMessages', 'maxConcurrentGenerations', 'maxMessageChars', 'numCtx', 'temperature', 'topP'])
     expect(res.body.defaultModel).toBe('qwen2.5:3b-instruct')
+    expect(res.body.agents).toEqual({ reports: true })
   })
 
   it('PUT applies at once (public config shows it) and is audited', async () => {

@@ -29,7 +29,23 @@ export interface Behaviour {
   errorMessage: string
   /** Send `{error}` as an NDJSON line after this many tokens (what Ollama does when generation fails). */
   errorAfter: number | null
+  /**
+   * Scripted tool calls: when the request offers `tools` and this returns calls, the answer is one streamed chunk
+   * whose `message.tool_calls` carries them (Ollama's wire format: `function.arguments` is an object), then the
+   * final `done:true` line. Return null or [] to answer with text instead (e.g. after a `tool` message).
+   */
+  toolCalls: ((body: any) => FakeToolCall[] | null | undefined) | null
 }
+
+export interface FakeToolCall { name: string, arguments: Record<string, unknown> }
+
+/** The request's last message. */
+export const lastMessageOf = (body: any): { role: string, content: string, tool_name?: string } | undefined => body?.messages?.at(-1)
+/** The names of the tools a request offered. */
+export const offeredToolsOf = (body: any): string[] => (body?.tools ?? []).map((t: any) => t.function?.name)
+/** The parsed results of the request's tool messages, oldest first. */
+export const toolResultsOf = (body: any): Array<{ name: string, result: any }> =>
+  (body?.messages ?? []).filter((m: any) => m.role === 'tool').map((m: any) => ({ name: m.tool_name, result: JSON.parse(m.content) }))
 
 export interface RecordedRequest {
   method: string
@@ -64,6 +80,7 @@ const defaults = (): Behaviour => ({
   errorStatus: null,
   errorMessage: 'fake failure',
   errorAfter: null,
+  toolCalls: null,
 })
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
@@ -186,6 +203,8 @@ export class FakeOllama {
       eval_count: evalCount,
       eval_duration: Number(process.hrtime.bigint() - started),
     })
+    const calls = Array.isArray(body?.tools) && body.tools.length ? b.toolCalls?.(body) ?? [] : []
+    if (calls.length) return this.callTools(res, record, final, calls, model)
     if (body?.stream === false) {
       return this.finish(record, () => json(res, 200, { ...final(tokens.length), message: { role: 'assistant', content: tokens.join('') } }))
     }
@@ -203,6 +222,14 @@ export class FakeOllama {
     }
     if (b.dropAfter !== null && tokens.length >= b.dropAfter) return drop()
     this.finish(record, () => res.end(`${JSON.stringify(final(tokens.length))}\n`))
+  }
+
+  /** A streamed tool-call answer, as Ollama sends it: one chunk carrying `message.tool_calls`, then `done`. */
+  private callTools(res: ServerResponse, record: RecordedRequest, final: (evalCount: number) => object, calls: FakeToolCall[], model: string) {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    const tool_calls = calls.map((call, index) => ({ id: `call_${index}`, function: { index, name: call.name, arguments: call.arguments } }))
+    res.write(`${JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '', tool_calls }, done: false })}\n`)
+    this.finish(record, () => res.end(`${JSON.stringify(final(calls.length))}\n`))
   }
 }
 

@@ -240,6 +240,8 @@ export default {
     maxMessageCharsHint: 'In characters (100–100000).',
     maxConcurrentGenerations: 'Simultaneous answers',
     maxConcurrentGenerationsHint: 'How many answers the model generates at once (1–256); the rest wait their turn.',
+    agentsReports: 'Reports assistant',
+    agentsReportsHint: 'The model may look up, file and update reports for the user, with the user\'s own permissions.',
     save: 'Save settings',
     saved: 'Settings saved.',
     unchanged: 'Nothing to save.',

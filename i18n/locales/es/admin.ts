@@ -240,6 +240,8 @@ export default {
     maxMessageCharsHint: 'En caracteres (100–100000).',
     maxConcurrentGenerations: 'Respuestas simultáneas',
     maxConcurrentGenerationsHint: 'Cuántas respuestas genera el modelo a la vez (1–256); el resto espera su turno.',
+    agentsReports: 'Asistente de reportes',
+    agentsReportsHint: 'El modelo puede consultar, crear y actualizar reportes por el usuario, con sus mismos permisos.',
     save: 'Guardar ajustes',
     saved: 'Ajustes guardados.',
     unchanged: 'No hay cambios que guardar.',

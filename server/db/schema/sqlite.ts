@@ -96,7 +96,7 @@ export const conversations = sqliteTable('conversations', {
 export const messages = sqliteTable('messages', {
   id: id(),
   conversationId: text('conversation_id').notNull().references(() => conversations.id, { onDelete: 'cascade' }),
-  role: text('role', { enum: ['user', 'assistant', 'system'] }).notNull(),
+  role: text('role', { enum: ['user', 'assistant', 'system', 'tool'] }).notNull(),
   content: text('content').notNull(),
   status: text('status', { enum: ['complete', 'stopped', 'error'] }).notNull().default('complete'),
   model: text('model'),

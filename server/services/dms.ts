@@ -1,0 +1,175 @@
+import { and, count, desc, eq, isNull, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
+import type { ApiList } from '#shared/types'
+import { useDb } from '../db/client'
+import { dmHidden, type Dm, dms, users } from '../db/schema'
+import type { Viewer } from './access'
+import { folded, likePattern } from './conversations'
+import { publish, userTopic } from './events'
+import { namesOf, personRef } from './people'
+
+/**
+ * Messages between people (API.md "Messages between people"). Private to their two participants: every query
+ * here is limited to rows the caller sent or received, so no permission reaches other people's messages.
+ * Deleting hides a message for the caller only (`dm_hidden`); a hidden message is gone for them (404).
+ */
+
+export function toApiDm(dm: Dm, names: Map<string, string>): ApiDm {
+  return {
+    id: dm.id,
+    senderId: dm.senderId,
+    recipientId: dm.recipientId,
+    sender: personRef(dm.senderId, names),
+    recipient: personRef(dm.recipientId, names),
+    content: dm.content,
+    parentId: dm.parentId,
+    threadId: dm.threadId,
+    read: dm.readAt !== null,
+    readAt: dm.readAt?.toISOString() ?? null,
+    editedAt: dm.editedAt?.toISOString() ?? null,
+    createdAt: dm.createdAt.toISOString(),
+  }
+}
+
+async function shaped(rows: Dm[]) {
+  const names = await namesOf(rows.flatMap(r => [r.senderId, r.recipientId]))
+  return rows.map(r => toApiDm(r, names))
+}
+
+// correlated subquery: drizzle leaves the outer columns unqualified, so name them in full
+const notHiddenFor = (userId: string) => notExists(
+  useDb().select({ one: sql`1` }).from(dmHidden)
+    .where(and(eq(dmHidden.userId, userId), sql`${sql.identifier('dm_hidden')}.${sql.identifier('dm_id')} = ${sql.identifier('dms')}.${sql.identifier('id')}`)),
+)
+
+const unreadFor = (userId: string) => and(eq(dms.recipientId, userId), isNull(dms.readAt), notHiddenFor(userId))
+
+const notFound = () => createError({ statusCode: 404, message: 'Message not found' })
+const badRecipient = (why: string) => createError({ statusCode: 400, message: `recipientId: ${why}`, data: { fields: { recipientId: why } } })
+
+/** `GET /api/directory`: active people the caller may write to (everyone active but the caller). */
+export async function directory(viewer: Viewer, query: { q?: string, limit: number, offset: number }): Promise<ApiList<ApiDirectoryEntry>> {
+  const filters: SQL[] = [eq(users.active, true), ne(users.id, viewer.id)]
+  if (query.q) {
+    const pattern = likePattern(query.q)
+    filters.push(sql`(${folded(users.fullName)} like ${pattern} escape '\\' or ${users.email} like ${pattern} escape '\\')`)
+  }
+  const where = and(...filters)
+  const [{ total }] = await useDb().select({ total: count() }).from(users).where(where) as [{ total: number }]
+  const rows = await useDb().select({ id: users.id, fullName: users.fullName, email: users.email, role: users.role })
+    .from(users).where(where).orderBy(users.fullName, users.id).limit(query.limit).offset(query.offset)
+  return { total: Number(total), data: rows }
+}
+
+export interface DmQuery { box: DmBox, unread?: boolean, with?: string, limit: number, offset: number }
+
+/** `GET /api/messages`: newest first, only what the caller sent or received and has not deleted. */
+export async function listDms(viewer: Viewer, query: DmQuery): Promise<ApiList<ApiDm>> {
+  const me = viewer.id
+  const box = query.box === 'received' ? eq(dms.recipientId, me) : query.box === 'sent' ? eq(dms.senderId, me) : or(eq(dms.senderId, me), eq(dms.recipientId, me))
+  const filters: Array<SQL | undefined> = [box, notHiddenFor(me)]
+  if (query.unread) filters.push(eq(dms.recipientId, me), isNull(dms.readAt))
+  if (query.with) filters.push(or(and(eq(dms.senderId, me), eq(dms.recipientId, query.with)), and(eq(dms.senderId, query.with), eq(dms.recipientId, me))))
+  const where = and(...filters)
+  const [{ total }] = await useDb().select({ total: count() }).from(dms).where(where) as [{ total: number }]
+  const rows = await useDb().select().from(dms).where(where).orderBy(desc(dms.createdAt), desc(dms.id)).limit(query.limit).offset(query.offset)
+  return { total: Number(total), data: await shaped(rows) }
+}
+
+export async function unreadCount(userId: string) {
+  const [{ n }] = await useDb().select({ n: count() }).from(dms).where(unreadFor(userId)) as [{ n: number }]
+  return Number(n)
+}
+
+/** Tells the user's open streams their new unread count. */
+async function publishUnread(userId: string | null) {
+  if (userId) await publish(userTopic(userId), 'unread', { count: await unreadCount(userId) })
+}
+
+/** A message the caller sent or received and has not deleted; anything else 404. */
+async function visibleDm(viewer: Viewer, id: string): Promise<Dm> {
+  const [row] = await useDb().select().from(dms)
+    .where(and(eq(dms.id, id), or(eq(dms.senderId, viewer.id), eq(dms.recipientId, viewer.id)), notHiddenFor(viewer.id))).limit(1)
+  if (!row) throw notFound()
+  return row
+}
+
+export const getDm = async (viewer: Viewer, id: string) => (await shaped([await visibleDm(viewer, id)]))[0]!
+
+/** `POST /api/messages` after guard, validation and rate limit: recipient and thread rules, then one insert. */
+export async function sendDm(viewer: Viewer, input: { recipientId: string, content: string, parentId?: string }): Promise<ApiDm> {
+  const parent = input.parentId ? await visibleDm(viewer, input.parentId) : null
+  if (input.recipientId === viewer.id) throw badRecipient('cannot be yourself')
+  const [recipient] = await useDb().select({ id: users.id, active: users.active }).from(users).where(eq(users.id, input.recipientId)).limit(1)
+  if (!recipient || !recipient.active) throw badRecipient('no active user with this id')
+  if (parent) {
+    const other = parent.senderId === viewer.id ? parent.recipientId : parent.senderId
+    if (other !== recipient.id) throw badRecipient('a reply goes to the other participant of the thread')
+  }
+  const id = uuidv7()
+  const row: Dm = {
+    id,
+    senderId: viewer.id,
+    recipientId: recipient.id,
+    threadId: parent?.threadId ?? id,
+    parentId: parent?.id ?? null,
+    content: input.content,
+    readAt: null,
+    editedAt: null,
+    createdAt: new Date(),
+  }
+  await useDb().insert(dms).values(row)
+  const dm = (await shaped([row]))[0]!
+  await publish(userTopic(recipient.id), 'dm', { dm })
+  await publishUnread(recipient.id)
+  return dm
+}
+
+/** `PUT /api/messages/:id`: the sender edits; the recipient gets 403. */
+export async function editDm(viewer: Viewer, id: string, content: string) {
+  const dm = await visibleDm(viewer, id)
+  if (dm.senderId !== viewer.id) throw createError({ statusCode: 403, message: 'Only the sender can edit this message' })
+  const editedAt = new Date()
+  await useDb().update(dms).set({ content, editedAt }).where(eq(dms.id, id))
+  return (await shaped([{ ...dm, content, editedAt }]))[0]!
+}
+
+/** `PUT /api/messages/:id/read`: the recipient marks it read (once; later calls keep the first time). */
+export async function markDmRead(viewer: Viewer, id: string) {
+  const dm = await visibleDm(viewer, id)
+  if (dm.recipientId !== viewer.id) throw createError({ statusCode: 403, message: 'Only the recipient can mark this message read' })
+  if (dm.readAt) return (await shaped([dm]))[0]!
+  const readAt = new Date()
+  await useDb().update(dms).set({ readAt }).where(and(eq(dms.id, id), isNull(dms.readAt)))
+  const [fresh] = await useDb().select().from(dms).where(eq(dms.id, id)).limit(1)
+  await publishUnread(viewer.id)
+  return (await shaped([fresh ?? { ...dm, readAt }]))[0]!
+}
+
+/** `PUT /api/messages/read-all`: every unread message to the caller that they still see. */
+export async function markAllDmsRead(viewer: Viewer) {
+  const updated = await useDb().update(dms).set({ readAt: new Date() }).where(unreadFor(viewer.id)).returning({ id: dms.id })
+  if (updated.length) await publishUnread(viewer.id)
+  return { updated: updated.length }
+}
+
+/** `DELETE /api/messages/:id`: gone from the caller's view; the other participant keeps their copy. */
+export async function hideDm(viewer: Viewer, id: string) {
+  const dm = await visibleDm(viewer, id)
+  await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id }).onConflictDoNothing()
+  if (dm.recipientId === viewer.id && !dm.readAt) await publishUnread(viewer.id)
+}
+
+// a burst from one sender must not slip past the limit between reading and writing the counter
+const limiterChains = new Map<string, Promise<unknown>>()
+
+/** Runs `fn` after every earlier call with the same key (in this process) has finished. */
+export function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = limiterChains.get(key) ?? Promise.resolve()
+  const run = previous.then(fn, fn)
+  const settled = run.catch(() => {})
+  limiterChains.set(key, settled)
+  void settled.then(() => { if (limiterChains.get(key) === settled) limiterChains.delete(key) })
+  return run
+}

@@ -1,0 +1,154 @@
+import type { H3Event } from 'h3'
+import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import type { ApiReport, ApiReportComment, ApiReportDetail, ReportStatus } from '#shared/messaging'
+import type { ApiList } from '#shared/types'
+import { useDb } from '../db/client'
+import { type Report, type ReportComment, reportComments, reports } from '../db/schema'
+import { scopeFilter, type Viewer } from './access'
+import { audit } from './audit'
+import { folded, likePattern } from './conversations'
+import { publish, REPORTS_TOPIC, userTopic } from './events'
+import { namesOf, personRef } from './people'
+
+/**
+ * Reports (incidencias): filed by anyone with `reports.create`, handled by staff (`reports.manage`) within the
+ * reach `access.ts` gives them. Routes load a report through `requireReport` before calling in here.
+ */
+
+const commentCountOf = sql<number>`(select cast(count(*) as integer) from ${reportComments} where ${sql.identifier('report_comments')}.${sql.identifier('report_id')} = ${sql.identifier('reports')}.${sql.identifier('id')})`
+
+type ReportRow = Report & { commentCount: number }
+
+function toApiReport(r: ReportRow, names: Map<string, string>): ApiReport {
+  return {
+    id: r.id,
+    reporterId: r.reporterId,
+    reporter: personRef(r.reporterId, names),
+    title: r.title,
+    content: r.content,
+    status: r.status,
+    commentCount: Number(r.commentCount),
+    resolvedAt: r.resolvedAt?.toISOString() ?? null,
+    resolvedBy: r.resolvedBy ?? null,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  }
+}
+
+function toApiComment(c: ReportComment, names: Map<string, string>): ApiReportComment {
+  return { id: c.id, authorId: c.authorId, author: personRef(c.authorId, names), content: c.content, status: c.status ?? null, createdAt: c.createdAt.toISOString() }
+}
+
+async function shaped(rows: ReportRow[]) {
+  const names = await namesOf(rows.map(r => r.reporterId))
+  return rows.map(r => toApiReport(r, names))
+}
+
+const withCount = { ...reportColumns(), commentCount: commentCountOf }
+function reportColumns() {
+  const { id, reporterId, title, content, status, resolvedAt, resolvedBy, createdAt, updatedAt } = reports
+  return { id, reporterId, title, content, status, resolvedAt, resolvedBy, createdAt, updatedAt }
+}
+
+async function page(where: SQL | undefined, order: SQL[], limit: number, offset: number): Promise<ApiList<ApiReport>> {
+  const [{ total }] = await useDb().select({ total: count() }).from(reports).where(where) as [{ total: number }]
+  const rows = await useDb().select(withCount).from(reports).where(where).orderBy(...order).limit(limit).offset(offset)
+  return { total: Number(total), data: await shaped(rows as ReportRow[]) }
+}
+
+export async function reportById(id: string): Promise<ApiReport> {
+  const [row] = await useDb().select(withCount).from(reports).where(eq(reports.id, id)).limit(1)
+  if (!row) throw createError({ statusCode: 404, message: 'Report not found' })
+  return (await shaped([row as ReportRow]))[0]!
+}
+
+/** The report with its comments, oldest first. */
+export async function reportDetail(id: string): Promise<ApiReportDetail> {
+  const report = await reportById(id)
+  const rows = await useDb().select().from(reportComments).where(eq(reportComments.reportId, id)).orderBy(asc(reportComments.createdAt), asc(reportComments.id))
+  const names = await namesOf(rows.map(c => c.authorId))
+  return { ...report, comments: rows.map(c => toApiComment(c, names)) }
+}
+
+/** Tells the reporter's streams and the staff streams (each filtering by its scope) about a new or changed report. */
+async function announce(report: Pick<Report, 'id' | 'reporterId' | 'status'>) {
+  const data = { id: report.id, status: report.status }
+  await publish(userTopic(report.reporterId), 'report', data)
+  await publish(REPORTS_TOPIC, 'report', data, report.reporterId)
+}
+
+export async function createReport(viewer: Viewer, input: { title: string, content: string }) {
+  const now = new Date()
+  const row: Report = { id: uuidv7(), reporterId: viewer.id, title: input.title, content: input.content, status: 'open', resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now }
+  await useDb().insert(reports).values(row)
+  await announce(row)
+  return (await shaped([{ ...row, commentCount: 0 }]))[0]!
+}
+
+/** The caller's own reports, newest first. */
+export const myReports = (viewer: Viewer, query: { status?: ReportStatus, limit: number, offset: number }) =>
+  page(and(eq(reports.reporterId, viewer.id), query.status ? eq(reports.status, query.status) : undefined), [desc(reports.createdAt), desc(reports.id)], query.limit, query.offset)
+
+export interface StaffQuery { status?: ReportStatus, reporterId?: string, q?: string, limit: number, offset: number }
+
+// unresolved work first (open, then in progress), oldest first within each status
+const queueOrder = sql`case ${reports.status} when 'open' then 0 when 'in_progress' then 1 else 2 end`
+
+/** The staff queue: reports in the caller's scope, oldest open first. */
+export async function staffReports(viewer: Viewer, query: StaffQuery) {
+  const filters: Array<SQL | undefined> = [await scopeFilter(viewer, reports.reporterId, 'reports')]
+  if (query.status) filters.push(eq(reports.status, query.status))
+  if (query.reporterId) filters.push(eq(reports.reporterId, query.reporterId))
+  if (query.q) {
+    const pattern = likePattern(query.q)
+    filters.push(sql`(${folded(reports.title)} like ${pattern} escape '\\' or ${folded(reports.content)} like ${pattern} escape '\\')`)
+  }
+  return page(and(...filters), [queueOrder, asc(reports.createdAt), asc(reports.id)], query.limit, query.offset)
+}
+
+/** The reporter edits title/content (the route has checked: reporter, still open). */
+export async function updateReport(report: Report, change: { title?: string, content?: string }) {
+  if (report.status !== 'open') throw createError({ statusCode: 409, message: 'Only an open report can be edited' })
+  const updatedAt = new Date()
+  // the status condition closes the race with a staff member changing it meanwhile
+  const done = await useDb().update(reports).set({ ...change, updatedAt }).where(and(eq(reports.id, report.id), eq(reports.status, 'open'))).returning({ id: reports.id })
+  if (!done.length) throw createError({ statusCode: 409, message: 'Only an open report can be edited' })
+  await announce(report)
+  return reportById(report.id)
+}
+
+const statusFields = (status: ReportStatus, actorId: string, at: Date) =>
+  status === 'resolved' ? { status, resolvedAt: at, resolvedBy: actorId } : { status, resolvedAt: null, resolvedBy: null }
+
+interface CommentInput { content: string, status?: ReportStatus }
+
+/**
+ * A comment, and the status it sets, in one transaction. The route has checked who may comment and who may set a
+ * status; `asStaff` says whether the author acts as staff (audited).
+ */
+export async function addComment(event: H3Event | null, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) {
+  const at = new Date()
+  const comment: ReportComment = { id: uuidv7(), reportId: report.id, authorId: viewer.id, content: input.content, status: input.status ?? null, createdAt: at }
+  await useDb().transaction(async (tx) => {
+    await tx.insert(reportComments).values(comment)
+    await tx.update(reports).set({ updatedAt: at, ...(input.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id))
+  })
+  if (asStaff) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId, commentId: comment.id } })
+  if (input.status) await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: input.status } })
+  await announce({ ...report, status: input.status ?? report.status })
+  return toApiComment(comment, await namesOf([viewer.id]))
+}
+
+/** Staff resolve a report, with an optional closing comment (one transaction). */
+export async function resolveReport(event: H3Event | null, viewer: Viewer, report: Report, comment?: string) {
+  const at = new Date()
+  await useDb().transaction(async (tx) => {
+    if (comment) await tx.insert(reportComments).values({ id: uuidv7(), reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })
+    await tx.update(reports).set({ ...statusFields('resolved', viewer.id, at), updatedAt: at }).where(eq(reports.id, report.id))
+  })
+  if (comment) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId } })
+  await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: 'resolved' } })
+  await announce({ ...report, status: 'resolved' })
+  return reportById(report.id)
+}
