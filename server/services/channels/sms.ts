@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto'
 import type { H3Event } from 'h3'
 import { and, asc, eq, isNotNull } from 'drizzle-orm'
-import { uuidv7 } from 'uuidv7'
 import { useDb } from '../../db/client'
-import { type Conversation, conversations, type Job, messages, type User, users } from '../../db/schema'
+import { type Conversation, conversations, type Job, type User, users } from '../../db/schema'
 import { audit } from '../audit'
 import { newConversation } from '../conversations'
 import { commitTogether, defineJob, enqueue, jobDone, jobInsert, PermanentError } from '../jobs'
 import { getSettings } from '../settings'
-import { answerChannelMessage } from './answer'
+import { answerSms, type TurnProgress } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
 import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
 
 /**
  * The SMS channel (API.md "SMS channel (Twilio)"): the webhook only checks, stores and enqueues; jobs answer.
- *   sms.inbound  one received message of a known user: saved in their SMS conversation, answered by the model,
- *                the answer saved and its parts queued — in one transaction, so a crash never loses or repeats it
+ *   sms.inbound  one received message of a known user: answered in their SMS conversation by the orchestrator
+ *                (tools included); the reply is queued as the job ends, in one commit, so it is never lost or doubled
  *   sms.send     one reply to one address, part after part: a part Twilio accepted is never sent again
  */
 
@@ -24,7 +23,7 @@ export const REPLY_UNAVAILABLE = 'EnergyApp: el asistente no está disponible en
 export const SMS_CONVERSATION_TITLE = 'SMS'
 
 type Channel = 'sms' | 'whatsapp'
-interface InboundPayload { sid: string, from: string, channel: Channel, userId: string, body: string }
+interface InboundPayload extends TurnProgress { sid: string, from: string, channel: Channel, userId: string, body: string }
 /** A reply: its parts go out one after the other; `sent` counts the parts Twilio accepted. */
 interface SendPayload { to: string, channel: Channel, parts: string[], sent: number, sids: string[], userId?: string, conversationId?: string }
 const reply = (to: string, channel: Channel, parts: string[], extra: Partial<SendPayload> = {}): Record<string, unknown> =>
@@ -89,30 +88,21 @@ async function smsConversation(user: User): Promise<Conversation> {
 
 defineJob('sms.inbound', {
   maxAttempts: Number(process.env.SMS_MODEL_ATTEMPTS) || 4,
-  async run({ job }) {
+  async run({ job, saveProgress }) {
     const p = job.payload as unknown as InboundPayload
     const db = useDb()
     const [user] = await db.select().from(users).where(eq(users.id, p.userId)).limit(1)
     // disabled (or number removed) since the message arrived: nothing to answer
     if (!user?.active || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
     const conversation = await smsConversation(user)
-    // the job's id is the message's: a re-run after a crash finds it saved and does not save it twice
-    await db.insert(messages).values({ id: job.id, conversationId: conversation.id, role: 'user', content: p.body, status: 'complete', createdAt: job.createdAt })
-      .onConflictDoNothing()
-    const answer = await answerChannelMessage(conversation)
-    const parts = splitMessage(flattenMarkdown(answer.text))
-    const now = new Date()
-    // the answer, its reply and the end of this job commit together: a crash leaves either none or all of them
+    const answer = await answerSms(user, conversation, p.body, job.createdAt, p, progress => saveProgress({ ...p, ...progress }))
+    const parts = splitMessage(flattenMarkdown(answer.content))
+    // the reply and the end of this job commit together: a crash leaves neither or both
     await commitTogether(d => [
-      d.insert(messages).values({
-        id: uuidv7(), conversationId: conversation.id, role: 'assistant', content: answer.text, status: 'complete', model: answer.model,
-        promptTokens: answer.promptTokens, completionTokens: answer.completionTokens, firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, createdAt: now,
-      }),
-      d.update(conversations).set({ updatedAt: now, model: answer.model }).where(eq(conversations.id, conversation.id)),
       jobInsert(d, 'sms.send', reply(p.from, p.channel, parts, { userId: user.id, conversationId: conversation.id }), { dedupeKey: `sms-out:${job.id}` }),
       jobDone(d, job.id),
     ])
-    log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length, durationMs: answer.durationMs })
+    log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length })
   },
   // the model stayed down through every try: one message saying so (the user's own message stays saved)
   async onGiveUp(job) {

@@ -40,7 +40,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     model: input.model,
     systemPromptId: input.systemPromptId,
     regenerate: input.regenerate,
-  }, message, settings, models)
+  }, message, settings, models, input.channel)
   const emit: Emit = async (type, data) => { await input.onEvent?.({ type, data } as TurnEvent) }
   try {
     return await trackWork(answerTurn(turn, settings, input, emit))
