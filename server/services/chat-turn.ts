@@ -101,7 +101,7 @@ async function systemPrompt(id: string | null, fresh = false): Promise<SystemPro
  * user's message, and build the context. `models` is Ollama's list, or null when it cannot be reached — then
  * the message is saved anyway and the caller answers 503.
  */
-export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null, channel: 'web' | 'sms' = 'web') {
+export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null, instructions?: string, channel: 'web' | 'sms' = 'web') {
   if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
   // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
   const historyLimit = Math.min(settings.historyMessages, useConfig().chatHistoryMax)
@@ -147,7 +147,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     userMessage,
     replaceIds,
     model,
-    context: buildContext(prompt?.content, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
+    context: buildContext([prompt?.content, instructions].filter(Boolean).join('\n\n') || null, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
     needsTitle: conversation.title === DEFAULT_TITLE,
   }
   if (!models || !models.includes(model)) await touchConversation(conversation)

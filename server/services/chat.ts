@@ -6,6 +6,9 @@ import { ChatStream } from './chat-sse'
 import { runTurn } from './orchestrator'
 import { onShutdown } from './shutdown'
 
+/** The model slots now live with the orchestrator; re-exported for code that still imports them from here. */
+export { generationQueue } from './orchestrator/answer'
+
 /**
  * The web channel of the orchestrator: `POST /api/chat` as server-sent events.
  * Users with a generation under way (user id → that request's mark): a second one from the same user is refused

@@ -6,7 +6,7 @@ import { useDb } from '../db/client'
 import { dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
 import { folded, likePattern } from './conversations'
-import { publish, userTopic } from './events'
+import { publish, publishUnreadChanged, userTopic } from './events'
 import { namesOf, personRef } from './people'
 
 /**
@@ -82,10 +82,6 @@ export async function unreadCount(userId: string) {
   return Number(n)
 }
 
-/** Tells the user's open streams their new unread count. */
-async function publishUnread(userId: string | null) {
-  if (userId) await publish(userTopic(userId), 'unread', { count: await unreadCount(userId) })
-}
 
 /** A message the caller sent or received and has not deleted; anything else 404. */
 async function visibleDm(viewer: Viewer, id: string): Promise<Dm> {
@@ -121,8 +117,8 @@ export async function sendDm(viewer: Viewer, input: { recipientId: string, conte
   }
   await useDb().insert(dms).values(row)
   const dm = (await shaped([row]))[0]!
-  await publish(userTopic(recipient.id), 'dm', { dm })
-  await publishUnread(recipient.id)
+  publish(userTopic(recipient.id), 'dm', { dm })
+  publishUnreadChanged(recipient.id)
   return dm
 }
 
@@ -143,14 +139,14 @@ export async function markDmRead(viewer: Viewer, id: string) {
   const readAt = new Date()
   await useDb().update(dms).set({ readAt }).where(and(eq(dms.id, id), isNull(dms.readAt)))
   const [fresh] = await useDb().select().from(dms).where(eq(dms.id, id)).limit(1)
-  await publishUnread(viewer.id)
+  publishUnreadChanged(viewer.id)
   return (await shaped([fresh ?? { ...dm, readAt }]))[0]!
 }
 
 /** `PUT /api/messages/read-all`: every unread message to the caller that they still see. */
 export async function markAllDmsRead(viewer: Viewer) {
   const updated = await useDb().update(dms).set({ readAt: new Date() }).where(unreadFor(viewer.id)).returning({ id: dms.id })
-  if (updated.length) await publishUnread(viewer.id)
+  if (updated.length) publishUnreadChanged(viewer.id)
   return { updated: updated.length }
 }
 
@@ -158,7 +154,7 @@ export async function markAllDmsRead(viewer: Viewer) {
 export async function hideDm(viewer: Viewer, id: string) {
   const dm = await visibleDm(viewer, id)
   await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id }).onConflictDoNothing()
-  if (dm.recipientId === viewer.id && !dm.readAt) await publishUnread(viewer.id)
+  if (dm.recipientId === viewer.id && !dm.readAt) publishUnreadChanged(viewer.id)
 }
 
 // a burst from one sender must not slip past the limit between reading and writing the counter

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events'
+import Redis from 'ioredis'
 import type { LiveEventName, LiveEvents } from '#shared/messaging'
 
 /**
  * A small publish/subscribe bus for live events (API.md "Live events"). Topics are strings: `user:<id>` reaches
  * one person's open streams; `reports` reaches staff streams, which filter by their own scope. The in-process
- * bus serves one app process; a Redis pub/sub bus with the same interface can replace it for REDIS_URL
- * (`setEventBus`), because publishers and subscribers only ever see this interface.
+ * bus serves one app process; with REDIS_URL the Redis bus carries every event through one pub/sub channel to
+ * every app process, each of which hands it to its own streams. Publishers and subscribers only see `EventBus`.
  */
 
 export interface LiveMessage<K extends LiveEventName = LiveEventName> {
@@ -15,12 +16,17 @@ export interface LiveMessage<K extends LiveEventName = LiveEventName> {
   reporterId?: string
 }
 
-export type Listener = (message: LiveMessage) => void
+/** What travels on the bus: a live event as sent, or word that a user's unread count changed (each stream counts). */
+export type BusMessage = LiveMessage | { event: 'unread-changed' }
+
+export type Listener = (message: BusMessage) => void
 
 export interface EventBus {
-  publish: (topic: string, message: LiveMessage) => Promise<void>
+  publish: (topic: string, message: BusMessage) => Promise<void>
   /** Returns the function that unsubscribes. */
   subscribe: (topic: string, listener: Listener) => () => void
+  /** Resolves once events published by other processes are being received (at once for the memory bus). */
+  ready: () => Promise<void>
 }
 
 export function memoryBus(): EventBus {
@@ -39,20 +45,61 @@ export function memoryBus(): EventBus {
       emitter.on(topic, listener)
       return () => { emitter.off(topic, listener) }
     },
+    ready: async () => {},
   }
 }
 
-let bus: EventBus = memoryBus()
+const CHANNEL = 'energyapp:events'
 
-export const useEventBus = () => bus
+/** Every process publishes to one Redis channel and delivers what arrives on it to its local subscribers. */
+export function redisBus(url: string): EventBus {
+  const local = memoryBus()
+  // a subscribed connection can only listen, so publishing needs its own
+  const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 })
+  const subscriber = new Redis(url, { lazyConnect: true })
+  subscriber.on('message', (_channel: string, raw: string) => {
+    try {
+      const { topic, message } = JSON.parse(raw) as { topic: string, message: BusMessage }
+      void local.publish(topic, message)
+    }
+    catch {}
+  })
+  const listening = subscriber.subscribe(CHANNEL).then(() => {}, () => {})
+  return {
+    async publish(topic, message) {
+      await publisher.publish(CHANNEL, JSON.stringify({ topic, message }))
+    },
+    subscribe: local.subscribe,
+    // bounded: a stream still opens (and catches up on its next reconnect) when Redis is slow to answer
+    ready: () => Promise.race([listening, new Promise<void>(resolve => setTimeout(resolve, 2000).unref())]),
+  }
+}
+
+let bus: EventBus | undefined
+
+export function useEventBus(): EventBus {
+  if (bus) return bus
+  const { redisUrl } = useConfig()
+  return (bus = redisUrl ? redisBus(redisUrl) : memoryBus())
+}
 /** Swaps the bus (a Redis implementation, or a fresh one in tests). */
 export const setEventBus = (next: EventBus) => { bus = next }
 
 export const userTopic = (userId: string) => `user:${userId}`
 export const REPORTS_TOPIC = 'reports'
 
-/** Publishes without ever failing the request that caused the event: the database write is the truth. */
-export async function publish<K extends LiveEventName>(topic: string, event: K, data: LiveEvents[K], reporterId?: string) {
-  try { await bus.publish(topic, { event, data, reporterId }) }
+/**
+ * Publishes without ever failing or holding up the request that caused the event: the database write is the
+ * truth, and a client that missed an event reads the state again when it reconnects.
+ */
+export function publish<K extends LiveEventName>(topic: string, event: K, data: LiveEvents[K], reporterId?: string) {
+  send(topic, { event, data, reporterId })
+}
+
+/** Tells a user's streams that their unread count may have changed; each stream counts and sends it if it did. */
+export const publishUnreadChanged = (userId: string) => send(userTopic(userId), { event: 'unread-changed' })
+
+function send(topic: string, message: BusMessage) {
+  try { void useEventBus().publish(topic, message).catch(() => {}) }
   catch {}
 }

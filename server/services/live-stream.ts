@@ -6,17 +6,15 @@ import { apiTokens, sessions, users } from '../db/schema'
 import type { Auth } from '../utils/auth'
 import { can, canSeeUser, type Viewer } from './access'
 import { unreadCount } from './dms'
-import { type LiveMessage, REPORTS_TOPIC, useEventBus, userTopic } from './events'
+import { type BusMessage, REPORTS_TOPIC, useEventBus, userTopic } from './events'
 import { asViewer } from './roles'
 
 /**
  * `GET /api/events`: one text/event-stream per open tab (API.md "Live events"). Written straight to the Node
  * response because h3's EventStream cannot send `: ping` comment lines. The caller's sign-in is re-checked
- * every RECHECK_MS, so a revoked session, a deleted token or a deactivated user ends the stream within 30 s.
+ * every `EVENTS_RECHECK_MS` (10 s), so a revoked session, a deleted token or a deactivated user ends the stream within 30 s.
  */
 
-const PING_MS = 25_000
-const RECHECK_MS = Number(process.env.EVENTS_RECHECK_MS) || 10_000
 
 const open = new Set<() => void>()
 let sigtermHooked = false
@@ -49,18 +47,39 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
   const me = auth.user.id
   let viewer: Viewer = auth.user
   let ready = false
-  const early: LiveMessage[] = []
+  const early: BusMessage[] = []
+  let sentCount: number | undefined
+  let counting = false
+  let recount = false
 
   const write = (chunk: string) => { if (!res.destroyed && !res.writableEnded) res.write(chunk) }
   const send = <K extends LiveEventName>(name: K, data: LiveEvents[K]) => write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)
-  const deliver = (message: LiveMessage) => ready ? send(message.event, message.data) : early.push(message)
+  const deliver = (message: BusMessage) => {
+    if (!ready) return early.push(message)
+    if (message.event === 'unread-changed') return void refreshUnread()
+    send(message.event, message.data as never)
+  }
+  /** Counts again after every change, one query at a time; the last count always follows the last change. */
+  async function refreshUnread() {
+    if (counting) return void (recount = true)
+    counting = true
+    try {
+      do {
+        recount = false
+        const count = await unreadCount(me)
+        if (count !== sentCount) send('unread', { count: sentCount = count })
+      } while (recount)
+    }
+    catch {}
+    finally { counting = false }
+  }
 
   const bus = useEventBus()
   const unsubscribe = [
     bus.subscribe(userTopic(me), deliver),
     // staff hear about reports in their scope; their own reports already come on their user topic
     bus.subscribe(REPORTS_TOPIC, (message) => {
-      if (!message.reporterId || message.reporterId === me || !can(viewer, 'reports.manage')) return
+      if (!('reporterId' in message) || !message.reporterId || message.reporterId === me || !can(viewer, 'reports.manage')) return
       void canSeeUser(viewer, message.reporterId, 'reports').then(ok => ok && deliver(message), () => {})
     }),
   ]
@@ -74,7 +93,8 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
 
   let resolveClosed!: () => void
   const closed = new Promise<void>((resolve) => { resolveClosed = resolve })
-  const ping = setInterval(() => write(': ping\n\n'), PING_MS)
+  const { eventsPingMs, eventsRecheckMs } = useConfig()
+  const ping = setInterval(() => write(': ping\n\n'), eventsPingMs)
   const recheck = setInterval(async () => {
     try {
       const user = await stillSignedIn(auth)
@@ -82,7 +102,7 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
       viewer = await asViewer(user)
     }
     catch {}
-  }, RECHECK_MS + Math.floor(Math.random() * 1000))
+  }, eventsRecheckMs + Math.floor(Math.random() * Math.min(1000, eventsRecheckMs / 10)))
   function close() {
     clearInterval(ping)
     clearInterval(recheck)
@@ -96,8 +116,10 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
   res.on('close', close)
 
   // the first event is always the unread count; anything published meanwhile follows it
-  send('unread', { count: await unreadCount(me) })
+  await bus.ready()
+  const count = await unreadCount(me)
+  send('unread', { count: sentCount = count })
   ready = true
-  for (const message of early.splice(0)) send(message.event, message.data)
+  for (const message of early.splice(0)) deliver(message)
   await closed
 }

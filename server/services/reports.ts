@@ -72,17 +72,17 @@ export async function reportDetail(id: string): Promise<ApiReportDetail> {
 }
 
 /** Tells the reporter's streams and the staff streams (each filtering by its scope) about a new or changed report. */
-async function announce(report: Pick<Report, 'id' | 'reporterId' | 'status'>) {
+function announce(report: Pick<Report, 'id' | 'reporterId' | 'status'>) {
   const data = { id: report.id, status: report.status }
-  await publish(userTopic(report.reporterId), 'report', data)
-  await publish(REPORTS_TOPIC, 'report', data, report.reporterId)
+  publish(userTopic(report.reporterId), 'report', data)
+  publish(REPORTS_TOPIC, 'report', data, report.reporterId)
 }
 
 export async function createReport(viewer: Viewer, input: { title: string, content: string }) {
   const now = new Date()
   const row: Report = { id: uuidv7(), reporterId: viewer.id, title: input.title, content: input.content, status: 'open', resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now }
   await useDb().insert(reports).values(row)
-  await announce(row)
+  announce(row)
   return (await shaped([{ ...row, commentCount: 0 }]))[0]!
 }
 
@@ -114,7 +114,7 @@ export async function updateReport(report: Report, change: { title?: string, con
   // the status condition closes the race with a staff member changing it meanwhile
   const done = await useDb().update(reports).set({ ...change, updatedAt }).where(and(eq(reports.id, report.id), eq(reports.status, 'open'))).returning({ id: reports.id })
   if (!done.length) throw createError({ statusCode: 409, message: 'Only an open report can be edited' })
-  await announce(report)
+  announce(report)
   return reportById(report.id)
 }
 
@@ -136,7 +136,7 @@ export async function addComment(event: H3Event | null, viewer: Viewer, report: 
   })
   if (asStaff) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId, commentId: comment.id } })
   if (input.status) await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: input.status } })
-  await announce({ ...report, status: input.status ?? report.status })
+  announce({ ...report, status: input.status ?? report.status })
   return toApiComment(comment, await namesOf([viewer.id]))
 }
 
@@ -149,6 +149,6 @@ export async function resolveReport(event: H3Event | null, viewer: Viewer, repor
   })
   if (comment) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId } })
   await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: 'resolved' } })
-  await announce({ ...report, status: 'resolved' })
+  announce({ ...report, status: 'resolved' })
   return reportById(report.id)
 }

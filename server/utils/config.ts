@@ -62,6 +62,9 @@ const EnvSchema = v.object({
   CHAT_RATE_LIMIT: rate('30/1m'),
   CHAT_HISTORY_MAX: int(50, 1, 1000),
   MESSAGE_RATE_LIMIT: rate('60/1m'),
+  // live events: keep-alive comment and sign-in re-check intervals (lowered only by tests)
+  EVENTS_PING_MS: int(25_000, 100, 600_000),
+  EVENTS_RECHECK_MS: int(10_000, 100, 30_000),
   DATA_DIR: v.optional(v.string(), './data'),
 })
 
@@ -90,6 +93,8 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     chatRateLimit: env.CHAT_RATE_LIMIT,
     chatHistoryMax: env.CHAT_HISTORY_MAX,
     messageRateLimit: env.MESSAGE_RATE_LIMIT,
+    eventsPingMs: env.EVENTS_PING_MS,
+    eventsRecheckMs: env.EVENTS_RECHECK_MS,
     dataDir: resolve(env.DATA_DIR),
   }
 }

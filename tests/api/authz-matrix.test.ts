@@ -22,7 +22,7 @@ const ROLES: Role[] = ['worker', 'supervisor', 'admin']
 const OWNERSHIPS: Ownership[] = ['own', 'team', 'other']
 
 /** What `:id` names: nothing, a user, or a resource created fresh for each case (so deletes cannot interfere). */
-type Kind = 'none' | 'user' | 'conversation' | 'session' | 'token' | 'prompt' | 'job'
+type Kind = 'none' | 'user' | 'conversation' | 'session' | 'token' | 'prompt' | 'dm' | 'report' | 'job'
 
 /** One status for every ownership, or one per ownership. */
 type Cell = number | [own: number, team: number, other: number]
@@ -42,6 +42,8 @@ interface Row {
    * caller's password or sessions), whose "team" and "other" users are brand new too.
    */
   caller?: 'shared' | 'session' | 'throwaway'
+  /** The route answers an endless stream: only the status is read, then the request is dropped. */
+  stream?: boolean
 }
 
 interface CaseContext { actor: TestUser, owner: TestUser, role: Role | 'anon', id: string }
@@ -127,6 +129,32 @@ const MATRIX: Record<string, Row> = {
   'POST /api/channels/twilio/sms': { anon: 404, ...allRoles(404) },
   'GET /api/admin/channels': { anon: 401, ...ADMIN_ONLY(200) },
   'POST /api/admin/channels/jobs/:id/retry': { kind: 'job', anon: 401, ...ADMIN_ONLY(200) },
+
+  // messages between people: private to the two participants; no role reaches anyone else's (a `dm` is one the
+  // owner sent to a third person, so on "own" the caller is its sender)
+  'GET /api/directory': { anon: 401, ...allRoles(200) },
+  'GET /api/messages': { anon: 401, ...allRoles(200) },
+  'POST /api/messages': { anon: 401, ...allRoles(201), body: () => ({ recipientId: cast.S2.id, content: 'hola desde la matriz' }) },
+  'GET /api/messages/unread-count': { anon: 401, ...allRoles(200) },
+  'PUT /api/messages/read-all': { anon: 401, ...allRoles(200) },
+  'GET /api/messages/:id': { kind: 'dm', anon: 401, ...allRoles([200, 404, 404]) },
+  'PUT /api/messages/:id': { kind: 'dm', anon: 401, ...allRoles([200, 404, 404]), body: () => ({ content: 'editado' }) },
+  'DELETE /api/messages/:id': { kind: 'dm', anon: 401, ...allRoles([204, 404, 404]) },
+  // only the recipient marks read: the sender gets 403
+  'PUT /api/messages/:id/read': { kind: 'dm', anon: 401, ...allRoles([403, 404, 404]) },
+  'GET /api/events': { anon: 401, ...allRoles(200), stream: true },
+
+  // reports: the reporter, and staff (reports.manage) within scope
+  'POST /api/reports': { anon: 401, ...allRoles(201), body: () => ({ title: 'Matriz', content: 'Reporte de la matriz' }) },
+  'GET /api/reports': { anon: 401, ...allRoles(200) },
+  'GET /api/reports/:id': { kind: 'report', anon: 401, ...READ },
+  'PUT /api/reports/:id': {
+    kind: 'report', anon: 401, worker: [200, 404, 404], supervisor: [200, 403, 404], admin: [200, 403, 403],
+    body: () => ({ title: 'Cambiado' }),
+  },
+  'POST /api/reports/:id/comments': { kind: 'report', anon: 401, worker: [201, 404, 404], supervisor: [201, 201, 404], admin: 201, body: () => ({ content: 'comentario' }) },
+  'PUT /api/reports/:id/resolve': { kind: 'report', anon: 401, worker: [403, 404, 404], supervisor: [200, 200, 404], admin: 200, body: () => ({}) },
+  'GET /api/admin/reports': { kind: 'user', anon: 401, ...STAFF_READ, query: ({ id }) => `?reporterId=${id}` },
 }
 
 // ---- route discovery --------------------------------------------------------------------------------------
@@ -243,6 +271,16 @@ async function resourceId(kind: Kind, owner: TestUser): Promise<string> {
       promptIds.push(id)
       return id
     }
+    case 'dm': {
+      const id = uuidv7()
+      await sqlRun('insert into dms (id, sender_id, recipient_id, thread_id, content, created_at) values (?, ?, ?, ?, ?, ?)', [id, owner.id, cast.S2.id, id, 'matriz', new Date()])
+      return id
+    }
+    case 'report': {
+      const id = uuidv7()
+      await sqlRun('insert into reports (id, reporter_id, title, content, status, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)', [id, owner.id, 'Matriz', 'x', 'open', new Date(), new Date()])
+      return id
+    }
   }
 }
 
@@ -250,8 +288,20 @@ async function resourceId(kind: Kind, owner: TestUser): Promise<string> {
 async function call(client: Client, key: string, row: Row, ctx: CaseContext) {
   const [method, pattern] = key.split(' ') as [string, string]
   const path = pattern.replace(':id', ctx.id).replace('**', 'no-such-route-for-the-matrix') + (row.query?.(ctx) ?? '')
+  if (row.stream) return streamStatus(client, path)
   const res = await client.request(path, { method: method === 'ALL' ? 'GET' : method, body: row.body?.(ctx) })
   return res
+}
+
+/** The status of an endless stream (text/event-stream), read from the headers; the request is then dropped. */
+async function streamStatus(client: Client, path: string) {
+  const headers: Record<string, string> = {}
+  if (client.cookies.size) headers.cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
+  const controller = new AbortController()
+  const res = await fetch(client.baseUrl + path, { headers, signal: controller.signal })
+  const text = res.status === 200 ? '' : await res.text()
+  controller.abort()
+  return { status: res.status, text }
 }
 
 const expected = (cell: Cell, ownership: Ownership) => typeof cell === 'number' ? cell : cell[OWNERSHIPS.indexOf(ownership)]!

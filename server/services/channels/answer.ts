@@ -5,6 +5,9 @@ import { runTurn } from '../orchestrator'
 import { PermanentError, RetryableError } from '../jobs'
 import { asViewer } from '../roles'
 
+// the person reads the answer on a phone, often a basic one
+const SMS_INSTRUCTIONS = 'El usuario escribe por SMS desde un teléfono: responde breve, en texto plano, sin tablas ni formato Markdown.'
+
 /** Where an SMS turn stands between tries: the user's message, once saved, is answered again rather than re-sent. */
 export interface TurnProgress { userMessageId?: string }
 
@@ -23,6 +26,7 @@ export async function answerSms(user: User, conversation: Conversation, text: st
       user: await asViewer(user),
       channel: 'sms',
       conversationId: conversation.id,
+      instructions: SMS_INSTRUCTIONS,
       ...(progress.userMessageId ? { regenerate: true } : { text }),
     })
   }

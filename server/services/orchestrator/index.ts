@@ -13,13 +13,15 @@ import { answerTurn } from './answer'
  *
  * Signature (stable):
  *
- *   runTurn({ user, channel, conversationId?, text?, model?, systemPromptId?, regenerate?, signal?, onEvent? })
+ *   runTurn({ user, channel, conversationId?, text?, model?, systemPromptId?, regenerate?, instructions?, signal?, onEvent? })
  *     → Promise<TurnResult>  — `{ conversation, userMessage, assistantMessage, status, title }`
  *
  * - `user` is the Viewer (permissions read on this request); the turn and every tool run as this user.
  * - `channel`: 'web' | 'sms'. Tools and history are the same on both.
  * - `conversationId` absent → a new conversation owned by the user. Only the owner writes into one (else 403/404).
- * - `text` is the user's message (undefined only with `regenerate: true`, which answers the last user message again).
+ * - `text` is the user's message (undefined only with `regenerate: true`, which answers the newest user message of
+ *   the conversation: a channel that saved the message itself, e.g. a durable SMS job, answers it this way).
+ * - `instructions`: extra system text for this channel, appended to the conversation's system prompt.
  * - `signal` aborting (client gone, shutdown) stops the model; what was generated is saved with status `stopped`.
  * - `onEvent` receives the events of API.md "Chat" in order: meta, queue*, token*, tool*, title?, done | error.
  *   `meta` is emitted once the turn is committed (the model answered, or it is slow, or the turn must queue); a
@@ -27,7 +29,8 @@ import { answerTurn } from './answer'
  *
  * Throws (before `meta` only) an h3 error: 400 bad input (field named), 403/404 conversation scope, 503 when the
  * model server cannot be reached — the user's message is saved then (`data.conversationId`, `data.userMessageId`).
- * After `meta` it never throws for model failures: the answer is saved with status `error` and resolved.
+ * After `meta` it never throws for model failures: the answer is saved with status `error` and the result says so
+ * (`status: 'error'`); a channel that retries later can `regenerate`, which replaces that answer.
  * `assistantMessage` is null only when `signal` aborted while the turn waited for a model slot (nothing generated).
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
@@ -40,7 +43,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     model: input.model,
     systemPromptId: input.systemPromptId,
     regenerate: input.regenerate,
-  }, message, settings, models, input.channel)
+  }, message, settings, models, input.instructions, input.channel)
   const emit: Emit = async (type, data) => { await input.onEvent?.({ type, data } as TurnEvent) }
   try {
     return await trackWork(answerTurn(turn, settings, input, emit))
@@ -67,6 +70,8 @@ export interface TurnInput {
   model?: string
   systemPromptId?: string
   regenerate?: boolean
+  /** Extra system instructions for this channel (e.g. SMS: short plain text), after the conversation's prompt. */
+  instructions?: string
   signal?: AbortSignal
   onEvent?: (event: TurnEvent) => void | Promise<void>
 }

@@ -55,7 +55,7 @@ export async function runToolCall(offered: AgentTool[], call: { name: string, ar
     record.result = { error: `unknown tool ${call.name}; available: ${offered.map(t => t.name).join(', ')}` }
     return record
   }
-  const parsed = v.safeParse(tool.args, call.arguments ?? {})
+  const parsed = v.safeParse(tool.args, argumentsObject(call.arguments))
   if (!parsed.success) {
     const issue = parsed.issues[0]
     record.result = { error: `invalid arguments: ${v.getDotPath(issue) ?? 'arguments'}: ${issue.message}` }
@@ -67,10 +67,18 @@ export async function runToolCall(offered: AgentTool[], call: { name: string, ar
   }
   catch (error) {
     record.result = { error: failure(error) }
+    // the name only: a database error's message can quote the arguments (report text)
     if (!(error as { statusCode?: number })?.statusCode || (error as { statusCode: number }).statusCode >= 500)
-      log.error('assistant tool failed', { tool: call.name, userId: context.user.id, error: String((error as Error)?.message ?? error).slice(0, 200) })
+      log.error('assistant tool failed', { tool: call.name, userId: context.user.id, error: (error as Error)?.name ?? 'Error' })
   }
   return record
+}
+
+/** Ollama sends `arguments` as an object; OpenAI-style servers send a JSON string: accept both. */
+function argumentsObject(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw ?? {}
+  try { return JSON.parse(raw) }
+  catch { return raw }
 }
 
 /** What a `tool` message stores: the call and its result, as JSON. */

@@ -13,8 +13,10 @@ import type { AgentTool } from '../tools'
 // the model gets the fields it needs to answer, not the whole API shape
 const brief = (r: ApiReport) => ({ id: r.id, title: r.title, status: r.status, reporter: r.reporter.fullName, commentCount: r.commentCount, createdAt: r.createdAt, updatedAt: r.updatedAt })
 
-const Id = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(100, 'is too long'))
-const Text = (max: number) => v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`))
+// PostgreSQL refuses NUL in text: bad arguments, not a failed tool
+const noNul = v.check<string, string>(s => !s.includes('\0'), 'must not contain NUL characters')
+const Id = v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'is required'), v.maxLength(100, 'is too long'))
+const Text = (max: number) => v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`))
 const Status = v.picklist(REPORT_STATUSES, `must be one of ${REPORT_STATUSES.join(', ')}`)
 // models sometimes send null or "" for an argument they mean to leave out
 const optional = <T extends v.GenericSchema>(schema: T) => v.pipe(v.nullish(v.union([v.literal(''), schema])), v.transform(x => (x === '' || x === null ? undefined : x) as v.InferOutput<T> | undefined))

@@ -1,0 +1,55 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { Client, newWorker } from '../support/http'
+import { createTestDatabase, freePort, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { LiveReader } from './live-reader'
+
+// API.md "Live events": with REDIS_URL set, events reach streams held by any app process.
+const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(p => existsSync(p))
+
+describe.skipIf(!redisServer)('two app processes on one database and one Redis', () => {
+  let redis: ChildProcess
+  let db: TestDatabase
+  let one: RunningServer
+  let two: RunningServer
+  const readers: LiveReader[] = []
+
+  beforeAll(async () => {
+    const port = await freePort()
+    redis = spawn(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    db = await createTestDatabase(inject('dbKind'))
+    const env = { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${port}` }
+    // one after the other: the first migrates the fresh database
+    one = await startServer(env)
+    two = await startServer(env)
+  })
+  afterAll(async () => {
+    await Promise.all(readers.map(r => r.close()))
+    await one?.stop()
+    await two?.stop()
+    redis?.kill()
+    await db?.drop()
+  })
+
+  it('a message sent through one process reaches the recipient\'s stream on the other', async () => {
+    const a = await newWorker(one.url)
+    const b = await newWorker(one.url)
+    const bOnTwo = new Client(two.url)
+    await bOnTwo.login(b.email, b.password)
+    const live = await LiveReader.open(bOnTwo)
+    readers.push(live)
+    await expect.poll(() => live.lastUnread()).toBe(0)
+    const sent = await a.client.post('/api/messages', { recipientId: b.user.id, content: 'entre procesos' })
+    expect(sent.status, sent.text).toBe(201)
+    await expect.poll(() => live.named('dm')).toEqual([{ dm: sent.body }])
+    await expect.poll(() => live.lastUnread()).toBe(1)
+    await b.client.put('/api/messages/read-all')
+    await expect.poll(() => live.lastUnread()).toBe(0)
+  })
+
+  it('both processes still stop cleanly on SIGTERM with Redis connections open', async () => {
+    const codes = await Promise.all([one.stop(), two.stop()])
+    expect(codes).toEqual([0, 0])
+  })
+})
