@@ -163,6 +163,17 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
     expect(model.chatRequests.at(-1)!.body.messages.slice(1).map((m: any) => m.content)).toEqual(['Primera', expect.any(String), 'Segunda'])
   })
 
+  it('the SMS conversation is read-only on the web: POST /api/chat into it → 409, nothing saved', async () => {
+    const { client, phone } = await smsUser()
+    await webhook({ From: phone, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    const [conversation] = await smsConversations(client)
+    const res = await client.post('/api/chat', { message: 'desde la web', conversationId: conversation!.id })
+    expect(res.status).toBe(409)
+    expect(res.body.message).toMatch(/^conversationId: /)
+    expect((await messagesOf(client, conversation!.id)).map(m => m.content)).not.toContain('desde la web')
+  })
+
   it('the same MessageSid twice → 200 both times, one model call, one SMS', async () => {
     const { phone } = await smsUser()
     const sid = messageSid()
