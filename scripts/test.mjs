@@ -42,6 +42,13 @@ if (!caddy) {
   skipped.push('tests/api/caddy.test.ts: no caddy binary (apt-get install caddy)')
 }
 
+// the Redis tests (live events across processes, login budgets in Redis) start Debian's redis-server
+const redis = [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(p => p && existsSync(p))
+if (!redis) {
+  if (process.env.REQUIRE_REDIS === '1') { console.error('redis-server required but not found (apt-get install redis-server)'); process.exit(1) }
+  skipped.push('Redis cases in tests/api/events-redis.test.ts and tests/security/login-burst.test.ts: no redis-server (apt-get install redis-server)')
+}
+
 ensureBuild({ quiet: true })
 
 const selected = args.some(a => a.startsWith('--project')) ? [] : projects.flatMap(p => ['--project', p])

@@ -56,6 +56,8 @@ export interface ApiConversation {
   systemPromptId: string | null
   pinned: boolean
   archived: boolean
+  /** Present (`sms`) only on the user's SMS/WhatsApp thread, answered by the SMS channel (read-only on the web). */
+  channel?: 'sms'
   messageCount: number
   createdAt: string
   updatedAt: string

@@ -16,6 +16,7 @@ export const ADMIN_TABS: ReadonlyArray<{ to: string, key: string, permissions: r
   { to: '/admin/model', key: 'model', permissions: ['settings.manage'] },
   { to: '/admin/stats', key: 'stats', permissions: ['conversations.read.team', 'conversations.read.all'] },
   { to: '/admin/reports', key: 'reports', permissions: ['reports.manage'] },
+  { to: '/admin/channels', key: 'channels', permissions: ['channels.manage'] },
 ]
 
 const PAGE = 50

@@ -108,7 +108,7 @@ function withInstructions(prompt: string | undefined, instructions: string) {
  * user's message, and build the context. `models` is Ollama's list, or null when it cannot be reached — then
  * the message is saved anyway and the caller answers 503.
  */
-export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null, instructions?: string) {
+export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null, instructions?: string, channel: 'web' | 'sms' = 'web') {
   if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
   // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
   const historyLimit = Math.min(settings.historyMessages, useConfig().chatHistoryMax)
@@ -118,6 +118,8 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     body.conversationId ? newest(body.conversationId, historyLimit * 2 + 2) : [] as Message[],
     systemPrompt(body.systemPromptId ?? null),
   ])
+  // the SMS conversation is answered by SMS (server/services/channels/sms.ts): read-only on the web
+  if (existing?.channel === 'sms' && channel !== 'sms') throw createError({ statusCode: 409, message: 'conversationId: an SMS conversation is read-only in the web app; reply by SMS' })
   if (body.systemPromptId && !named) throw badRequest('systemPromptId', 'no such system prompt')
   if (models && body.model && !models.includes(body.model)) throw badRequest('model', 'is not available on the model server')
   const preferences = readPreferences(user.preferences)

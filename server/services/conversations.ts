@@ -18,6 +18,8 @@ export function toApiConversation(c: Conversation, messageCount: number) {
     systemPromptId: c.systemPromptId ?? null,
     pinned: c.pinned,
     archived: c.archived,
+    // only SMS conversations carry it: the web ones keep API.md's exact shape
+    ...(c.channel === 'sms' ? { channel: 'sms' as const } : {}),
     messageCount,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
@@ -129,16 +131,17 @@ export async function resolveSystemPromptId(id: string | undefined): Promise<str
 }
 
 /** A new conversation row (not yet saved); the title stays the placeholder until the first answer names it. */
-export function newConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string }): Conversation {
+export function newConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string, channel?: Conversation['channel'], id?: string }): Conversation {
   const now = new Date()
   return {
-    id: uuidv7(),
+    id: input.id ?? uuidv7(),
     userId: ownerId,
     title: input.title ?? DEFAULT_TITLE,
     model: input.model,
     systemPromptId: input.systemPromptId ?? null,
     pinned: false,
     archived: false,
+    channel: input.channel ?? 'web',
     createdAt: now,
     updatedAt: now,
   }

@@ -23,7 +23,7 @@ const ROLES: Role[] = ['worker', 'supervisor', 'admin']
 const OWNERSHIPS: Ownership[] = ['own', 'team', 'other']
 
 /** What `:id` names: nothing, a user, or a resource created fresh for each case (so deletes cannot interfere). */
-type Kind = 'none' | 'user' | 'conversation' | 'session' | 'token' | 'prompt' | 'role' | 'dm' | 'report'
+type Kind = 'none' | 'user' | 'conversation' | 'session' | 'token' | 'prompt' | 'role' | 'dm' | 'report' | 'job'
 
 /** One status for every ownership, or one per ownership. */
 type Cell = number | [own: number, team: number, other: number]
@@ -150,6 +150,11 @@ const MATRIX: Record<string, Row> = {
   'GET /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200) },
   'PUT /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200), body: () => ({}) },
   'GET /api/admin/stats': { anon: 401, worker: 403, supervisor: 200, admin: 200 },
+
+  // the SMS channel: the shared server has no TWILIO_* (the webhook is then 404 for everyone); Admin → Canales
+  'POST /api/channels/twilio/sms': { anon: 404, ...allRoles(404) },
+  'GET /api/admin/channels': { anon: 401, ...ADMIN_ONLY(200) },
+  'POST /api/admin/channels/jobs/:id/retry': { kind: 'job', anon: 401, ...ADMIN_ONLY(200) },
 
   // messages between people: private to the two participants; no role reaches anyone else's (a `dm` is one the
   // owner sent to a third person, so on "own" the caller is its sender)
@@ -282,6 +287,13 @@ async function resourceId(kind: Kind, owner: TestUser): Promise<string> {
     case 'role': {
       const id = uuidv7()
       await sqlRun('insert into roles (id, name, description, permissions, created_at, updated_at) values (?, ?, ?, ?, ?, ?)', [id, `Matriz ${id}`, '', '[]', new Date(), new Date()])
+      return id
+    }
+    case 'job': {
+      // a failed SMS reply (the channel is off here, so a retried one fails again and stays out of the way)
+      const id = uuidv7()
+      await sqlRun('insert into jobs (id, kind, payload, status, attempts, run_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, 'sms.send', JSON.stringify({ to: '+56900000000', channel: 'sms', parts: ['matriz'], sent: 0, sids: [] }), 'failed', 6, new Date(), new Date(), new Date()])
       return id
     }
     case 'prompt': {

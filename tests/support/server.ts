@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -8,6 +8,9 @@ import postgres from 'postgres'
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const OUTPUT = resolve(ROOT, process.env.NUXT_OUTPUT_DIR || '.output')
 export const PG_ADMIN_URL = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+
+/** Debian's redis-server, for the tests that need a real Redis (scripts/test.mjs reports when it is missing). */
+export const redisServerPath = () => [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(p => p && existsSync(p))
 
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

@@ -10,7 +10,7 @@ const schema = (dialect === 'pg' ? pg : sqlite) as unknown as typeof sqlite
 
 export const {
   users, sessions, recoveryCodes, apiTokens, systemPrompts, conversations, messages, settings, auditEvents,
-  roles, userRoles, emailTokens, phoneCodes, dms, dmHidden, reports, reportComments,
+  roles, userRoles, emailTokens, phoneCodes, dms, dmHidden, reports, reportComments, jobs,
 } = schema
 export { schema }
 
@@ -25,3 +25,4 @@ export type CustomRole = typeof sqlite.roles.$inferSelect
 export type Dm = typeof sqlite.dms.$inferSelect
 export type Report = typeof sqlite.reports.$inferSelect
 export type ReportComment = typeof sqlite.reportComments.$inferSelect
+export type Job = typeof sqlite.jobs.$inferSelect

@@ -86,6 +86,8 @@ export const conversations = pgTable('conversations', {
   systemPromptId: text('system_prompt_id').references(() => systemPrompts.id, { onDelete: 'set null' }),
   pinned: flag('pinned').notNull().default(false),
   archived: flag('archived').notNull().default(false),
+  /** Where the conversation happens: the web chat, or a user's SMS/WhatsApp thread (answered by the SMS channel). */
+  channel: text('channel', { enum: ['web', 'sms'] }).notNull().default('web'),
   createdAt: createdAt(),
   updatedAt: at('updated_at').notNull(),
 }, t => [index('conversations_user_updated_idx').on(t.userId, t.updatedAt)])
@@ -229,3 +231,26 @@ export const reportComments = pgTable('report_comments', {
   status: text('status', { enum: ['open', 'in_progress', 'resolved'] }),
   createdAt: createdAt(),
 }, t => [index('report_comments_report_created_idx').on(t.reportId, t.createdAt)])
+
+/**
+ * Durable background work (server/services/jobs.ts): claimed with a lease, retried with back-off, resumed after a
+ * restart. `dedupe_key` makes an enqueue idempotent (a Twilio MessageSid is processed once).
+ */
+export const jobs = pgTable('jobs', {
+  id: id(),
+  kind: text('kind').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  status: text('status', { enum: ['pending', 'running', 'done', 'failed'] }).notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  runAt: at('run_at').notNull(),
+  leaseUntil: at('lease_until'),
+  lastError: text('last_error'),
+  dedupeKey: text('dedupe_key'),
+  createdAt: createdAt(),
+  updatedAt: at('updated_at').notNull(),
+}, t => [
+  uniqueIndex('jobs_dedupe_key_unique').on(t.dedupeKey),
+  index('jobs_status_run_at_idx').on(t.status, t.runAt),
+  // Admin → Canales: the newest jobs of a kind
+  index('jobs_kind_created_idx').on(t.kind, t.createdAt),
+])

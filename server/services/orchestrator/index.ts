@@ -43,7 +43,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     model: input.model,
     systemPromptId: input.systemPromptId,
     regenerate: input.regenerate,
-  }, message, settings, models, input.instructions)
+  }, message, settings, models, input.instructions, input.channel)
   const emit: Emit = async (type, data) => { await input.onEvent?.({ type, data } as TurnEvent) }
   try {
     return await trackWork(answerTurn(turn, settings, input, emit))

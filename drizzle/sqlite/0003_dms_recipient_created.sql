@@ -1,1 +1,0 @@
-CREATE INDEX `dms_recipient_created_idx` ON `dms` (`recipient_id`,`created_at`);

@@ -1,0 +1,77 @@
+import type { ApiChannelFailedSend, ApiChannels, SmsAddressChannel } from '#shared/channels'
+import { and, count, desc, eq, inArray } from 'drizzle-orm'
+import { useDb } from '../db/client'
+import { type Job, jobs, users } from '../db/schema'
+import { SMS_JOB_KINDS } from './channels/sms'
+import { twilioConfig } from './channels/twilio'
+import { findJob, newestJobs, retryJob } from './jobs'
+
+const FAILED_SHOWN = 50
+
+interface SendPayload { to?: string, channel?: SmsAddressChannel, parts?: string[], sent?: number, userId?: string }
+interface InboundPayload { channel?: SmsAddressChannel, userId?: string }
+
+async function namesOf(ids: Array<string | undefined>) {
+  const wanted = [...new Set(ids.filter((id): id is string => !!id))]
+  if (!wanted.length) return new Map<string, string>()
+  const rows = await useDb().select({ id: users.id, fullName: users.fullName }).from(users).where(inArray(users.id, wanted))
+  return new Map(rows.map(r => [r.id, r.fullName]))
+}
+
+function toFailedSend(job: Job, names: Map<string, string>): ApiChannelFailedSend {
+  const p = job.payload as SendPayload
+  return {
+    id: job.id,
+    to: p.to ?? '',
+    channel: p.channel ?? 'sms',
+    userId: p.userId ?? null,
+    userName: (p.userId && names.get(p.userId)) || null,
+    sent: p.sent ?? 0,
+    parts: p.parts?.length ?? 0,
+    attempts: job.attempts,
+    lastError: job.lastError,
+    createdAt: job.createdAt.toISOString(),
+    updatedAt: job.updatedAt.toISOString(),
+  }
+}
+
+/** Admin → Canales: whether the SMS channel is on, its latest traffic and the replies that could not be sent. */
+export async function channelStatus(): Promise<ApiChannels> {
+  const config = twilioConfig()
+  const db = useDb()
+  const kinds = [...SMS_JOB_KINDS]
+  const [[inbound], [outbound], [waiting], failed] = await Promise.all([
+    db.select().from(jobs).where(eq(jobs.kind, 'sms.inbound')).orderBy(desc(jobs.createdAt)).limit(1),
+    db.select().from(jobs).where(and(eq(jobs.kind, 'sms.send'), eq(jobs.status, 'done'))).orderBy(desc(jobs.updatedAt)).limit(1),
+    db.select({ n: count() }).from(jobs).where(and(inArray(jobs.kind, kinds), inArray(jobs.status, ['pending', 'running']))),
+    newestJobs(['sms.send'], 'failed', FAILED_SHOWN),
+  ])
+  const inboundPayload = inbound?.payload as InboundPayload | undefined
+  const names = await namesOf([inboundPayload?.userId, ...failed.map(j => (j.payload as SendPayload).userId)])
+  const origin = useConfig().publicOrigin
+  return {
+    sms: {
+      configured: !!config,
+      phoneNumber: config?.phoneNumber ?? null,
+      webhookUrls: [`${origin}/api/channels/twilio/sms`, `${origin}/twilio_webhook`],
+      lastInbound: inbound
+        ? { at: inbound.createdAt.toISOString(), channel: inboundPayload?.channel ?? 'sms', userId: inboundPayload?.userId ?? null, userName: (inboundPayload?.userId && names.get(inboundPayload.userId)) || null }
+        : null,
+      lastOutbound: outbound
+        ? { at: outbound.updatedAt.toISOString(), channel: (outbound.payload as SendPayload).channel ?? 'sms', to: (outbound.payload as SendPayload).to ?? '' }
+        : null,
+      pending: Number(waiting?.n ?? 0),
+      failed: failed.map(job => toFailedSend(job, names)),
+    },
+  }
+}
+
+/** Puts a failed reply back in line: 404 for anything but a channel send, 409 unless it failed. */
+export async function retryFailedSend(id: string): Promise<ApiChannelFailedSend> {
+  const job = await findJob(id)
+  if (!job || job.kind !== 'sms.send') throw createError({ statusCode: 404, message: 'No such send' })
+  if (job.status !== 'failed') throw createError({ statusCode: 409, message: `status: the send is ${job.status}, only a failed send can be retried` })
+  const row = await retryJob(id)
+  if (!row) throw createError({ statusCode: 409, message: 'status: the send is no longer failed' })
+  return toFailedSend(row, await namesOf([(row.payload as SendPayload).userId]))
+}

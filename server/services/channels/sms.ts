@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto'
+import type { H3Event } from 'h3'
+import { and, asc, eq, isNotNull } from 'drizzle-orm'
+import { useDb } from '../../db/client'
+import { type Conversation, conversations, type Job, type User, users } from '../../db/schema'
+import { audit } from '../audit'
+import { newConversation } from '../conversations'
+import { commitTogether, defineJob, enqueue, jobDone, jobInsert, PermanentError } from '../jobs'
+import { getSettings } from '../settings'
+import { answerSms, type TurnProgress } from './answer'
+import { flattenMarkdown, splitMessage } from './sms-text'
+import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
+
+/**
+ * The SMS channel (API.md "SMS channel (Twilio)"): the webhook only checks, stores and enqueues; jobs answer.
+ *   sms.inbound  one received message of a known user: answered in their SMS conversation by the orchestrator
+ *                (tools included); the reply is queued as the job ends, in one commit, so it is never lost or doubled
+ *   sms.send     one reply to one address, part after part: a part Twilio accepted is never sent again
+ */
+
+export const REPLY_NOT_REGISTERED = 'EnergyApp: este número no está registrado. Pide a tu administrador que lo asocie a tu cuenta o verifícalo en Ajustes de la app.'
+export const REPLY_UNAVAILABLE = 'EnergyApp: el asistente no está disponible en este momento. Tu mensaje quedó guardado; intenta de nuevo más tarde.'
+export const SMS_CONVERSATION_TITLE = 'SMS'
+
+type Channel = 'sms' | 'whatsapp'
+interface InboundPayload extends TurnProgress { sid: string, from: string, channel: Channel, userId: string, body: string }
+/** A reply: its parts go out one after the other; `sent` counts the parts Twilio accepted. */
+interface SendPayload { to: string, channel: Channel, parts: string[], sent: number, sids: string[], userId?: string, conversationId?: string }
+const reply = (to: string, channel: Channel, parts: string[], extra: Partial<SendPayload> = {}): Record<string, unknown> =>
+  ({ to, channel, parts, sent: 0, sids: [], ...extra } satisfies SendPayload)
+
+/** The active user whose verified phone is `number`, if any. */
+async function userByVerifiedPhone(number: string): Promise<User | undefined> {
+  const rows = await useDb().select().from(users)
+    .where(and(eq(users.phone, number), isNotNull(users.phoneVerifiedAt))).orderBy(asc(users.createdAt)).limit(5)
+  return rows.find(u => u.active)
+}
+
+/** A number shown in audit and admin views without its middle digits. */
+export const maskNumber = (number: string) => number.length > 6 ? `${number.slice(0, 4)}…${number.slice(-3)}` : '…'
+
+export type Received = 'queued' | 'duplicate' | 'empty' | 'unregistered'
+
+/**
+ * A signed Twilio message: an unknown (or inactive) sender gets at most one "not registered" reply a day and an
+ * audit event; an empty body is ignored; anything else becomes one `sms.inbound` job per MessageSid.
+ */
+export async function receiveMessage(event: H3Event, params: URLSearchParams): Promise<Received> {
+  const sid = params.get('MessageSid') || params.get('SmsSid') || ''
+  const from = params.get('From') ?? ''
+  const body = (params.get('Body') ?? '').trim()
+  const { channel, number } = parseAddress(from)
+  const user = await userByVerifiedPhone(number)
+  if (!user) {
+    const day = new Date().toISOString().slice(0, 10)
+    await enqueue('sms.send', reply(from, channel, [REPLY_NOT_REGISTERED]), { dedupeKey: `sms-unregistered:${from}:${day}` })
+    await audit(event, 'sms.unregistered_sender', { targetType: 'phone', meta: { channel, from: maskNumber(number), messageSid: sid } })
+    return 'unregistered'
+  }
+  if (!body) return 'empty'
+  const { created } = await enqueue('sms.inbound', { sid, from, channel, userId: user.id, body } satisfies InboundPayload, { dedupeKey: `sms-in:${sid}` })
+  return created ? 'queued' : 'duplicate'
+}
+
+/** The same id for a user's SMS conversation on every try (a stable v8-style UUID from the user id). */
+function smsConversationId(userId: string) {
+  const h = createHash('sha256').update(`sms-conversation:${userId}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/** The user's SMS conversation, created on their first message (one per user; WhatsApp shares it). */
+async function smsConversation(user: User): Promise<Conversation> {
+  const db = useDb()
+  const find = async () => (await db.select().from(conversations)
+    .where(and(eq(conversations.userId, user.id), eq(conversations.channel, 'sms'))).orderBy(asc(conversations.createdAt)).limit(1))[0]
+  const existing = await find()
+  if (existing) return existing
+  const { defaultModel } = await getSettings()
+  await db.insert(conversations).values(newConversation(user.id, { id: smsConversationId(user.id), title: SMS_CONVERSATION_TITLE, model: defaultModel, channel: 'sms' }))
+    .onConflictDoNothing()
+  const made = await find()
+  if (made) return made
+  // the stable id is taken (that conversation was reassigned to someone else): a fresh one
+  const fresh = newConversation(user.id, { title: SMS_CONVERSATION_TITLE, model: defaultModel, channel: 'sms' })
+  await db.insert(conversations).values(fresh)
+  return fresh
+}
+
+defineJob('sms.inbound', {
+  maxAttempts: Number(process.env.SMS_MODEL_ATTEMPTS) || 4,
+  async run({ job, saveProgress }) {
+    const p = job.payload as unknown as InboundPayload
+    const db = useDb()
+    const [user] = await db.select().from(users).where(eq(users.id, p.userId)).limit(1)
+    // disabled (or number removed) since the message arrived: nothing to answer
+    if (!user?.active || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
+    const conversation = await smsConversation(user)
+    const answer = await answerSms(user, conversation, p.body, job.createdAt, p, progress => saveProgress({ ...p, ...progress }))
+    const parts = splitMessage(flattenMarkdown(answer.content))
+    // the reply and the end of this job commit together: a crash leaves neither or both
+    await commitTogether(d => [
+      jobInsert(d, 'sms.send', reply(p.from, p.channel, parts, { userId: user.id, conversationId: conversation.id }), { dedupeKey: `sms-out:${job.id}` }),
+      jobDone(d, job.id),
+    ])
+    log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length })
+  },
+  // the model stayed down through every try: one message saying so (the user's own message stays saved)
+  async onGiveUp(job) {
+    const p = job.payload as unknown as InboundPayload
+    await enqueue('sms.send', reply(p.from, p.channel, [REPLY_UNAVAILABLE], { userId: p.userId }), { dedupeKey: `sms-unavailable:${job.id}` })
+  },
+})
+
+defineJob('sms.send', {
+  maxAttempts: Number(process.env.SMS_SEND_ATTEMPTS) || 6,
+  // one step per part, in order; `sent` is saved after each part Twilio accepted, so a retry goes on from there
+  async run({ job, saveProgress }) {
+    let p = job.payload as unknown as SendPayload
+    const config = twilioConfig()
+    if (!config) throw new PermanentError('the SMS channel is not configured')
+    for (let i = p.sent; i < p.parts.length; i++) {
+      const sid = await postMessage(config, { to: p.to, from: senderFor(config, p.channel), body: p.parts[i]! })
+      p = { ...p, sent: i + 1, sids: [...p.sids, sid] }
+      await saveProgress({ ...p })
+    }
+  },
+})
+
+/** Kinds shown in Admin → Canales. */
+export const SMS_JOB_KINDS = ['sms.inbound', 'sms.send'] as const
+export type SmsJob = Job

@@ -1,0 +1,30 @@
+import type { H3Event } from 'h3'
+import { receiveMessage } from './sms'
+import { twilioConfig, validSignature } from './twilio'
+
+/** Twilio's form posts are a few kB at most (a 1600-character body, URL-encoded, plus its metadata). */
+export const MAX_WEBHOOK_BYTES = 32 * 1024
+
+const fail = (statusCode: number, message: string) => createError({ statusCode, message })
+
+/**
+ * `POST /api/channels/twilio/sms` and `/twilio_webhook`: 404 while the channel is off, 413 past the size limit,
+ * 403 unless `X-Twilio-Signature` is Twilio's for PUBLIC_ORIGIN + this path (nothing stored), else the message
+ * is stored and queued and Twilio gets an empty TwiML answer at once.
+ */
+export async function twilioWebhook(event: H3Event) {
+  const config = twilioConfig()
+  if (!config) throw fail(404, 'The SMS channel is not configured')
+  if (Number(getRequestHeader(event, 'content-length') || 0) > MAX_WEBHOOK_BYTES) throw fail(413, `body: larger than ${MAX_WEBHOOK_BYTES} bytes`)
+  const raw = (await readRawBody(event, 'utf8')) ?? ''
+  if (Buffer.byteLength(raw) > MAX_WEBHOOK_BYTES) throw fail(413, `body: larger than ${MAX_WEBHOOK_BYTES} bytes`)
+  const params = new URLSearchParams(raw)
+  const url = useConfig().publicOrigin + event.path
+  if (!validSignature(config.authToken, getRequestHeader(event, 'x-twilio-signature'), url, params))
+    throw fail(403, 'X-Twilio-Signature: missing or wrong')
+  if (!params.get('From')) throw fail(400, 'From: is required')
+  if (!params.get('MessageSid') && !params.get('SmsSid')) throw fail(400, 'MessageSid: is required')
+  await receiveMessage(event, params)
+  setResponseHeader(event, 'content-type', 'text/xml; charset=utf-8')
+  return '<Response></Response>'
+}

@@ -1,0 +1,336 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
+import { FakeOllama } from '../support/fake-ollama'
+import { FakeTwilio, messageSid, signTwilio } from '../support/fake-twilio'
+import { Client, DEMO, newWorker } from '../support/http'
+import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { dbQuery, dbTime } from '../support/db'
+
+/**
+ * The SMS channel end to end: a built server with TWILIO_* set, the fake Ollama as the model and the fake Twilio
+ * as the REST API; every webhook call is signed exactly as Twilio signs it. Back-off and leases are shortened by
+ * environment so that retries and a crash take seconds, not minutes.
+ */
+
+const TWILIO = {
+  TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
+  TWILIO_AUTH_TOKEN: 'test-auth-token-0123456789abcdef',
+  TWILIO_PHONE_NUMBER: '+15005550006',
+}
+const NOT_REGISTERED = /no está registrado/
+const UNAVAILABLE = /no está disponible/
+
+let model: FakeOllama
+let twilio: FakeTwilio
+let db: TestDatabase
+let server: RunningServer
+let env: Record<string, string>
+
+beforeAll(async () => {
+  model = await new FakeOllama().start()
+  twilio = await new FakeTwilio().start()
+  db = await createTestDatabase(inject('dbKind'))
+  env = {
+    DATABASE_URL: db.url, OLLAMA_HOST: model.url, TWILIO_API_BASE: twilio.url, ...TWILIO,
+    JOB_BACKOFF_MS: '100', JOB_LEASE_MS: '1500', JOB_POLL_MS: '50', SMS_MODEL_ATTEMPTS: '3',
+  }
+  server = await startServer(env)
+}, 120_000)
+
+afterAll(async () => {
+  await server?.stop()
+  await model?.close()
+  await twilio?.close()
+  await db?.drop()
+})
+
+beforeEach(() => {
+  model.reset()
+  twilio.reset()
+})
+
+const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => dbQuery<T>(text, params, db.url)
+let phoneCounter = 0
+const newPhone = () => `+5699${String(process.pid % 1000).padStart(3, '0')}${String(++phoneCounter).padStart(4, '0')}`
+
+/** A registered worker whose phone is verified (straight in the database: the phone routes live elsewhere). */
+async function smsUser(options: { verified?: boolean, active?: boolean } = {}) {
+  const { client, user } = await newWorker(server.url)
+  const phone = newPhone()
+  await sql('update users set phone = ?, phone_verified_at = ?, active = ? where id = ?',
+    [phone, options.verified === false ? null : dbTime(new Date(), db.url), options.active ?? true, user.id])
+  return { client, id: user.id as string, phone }
+}
+
+interface Inbound { From: string, Body?: string, MessageSid?: string, To?: string }
+
+/** Posts a form like Twilio does, signed for PUBLIC_ORIGIN + path (or with the given signature). */
+async function webhook(params: Inbound, options: { path?: string, signature?: string | null, raw?: string } = {}) {
+  const path = options.path ?? '/api/channels/twilio/sms'
+  const form: Record<string, string> = { AccountSid: TWILIO.TWILIO_ACCOUNT_SID, To: TWILIO.TWILIO_PHONE_NUMBER, MessageSid: messageSid(), Body: '', NumMedia: '0', ...params } as Record<string, string>
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
+  const signature = options.signature === undefined ? signTwilio(TWILIO.TWILIO_AUTH_TOKEN, server.url + path, form) : options.signature
+  if (signature !== null) headers['x-twilio-signature'] = signature
+  const res = await fetch(server.url + path, { method: 'POST', headers, body: options.raw ?? new URLSearchParams(form).toString() })
+  return { status: res.status, type: res.headers.get('content-type'), text: await res.text(), sid: form.MessageSid! }
+}
+
+async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+const smsConversations = async (client: Client) =>
+  ((await client.get('/api/conversations')).body.data as Array<{ id: string, channel: string }>).filter(c => c.channel === 'sms')
+const messagesOf = async (client: Client, id: string) => (await client.get(`/api/conversations/${id}/messages`)).body.data as Array<{ role: string, content: string }>
+const jobCount = async () => Number((await sql<{ n: number | string }>('select count(*) as n from jobs'))[0]!.n)
+/** Waits a moment longer to show that nothing more happens (a second send, a second model call). */
+const settle = (ms = 600) => new Promise(resolve => setTimeout(resolve, ms))
+
+describe('SMS webhook: checks before anything is stored', () => {
+  it('answers 404 while TWILIO_* are not set (the shared server has no SMS channel)', async () => {
+    const plain = new Client()
+    for (const path of ['/api/channels/twilio/sms', '/twilio_webhook']) {
+      const res = await plain.request(path, { method: 'POST', raw: 'From=%2B56911111111&Body=hola', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+      expect(res.status, path).toBe(404)
+    }
+  })
+
+  it('missing or wrong X-Twilio-Signature → 403 and nothing is stored, no model call, no SMS', async () => {
+    const { phone } = await smsUser()
+    const before = await jobCount()
+    expect((await webhook({ From: phone, Body: 'hola' }, { signature: null })).status).toBe(403)
+    expect((await webhook({ From: phone, Body: 'hola' }, { signature: signTwilio('another-token', `${server.url}/api/channels/twilio/sms`, { From: phone, Body: 'hola' }) })).status).toBe(403)
+    // signed for another path: still wrong
+    const otherPath = signTwilio(TWILIO.TWILIO_AUTH_TOKEN, `${server.url}/twilio_webhook`, { AccountSid: TWILIO.TWILIO_ACCOUNT_SID, To: TWILIO.TWILIO_PHONE_NUMBER, MessageSid: 'SMx', Body: 'hola', NumMedia: '0', From: phone })
+    expect((await webhook({ From: phone, Body: 'hola', MessageSid: 'SMx' }, { signature: otherPath })).status).toBe(403)
+    await settle(300)
+    expect(await jobCount()).toBe(before)
+    expect(model.chatRequests).toHaveLength(0)
+    expect(twilio.posts).toHaveLength(0)
+  })
+
+  it('a 50 kB body → 413, nothing stored', async () => {
+    const { phone } = await smsUser()
+    const before = await jobCount()
+    const res = await webhook({ From: phone, Body: 'x'.repeat(50 * 1024) })
+    expect(res.status).toBe(413)
+    expect(await jobCount()).toBe(before)
+  })
+})
+
+describe('SMS webhook: a registered user is answered by SMS', () => {
+  it('200 text/xml <Response></Response> at once; the answer (plain text) is sent with basic auth from our number; the SMS conversation shows in the web app', async () => {
+    const { client, phone } = await smsUser()
+    model.once({ tokens: ['**Hola**', ', esto es ', '_importante_', ': revisa [el manual](https://x.cl/m).'] })
+    const res = await webhook({ From: phone, Body: '¿Cómo reviso el medidor?' })
+    expect(res.status).toBe(200)
+    expect(res.type).toMatch(/^text\/xml/)
+    expect(res.text).toBe('<Response></Response>')
+
+    await twilio.waitFor(posts => posts.some(p => p.to === phone && p.sid))
+    const [sent] = twilio.acceptedTo(phone)
+    expect(sent).toMatchObject({
+      accountSid: TWILIO.TWILIO_ACCOUNT_SID,
+      auth: `${TWILIO.TWILIO_ACCOUNT_SID}:${TWILIO.TWILIO_AUTH_TOKEN}`,
+      from: TWILIO.TWILIO_PHONE_NUMBER,
+      body: 'Hola, esto es importante: revisa el manual (https://x.cl/m).',
+    })
+    // the model saw the message as the last user turn
+    expect(model.chatRequests[0]!.body.messages.at(-1)).toEqual({ role: 'user', content: '¿Cómo reviso el medidor?' })
+
+    const [conversation] = await eventually(async () => (await smsConversations(client)).length ? smsConversations(client) : null)
+    const saved = await eventually(async () => { const m = await messagesOf(client, conversation!.id); return m.length === 2 ? m : null })
+    expect(saved.map(m => [m.role, m.content])).toEqual([
+      ['user', '¿Cómo reviso el medidor?'],
+      ['assistant', '**Hola**, esto es _importante_: revisa [el manual](https://x.cl/m).'],
+    ])
+  })
+
+  it('the next message lands in the same SMS conversation with the history as context', async () => {
+    const { client, phone } = await smsUser()
+    await webhook({ From: phone, Body: 'Primera' })
+    await twilio.waitFor(posts => twilio.acceptedTo(phone).length === 1)
+    await webhook({ From: phone, Body: 'Segunda' })
+    await twilio.waitFor(posts => twilio.acceptedTo(phone).length === 2)
+    const conversations = await smsConversations(client)
+    expect(conversations).toHaveLength(1)
+    expect((await messagesOf(client, conversations[0]!.id)).map(m => m.role)).toEqual(['user', 'assistant', 'user', 'assistant'])
+    expect(model.chatRequests.at(-1)!.body.messages.slice(1).map((m: any) => m.content)).toEqual(['Primera', expect.any(String), 'Segunda'])
+  })
+
+  it('the SMS conversation is read-only on the web: POST /api/chat into it → 409, nothing saved', async () => {
+    const { client, phone } = await smsUser()
+    await webhook({ From: phone, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    const [conversation] = await smsConversations(client)
+    const res = await client.post('/api/chat', { message: 'desde la web', conversationId: conversation!.id })
+    expect(res.status).toBe(409)
+    expect(res.body.message).toMatch(/^conversationId: /)
+    expect((await messagesOf(client, conversation!.id)).map(m => m.content)).not.toContain('desde la web')
+  })
+
+  it('the same MessageSid twice → 200 both times, one model call, one SMS', async () => {
+    const { phone } = await smsUser()
+    const sid = messageSid()
+    const [a, b] = await Promise.all([webhook({ From: phone, Body: 'Hola', MessageSid: sid }), webhook({ From: phone, Body: 'Hola', MessageSid: sid })])
+    expect([a.status, b.status]).toEqual([200, 200])
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    expect((await webhook({ From: phone, Body: 'Hola', MessageSid: sid })).status).toBe(200)
+    await settle()
+    expect(twilio.acceptedTo(phone)).toHaveLength(1)
+    expect(model.chatRequests.filter(r => r.body.messages.at(-1).content === 'Hola')).toHaveLength(1)
+  })
+
+  it('an empty Body → 200, no model call, no SMS', async () => {
+    const { phone } = await smsUser()
+    expect((await webhook({ From: phone, Body: '   ' })).status).toBe(200)
+    await settle()
+    expect(model.chatRequests).toHaveLength(0)
+    expect(twilio.posts).toHaveLength(0)
+  })
+
+  it('a long answer is flattened and split into parts of at most 1600 characters, sent in order', async () => {
+    const { phone } = await smsUser()
+    const paragraph = (n: number) => `## Paso ${n}\n\n${`Revise el **equipo** número ${n} con cuidado. `.repeat(20).trim()}`
+    const answer = Array.from({ length: 5 }, (_, i) => paragraph(i + 1)).join('\n\n')
+    model.once({ reply: () => answer })
+    await webhook({ From: phone, Body: 'Dame los pasos' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length >= 3)
+    await settle(300)
+    const parts = twilio.acceptedTo(phone).map(p => p.body)
+    expect(parts.length).toBeGreaterThanOrEqual(3)
+    for (const part of parts) expect(part.length).toBeLessThanOrEqual(1600)
+    const joined = parts.join('\n')
+    expect(joined).not.toMatch(/\*\*|##/)
+    expect(joined.replace(/\s+/g, ' ')).toBe(answer.replace(/## /g, '').replace(/\*\*/g, '').replace(/\s+/g, ' '))
+    expect(parts[0]).toMatch(/^Paso 1/)
+    expect(parts.at(-1)).toMatch(/número 5 con cuidado\.$/)
+  })
+
+  it('whatsapp:+569… is answered the same way, to and from whatsapp: addresses', async () => {
+    const { client, phone } = await smsUser()
+    const res = await webhook({ From: `whatsapp:${phone}`, To: `whatsapp:${TWILIO.TWILIO_PHONE_NUMBER}`, Body: 'Hola por WhatsApp' })
+    expect(res.status).toBe(200)
+    await twilio.waitFor(() => twilio.acceptedTo(`whatsapp:${phone}`).length === 1)
+    expect(twilio.acceptedTo(`whatsapp:${phone}`)[0]).toMatchObject({ from: `whatsapp:${TWILIO.TWILIO_PHONE_NUMBER}` })
+    expect(twilio.acceptedTo(phone)).toHaveLength(0)
+    expect(await smsConversations(client)).toHaveLength(1)
+  })
+
+  it('/twilio_webhook is the same webhook (signed for its own path)', async () => {
+    const { phone } = await smsUser()
+    const res = await webhook({ From: phone, Body: 'Hola' }, { path: '/twilio_webhook' })
+    expect(res.status).toBe(200)
+    expect(res.text).toBe('<Response></Response>')
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+  })
+})
+
+describe('SMS webhook: unknown senders', () => {
+  it('an unknown number gets one "not registered" reply a day and an audit event; nothing else is stored, no model call', async () => {
+    const stranger = newPhone()
+    const conversationsBefore = Number((await sql<{ n: number }>('select count(*) as n from conversations'))[0]!.n)
+    for (const body of ['Hola', 'Hola otra vez']) expect((await webhook({ From: stranger, Body: body })).status).toBe(200)
+    await twilio.waitFor(() => twilio.acceptedTo(stranger).length === 1)
+    await settle()
+    expect(twilio.acceptedTo(stranger)).toHaveLength(1)
+    expect(twilio.acceptedTo(stranger)[0]!.body).toMatch(NOT_REGISTERED)
+    expect(model.chatRequests).toHaveLength(0)
+    expect(Number((await sql<{ n: number }>('select count(*) as n from conversations'))[0]!.n)).toBe(conversationsBefore)
+    const audits = await sql<{ meta: unknown }>("select meta from audit_events where action = 'sms.unregistered_sender'")
+    const metas = audits.map(a => JSON.stringify(a.meta))
+    expect(metas.filter(m => m.includes(stranger.slice(-3))).length).toBeGreaterThanOrEqual(2)
+    // the message text is in no job and no audit row
+    expect(JSON.stringify(await sql('select payload from jobs'))).not.toContain('Hola otra vez')
+    expect(metas.join()).not.toContain('Hola')
+  })
+
+  it('an unverified number or an inactive user is treated as unknown', async () => {
+    const unverified = await smsUser({ verified: false })
+    const inactive = await smsUser({ active: false })
+    await webhook({ From: unverified.phone, Body: 'Hola' })
+    await webhook({ From: inactive.phone, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(unverified.phone).length === 1 && twilio.acceptedTo(inactive.phone).length === 1)
+    expect(twilio.accepted.every(p => NOT_REGISTERED.test(p.body))).toBe(true)
+    expect(model.chatRequests).toHaveLength(0)
+  })
+})
+
+describe('SMS channel: failures are retried', () => {
+  it('a send that fails with 500, 500, 429 is retried until Twilio accepts it, then never sent again', async () => {
+    const { phone } = await smsUser()
+    twilio.fail(2, 500).fail(1, 429, 0)
+    await webhook({ From: phone, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    await settle()
+    expect(twilio.posts.filter(p => p.to === phone).map(p => p.status)).toEqual([500, 500, 429, 201])
+    const [job] = await sql<{ status: string, attempts: number }>("select status, attempts from jobs where kind = 'sms.send' and cast(payload as text) like ?", [`%${phone}%`])
+    expect(job).toMatchObject({ status: 'done' })
+    expect(Number(job!.attempts)).toBe(4)
+  })
+
+  it('a send Twilio refuses (400) fails at once, shows in Admin → Canales, and the retry button sends it', async () => {
+    const { phone } = await smsUser()
+    twilio.fail(1, 400)
+    await webhook({ From: phone, Body: 'Hola' })
+    const admin = new Client(server.url)
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const failed = await eventually(async () => {
+      const list = (await admin.get('/api/admin/channels')).body.sms.failed as Array<{ id: string, to: string }>
+      return list.find(f => f.to === phone)
+    })
+    expect(twilio.posts.filter(p => p.to === phone)).toHaveLength(1)
+    const status = (await admin.get('/api/admin/channels')).body.sms
+    expect(status).toMatchObject({ configured: true, phoneNumber: TWILIO.TWILIO_PHONE_NUMBER, lastInbound: { channel: 'sms' }, webhookUrls: [`${server.url}/api/channels/twilio/sms`, `${server.url}/twilio_webhook`] })
+    expect(failed).toMatchObject({ channel: 'sms', sent: 0, parts: 1, lastError: expect.stringContaining('400') })
+
+    const worker = new Client(server.url)
+    await worker.login(DEMO.worker.email, DEMO.worker.password)
+    expect((await worker.get('/api/admin/channels')).status).toBe(403)
+    expect((await worker.post(`/api/admin/channels/jobs/${failed.id}/retry`)).status).toBe(403)
+
+    const retried = await admin.post(`/api/admin/channels/jobs/${failed.id}/retry`)
+    expect(retried.status).toBe(200)
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    expect((await admin.post(`/api/admin/channels/jobs/${failed.id}/retry`)).status).toBe(409)
+    expect((await admin.post('/api/admin/channels/jobs/01890000-0000-7000-8000-000000000000/retry')).status).toBe(404)
+    const after = (await admin.get('/api/admin/channels')).body.sms
+    expect(after.failed.find((f: { id: string }) => f.id === failed.id)).toBeUndefined()
+    expect(after.lastOutbound).toMatchObject({ to: phone })
+  })
+
+  it('model down: the job retries, then the user gets one SMS saying the assistant is unavailable; the message stays saved', async () => {
+    const { client, phone } = await smsUser()
+    model.set({ errorStatus: 500, errorMessage: 'model crashed' })
+    await webhook({ From: phone, Body: '¿Estás ahí?' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1, 15_000)
+    await settle()
+    expect(twilio.acceptedTo(phone)).toHaveLength(1)
+    expect(twilio.acceptedTo(phone)[0]!.body).toMatch(UNAVAILABLE)
+    expect(model.chatRequests.length).toBe(3)
+    const [conversation] = await smsConversations(client)
+    expect((await messagesOf(client, conversation!.id)).map(m => [m.role, m.content])).toEqual([['user', '¿Estás ahí?']])
+  })
+})
+
+describe('SMS channel: a crash between the answer and the send', () => {
+  it('SIGKILL while the reply is being sent → after a restart the reply is sent once, without asking the model again', async () => {
+    const { phone } = await smsUser()
+    twilio.hold(1)
+    await webhook({ From: phone, Body: 'Hola antes del corte' })
+    await twilio.waitFor(posts => posts.some(p => p.to === phone))
+    expect(model.chatRequests).toHaveLength(1)
+    await server.stop('SIGKILL')
+    server = await startServer(env)
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1, 15_000)
+    await settle(1000)
+    expect(twilio.acceptedTo(phone)).toHaveLength(1)
+    expect(twilio.acceptedTo(phone)[0]!.body).toBe('Hola, soy un modelo de prueba.')
+    expect(model.chatRequests).toHaveLength(1)
+  }, 60_000)
+})
