@@ -35,8 +35,10 @@ export async function startPhoneVerification(user: User, phone: string) {
   await assertPhoneFree(phone, user.id)
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
   const result = await sendSms(phone, `Tu código de EnergyApp: ${code}`)
-  if (!result.sent)
+  if (!result.sent && result.reason === 'not-configured')
     throw createError({ statusCode: 409, message: 'phone: SMS is not configured on this server; ask an administrator to set your number', data: { reason: 'sms-not-configured' } })
+  if (!result.sent)
+    throw createError({ statusCode: 503, message: 'phone: the code could not be sent by SMS right now; try again in a minute', data: { reason: 'sms-failed' } })
   const db = useDb()
   // one pending attempt per user: a new number replaces the old attempt
   await db.update(phoneCodes).set({ usedAt: new Date() }).where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt)))

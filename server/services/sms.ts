@@ -1,13 +1,5 @@
 /**
- * The seam through which the app sends a text message. Until the SMS channel exists (TWILIO_* set and the
- * channel built), it answers "not configured" and callers refuse what needs it.
+ * The seam through which account code (phone verification) sends a text message: the Twilio channel
+ * (`channels/twilio.ts`) when TWILIO_* are set; "not configured" otherwise, and callers refuse what needs it.
  */
-export type SmsResult = { sent: true } | { sent: false, reason: 'not-configured' }
-
-export const smsConfigured = () =>
-  !!(process.env.TWILIO_ACCOUNT_SID && process.env.TWILIO_AUTH_TOKEN && process.env.TWILIO_PHONE_NUMBER)
-
-/** Sends `body` to `to` (E.164). Never logs the body (it may hold a code). */
-export async function sendSms(_to: string, _body: string): Promise<SmsResult> {
-  return { sent: false, reason: 'not-configured' }
-}
+export { sendSms, type SmsResult, smsConfigured } from './channels/twilio'
