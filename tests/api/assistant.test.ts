@@ -17,7 +17,7 @@ const toolEvents = (events: Array<{ event: string, data: any }>) => events.filte
 
 async function person(role: 'supervisor' | 'worker', supervisorId: string | null, name: string) {
   const email = uniqueEmail(role)
-  const res = await admin.post('/api/admin/users', { email, fullName: name, role, password: GOOD_PASSWORD, supervisorId })
+  const res = await admin.post('/api/admin/users', { email, fullName: name, role, password: GOOD_PASSWORD, supervisorId, mustChangePassword: false })
   if (res.status !== 201) throw new Error(`create ${role} → ${res.status} ${res.text}`)
   const client = new Client(srv.url)
   await client.login(email, GOOD_PASSWORD)

@@ -430,7 +430,7 @@ describe('reassign: PATCH /api/admin/conversations/:id/reassign', () => {
 interface PermissionRow {
   grants: Permission[]
   status: number
-  kind?: 'none' | 'self' | 'user' | 'conversation' | 'prompt' | 'role'
+  kind?: 'none' | 'self' | 'user' | 'conversation' | 'prompt' | 'role' | 'job'
   body?: (ctx: { actor: TestUser, id: string }) => unknown
 }
 
@@ -466,6 +466,9 @@ const PER_PERMISSION: Record<string, PermissionRow> = {
   'POST /api/admin/roles': { grants: ['roles.manage'], status: 201, body: () => ({ name: `Permiso ${uuidv7()}`, permissions: [] }) },
   'PATCH /api/admin/roles/:id': { kind: 'role', grants: ['roles.manage'], status: 200, body: () => ({ description: 'Cambiada' }) },
   'DELETE /api/admin/roles/:id': { kind: 'role', grants: ['roles.manage'], status: 204 },
+  'GET /api/admin/reports': { grants: ['reports.manage'], status: 200 },
+  'GET /api/admin/channels': { grants: ['channels.manage'], status: 200 },
+  'POST /api/admin/channels/jobs/:id/retry': { kind: 'job', grants: ['channels.manage'], status: 200 },
 }
 
 /** A worker holding `permission` through a custom role made for it (one per permission, made once). */
@@ -492,6 +495,7 @@ async function permissionResource(kind: PermissionRow['kind'], actor: TestUser):
     case 'conversation': return insertConversation(actor.id)
     case 'prompt': return resourceId('prompt', actor)
     case 'role': return resourceId('role', actor)
+    case 'job': return resourceId('job', actor)
     default: throw new Error(`unknown kind ${kind}`)
   }
 }

@@ -34,7 +34,7 @@ beforeAll(async () => {
   const admin = new Client(server.url)
   await admin.login(DEMO.admin.email, DEMO.admin.password)
   const other = uniqueEmail('worker')
-  const created = await admin.post('/api/admin/users', { email: other, fullName: 'Otra Trabajadora', role: 'worker', password: GOOD_PASSWORD })
+  const created = await admin.post('/api/admin/users', { email: other, fullName: 'Otra Trabajadora', role: 'worker', password: GOOD_PASSWORD, mustChangePassword: false })
   if (created.status !== 201) throw new Error(`create worker → ${created.status}`)
   await fileReport(DEMO.worker.email, DEMO.worker.password, 'Fuga de agua en bodega 3')
   await fileReport(other, GOOD_PASSWORD, 'Luz quemada en pasillo norte')

@@ -7,7 +7,7 @@ describe('/api/config tells anonymous callers only what the login page needs', (
   it('anonymous: no model server address, no installed models', async () => {
     const res = await new Client().get('/api/config')
     expect(res.status).toBe(200)
-    expect(Object.keys(res.body).sort()).toEqual(['defaultModel', 'demoAccounts', 'maxMessageChars', 'registrationOpen'])
+    expect(Object.keys(res.body).sort()).toEqual(['defaultModel', 'demoAccounts', 'emailEnabled', 'maxMessageChars', 'registrationOpen'])
     expect(res.text).not.toContain('127.0.0.1:9')
   })
 

@@ -82,5 +82,6 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
       expect(reply.events.at(-1)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/not be saved/) } })
     }
     finally { proxy.restore() }
-  })
+  // six save attempts against a dead connection pool (which the job worker also polls) take up to ~30 s
+  }, 90_000)
 })
