@@ -195,8 +195,11 @@ describe('settings', () => {
       await screenshot(page, `menu-${name}`)
       await page.keyboard.press('Escape')
       await page.getByTestId('settings-tab-tokens').click()
-      await page.getByLabel('Nombre', { exact: true }).fill('script de reportes')
-      await page.getByTestId('token-password').locator('input').fill(GOOD_PASSWORD)
+      // the profile page has a "Nombre" field too: fill the token form's own, once it is there
+      const tokenForm = page.getByTestId('token-form')
+      await tokenForm.waitFor()
+      await tokenForm.getByLabel('Nombre', { exact: true }).fill('script de reportes')
+      await tokenForm.getByTestId('token-password').locator('input').fill(GOOD_PASSWORD)
       await page.getByRole('button', { name: 'Crear token' }).click()
       await page.getByTestId('token-value').waitFor()
       await screenshot(page, `tokens-${name}`)
