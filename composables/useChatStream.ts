@@ -91,17 +91,21 @@ async function errorFromResponse(response: Response): Promise<ChatRequestError> 
 
 /**
  * Reads `POST /api/chat` as a stream (EventSource cannot POST). `send` resolves with how the stream ended and
- * throws ChatRequestError when the server answered JSON before streaming. `stop` aborts the request: the server
- * sees the disconnect, stops the model and saves the partial answer as `stopped`.
+ * throws ChatRequestError when the server answered JSON before streaming. `stop` asks the server to stop the
+ * answer (`POST /api/chat/:conversationId/stop`, which reaches whichever app process runs it) and aborts the
+ * request: either way the server stops the model and saves the partial answer as `stopped`.
  */
 export function useChatStream() {
   const active = ref(false)
   let controller: AbortController | null = null
+  // the conversation of the answer being streamed, once `meta` named it
+  let streaming: string | null = null
 
   async function send(request: ChatRequest, handlers: ChatStreamHandlers = {}): Promise<ChatStreamResult> {
     controller?.abort()
     const abort = controller = new AbortController()
     active.value = true
+    streaming = null
     let result: ChatStreamResult | null = null
     try {
       let response: Response
@@ -128,7 +132,7 @@ export function useChatStream() {
         try { payload = JSON.parse(data) }
         catch { return }
         switch (event) {
-          case 'meta': handlers.onMeta?.(payload as ChatMeta); break
+          case 'meta': streaming = String(payload.conversationId); handlers.onMeta?.(payload as ChatMeta); break
           case 'queue': handlers.onQueue?.(Number(payload.position)); break
           case 'token': if (typeof payload.t === 'string') handlers.onToken?.(payload.t); break
           case 'title': if (typeof payload.title === 'string') handlers.onTitle?.(payload.title); break
@@ -160,12 +164,17 @@ export function useChatStream() {
     finally {
       if (controller === abort) {
         controller = null
+        streaming = null
         active.value = false
       }
     }
   }
 
   function stop() {
+    if (streaming) {
+      // keepalive: the request is sent even while the page goes away
+      void fetch(`/api/chat/${encodeURIComponent(streaming)}/stop`, { method: 'POST', credentials: 'same-origin', keepalive: true }).catch(() => {})
+    }
     controller?.abort()
   }
 

@@ -4,6 +4,7 @@ import { useConnection } from '../db/client'
 import { dialect } from '../db/schema'
 import { seedDemoAccounts } from '../services/demo'
 import { confirmEarlierAccounts } from '../services/email-links'
+import { claimDatabase, ProcessConflict, releaseDatabase } from '../services/instances'
 import { drainWork, stopAll } from '../services/shutdown'
 import { ensureDefaultSystemPrompt } from '../services/system-prompts'
 import { twoFactorPolicy } from '../services/users'
@@ -17,6 +18,7 @@ export default defineNitroPlugin(async (nitroApp) => {
     stopAll()
     await drainWork(10_000)
     await useConnection().close()
+    await releaseDatabase()
   })
   let config
   try { config = useConfig() }
@@ -25,6 +27,8 @@ export default defineNitroPlugin(async (nitroApp) => {
     process.exit(1)
   }
   try {
+    // several processes on one database without Redis: refused (services/instances.ts)
+    await claimDatabase(config.databaseUrl, !!config.redisUrl)
     await runMigrations(config.databaseUrl)
     if (dialect === 'sqlite') {
       // WAL (kept in the file): readers never wait for the writer
@@ -36,6 +40,10 @@ export default defineNitroPlugin(async (nitroApp) => {
     startupDone()
   }
   catch (error) {
+    if (error instanceof ProcessConflict) {
+      console.error(`energyapp: ${error.message}`)
+      process.exit(1)
+    }
     console.error(`energyapp: database start-up failed: ${(error as Error).message}`)
     startupFailed(error)
     process.exit(1)

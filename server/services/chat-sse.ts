@@ -9,9 +9,10 @@ export class ClientGone extends Error {
 
 /**
  * Why the server stopped an answer whose client is still there: shutdown, the admin's time cap, the session
- * revoked or the user deactivated, the conversation reassigned to someone else or deleted.
+ * revoked or the user deactivated, the conversation reassigned to someone else or deleted, or the user's own
+ * stop (`POST /api/chat/:conversationId/stop`, from any device).
  */
-export type HaltReason = 'shutdown' | 'time-limit' | 'revoked' | 'reassigned' | 'deleted'
+export type HaltReason = 'shutdown' | 'time-limit' | 'revoked' | 'reassigned' | 'deleted' | 'stopped'
 
 export class Halted extends Error {
   constructor(public reason: HaltReason) { super(`answer stopped (${reason})`); this.name = 'Halted' }

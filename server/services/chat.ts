@@ -7,19 +7,15 @@ import { ChatStream, type HaltReason } from './chat-sse'
 import { watchAnswer } from './chat-watch'
 import { runTurn, type TurnResult } from './orchestrator'
 import { getSettings } from './settings'
+import { onStopRequest, useGenerationSlots } from './coordination'
 import { onShutdown } from './shutdown'
-
-/** The model slots now live with the orchestrator; re-exported for code that still imports them from here. */
-export { generationQueue } from './orchestrator/answer'
 
 /**
  * The web channel of the orchestrator: `POST /api/chat` as server-sent events.
- * Users with a generation under way (user id → that request's mark): a second one from the same user is refused
- * (429), not queued. A request clears only its own mark: once it has freed the user early (before `done`), the
- * user's next request may already hold the place.
+ * A user with a generation under way (on any app process: coordination.ts) is refused a second one (429), not
+ * queued. A request clears only its own mark: once it has freed the user early (before `done`), the user's next
+ * request may already hold the place.
  */
-const generating = new Map<string, symbol>()
-const endGenerating = (userId: string, mark: symbol) => { if (generating.get(userId) === mark) generating.delete(userId) }
 
 const BUSY_RETRY_SECONDS = 5
 const pingMs = () => Number(process.env.CHAT_PING_MS) || 15_000
@@ -35,6 +31,17 @@ const HALT_MESSAGES: Record<HaltReason, string> = {
   'revoked': 'Your session ended; the answer so far was saved',
   'reassigned': 'The conversation was reassigned to someone else; the answer so far was saved in it',
   'deleted': 'The conversation was deleted',
+  'stopped': 'The answer was stopped; the text so far was saved',
+}
+
+/** The user's one-answer mark, or 429 when they already have an answer under way. */
+async function claimUser(event: H3Event, userId: string) {
+  const release = await useGenerationSlots().claimUser(userId).catch((error: unknown) => {
+    log.error('generation slots unreachable', { error: String((error as Error)?.message ?? error).slice(0, 200) })
+    throw createError({ statusCode: 503, message: 'The answer queue cannot be reached; try again shortly', data: { reason: 'queue-down' } })
+  })
+  if (!release) throw tooManyRequests(event, BUSY_RETRY_SECONDS, 'An answer is already being generated for you')
+  return release
 }
 
 /**
@@ -43,9 +50,7 @@ const HALT_MESSAGES: Record<HaltReason, string> = {
  * `done` or `error` (halts by the server included: time cap, revocation, reassignment, deletion, shutdown).
  */
 export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutput<typeof ChatBody>) {
-  if (generating.has(user.id)) throw tooManyRequests(event, BUSY_RETRY_SECONDS, 'An answer is already being generated for you')
-  const mark = Symbol(user.id)
-  generating.set(user.id, mark)
+  const endGenerating = await claimUser(event, user.id)
   const { maxAnswerSeconds } = await getSettings()
   const stream = new ChatStream(event, pingMs(), drainTimeoutMs())
   const forget = onShutdown(() => stream.stop())
@@ -53,6 +58,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
   const auth = event.context.auth
   const owner = { userId: user.id, sessionId: auth?.sessionId ?? null, tokenId: auth?.tokenId ?? null }
   let unwatch = () => {}
+  let unstop = () => {}
   // the time cap counts the answer, not the wait for a model slot
   let cap: NodeJS.Timeout | undefined
   const armCap = () => { cap ??= setTimeout(() => stream.halt('time-limit'), maxAnswerSeconds * 1000) }
@@ -73,6 +79,8 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
         if (type === 'meta') {
           stream.open()
           unwatch = watchAnswer(owner, data.conversationId, watchMs(), reason => stream.halt(reason))
+          // POST /api/chat/:conversationId/stop, from any process
+          unstop = onStopRequest(data.conversationId, () => stream.halt('stopped'))
           armCap()
         }
         else if (type === 'queue') disarmCap()
@@ -80,7 +88,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
         if (type === 'done' || type === 'error') {
           finished = true
           // free the user before the last event: a client that sends again on `done` is not refused
-          endGenerating(user.id, mark)
+          return Promise.resolve(endGenerating()).then(() => stream.send(type, data as never))
         }
         return stream.send(type, data as never)
       },
@@ -93,8 +101,9 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
   }
   finally {
     unwatch()
+    unstop()
     disarmCap()
-    endGenerating(user.id, mark)
+    void endGenerating()
     if (stream.isOpen && !finished && !stream.clientGone) {
       const [name, data] = closingEvent(result, stream.haltReason)
       await Promise.resolve(name === 'done' ? stream.send('done', data as ChatEvents['done']) : stream.send('error', data as ChatEvents['error'])).catch(() => {})
@@ -108,10 +117,10 @@ type LastEvent = ['done', ChatEvents['done']] | ['error', ChatEvents['error']]
 /** The last event of a stream the orchestrator did not end itself: the answer was stopped, or the turn failed. */
 function closingEvent(result: TurnResult | undefined, halted: HaltReason | undefined): LastEvent {
   const saved = result?.assistantMessage
-  // the admin's time cap is a normal end, like a length cap
-  if (saved && halted === 'time-limit') {
+  // the admin's time cap is a normal end, like a length cap; so is the user's own stop
+  if (saved && (halted === 'time-limit' || halted === 'stopped')) {
     const usage = saved.promptTokens === null ? null : { promptTokens: saved.promptTokens, completionTokens: saved.completionTokens ?? 0 }
-    return ['done', { assistantMessageId: saved.id, finishReason: 'time-limit', usage, durationMs: saved.durationMs ?? 0 }]
+    return ['done', { assistantMessageId: saved.id, finishReason: halted, usage, durationMs: saved.durationMs ?? 0 }]
   }
   const message = halted ? HALT_MESSAGES[halted] : 'The answer ended unexpectedly'
   return ['error', saved ? { message, assistantMessageId: saved.id } : { message }]

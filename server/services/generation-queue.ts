@@ -4,7 +4,8 @@
  * In-process: with several app processes each has its own queue (README "Scaling").
  */
 
-export type Release = () => void
+/** Frees a slot or a mark; calling it twice is harmless. Across processes it resolves once Redis has it. */
+export type Release = () => void | Promise<void>
 
 interface Waiter {
   userId: string
@@ -102,5 +103,45 @@ export class GenerationQueue {
       waiter.lastPosition = i + 1
       waiter.onPosition?.(i + 1)
     })
+  }
+}
+
+/**
+ * What the chat and the orchestrator use: the one-answer-per-user rule and the fair queue of model slots.
+ * `memorySlots` serves one process (the default); with REDIS_URL, `redisSlots` (generation-slots-redis.ts)
+ * holds both in Redis, so they are global across app processes.
+ */
+export interface GenerationSlots {
+  /** Marks the user as generating; null when they already are (on any process). The function unmarks. */
+  claimUser: (userId: string) => Promise<Release | null>
+  /**
+   * Waits for a model slot, round-robin between users. `beforeWait` runs (and is awaited) once before the
+   * first `onPosition`, only when the request has to wait. Aborting `signal` while waiting rejects.
+   */
+  acquire: (userId: string, options: SlotOptions) => Promise<Release>
+  close?: () => Promise<void>
+}
+
+export interface SlotOptions extends AcquireOptions {
+  /** settings.maxConcurrentGenerations, read on this turn (admin setting, the same on every process). */
+  limit: number
+  beforeWait?: () => Promise<void>
+}
+
+export function memorySlots(queue = new GenerationQueue(1)): GenerationSlots {
+  const generating = new Map<string, symbol>()
+  return {
+    async claimUser(userId) {
+      if (generating.has(userId)) return null
+      const mark = Symbol(userId)
+      generating.set(userId, mark)
+      return () => { if (generating.get(userId) === mark) generating.delete(userId) }
+    },
+    async acquire(userId, { limit, beforeWait, signal, onPosition }) {
+      queue.limit = limit
+      if (!queue.full) return queue.acquire(userId)
+      await beforeWait?.()
+      return queue.acquire(userId, { signal, onPosition })
+    },
   }
 }

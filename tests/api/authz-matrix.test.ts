@@ -101,6 +101,8 @@ const MATRIX: Record<string, Row> = {
     kind: 'conversation', anon: 401, worker: [503, 404, 404], supervisor: [503, 403, 404], admin: [503, 403, 403],
     body: ({ id }) => ({ message: 'hola', conversationId: id }),
   },
+  // nothing runs in these conversations: the owner's stop is a harmless 204
+  'POST /api/chat/:id/stop': { kind: 'conversation', anon: 401, worker: [204, 404, 404], supervisor: [204, 403, 404], admin: [204, 403, 403] },
   'GET /api/conversations': { kind: 'user', anon: 401, ...READ, query: ({ id }) => `?userId=${id}` },
   'POST /api/conversations': { anon: 401, ...allRoles(201), body: () => ({ title: 'Matriz' }) },
   'GET /api/conversations/:id': { kind: 'conversation', anon: 401, ...READ },

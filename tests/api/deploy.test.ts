@@ -5,6 +5,7 @@ import postgres from 'postgres'
 import { createClient } from '@libsql/client'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { startRedis } from '../support/redis'
 import { createTestDatabase, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
 
 const kind = inject('dbKind')
@@ -13,11 +14,14 @@ describe('deploy files', () => {
   const dbs: TestDatabase[] = []
   afterAll(async () => { for (const db of dbs) await db.drop() })
 
-  it('two instances starting together on one empty database migrate it once and both serve', async () => {
+  it('two instances (with Redis) starting together on one empty database migrate it once and both serve', async () => {
     const db = await createTestDatabase(kind)
     dbs.push(db)
+    const redis = await startRedis()
+    dbs.push({ url: redis.url, drop: redis.stop })
+    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url }
     // allSettled: when one instance fails to start, the other is still stopped below
-    const started = await Promise.allSettled([startServer({ DATABASE_URL: db.url }), startServer({ DATABASE_URL: db.url })])
+    const started = await Promise.allSettled([startServer(env), startServer(env)])
     const servers = started.flatMap(s => s.status === 'fulfilled' ? [s.value] : [])
     try {
       for (const s of started) if (s.status === 'rejected') throw s.reason

@@ -4,15 +4,12 @@ import { touchConversation } from '../chat-turn'
 import { type ModelStream, modelErrorMessage, openModelStream } from '../chat-model'
 import { modelUnavailable } from '../chat-turn'
 import type { ContextMessage } from '../context'
-import { GenerationQueue, type Release } from '../generation-queue'
+import { useGenerationSlots } from '../coordination'
 import type { AppSettings } from '../settings'
 import { offeredTools } from './agents'
 import type { Emit, TurnInput, TurnResult } from './index'
 import { nameConversation, saveAnswerWithRetry } from './persist'
 import { type AgentTool, runToolCall, type ToolRecord } from './tools'
-
-/** The model slots of this process (limit = settings.maxConcurrentGenerations, refreshed per turn). */
-export const generationQueue = new GenerationQueue(1)
 
 /** At most this many rounds of tool calls per answer; the next model call is offered no tools. */
 export const MAX_TOOL_ROUNDS = 4
@@ -45,25 +42,28 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
   const result = (assistantMessage: TurnResult['assistantMessage'], status: TurnResult['status'], title: string | null = null): TurnResult =>
     ({ conversation: { id: turn.conversation.id, title: title ?? turn.conversation.title }, userMessage: turn.userMessage, assistantMessage, status, title })
 
-  generationQueue.limit = settings.maxConcurrentGenerations
-  let release: Release
-  if (generationQueue.full) {
-    await commit()
-    try { release = await generationQueue.acquire(turn.user.id, { signal, onPosition: position => void emit('queue', { position }) }) }
-    catch { // aborted while waiting: nothing was generated
-      await touchConversation(turn.conversation)
-      return result(null, 'stopped')
-    }
+  // the model slots (limit = settings.maxConcurrentGenerations, per process or across processes: coordination.ts)
+  let release
+  try {
+    release = await useGenerationSlots().acquire(turn.user.id, {
+      limit: settings.maxConcurrentGenerations,
+      signal,
+      beforeWait: commit,
+      onPosition: position => void emit('queue', { position }),
+    })
   }
-  else {
-    release = await generationQueue.acquire(turn.user.id)
+  catch (error) {
+    if (!signal.aborted) throw error
+    // aborted while waiting: nothing was generated
+    await touchConversation(turn.conversation)
+    return result(null, 'stopped')
   }
   try {
     const tools = await offeredTools(turn.user, settings)
     const answer = await runModel({ turn, settings, tools, signal, committed: () => committed, commit, emit, channel: input.channel })
     const assistantMessage = await saveAnswerWithRetry(turn, answer)
     if (!assistantMessage) {
-      release()
+      await release()
       await emit('error', { message: 'The answer could not be saved' })
       return result(null, 'error')
     }
@@ -73,7 +73,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
       await emit('title', { title })
     }
     // free the slot before the last event: a client that sends again on `done` is not queued behind itself
-    release()
+    await release()
     if (answer.status === 'complete')
       await emit('done', { assistantMessageId: assistantMessage.id, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs })
     else if (answer.status === 'error')
@@ -85,7 +85,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     return result(assistantMessage, answer.status, title)
   }
   finally {
-    release()
+    void release()
   }
 }
 
