@@ -131,7 +131,7 @@ describe.skipIf(!redisServerPath())('three app processes, one database, one Redi
       const users = await Promise.all([1, 2, 3, 4].map(() => newWorker(site)))
       const replies = await Promise.all(users.map(u => postChat(u.client, { message: 'por Caddy' })))
       for (const reply of replies) {
-        expect(reply.status).toBe(200)
+        expect(reply.status, reply.text).toBe(200)
         expect(reply.events.filter(e => e.event === 'token')).toHaveLength(8)
         expect(reply.events.at(-1)!.event).toBe('done')
       }

@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import postgres from 'postgres'
+import { createClient } from '@libsql/client'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { type RunningRedis, startRedis } from '../support/redis'
+import { createTestDatabase, freePort, OUTPUT, redisServerPath, ROOT, TEST_ENV, type TestDatabase } from '../support/server'
+
+const kind = inject('dbKind')
+
+// deploy/deploy.sh end to end with two built releases and two app processes (energyapp@1, energyapp@2): a good
+// release goes live with a rolling restart; a release whose migration runs but whose health check fails is rolled
+// back — processes stopped, the pre-deploy backup restored, the previous build started and healthy again.
+// systemctl is a small stand-in that starts and stops the processes as the template unit would.
+const FAKE_SYSTEMCTL = `#!/usr/bin/env bash
+set -eu
+unit=$2; n=\${unit##*@}; pidf="$FAKE_STATE/$n.pid"
+running() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" | cut -c1)" != Z ]; }
+stop() {
+  [ -f "$pidf" ] || return 0
+  pid=$(cat "$pidf"); kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do running "$pid" || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true; rm -f "$pidf"
+}
+start() {
+  set -a; . "$ENV_FILE"; set +a
+  PORT=$((PORT_BASE + n)) HOST=127.0.0.1 nohup node "$APP_ROOT/current/.output/server/index.mjs" >>"$FAKE_STATE/$n.log" 2>&1 &
+  echo $! >"$pidf"
+}
+case $1 in restart) stop; start ;; stop) stop ;; start) start ;; esac
+`
+
+// the failing release: the real build plus one migration, started on a port nobody checks (health never answers)
+const BAD_INDEX = `import { writeFileSync } from 'node:fs'
+const port = Number(process.env.PORT) + 1000
+process.env.PORT = String(port)
+await import('./index.real.mjs')
+for (;;) {
+  try { if ((await fetch('http://127.0.0.1:' + port + '/api/health')).ok) break } catch {}
+  await new Promise(r => setTimeout(r, 100))
+}
+writeFileSync(process.env.FAKE_STATE + '/bad-migrated', 'yes')
+`
+
+describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed health check, rollback with restore', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'energyapp-deploy-'))
+  let db: TestDatabase
+  let redis: RunningRedis
+  let env: Record<string, string> = {}
+
+  afterAll(async () => {
+    for (const n of [1, 2]) spawnSync(join(dir, 'systemctl'), ['stop', `energyapp@${n}`], { env: { ...process.env, ...env } })
+    await redis?.stop()
+    await db?.drop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  function deploy(release: string) {
+    const run = spawnSync('bash', [join(ROOT, 'deploy/deploy.sh')], { cwd: ROOT, env: { ...process.env, ...env, RELEASE_DIR: release }, encoding: 'utf8', timeout: 120_000 })
+    return { code: run.status, out: `${run.stdout}\n${run.stderr}` }
+  }
+
+  it('deploy → live; a release failing its health check after migrating → restored and rolled back, healthy again', async () => {
+    db = await createTestDatabase(kind)
+    redis = await startRedis()
+    const portBase = (await freePort()) - 1
+    const state = join(dir, 'state')
+    mkdirSync(state)
+    mkdirSync(join(dir, 'app', 'releases'), { recursive: true })
+    const appEnv = {
+      ...TEST_ENV, DATABASE_URL: db.url, REDIS_URL: redis.url, PUBLIC_ORIGIN: `http://127.0.0.1:${portBase + 1}`,
+      DATA_DIR: join(dir, 'data'), FAKE_STATE: state, NITRO_SHUTDOWN_TIMEOUT: '1000',
+    }
+    writeFileSync(join(dir, 'app.env'), Object.entries(appEnv).map(([k, v]) => `${k}='${v}'`).join('\n'))
+    writeFileSync(join(dir, 'systemctl'), FAKE_SYSTEMCTL)
+    chmodSync(join(dir, 'systemctl'), 0o755)
+    env = {
+      APP_ROOT: join(dir, 'app'), INSTANCES: '1 2', PORT_BASE: String(portBase), ENV_FILE: join(dir, 'app.env'),
+      SYSTEMCTL: join(dir, 'systemctl'), DEPLOY_BACKUP_DIR: join(dir, 'backups'), HEALTH_TRIES: '15', FAKE_STATE: state,
+      NODE_PATH: join(ROOT, 'node_modules'),
+    }
+
+    // release 1: the build as it is
+    const good = join(dir, 'app', 'releases', 'good')
+    mkdirSync(good)
+    cpSync(OUTPUT, join(good, '.output'), { recursive: true })
+    // release 2: one more migration (a new table), and a server that never answers its health check
+    const bad = join(dir, 'app', 'releases', 'bad')
+    mkdirSync(bad)
+    cpSync(OUTPUT, join(bad, '.output'), { recursive: true })
+    const migrations = join(bad, '.output', 'server', 'drizzle', kind)
+    const journal = JSON.parse(readFileSync(join(migrations, 'meta', '_journal.json'), 'utf8'))
+    const last = journal.entries.at(-1)
+    journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '9999_deploy_probe' })
+    writeFileSync(join(migrations, 'meta', '_journal.json'), JSON.stringify(journal))
+    writeFileSync(join(migrations, '9999_deploy_probe.sql'), 'CREATE TABLE deploy_probe (id integer);')
+    renameSync(join(bad, '.output', 'server', 'index.mjs'), join(bad, '.output', 'server', 'index.real.mjs'))
+    writeFileSync(join(bad, '.output', 'server', 'index.mjs'), BAD_INDEX)
+
+    const first = deploy(good)
+    expect(first.code, first.out).toBe(0)
+    expect(first.out).toMatch(/restarting energyapp@1[\s\S]*restarting energyapp@2[\s\S]*is live/)
+    const site = (n: number) => `http://127.0.0.1:${portBase + n}`
+    // data written before the failed deploy survives the rollback
+    const email = uniqueEmail('deploy')
+    expect((await new Client(site(1)).post('/api/auth/register', { email, password: GOOD_PASSWORD, fullName: 'Antes' })).status).toBe(201)
+
+    const second = deploy(bad)
+    expect(second.code, second.out).toBe(1)
+    expect(second.out).toMatch(/backing it up first/)
+    expect(second.out).toMatch(/health check of energyapp@1 failed/)
+    expect(second.out).toMatch(/restoring the database/)
+    expect(second.out).toMatch(/rolled back to/)
+    // the failed release did migrate before it was stopped: the restore is what removed its table
+    expect(existsSync(join(state, 'bad-migrated'))).toBe(true)
+    expect(readlinkSync(join(dir, 'app', 'current'))).toBe(good)
+
+    for (const n of [1, 2]) expect((await fetch(`${site(n)}/api/health`)).status).toBe(200)
+    await new Client(site(2)).login(email, GOOD_PASSWORD)
+    expect(await tableExists(db.url, 'deploy_probe')).toBe(false)
+    expect(await tableExists(db.url, 'users')).toBe(true)
+  }, 180_000)
+})
+
+async function tableExists(url: string, table: string) {
+  if (kind === 'pg') {
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    const rows = await sql`select 1 from information_schema.tables where table_name = ${table}`
+    await sql.end()
+    return rows.length > 0
+  }
+  const client = createClient({ url })
+  const { rows } = await client.execute({ sql: `select 1 from sqlite_master where type = 'table' and name = ?`, args: [table] })
+  client.close()
+  return rows.length > 0
+}
