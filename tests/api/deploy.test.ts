@@ -63,7 +63,7 @@ describe('deploy files', () => {
 
   it.runIf(kind === 'sqlite' && existsSync('/usr/bin/systemd-analyze'))('systemd accepts the unit files', () => {
     const units = readdirSync(join(ROOT, 'deploy')).filter(f => /\.(service|timer)$/.test(f)).map(f => join(ROOT, 'deploy', f))
-    expect(units.length).toBe(3)
+    expect(units.length).toBe(4)
     for (const unit of units) {
       const result = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' })
       // the only complaint allowed here is the VPS path of the backup script, which this machine lacks
