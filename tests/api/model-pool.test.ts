@@ -115,7 +115,7 @@ describe('an OpenAI-compatible server (openai+ entry, with OPENAI_API_KEY)', () 
     finally { fake.reset() }
   })
 
-  it('a wrong key is a 503 model-error (the message kept); admins see the 401 in Admin → Modelo', async () => {
+  it('a wrong key: 503 (the message kept); admins see the 401 in Admin → Modelo', async () => {
     const other = await new FakeOpenAi({ apiKey: 'sk-other' }).start()
     const wrong = await appWith({ OLLAMA_HOSTS: `openai+${other.url}`, OPENAI_API_KEY: 'sk-pool-test' })
     try {

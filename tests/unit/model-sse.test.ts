@@ -2,6 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseHosts } from '../../server/services/model/hosts'
+import { loadConfig } from '../../server/utils/config'
 import { openaiBackend, openAiChunks, toOpenAiMessages } from '../../server/services/model/openai'
 import { parseSse, ToolCallAssembler } from '../../server/services/model/sse'
 import { FakeOpenAi, openAiToolResultsOf } from '../support/fake-openai'
@@ -103,6 +104,17 @@ describe('OLLAMA_HOSTS entries', () => {
     expect(parseHosts('', 'http://x:1/')).toEqual([{ kind: 'ollama', url: 'http://x:1' }])
     expect(() => parseHosts('a:11434', 'http://x:1')).toThrow(/a:11434/)
     expect(() => parseHosts('openai+ftp://h/v1', 'http://x:1')).toThrow(/http or https/)
+  })
+
+  it('the configuration names a bad OLLAMA_HOSTS without echoing it (it may carry a password); the key is optional', () => {
+    const base = { SESSION_SECRET: 'x'.repeat(32) }
+    expect(loadConfig(base).modelHosts).toEqual([{ kind: 'ollama', url: 'http://127.0.0.1:11434' }])
+    const c = loadConfig({ ...base, OLLAMA_HOSTS: 'http://a:1,openai+http://u:p@b:2/v1', OPENAI_API_KEY: 'sk-1', MODEL_CHECK_MS: '500' })
+    expect(c.modelHosts).toEqual([{ kind: 'ollama', url: 'http://a:1' }, { kind: 'openai', url: 'http://u:p@b:2/v1' }])
+    expect(c.openaiApiKey).toBe('sk-1')
+    expect(c.modelCheckMs).toBe(500)
+    expect(() => loadConfig({ ...base, OLLAMA_HOSTS: 'http://a:1,secret@nohost' })).toThrow(/^invalid configuration: OLLAMA_HOSTS .*secret@nohost.*\(got "…"\)$/)
+    expect(() => loadConfig({ ...base, MODEL_CHECK_MS: '5' })).toThrow(/MODEL_CHECK_MS must be at least 100/)
   })
 })
 

@@ -193,9 +193,12 @@ export class ModelPool {
     return [...seen.values()]
   }
 
-  /** True when some server answers (a fresh check when none is known healthy). */
-  async reachable(): Promise<boolean> {
-    return this.models().then(() => true, () => false)
+  /** True when some server answers (a fresh check, at most `withinMs`, when none is known healthy). */
+  async reachable(withinMs = 1500): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, withinMs, false) })
+    try { return await Promise.race([this.models().then(() => true, () => false), late]) }
+    finally { clearTimeout(timer) }
   }
 
   status(): ServerStatus[] {
