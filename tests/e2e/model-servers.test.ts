@@ -1,6 +1,8 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { launchBrowser, openPage, SCREENSHOTS, type TestPage } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { FakeOpenAi } from '../support/fake-openai'
 import { DEMO } from '../support/http'
@@ -72,7 +74,9 @@ describe('Admin → Modelo: the model servers', () => {
         const box = (await cards.nth(i).boundingBox())!
         expect(box.x + box.width).toBeLessThanOrEqual(width)
       }
-      await screenshot(page, `admin-model-servers-${width}`)
+      // the panel scrolls inside its column: a picture of the servers section itself
+      mkdirSync(SCREENSHOTS, { recursive: true })
+      await page.getByTestId('model-servers').screenshot({ path: resolve(SCREENSHOTS, `admin-model-servers-${width}.png`) })
     })
   }
 

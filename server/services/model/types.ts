@@ -13,7 +13,7 @@ export interface ModelInfo { name: string, size: number, family: string | null, 
 export interface ModelToolCall { name: string, arguments: Record<string, unknown> }
 
 /** A tool offered to the model (the same JSON-schema shape for both wire formats). */
-export interface ModelTool { type: string, function: { name: string, description?: string, parameters?: unknown } }
+export interface ModelTool { type?: string, function: { name?: string, description?: string, parameters?: unknown } }
 
 /** One piece of a streamed answer. `done` comes once, last, when the server finished normally. */
 export interface ModelChunk {
