@@ -1,9 +1,19 @@
-import { ModelPool } from '../services/model/pool'
+import { type LoadTracker, ModelPool } from '../services/model/pool'
 import type { ModelInfo } from '../services/model/types'
 
 export type { ModelInfo }
 
 let pool: ModelPool | undefined
+let load: LoadTracker | undefined
+
+/**
+ * Replaces the pool's in-flight counter (answers per server in this process) — e.g. one shared through Redis.
+ * Call it before the pool's first use (a server plugin); later calls are refused.
+ */
+export function useModelLoadTracker(tracker: LoadTracker) {
+  if (pool) throw new Error('the model pool is already running: set its load tracker at start-up')
+  load = tracker
+}
 
 /**
  * The pool of model servers (`OLLAMA_HOSTS`, else `OLLAMA_HOST`), started on first use. Hosts come from the
@@ -12,7 +22,7 @@ let pool: ModelPool | undefined
 export function useModelPool(): ModelPool {
   if (!pool) {
     const config = useConfig()
-    pool = ModelPool.fromHosts(config.modelHosts, config.openaiApiKey, { checkMs: config.modelCheckMs, describe: modelErrorText })
+    pool = ModelPool.fromHosts(config.modelHosts, config.openaiApiKey, { checkMs: config.modelCheckMs, describe: modelErrorText, load })
     pool.start()
   }
   return pool

@@ -132,7 +132,7 @@ describe('an OpenAI-compatible server (openai+ entry, with OPENAI_API_KEY)', () 
       await other.close()
       await wrong.db.drop()
     }
-  })
+  }, 120_000) // starts a second app of its own
 })
 
 describe('a pool of two Ollamas', () => {
