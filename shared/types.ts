@@ -80,6 +80,19 @@ export interface ApiMessage {
 
 export interface ApiList<T> { total: number, data: T[] }
 export interface ApiModel { name: string, size: number, family: string | null, parameterSize: string | null }
+/** One model server of the pool, as Admin → Modelo shows it (`GET /api/admin/model-servers`). */
+export interface ApiModelServer {
+  id: string
+  kind: 'ollama' | 'openai'
+  /** Without credentials. */
+  url: string
+  state: 'unknown' | 'healthy' | 'down'
+  lastError: string | null
+  lastCheckAt: string | null
+  models: string[]
+  /** Answers (and titles) in flight on it from this app process. */
+  load: number
+}
 export interface ApiSystemPromptOption { id: string, name: string, isDefault: boolean }
 
 export interface Usage { promptTokens: number, completionTokens: number }

@@ -1,5 +1,5 @@
 import type { AdminStats, AdminSystemPrompt, AuditEntry } from '#shared/admin'
-import type { ApiList, ApiModel } from '#shared/types'
+import type { ApiList, ApiModel, ApiModelServer } from '#shared/types'
 
 export const AUDIT_PAGE = 50
 
@@ -83,6 +83,8 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
   }
   /** The models Ollama has (throws 503 when it is down). */
   const loadModels = async () => (await api<{ data: ApiModel[] }>('/api/models')).data
+  /** Each model server of the pool: state, last error, models and load (admins only). */
+  const loadModelServers = async () => (await api<{ data: ApiModelServer[] }>('/api/admin/model-servers')).data
 
   const stats = ref<AdminStats | null>(null)
   const statsDays = ref(30)
@@ -108,7 +110,7 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
   return {
     audit, auditTotal, auditOffset, auditFilter, loadAudit, auditCsvUrl,
     prompts, loadPrompts, createPrompt, updatePrompt, deletePrompt,
-    settings, loadSettings, saveSettings, loadModels,
+    settings, loadSettings, saveSettings, loadModels, loadModelServers,
     stats, statsDays, loadStats,
     clear,
   }

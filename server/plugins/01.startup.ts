@@ -8,6 +8,7 @@ import { claimDatabase, ProcessConflict, releaseDatabase } from '../services/ins
 import { drainWork, stopAll } from '../services/shutdown'
 import { ensureDefaultSystemPrompt } from '../services/system-prompts'
 import { twoFactorPolicy } from '../services/users'
+import { displayUrl } from '../services/model/hosts'
 
 /** Start-up: validate configuration (one clear line and exit on error), migrate, seed. */
 export default defineNitroPlugin(async (nitroApp) => {
@@ -49,5 +50,5 @@ export default defineNitroPlugin(async (nitroApp) => {
     process.exit(1)
   }
   log.info('2fa policy', twoFactorPolicy(config))
-  log.info('started', { db: dialect, ollama: config.ollamaHost, demo: config.demoAccounts, origin: config.publicOrigin, email: !!config.smtpUrl })
+  log.info('started', { db: dialect, ollama: config.modelHosts.map(h => `${h.kind === 'openai' ? 'openai+' : ''}${displayUrl(h.url)}`), demo: config.demoAccounts, origin: config.publicOrigin, email: !!config.smtpUrl })
 })

@@ -12,7 +12,7 @@ export const SettingsUpdate = v.partial(AppSettingsSchema)
 export async function updateSettings(changes: v.InferOutput<typeof SettingsUpdate>) {
   const current = await getSettings()
   if (changes.defaultModel !== undefined && changes.defaultModel !== current.defaultModel) {
-    const models = await listModels().catch(() => null)
+    const models = await listModels([changes.defaultModel]).catch(() => null)
     if (models && !models.some(m => m.name === changes.defaultModel)) {
       const problem = `is not a model the model server has (${models.map(m => m.name).join(', ') || 'none'})`
       throw createError({ statusCode: 400, message: `defaultModel: ${problem}`, data: { fields: { defaultModel: problem } } })

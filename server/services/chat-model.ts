@@ -1,35 +1,30 @@
-import { Ollama } from 'ollama'
 import type { AppSettings } from './settings'
 import { cleanTitle, type ContextMessage, titlePrompt } from './context'
+import type { ModelStream } from './model/types'
 import { type AgentTool, toOllamaTool } from './orchestrator/tools'
 
-/**
- * Model calls of the chat. ollama-js creates its AbortController only once the response has started, so a
- * model that is still loading could not be aborted through it; these calls use a client whose fetch also
- * honours our signal (client gone, timeouts). The host is the server's configuration, never the request's.
- */
-function clientFor(signal: AbortSignal) {
-  return new Ollama({
-    host: useConfig().ollamaHost,
-    fetch: (input, init) => fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
-  })
-}
+export type { ModelChunk, ModelStream } from './model/types'
 
+/**
+ * Model calls of the chat, through the pool of model servers (server/services/model/): Ollama or
+ * OpenAI-compatible, the caller cannot tell. Every call honours its signal (client gone, timeouts), including
+ * while a model is still loading.
+ */
 export interface ModelStreamInput { model: string, messages: ContextMessage[], tools?: AgentTool[], settings: AppSettings, signal: AbortSignal }
 
-/** Starts a streamed chat; resolves once the model server answers (with the first token, for Ollama). */
-export function openModelStream({ model, messages, tools, settings, signal }: ModelStreamInput) {
-  return clientFor(signal).chat({
+/**
+ * Starts a streamed chat on the least-busy healthy server that has the model; resolves with the first chunk in
+ * hand (a server that fails before it is replaced once by another).
+ */
+export function openModelStream({ model, messages, tools, settings, signal }: ModelStreamInput): Promise<ModelStream> {
+  return useModelPool().open({
     model,
     messages,
-    // no `tools` key at all when none are offered: the request stays what it was before agents existed
-    ...(tools?.length ? { tools: tools.map(toOllamaTool) } : {}),
-    stream: true,
-    options: { temperature: settings.temperature, top_p: settings.topP, num_ctx: settings.numCtx, num_predict: settings.maxAnswerTokens },
+    tools: tools?.length ? tools.map(toOllamaTool) : undefined,
+    options: { temperature: settings.temperature, topP: settings.topP, numCtx: settings.numCtx, maxTokens: settings.maxAnswerTokens },
+    signal,
   })
 }
-
-export type ModelStream = Awaited<ReturnType<typeof openModelStream>>
 
 const TITLE_TOKENS = 24
 const TITLE_TIMEOUT_MS = 15_000
@@ -39,15 +34,10 @@ export async function proposeTitle(model: string, question: string, answer: stri
   const timeout = AbortSignal.timeout(TITLE_TIMEOUT_MS)
   const both = AbortSignal.any([signal, timeout])
   try {
-    const stream = await clientFor(both).chat({
-      model,
-      messages: titlePrompt(question, answer),
-      stream: true,
-      options: { temperature: 0.2, num_predict: TITLE_TOKENS },
-    })
+    const stream = await useModelPool().open({ model, messages: titlePrompt(question, answer), options: { temperature: 0.2, maxTokens: TITLE_TOKENS }, signal: both })
     let text = ''
     for await (const part of stream) {
-      text += part.message?.content ?? ''
+      text += part.text ?? ''
       if (text.length > 200) { stream.abort(); break }
     }
     return cleanTitle(text)
@@ -58,9 +48,4 @@ export async function proposeTitle(model: string, question: string, answer: stri
 }
 
 /** A short reason for logs and the client; never includes prompts or answers. */
-export function modelErrorMessage(error: unknown) {
-  const e = error as { name?: string, status_code?: number, message?: string, cause?: { code?: string } }
-  if (e?.status_code) return `the model server answered ${e.status_code}: ${String(e.message ?? '').slice(0, 200)}`
-  if (e?.cause?.code) return `the model server cannot be reached (${e.cause.code})`
-  return String(e?.message ?? error).slice(0, 200)
-}
+export const modelErrorMessage = (error: unknown) => modelErrorText(error)

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import * as v from 'valibot'
+import { parseHosts } from '../services/model/hosts'
 
 /** A rate as written in the environment: `10/15m` → 10 events per 15 minutes. */
 export interface Rate { max: number, windowMs: number }
@@ -44,6 +45,15 @@ const EnvSchema = v.object({
     v.regex(/^(file:|libsql:|postgres(ql)?:\/\/)/, 'must start with file:, libsql: or postgres://'),
   ),
   OLLAMA_HOST: url('http://127.0.0.1:11434'),
+  // the pool of model servers (issue #14): empty = OLLAMA_HOST; `openai+URL` is an OpenAI-compatible server
+  OLLAMA_HOSTS: v.pipe(v.optional(v.string(), ''), v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return
+    try { parseHosts(dataset.value, 'http://127.0.0.1:11434') }
+    catch (error) { addIssue({ message: (error as Error).message }) }
+  })),
+  OPENAI_API_KEY: v.optional(v.string()),
+  // how often a healthy model server's list is refreshed (a down one is retried sooner, with back-off)
+  MODEL_CHECK_MS: int(10_000, 100, 600_000),
   OLLAMA_MODEL: v.pipe(v.optional(v.string(), 'qwen2.5:3b-instruct'), v.minLength(1, 'must not be empty')),
   SESSION_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   PUBLIC_ORIGIN: v.pipe(url('http://localhost:3000'), v.transform(s => new URL(s).origin)),
@@ -84,6 +94,10 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     databaseUrl: env.DATABASE_URL,
     ollamaHost: env.OLLAMA_HOST.replace(/\/+$/, ''),
     ollamaModel: env.OLLAMA_MODEL,
+    /** Every model server of the pool (at least one: OLLAMA_HOST when OLLAMA_HOSTS is empty). */
+    modelHosts: parseHosts(env.OLLAMA_HOSTS, env.OLLAMA_HOST),
+    openaiApiKey: env.OPENAI_API_KEY || undefined,
+    modelCheckMs: env.MODEL_CHECK_MS,
     sessionSecret: env.SESSION_SECRET ?? devSecret(env.DATA_DIR),
     publicOrigin: env.PUBLIC_ORIGIN,
     secureCookies: env.PUBLIC_ORIGIN.startsWith('https:'),
@@ -121,7 +135,7 @@ function devSecret(dataDir: string) {
   return secret
 }
 
-const SECRET_VARIABLES = ['SESSION_SECRET', 'SMTP_URL']
+const SECRET_VARIABLES = ['SESSION_SECRET', 'SMTP_URL', 'OPENAI_API_KEY', 'OLLAMA_HOSTS']
 
 export class ConfigError extends Error {}
 
@@ -132,7 +146,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!result.success) {
     const issue = result.issues[0]
     const name = v.getDotPath(issue) ?? 'environment'
-    // never echo a secret: the session secret, or an SMTP URL that may carry a password
+    // never echo a secret: the session secret, the model key, or a URL that may carry a password
     const got = clean[name] === undefined ? '' : ` (got "${SECRET_VARIABLES.includes(name) ? '…' : clean[name]}")`
     throw new ConfigError(`invalid configuration: ${name} ${issue.message}${got}`)
   }

@@ -1,39 +1,51 @@
-import { Ollama } from 'ollama'
+import { type LoadTracker, ModelPool } from '../services/model/pool'
+import type { ModelInfo } from '../services/model/types'
 
-const clients = new Map<string, Ollama>()
+export type { ModelInfo }
 
-/** One ollama-js client per host; the host comes from the server's configuration, never from a request. */
-export function useOllama(host = useConfig().ollamaHost): Ollama {
-  let client = clients.get(host)
-  if (!client) clients.set(host, client = new Ollama({ host }))
-  return client
+let pool: ModelPool | undefined
+let load: LoadTracker | undefined
+
+/**
+ * Replaces the pool's in-flight counter (answers per server in this process) — e.g. one shared through Redis.
+ * Call it before the pool's first use (a server plugin); later calls are refused.
+ */
+export function useModelLoadTracker(tracker: LoadTracker) {
+  if (pool) throw new Error('the model pool is already running: set its load tracker at start-up')
+  load = tracker
 }
 
-export interface ModelInfo { name: string, size: number, family: string | null, parameterSize: string | null }
-
-let modelsCache: { at: number, models: ModelInfo[] } | undefined
-const MODELS_CACHE_MS = 10_000
-
-function timeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())])
+/**
+ * The pool of model servers (`OLLAMA_HOSTS`, else `OLLAMA_HOST`), started on first use. Hosts come from the
+ * server's configuration, never from a request.
+ */
+export function useModelPool(): ModelPool {
+  if (!pool) {
+    const config = useConfig()
+    pool = ModelPool.fromHosts(config.modelHosts, config.openaiApiKey, { checkMs: config.modelCheckMs, describe: modelErrorText, load })
+    pool.start()
+  }
+  return pool
 }
 
-/** The models Ollama has (`/api/tags`), briefly cached; throws when Ollama cannot be reached. */
-export async function listModels(): Promise<ModelInfo[]> {
-  if (modelsCache && Date.now() - modelsCache.at < MODELS_CACHE_MS) return modelsCache.models
-  const { models } = await timeout(useOllama().list(), 3000)
-  const list = models.map(m => ({
-    name: m.name,
-    size: m.size,
-    family: m.details?.family ?? null,
-    parameterSize: m.details?.parameter_size ?? null,
-  }))
-  modelsCache = { at: Date.now(), models: list }
-  return list
+/**
+ * The models the healthy servers have, from the pool's cache (refreshed in the background, and at once when a
+ * `wanted` name is missing or no server is known healthy); throws when no model server can be reached.
+ */
+export function listModels(wanted?: Array<string | null | undefined>): Promise<ModelInfo[]> {
+  return useModelPool().models(wanted)
 }
 
-/** True when Ollama answers within a short time. */
-export async function ollamaReachable(): Promise<boolean> {
-  try { await timeout(useOllama().version(), 1500); return true }
-  catch { return false }
+/** True when some model server answers. */
+export function ollamaReachable(): Promise<boolean> {
+  return useModelPool().reachable()
+}
+
+/** A short reason for logs, the client and Admin → Modelo; never includes prompts or answers. */
+export function modelErrorText(error: unknown) {
+  const e = error as { name?: string, status_code?: number, message?: string, cause?: { code?: string } }
+  if (e?.status_code) return `the model server answered ${e.status_code}: ${String(e.message ?? '').slice(0, 200)}`
+  if (e?.cause?.code) return `the model server cannot be reached (${e.cause.code})`
+  if (e?.name === 'TimeoutError') return 'the model server did not answer in time'
+  return String(e?.message ?? error).slice(0, 200)
 }

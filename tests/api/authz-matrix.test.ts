@@ -150,6 +150,7 @@ const MATRIX: Record<string, Row> = {
   'DELETE /api/admin/system-prompts/:id': { kind: 'prompt', anon: 401, ...ADMIN_ONLY(204) },
   // an empty PUT changes nothing, so the shared server's settings stay as other tests expect them
   'GET /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200) },
+  'GET /api/admin/model-servers': { anon: 401, ...ADMIN_ONLY(200) },
   'PUT /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200), body: () => ({}) },
   'GET /api/admin/stats': { anon: 401, worker: 403, supervisor: 200, admin: 200 },
 
@@ -458,6 +459,7 @@ const PER_PERMISSION: Record<string, PermissionRow> = {
   'GET /api/admin/audit': { grants: ['audit.read'], status: 200 },
   'GET /api/admin/audit.csv': { grants: ['audit.read'], status: 200 },
   'GET /api/admin/settings': { grants: ['settings.manage'], status: 200 },
+  'GET /api/admin/model-servers': { grants: ['settings.manage'], status: 200 },
   'PUT /api/admin/settings': { grants: ['settings.manage'], status: 200, body: () => ({}) },
   'GET /api/admin/system-prompts': { grants: ['settings.manage'], status: 200 },
   'POST /api/admin/system-prompts': { grants: ['settings.manage'], status: 201, body: () => ({ name: 'Permiso', content: 'Prompt del permiso' }) },

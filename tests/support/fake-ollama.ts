@@ -69,7 +69,7 @@ export const DEFAULT_MODELS: FakeModel[] = [
   { name: 'llama3.2:1b', size: 1_321_098_329, family: 'llama', parameterSize: '1.2B' },
 ]
 
-const defaults = (): Behaviour => ({
+export const defaultBehaviour = (): Behaviour => ({
   tokens: DEFAULT_TOKENS,
   tokenCount: null,
   reply: null,
@@ -88,7 +88,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
 export interface FakeOllamaOptions { port?: number, host?: string, models?: FakeModel[], behaviour?: Partial<Behaviour> }
 
 export class FakeOllama {
-  behaviour: Behaviour = defaults()
+  behaviour: Behaviour = defaultBehaviour()
   models: FakeModel[]
   /** Every request received, oldest first. */
   requests: RecordedRequest[] = []
@@ -124,7 +124,7 @@ export class FakeOllama {
   /** Queues a behaviour for the next chat request only (call again for the one after). */
   once(change: Partial<Behaviour>) { this.queued.push(change); return this }
   /** Back to defaults; forgets recorded requests and queued behaviours. */
-  reset() { this.behaviour = { ...defaults(), ...this.options.behaviour }; this.queued = []; this.requests = []; return this }
+  reset() { this.behaviour = { ...defaultBehaviour(), ...this.options.behaviour }; this.queued = []; this.requests = []; return this }
 
   get chatRequests() { return this.requests.filter(r => r.path === '/api/chat') }
   get aborted() { return this.requests.filter(r => r.aborted) }

@@ -137,7 +137,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
       const calls: Array<{ name: string, arguments: Record<string, unknown> }> = []
       let roundText = ''
       for await (const part of iterator) {
-        const t = part.message?.content
+        const t = part.text
         if (t) {
           stall.refresh()
           answer.firstTokenMs ??= elapsed()
@@ -145,11 +145,11 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
           roundText += t
           await emit('token', { t })
         }
-        for (const call of part.message?.tool_calls ?? []) calls.push({ name: call.function.name, arguments: call.function.arguments ?? {} })
+        if (part.toolCalls) calls.push(...part.toolCalls)
         if (part.done) {
           const usage = answer.usage ?? { promptTokens: 0, completionTokens: 0 }
-          answer.usage = { promptTokens: usage.promptTokens + (part.prompt_eval_count ?? 0), completionTokens: usage.completionTokens + (part.eval_count ?? tokens.length) }
-          answer.finishReason = part.done_reason || 'stop'
+          answer.usage = { promptTokens: usage.promptTokens + (part.done.promptTokens ?? 0), completionTokens: usage.completionTokens + (part.done.completionTokens ?? tokens.length) }
+          answer.finishReason = part.done.reason
         }
       }
       if (!calls.length || !offered.length) break

@@ -36,7 +36,8 @@ import { answerTurn } from './answer'
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
   const settings = await getSettings()
   const message = checkMessage({ message: input.text, regenerate: input.regenerate }, settings)
-  const models = await listModels().then(list => list.map(m => m.name), () => null)
+  // the cached model lists; a name nobody lists (yet) refreshes them first
+  const models = await listModels([input.model, settings.defaultModel]).then(list => list.map(m => m.name), () => null)
   const turn = await prepareTurn(input.user, {
     message: input.text,
     conversationId: input.conversationId,
