@@ -73,6 +73,8 @@ export const useChatStore = defineStore('chat', () => {
   const streamingId = computed(() => (busy.value && live.value?.conversationId === conversationId.value ? live.value.answer.id : null))
   const canRetry = computed(() => !!retryRequest.value && retryRequest.value.conversationId === (conversationId.value ?? undefined))
   const modelUnavailable = computed(() => ollama.value === 'down' || failure.value?.kind === 'unavailable')
+  /** The last saved message is the user's and nothing answers it now (a model outage, a crash): offer an answer. */
+  const unanswered = computed(() => !busy.value && !!conversationId.value && history.value.at(-1)?.role === 'user')
 
   /** Shows a conversation (null: a new one). Reopening the one already shown keeps its state. */
   async function open(id: string | null) {
@@ -270,6 +272,13 @@ export const useChatStore = defineStore('chat', () => {
     void run({ conversationId: id, regenerate: true }, null, last)
   }
 
+  /** Asks for the answer to an unanswered last message (`regenerate` answers the saved question, API.md "Chat"). */
+  function answer() {
+    const id = conversationId.value
+    if (!id || !unanswered.value) return
+    void run({ conversationId: id, regenerate: true }, null)
+  }
+
   /** Sends the failed request again (after the model server was down or an answer broke off). */
   async function retry() {
     const request = retryRequest.value
@@ -330,8 +339,8 @@ export const useChatStore = defineStore('chat', () => {
 
   return {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, hasOlder,
-    phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, draft,
+    phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
-    open, loadOlder, send, regenerate, retry, stop, checkHealth, loadOptions, $reset,
+    open, loadOlder, send, regenerate, answer, retry, stop, checkHealth, loadOptions, $reset,
   }
 })

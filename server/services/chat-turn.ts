@@ -1,12 +1,12 @@
 import { readPreferences } from '#shared/account'
-import { desc, eq } from 'drizzle-orm'
+import { desc, eq, sql } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
 import type { ChatBody } from '#shared/schemas'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
 import { requireConversation, type Viewer } from './access'
-import { buildContext, type ContextMessage } from './context'
+import { buildContext, type ContextMessage, titleFromMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
@@ -78,10 +78,17 @@ async function saveQuestion(user: User, existing: Conversation | undefined, choi
   return { conversation, question }
 }
 
-/** Writes a conversation's activity time, model and prompt as the turn left them (when no answer is saved). */
-export async function touchConversation({ id, model, systemPromptId, updatedAt }: Conversation) {
-  await useDb().update(conversations).set({ model, systemPromptId, updatedAt }).where(eq(conversations.id, id))
+/**
+ * Writes a conversation's activity time, model and prompt as the turn left them (when no answer is saved).
+ * `title` names a still-unnamed conversation (a rename in the meantime wins), so a failed first turn is findable.
+ */
+export async function touchConversation({ id, model, systemPromptId, updatedAt }: Conversation, title?: string | null) {
+  const named = title ? { title: sql`case when ${conversations.title} = ${DEFAULT_TITLE} then ${title} else ${conversations.title} end` } : {}
+  await useDb().update(conversations).set({ model, systemPromptId, updatedAt, ...named }).where(eq(conversations.id, id))
 }
+
+/** The title a turn that got no answer gives its conversation: the first words of the question, when unnamed. */
+export const unansweredTitle = (turn: Pick<Turn, 'needsTitle' | 'userMessage'>) => (turn.needsTitle ? titleFromMessage(turn.userMessage.content) : null)
 
 // prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh)
 const PROMPTS_CACHE_MS = 5_000
@@ -160,7 +167,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     context: buildContext([withInstructions(prompt?.content, preferences.customInstructions), instructions].filter(Boolean).join('\n\n') || null, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
     needsTitle: conversation.title === DEFAULT_TITLE,
   }
-  if (!models || !models.includes(model)) await touchConversation(conversation)
+  if (!models || !models.includes(model)) await touchConversation(conversation, unansweredTitle(turn))
   if (!models) throw modelUnavailable(turn, 'The model server cannot be reached; your message was saved', 'ollama-down')
   if (!models.includes(model)) throw modelUnavailable(turn, `The model ${model} is not installed on the model server; your message was saved`, 'model-missing')
   return turn

@@ -112,6 +112,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/conversations/:id/messages': { kind: 'conversation', anon: 401, ...READ },
   'GET /api/conversations/:id/export': { kind: 'conversation', anon: 401, ...READ, query: () => '?format=md' },
   'GET /api/conversations/:id/access-log': { kind: 'conversation', anon: 401, ...READ },
+  'PUT /api/conversations/:id/access-log/seen': { kind: 'conversation', anon: 401, worker: [204, 404, 404], supervisor: [204, 403, 404], admin: [204, 403, 403] },
+  'GET /api/conversations/access-unseen': { anon: 401, ...allRoles(200) },
 
   // admin: workers never; supervisors read their team; admin-only routes are 403 for supervisors
   'GET /api/admin/users': { anon: 401, worker: 403, supervisor: 200, admin: 200 },

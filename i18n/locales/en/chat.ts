@@ -70,4 +70,9 @@ export default {
   rateLimitedFor: 'You sent many messages in a row. Try again in {seconds} s.',
   interrupted: 'The connection dropped before the answer was complete.',
   failed: 'The answer could not be completed: {message}',
+  generateAnswer: 'Generate answer',
+  unansweredHint: 'This message has no answer yet.',
+  jumpToEnd: 'Go to the end',
+  showMore: 'Show more',
+  showLess: 'Show less',
 }

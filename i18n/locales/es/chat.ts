@@ -70,4 +70,9 @@ export default {
   rateLimitedFor: 'Enviaste muchos mensajes seguidos. Inténtalo de nuevo en {seconds} s.',
   interrupted: 'La conexión se cortó antes de terminar la respuesta.',
   failed: 'No se pudo completar la respuesta: {message}',
+  generateAnswer: 'Generar respuesta',
+  unansweredHint: 'Este mensaje aún no tiene respuesta.',
+  jumpToEnd: 'Ir al final',
+  showMore: 'Mostrar más',
+  showLess: 'Mostrar menos',
 }

@@ -1,6 +1,6 @@
 import type { Usage } from '#shared/types'
 import type { Turn } from '../chat-turn'
-import { touchConversation } from '../chat-turn'
+import { touchConversation, unansweredTitle } from '../chat-turn'
 import { type ModelStream, modelErrorMessage, openModelStream } from '../chat-model'
 import { modelUnavailable } from '../chat-turn'
 import type { ContextMessage } from '../context'
@@ -51,7 +51,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     await commit()
     try { release = await generationQueue.acquire(turn.user.id, { signal, onPosition: position => void emit('queue', { position }) }) }
     catch { // aborted while waiting: nothing was generated
-      await touchConversation(turn.conversation)
+      await touchConversation(turn.conversation, unansweredTitle(turn))
       return result(null, 'stopped')
     }
   }

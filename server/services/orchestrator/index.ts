@@ -1,7 +1,7 @@
 import type { ChatEventName, ChatEvents } from '#shared/types'
 import type { Message } from '../../db/schema'
 import type { Viewer } from '../access'
-import { checkMessage, prepareTurn, touchConversation } from '../chat-turn'
+import { checkMessage, prepareTurn, touchConversation, unansweredTitle } from '../chat-turn'
 import { getSettings } from '../settings'
 import { trackWork } from '../shutdown'
 import { answerTurn } from './answer'
@@ -50,7 +50,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
   }
   catch (error) {
     // a 503 raised while opening the model: the conversation still shows the saved question as its latest activity
-    await touchConversation(turn.conversation).catch(() => {})
+    await touchConversation(turn.conversation, unansweredTitle(turn)).catch(() => {})
     throw error
   }
 }
