@@ -43,6 +43,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     model: input.model,
     systemPromptId: input.systemPromptId,
     regenerate: input.regenerate,
+    editMessageId: input.editMessageId,
   }, message, settings, models, input.instructions, input.channel)
   const emit: Emit = async (type, data) => { await input.onEvent?.({ type, data } as TurnEvent) }
   try {
@@ -70,6 +71,8 @@ export interface TurnInput {
   model?: string
   systemPromptId?: string
   regenerate?: boolean
+  /** Edit-and-resend: the user message that takes `text` (later messages are deleted first). */
+  editMessageId?: string
   /** Extra system instructions for this channel (e.g. SMS: short plain text), after the conversation's prompt. */
   instructions?: string
   signal?: AbortSignal
