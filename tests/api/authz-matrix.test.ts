@@ -151,6 +151,8 @@ const MATRIX: Record<string, Row> = {
   // an empty PUT changes nothing, so the shared server's settings stay as other tests expect them
   'GET /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200) },
   'PUT /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200), body: () => ({}) },
+  'GET /api/starter-prompts': { anon: 401, ...allRoles(200) },
+  'PUT /api/admin/starter-prompts': { anon: 401, ...ADMIN_ONLY(200), body: () => ({ prompts: ['Resume el turno de hoy.'] }) },
   'GET /api/admin/stats': { anon: 401, worker: 403, supervisor: 200, admin: 200 },
 
   // the SMS channel: the shared server has no TWILIO_* (the webhook is then 404 for everyone); Admin → Canales
@@ -459,6 +461,7 @@ const PER_PERMISSION: Record<string, PermissionRow> = {
   'GET /api/admin/audit.csv': { grants: ['audit.read'], status: 200 },
   'GET /api/admin/settings': { grants: ['settings.manage'], status: 200 },
   'PUT /api/admin/settings': { grants: ['settings.manage'], status: 200, body: () => ({}) },
+  'PUT /api/admin/starter-prompts': { grants: ['settings.manage'], status: 200, body: () => ({ prompts: ['Resume el turno de hoy.'] }) },
   'GET /api/admin/system-prompts': { grants: ['settings.manage'], status: 200 },
   'POST /api/admin/system-prompts': { grants: ['settings.manage'], status: 201, body: () => ({ name: 'Permiso', content: 'Prompt del permiso' }) },
   'GET /api/admin/system-prompts/:id': { kind: 'prompt', grants: ['settings.manage'], status: 200 },

@@ -84,4 +84,8 @@ export default {
   archived: 'Conversation archived.',
   unarchived: 'Conversation unarchived.',
   export: 'Export (Markdown)',
+  hideSidebar: 'Hide conversations',
+  showSidebar: 'Show conversations',
+  welcome: 'Hi, {name}! This is the company assistant: ask it anything you need for your work. Your conversations are saved and you can pick them up from the list.',
+  starters: 'Suggestions to start with',
 }

@@ -84,4 +84,8 @@ export default {
   archived: 'Conversación archivada.',
   unarchived: 'Conversación fuera de archivadas.',
   export: 'Exportar (Markdown)',
+  hideSidebar: 'Ocultar conversaciones',
+  showSidebar: 'Mostrar conversaciones',
+  welcome: '¡Hola, {name}! Este es el asistente de la empresa: pregúntale lo que necesites para tu trabajo. Tus conversaciones quedan guardadas y puedes retomarlas desde la lista.',
+  starters: 'Sugerencias para empezar',
 }
