@@ -86,6 +86,6 @@ export default {
   export: 'Export (Markdown)',
   hideSidebar: 'Hide conversations',
   showSidebar: 'Show conversations',
-  welcome: 'Hi, {name}! This is the company assistant: ask it anything you need for your work. Your conversations are saved and you can pick them up from the list.',
+  welcome: 'Hi, {name}! Ask the assistant anything you need for your work. Your conversations stay on the company server and you can pick them up from the list.',
   starters: 'Suggestions to start with',
 }

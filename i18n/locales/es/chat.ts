@@ -86,6 +86,6 @@ export default {
   export: 'Exportar (Markdown)',
   hideSidebar: 'Ocultar conversaciones',
   showSidebar: 'Mostrar conversaciones',
-  welcome: '¡Hola, {name}! Este es el asistente de la empresa: pregúntale lo que necesites para tu trabajo. Tus conversaciones quedan guardadas y puedes retomarlas desde la lista.',
+  welcome: '¡Hola, {name}! Pregúntale al asistente lo que necesites para tu trabajo. Tus conversaciones quedan en el servidor de la empresa y puedes retomarlas desde la lista.',
   starters: 'Sugerencias para empezar',
 }
