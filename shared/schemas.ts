@@ -56,6 +56,8 @@ export const ChatBody = v.strictObject({
   model: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters'))),
   systemPromptId: v.optional(Id),
   regenerate: v.optional(Bool()),
+  /** Edit-and-resend: this user message of the conversation takes `message` as its text; what came after it goes. */
+  editMessageId: v.optional(Id),
 })
 export type ChatRequest = v.InferInput<typeof ChatBody>
 

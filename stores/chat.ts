@@ -73,6 +73,8 @@ export const useChatStore = defineStore('chat', () => {
   const streamingId = computed(() => (busy.value && live.value?.conversationId === conversationId.value ? live.value.answer.id : null))
   const canRetry = computed(() => !!retryRequest.value && retryRequest.value.conversationId === (conversationId.value ?? undefined))
   const modelUnavailable = computed(() => ollama.value === 'down' || failure.value?.kind === 'unavailable')
+  /** The last saved message is the user's and nothing answers it now (a model outage, a crash): offer an answer. */
+  const unanswered = computed(() => !busy.value && !!conversationId.value && history.value.at(-1)?.role === 'user')
 
   /** Shows a conversation (null: a new one). Reopening the one already shown keeps its state. */
   async function open(id: string | null) {
@@ -270,6 +272,39 @@ export const useChatStore = defineStore('chat', () => {
     void run({ conversationId: id, regenerate: true }, null, last)
   }
 
+  /** Asks for the answer to an unanswered last message (`regenerate` answers the saved question, API.md "Chat"). */
+  function answer() {
+    const id = conversationId.value
+    if (!id || !unanswered.value) return
+    void run({ conversationId: id, regenerate: true }, null)
+  }
+
+  /**
+   * Edit-and-resend: the user message `messageId` takes `text`, and what came after it is replaced by a new answer
+   * (the server deletes it in one transaction, API `editMessageId`).
+   */
+  function edit(messageId: string, text: string) {
+    const id = conversationId.value
+    const message = text.trim()
+    const at = history.value.findIndex(m => m.id === messageId)
+    if (!id || !message || busy.value || at < 0 || history.value[at]!.role !== 'user') return false
+    const edited = { ...history.value[at]!, content: message }
+    total.value -= history.value.length - at
+    history.value = history.value.slice(0, at)
+    void run({ message, conversationId: id, editMessageId: messageId }, edited).then(() => {
+      // refused before anything changed (bad input, gone): show the server's copy again
+      if (failure.value && failure.value.kind !== 'unavailable' && conversationId.value === id) void reload()
+    })
+    return true
+  }
+
+  async function reload() {
+    const id = conversationId.value
+    conversation.value = null
+    conversationId.value = null
+    await open(id)
+  }
+
   /** Sends the failed request again (after the model server was down or an answer broke off). */
   async function retry() {
     const request = retryRequest.value
@@ -330,8 +365,8 @@ export const useChatStore = defineStore('chat', () => {
 
   return {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, hasOlder,
-    phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, draft,
+    phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
-    open, loadOlder, send, regenerate, retry, stop, checkHealth, loadOptions, $reset,
+    open, loadOlder, send, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,
   }
 })

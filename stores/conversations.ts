@@ -99,7 +99,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (current) upsert({ ...current, ...change })
   }
 
-  async function update(id: string, change: { title?: string, pinned?: boolean }) {
+  async function update(id: string, change: { title?: string, pinned?: boolean, archived?: boolean }) {
     const conversation = await api<ApiConversation>(`/api/conversations/${id}`, { method: 'PATCH', body: change })
     upsert(conversation)
     return conversation
@@ -107,6 +107,7 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   const rename = (id: string, title: string) => update(id, { title })
   const setPinned = (id: string, pinned: boolean) => update(id, { pinned })
+  const setArchived = (id: string, archived: boolean) => update(id, { archived })
 
   async function commitDelete() {
     clearTimeout(deleteTimer)
@@ -160,5 +161,5 @@ export const useConversationsStore = defineStore('conversations', () => {
     pendingDelete.value = null
   }
 
-  return { items, total, query, loading, loaded, failed, hasMore, pendingDelete, load, loadMore, find, upsert, patchLocal, rename, setPinned, remove, undoDelete, commitDelete, flushDelete, $reset }
+  return { items, total, query, loading, loaded, failed, hasMore, pendingDelete, load, loadMore, find, upsert, patchLocal, rename, setPinned, setArchived, remove, undoDelete, commitDelete, flushDelete, $reset }
 })

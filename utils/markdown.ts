@@ -19,6 +19,9 @@ export interface MarkdownOptions {
   copyLabel?: string
 }
 
+/** A table cell that is a number (1.234,5 · -12 · 3,4 % · $ 1.200 · 12 MW): shown right-aligned. */
+const NUMERIC_CELL = /^[-+−]?[$€]?\s?\d[\d.,\s\u00A0]*(?:\s?(?:%|[a-zA-Z]{1,4}))?$/
+
 /**
  * markdown-it for model answers: no raw HTML (it is shown as text), linkified URLs, only http(s)/mailto links
  * (opened in a new tab without an opener), images off unless asked for, code blocks with a copy button.
@@ -43,6 +46,20 @@ export function createMarkdown(options: MarkdownOptions = {}): MarkdownIt {
       return `<a href="${escape(src)}" target="_blank" rel="noopener noreferrer" class="md-image-link">${escape(alt)}</a>`
     }
   }
+
+  // column alignment as a class (DOMPurify drops style attributes); numeric cells align right on their own
+  const cell: MarkdownIt.Renderer.RenderRule = (tokens, idx, opts, _env, self) => {
+    const token = tokens[idx]!
+    const align = /text-align:\s*(left|center|right)/.exec(token.attrGet('style') ?? '')?.[1]
+    if (token.attrs) token.attrs = token.attrs.filter(([name]) => name !== 'style')
+    const text = tokens[idx + 1]?.type === 'inline' ? tokens[idx + 1]!.content.trim() : ''
+    const numeric = token.type === 'td_open' && NUMERIC_CELL.test(text)
+    const kind = align ? `md-align-${align}` : numeric ? 'md-num' : null
+    if (kind) token.attrJoin('class', kind)
+    return self.renderToken(tokens, idx, opts)
+  }
+  md.renderer.rules.th_open = cell
+  md.renderer.rules.td_open = cell
 
   md.renderer.rules.fence = (tokens, idx) => {
     const token = tokens[idx]!

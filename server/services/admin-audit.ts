@@ -78,7 +78,7 @@ export async function auditCsv(filter: AuditFilter) {
   return `${lines.join('\r\n')}\r\n`
 }
 
-const ACCESS_ACTIONS = ['conversation.read', 'conversation.reassigned'] as const
+export const ACCESS_ACTIONS = ['conversation.read', 'conversation.reassigned'] as const
 
 /** Who opened or moved a conversation, newest first (the owner's transparency view). */
 export async function conversationAccessLog(conversationId: string, page: { limit: number, offset: number }) {

@@ -1,12 +1,12 @@
 import { readPreferences } from '#shared/account'
-import { desc, eq } from 'drizzle-orm'
+import { and, desc, eq, gt, or, sql } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
 import type { ChatBody } from '#shared/schemas'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
 import { requireConversation, type Viewer } from './access'
-import { buildContext, type ContextMessage } from './context'
+import { buildContext, type ContextMessage, titleFromMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
@@ -26,7 +26,7 @@ export interface Turn {
 }
 
 /** The chat request as the orchestrator passes it on (the web body, or what another channel received). */
-type Body = Pick<v.InferOutput<typeof ChatBody>, 'message' | 'conversationId' | 'model' | 'systemPromptId' | 'regenerate'>
+type Body = Pick<v.InferOutput<typeof ChatBody>, 'message' | 'conversationId' | 'model' | 'systemPromptId' | 'regenerate' | 'editMessageId'>
 
 const badRequest = (field: string, problem: string) =>
   createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
@@ -78,10 +78,35 @@ async function saveQuestion(user: User, existing: Conversation | undefined, choi
   return { conversation, question }
 }
 
-/** Writes a conversation's activity time, model and prompt as the turn left them (when no answer is saved). */
-export async function touchConversation({ id, model, systemPromptId, updatedAt }: Conversation) {
-  await useDb().update(conversations).set({ model, systemPromptId, updatedAt }).where(eq(conversations.id, id))
+/**
+ * Edit-and-resend: the user message `messageId` of the conversation gets `text`, and every message after it (the
+ * old answer and anything later) is deleted, in one transaction. 404 for an id that is not in this conversation
+ * (another user's message included); 400 for a message that is not the user's own question.
+ */
+async function editQuestion(conversationId: string, messageId: string, text: string) {
+  await useDb().transaction(async (tx) => {
+    const [target] = await tx.select().from(messages).where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId))).limit(1)
+    if (!target) throw createError({ statusCode: 404, message: 'editMessageId: no such message in this conversation' })
+    if (target.role !== 'user') throw badRequest('editMessageId', 'must be one of your own messages')
+    await tx.delete(messages).where(and(
+      eq(messages.conversationId, conversationId),
+      or(gt(messages.createdAt, target.createdAt), and(eq(messages.createdAt, target.createdAt), gt(messages.id, target.id))),
+    ))
+    await tx.update(messages).set({ content: text }).where(eq(messages.id, target.id))
+  })
 }
+
+/**
+ * Writes a conversation's activity time, model and prompt as the turn left them (when no answer is saved).
+ * `title` names a still-unnamed conversation (a rename in the meantime wins), so a failed first turn is findable.
+ */
+export async function touchConversation({ id, model, systemPromptId, updatedAt }: Conversation, title?: string | null) {
+  const named = title ? { title: sql`case when ${conversations.title} = ${DEFAULT_TITLE} then ${title} else ${conversations.title} end` } : {}
+  await useDb().update(conversations).set({ model, systemPromptId, updatedAt, ...named }).where(eq(conversations.id, id))
+}
+
+/** The title a turn that got no answer gives its conversation: the first words of the question, when unnamed. */
+export const unansweredTitle = (turn: Pick<Turn, 'needsTitle' | 'userMessage'>) => (turn.needsTitle ? titleFromMessage(turn.userMessage.content) : null)
 
 // prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh)
 const PROMPTS_CACHE_MS = 5_000
@@ -110,14 +135,18 @@ function withInstructions(prompt: string | undefined, instructions: string) {
  */
 export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null, instructions?: string, channel: 'web' | 'sms' = 'web') {
   if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
+  if (body.editMessageId && !body.conversationId) throw badRequest('conversationId', 'is required to edit a message')
+  if (body.editMessageId && body.regenerate) throw badRequest('editMessageId', 'cannot be combined with regenerate')
+  if (body.editMessageId && message === undefined) throw badRequest('message', 'is required')
   // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
   const historyLimit = Math.min(settings.historyMessages, useConfig().chatHistoryMax)
   // tool rounds are stored one row per call: read enough rows for the limit after they are expanded
-  const [existing, recent, named] = await Promise.all([
+  const [existing, recentBefore, named] = await Promise.all([
     body.conversationId ? requireConversation(user, body.conversationId, 'write') : undefined,
-    body.conversationId ? newest(body.conversationId, historyLimit * 2 + 2) : [] as Message[],
+    body.conversationId && !body.editMessageId ? newest(body.conversationId, historyLimit * 2 + 2) : [] as Message[],
     systemPrompt(body.systemPromptId ?? null),
   ])
+  let recent = recentBefore
   // the SMS conversation is answered by SMS (server/services/channels/sms.ts): read-only on the web
   if (existing?.channel === 'sms' && channel !== 'sms') throw createError({ statusCode: 409, message: 'conversationId: an SMS conversation is read-only in the web app; reply by SMS' })
   if (body.systemPromptId && !named) throw badRequest('systemPromptId', 'no such system prompt')
@@ -130,7 +159,13 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
 
   let userMessage: Message | undefined
   let replaceIds: string[] = []
-  if (body.regenerate) {
+  if (body.editMessageId && existing) {
+    // the edited question is then the newest message, answered like a regenerate without an answer to replace
+    await editQuestion(existing.id, body.editMessageId, message!)
+    recent = await newest(existing.id, historyLimit * 2 + 2)
+    userMessage = recent[0]
+  }
+  else if (body.regenerate) {
     const i = recent.findIndex(m => m.role === 'user')
     if (i < 0) throw badRequest('regenerate', 'there is no message to answer in this conversation')
     userMessage = recent[i]
@@ -160,7 +195,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     context: buildContext([withInstructions(prompt?.content, preferences.customInstructions), instructions].filter(Boolean).join('\n\n') || null, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
     needsTitle: conversation.title === DEFAULT_TITLE,
   }
-  if (!models || !models.includes(model)) await touchConversation(conversation)
+  if (!models || !models.includes(model)) await touchConversation(conversation, unansweredTitle(turn))
   if (!models) throw modelUnavailable(turn, 'The model server cannot be reached; your message was saved', 'ollama-down')
   if (!models.includes(model)) throw modelUnavailable(turn, `The model ${model} is not installed on the model server; your message was saved`, 'model-missing')
   return turn

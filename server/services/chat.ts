@@ -74,6 +74,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
       model: body.model,
       systemPromptId: body.systemPromptId,
       regenerate: body.regenerate,
+      editMessageId: body.editMessageId,
       signal: stream.signal,
       onEvent: ({ type, data }) => {
         if (type === 'meta') {

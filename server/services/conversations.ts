@@ -142,6 +142,7 @@ export function newConversation(ownerId: string, input: { title?: string, system
     pinned: false,
     archived: false,
     channel: input.channel ?? 'web',
+    accessSeenAt: null,
     createdAt: now,
     updatedAt: now,
   }

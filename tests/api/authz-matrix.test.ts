@@ -114,6 +114,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/conversations/:id/messages': { kind: 'conversation', anon: 401, ...READ },
   'GET /api/conversations/:id/export': { kind: 'conversation', anon: 401, ...READ, query: () => '?format=md' },
   'GET /api/conversations/:id/access-log': { kind: 'conversation', anon: 401, ...READ },
+  'PUT /api/conversations/:id/access-log/seen': { kind: 'conversation', anon: 401, worker: [204, 404, 404], supervisor: [204, 403, 404], admin: [204, 403, 403] },
+  'GET /api/conversations/access-unseen': { anon: 401, ...allRoles(200) },
 
   // admin: workers never; supervisors read their team; admin-only routes are 403 for supervisors
   'GET /api/admin/users': { anon: 401, worker: 403, supervisor: 200, admin: 200 },
@@ -152,6 +154,8 @@ const MATRIX: Record<string, Row> = {
   'GET /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200) },
   'GET /api/admin/model-servers': { anon: 401, ...ADMIN_ONLY(200) },
   'PUT /api/admin/settings': { anon: 401, ...ADMIN_ONLY(200), body: () => ({}) },
+  'GET /api/starter-prompts': { anon: 401, ...allRoles(200) },
+  'PUT /api/admin/starter-prompts': { anon: 401, ...ADMIN_ONLY(200), body: () => ({ prompts: ['Resume el turno de hoy.'] }) },
   'GET /api/admin/stats': { anon: 401, worker: 403, supervisor: 200, admin: 200 },
 
   // the SMS channel: the shared server has no TWILIO_* (the webhook is then 404 for everyone); Admin → Canales
@@ -461,6 +465,7 @@ const PER_PERMISSION: Record<string, PermissionRow> = {
   'GET /api/admin/settings': { grants: ['settings.manage'], status: 200 },
   'GET /api/admin/model-servers': { grants: ['settings.manage'], status: 200 },
   'PUT /api/admin/settings': { grants: ['settings.manage'], status: 200, body: () => ({}) },
+  'PUT /api/admin/starter-prompts': { grants: ['settings.manage'], status: 200, body: () => ({ prompts: ['Resume el turno de hoy.'] }) },
   'GET /api/admin/system-prompts': { grants: ['settings.manage'], status: 200 },
   'POST /api/admin/system-prompts': { grants: ['settings.manage'], status: 201, body: () => ({ name: 'Permiso', content: 'Prompt del permiso' }) },
   'GET /api/admin/system-prompts/:id': { kind: 'prompt', grants: ['settings.manage'], status: 200 },

@@ -56,6 +56,7 @@ export default {
     updated: 'Updated',
     reassign: 'Reassign',
     reassignLabel: 'Reassign “{title}” to another user',
+    actionsFor: 'Actions for “{title}”',
     backToUsers: 'Users',
   },
   messages: {

@@ -7,6 +7,8 @@ export default {
     subtitle: 'Use your company account',
     invalid: 'Wrong email or password.',
     missing: 'Enter your email and your password.',
+    emailMissing: 'Enter your email.',
+    passwordMissing: 'Enter your password.',
     invalidInput: 'Enter a valid email and your password.',
     disabled: 'Your account is disabled. Contact an administrator.',
     noAccount: 'No account yet?',

@@ -56,6 +56,7 @@ export default {
     updated: 'Actualizada',
     reassign: 'Reasignar',
     reassignLabel: 'Reasignar «{title}» a otro usuario',
+    actionsFor: 'Acciones para «{title}»',
     backToUsers: 'Usuarios',
   },
   messages: {

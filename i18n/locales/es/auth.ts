@@ -7,6 +7,8 @@ export default {
     subtitle: 'Entra con tu cuenta de la empresa',
     invalid: 'Correo o contraseña incorrectos.',
     missing: 'Escribe tu correo y tu contraseña.',
+    emailMissing: 'Escribe tu correo.',
+    passwordMissing: 'Escribe tu contraseña.',
     invalidInput: 'Escribe un correo válido y tu contraseña.',
     disabled: 'Tu cuenta está desactivada. Habla con un administrador.',
     noAccount: '¿No tienes cuenta?',

@@ -89,6 +89,8 @@ export const conversations = sqliteTable('conversations', {
   archived: flag('archived').notNull().default(false),
   /** Where the conversation happens: the web chat, or a user's SMS/WhatsApp thread (answered by the SMS channel). */
   channel: text('channel', { enum: ['web', 'sms'] }).notNull().default('web'),
+  /** When the owner last looked at who opened the conversation (its access log); later reads show a dot. */
+  accessSeenAt: at('access_seen_at'),
   createdAt: createdAt(),
   updatedAt: at('updated_at').notNull(),
 }, t => [index('conversations_user_updated_idx').on(t.userId, t.updatedAt)])

@@ -1,8 +1,7 @@
 import type { Usage } from '#shared/types'
 import type { Turn } from '../chat-turn'
-import { touchConversation } from '../chat-turn'
 import { type ModelStream, modelErrorMessage, openModelStream } from '../chat-model'
-import { modelUnavailable } from '../chat-turn'
+import { modelUnavailable, touchConversation, unansweredTitle } from '../chat-turn'
 import type { ContextMessage } from '../context'
 import { useGenerationSlots } from '../coordination'
 import type { AppSettings } from '../settings'
@@ -55,7 +54,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
   catch (error) {
     if (!signal.aborted) throw error
     // aborted while waiting: nothing was generated
-    await touchConversation(turn.conversation)
+    await touchConversation(turn.conversation, unansweredTitle(turn))
     return result(null, 'stopped')
   }
   try {

@@ -1,7 +1,7 @@
 import type { ChatEventName, ChatEvents } from '#shared/types'
 import type { Message } from '../../db/schema'
 import type { Viewer } from '../access'
-import { checkMessage, prepareTurn, touchConversation } from '../chat-turn'
+import { checkMessage, prepareTurn, touchConversation, unansweredTitle } from '../chat-turn'
 import { getSettings } from '../settings'
 import { trackWork } from '../shutdown'
 import { answerTurn } from './answer'
@@ -44,6 +44,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     model: input.model,
     systemPromptId: input.systemPromptId,
     regenerate: input.regenerate,
+    editMessageId: input.editMessageId,
   }, message, settings, models, input.instructions, input.channel)
   const emit: Emit = async (type, data) => { await input.onEvent?.({ type, data } as TurnEvent) }
   try {
@@ -51,7 +52,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
   }
   catch (error) {
     // a 503 raised while opening the model: the conversation still shows the saved question as its latest activity
-    await touchConversation(turn.conversation).catch(() => {})
+    await touchConversation(turn.conversation, unansweredTitle(turn)).catch(() => {})
     throw error
   }
 }
@@ -71,6 +72,8 @@ export interface TurnInput {
   model?: string
   systemPromptId?: string
   regenerate?: boolean
+  /** Edit-and-resend: the user message that takes `text` (later messages are deleted first). */
+  editMessageId?: string
   /** Extra system instructions for this channel (e.g. SMS: short plain text), after the conversation's prompt. */
   instructions?: string
   signal?: AbortSignal

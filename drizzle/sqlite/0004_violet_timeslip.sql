@@ -1,0 +1,1 @@
+ALTER TABLE `conversations` ADD `access_seen_at` integer;

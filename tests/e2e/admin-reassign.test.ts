@@ -1,0 +1,126 @@
+import type { Browser, Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { conversationOwner, insertConversation, makeUser, type TestUser } from '../api/admin-support'
+import { launchBrowser, openPage, SCREENSHOTS, settled, type TestPage } from '../support/browser'
+import { Client, DEMO } from '../support/http'
+
+// Issue 13.3: reassign is reachable on a phone (a row menu in the conversations column, and the message reader),
+// and the users column is dense enough for 10+ people on a 1280×800 screen.
+
+let browser: Browser
+const opened: TestPage[] = []
+let supervisor: TestUser
+let workers: TestUser[]
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+  const admin = new Client()
+  await admin.login(DEMO.admin.email, DEMO.admin.password)
+  supervisor = await makeUser(admin, 'supervisor', null, 'e2e-dense-sup')
+  workers = []
+  for (let i = 0; i < 11; i++) workers.push(await makeUser(admin, 'worker', supervisor.id, `e2e-dense-${i}`))
+  await admin.patch(`/api/admin/users/${workers[0]!.id}`, { fullName: 'Carla Turno' })
+  await admin.patch(`/api/admin/users/${workers[1]!.id}`, { fullName: 'Diego Turno' })
+})
+
+afterAll(async () => { await browser?.close() })
+
+afterEach(async () => {
+  for (const tab of opened.splice(0)) {
+    await tab.close()
+    // this server's Ollama is down on purpose: the chat page where sign-in lands gets 503 from /api/models
+    expect(tab.errors.filter(e => !/status of 503/.test(e))).toEqual([])
+  }
+})
+
+async function open(width: number, height: number) {
+  const tab = await openPage(browser, { width, height })
+  opened.push(tab)
+  const { page } = tab
+  await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(supervisor.email)
+  await page.locator('input[autocomplete="current-password"]').fill(supervisor.password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(url => url.pathname.startsWith('/chat'))
+  return page
+}
+
+async function shot(page: Page, name: string) {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await settled(page)
+  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`) })
+}
+
+const conversationRow = (page: Page, id: string) => page.locator(`[data-testid="admin-conversation-row"][data-conversation-id="${id}"]`)
+
+async function reassignTo(page: Page, name: string) {
+  const dialog = page.getByRole('dialog')
+  await dialog.getByTestId('admin-picker-option').filter({ hasText: name }).click()
+  await dialog.getByTestId('admin-reassign-next').click()
+  await dialog.getByTestId('admin-reassign-confirm').click()
+  await page.getByText(`Conversación movida a ${name}.`).waitFor()
+}
+
+describe('reassign on a phone', () => {
+  it('360 px: from the row menu without opening the conversation, then from the message reader', async () => {
+    const carla = workers[0]!
+    const first = await insertConversation(carla.id, { title: 'Turno de noche', messages: [{ role: 'user', content: 'Informe' }] })
+    const second = await insertConversation(carla.id, { title: 'Turno de día', messages: [{ role: 'user', content: 'Informe' }] })
+    const page = await open(360, 740)
+    await page.goto(`/admin?user=${carla.id}`)
+    await conversationRow(page, first).waitFor()
+
+    const row = conversationRow(page, first).locator('xpath=..')
+    await row.getByTestId('admin-row-menu').click()
+    await row.getByTestId('admin-row-menu-reassign').waitFor()
+    await shot(page, 'admin-row-menu-360')
+    await row.getByTestId('admin-row-menu-reassign').click()
+    // still in the conversations column: the reassign dialog opened without a jump to the messages
+    expect(new URL(page.url()).searchParams.get('conversation')).toBeNull()
+    await reassignTo(page, 'Diego Turno')
+    expect(await conversationOwner(first)).toBe(workers[1]!.id)
+
+    await conversationRow(page, second).click()
+    await page.waitForURL(url => url.searchParams.get('conversation') === second)
+    await page.getByTestId('admin-reassign-reader').waitFor()
+    expect(await page.getByTestId('admin-reassign-reader').isVisible()).toBe(true)
+    await shot(page, 'admin-reader-reassign-360')
+    await page.getByTestId('admin-reassign-reader').click()
+    await reassignTo(page, 'Diego Turno')
+    expect(await conversationOwner(second)).toBe(workers[1]!.id)
+  })
+
+  it('the reader offers reassign at 768 and 1280 too', async () => {
+    const carla = workers[0]!
+    const id = await insertConversation(carla.id, { title: 'Bitácora de subestación', messages: [{ role: 'user', content: 'Lectura' }] })
+    for (const [width, height] of [[768, 1024], [1280, 800]] as const) {
+      const page = await open(width, height)
+      await page.goto(`/admin?user=${carla.id}&conversation=${id}`)
+      await page.getByTestId('admin-reassign-reader').waitFor()
+      await shot(page, `admin-reader-reassign-${width}`)
+    }
+  })
+})
+
+describe('users column density', () => {
+  it('1280×800 shows at least 10 people at once, each row two lines', async () => {
+    const page = await open(1280, 800)
+    await page.goto('/admin')
+    const rows = page.getByTestId('admin-user-row')
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(12)
+    const fullyVisible = await page.evaluate(() => {
+      const column = document.querySelector('[data-testid="admin-users"]')!
+      const rows = [...column.querySelectorAll('[data-testid="admin-user-row"]')] as HTMLElement[]
+      const scroller = rows[0]!.closest('ul')!.parentElement!
+      const box = scroller.getBoundingClientRect()
+      const bottom = Math.min(box.bottom, window.innerHeight)
+      return rows.filter((r) => { const b = r.getBoundingClientRect(); return b.top >= box.top - 1 && b.bottom <= bottom + 1 }).length
+    })
+    expect(fullyVisible).toBeGreaterThanOrEqual(10)
+    const height = (await rows.first().boundingBox())!.height
+    expect(height).toBeLessThan(56)
+    await shot(page, 'admin-users-dense-1280')
+  })
+})
