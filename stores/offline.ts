@@ -206,6 +206,7 @@ export const useOfflineStore = defineStore('offline', () => {
 
   /** "Usar sin conexión": the PIN (new or changed) that opens this device's cache without the server. */
   async function setPin(pin: string) {
+    await session?.history
     const open = unlocked.value
     if (!open || !isValidPin(pin)) return false
     const vault = await offlineDb.get<Vault>(VAULT_KEY)

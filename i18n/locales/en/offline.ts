@@ -48,7 +48,7 @@ export default {
     subtitle: 'The server cannot be reached. Enter this device\'s PIN to read what is saved.',
     pin: 'PIN',
     submit: 'Open',
-    wrong: 'Wrong PIN. {left} attempts left before this device\'s data is erased.',
+    wrong: 'Wrong PIN. {left} attempt left before this device\'s data is erased. | Wrong PIN. {left} attempts left before this device\'s data is erased.',
     wiped: 'Too many wrong PINs: this device\'s offline data was erased. Sign in when you are back online.',
     noPin: 'Offline. This device has no PIN for offline use, so what is saved cannot be opened until you are back online.',
   },

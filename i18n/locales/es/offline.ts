@@ -48,7 +48,7 @@ export default {
     subtitle: 'No hay conexión con el servidor. Escribe el PIN de este dispositivo para leer lo guardado.',
     pin: 'PIN',
     submit: 'Abrir',
-    wrong: 'PIN incorrecto. Quedan {left} intentos antes de borrar los datos de este dispositivo.',
+    wrong: 'PIN incorrecto. Queda {left} intento antes de borrar los datos de este dispositivo. | PIN incorrecto. Quedan {left} intentos antes de borrar los datos de este dispositivo.',
     wiped: 'Demasiados PIN incorrectos: se borraron los datos sin conexión de este dispositivo. Inicia sesión cuando vuelva la conexión.',
     noPin: 'Sin conexión. Este dispositivo no tiene PIN para uso sin conexión, así que lo guardado no se puede abrir hasta que vuelva la conexión.',
   },
