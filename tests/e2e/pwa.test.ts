@@ -529,5 +529,5 @@ describe('offline', () => {
     expect(errors).toEqual([])
     console.log(`[pwa] offline reopen after the PIN (submit → saved answer shown): ${afterPinMs} ms`)
     await context.close()
-  })
+  }, 240_000) // a long walk (sign-in, answer, settings, offline, 6 PBKDF2 rounds of 600 000) on a shared machine
 })
