@@ -94,5 +94,5 @@ describe('the offline key in the logs', () => {
     // the server has written something about this request's neighbours (start-up, the registration)
     await expect.poll(() => server.output().length).toBeGreaterThan(0)
     for (const form of [res.body.key, base64, hex]) expect(server.output()).not.toContain(form)
-  })
+  }, 120_000) // its own server on a fresh database (migrations included)
 })
