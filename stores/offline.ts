@@ -72,6 +72,8 @@ export const useOfflineStore = defineStore('offline', () => {
   /** Whether a PIN can open this device's cache without the server (and, locked, whose cache it is). */
   const vaultState = ref<DeviceVaultState | null>(null)
   const pinSet = computed(() => !!vaultState.value?.pin)
+  /** The last PIN attempt on this page was the fifth wrong one: the cache is gone (the login page says so). */
+  const pinWiped = ref(false)
   /** Conversations whose messages this device holds (readable offline). */
   const savedIds = ref<ReadonlySet<string>>(new Set())
   let session: Session | null = null
@@ -161,6 +163,7 @@ export const useOfflineStore = defineStore('offline', () => {
       await whileCurrent(mine, async () => { await unlocked.value?.db.set(USER_KEY, user) })
       return
     }
+    pinWiped.value = false
     const mine: Session = { userId: user.id, history: openOnline(user) }
     session = mine
     userId.value = user.id
@@ -188,6 +191,7 @@ export const useOfflineStore = defineStore('offline', () => {
     if (!attempt.ok) {
       if (attempt.wipe) {
         await signedOut(vault.userId)
+        pinWiped.value = true
         return { status: 'wiped' }
       }
       await quietly(() => offlineDb.set(VAULT_KEY, attempt.vault))
@@ -404,7 +408,7 @@ export const useOfflineStore = defineStore('offline', () => {
 
   return {
     userId: readonly(userId), offline, serverUnreachable: readonly(serverUnreachable), budget: readonly(budget),
-    unlocked, vaultState: readonly(vaultState), pinSet, savedIds: readonly(savedIds),
+    unlocked, vaultState: readonly(vaultState), pinSet, pinWiped: readonly(pinWiped), savedIds: readonly(savedIds),
     signedIn, signedOut, cachedUser, userWithoutServer, unlockWithPin, setPin, removePin,
     conversationPage, cachedRecord, updateRecord, openConversation, saveConversation, forgetConversation, saveMessages,
     markUnreachable, markReachable, setBudget, stats, clearHistory,
