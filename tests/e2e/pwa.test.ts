@@ -383,7 +383,7 @@ describe('offline', () => {
     expect(errors).toEqual([])
     console.log(`[pwa] time to open offline (reload → saved conversation shown): ${openOfflineMs} ms`)
     await context.close()
-  })
+  }, 180_000) // with the PIN set and typed twice (600 000-round PBKDF2 each), over 90 s on a shared machine
 
   it('a session revoked elsewhere (401) wipes the user\'s saved data on this device', async () => {
     const { page, context, errors, swApi, setNetwork } = await open()
