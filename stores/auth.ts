@@ -50,6 +50,12 @@ export const useAuthStore = defineStore('auth', () => {
     return checking
   }
 
+  /** The device PIN opened the offline cache: its user is signed in on this page, without the server. */
+  function resumeOffline(value: ApiUser) {
+    user.value = value
+    checked.value = true
+  }
+
   /** Password step: signed in (200) or a TOTP challenge (202). Errors (401/403/429) are thrown as ApiRequestError. */
   async function login(email: string, password: string, totpCode?: string): Promise<LoginResult> {
     const body = await api<{ user: ApiUser } | { twoFactorRequired: true, challenge: string }>('/api/auth/login', {
@@ -155,5 +161,5 @@ export const useAuthStore = defineStore('auth', () => {
     await me(true)
   }
 
-  return { user, checked, signedIn, can, canAny, canSeeAdmin, updateProfile, requestPhoneCode, verifyPhone, removePhone, me, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
+  return { user, checked, signedIn, can, canAny, canSeeAdmin, updateProfile, requestPhoneCode, verifyPhone, removePhone, me, resumeOffline, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
 })

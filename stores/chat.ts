@@ -40,6 +40,8 @@ export const useChatStore = defineStore('chat', () => {
   const loadingOlder = ref(false)
   const notFound = ref(false)
   const loadFailed = ref(false)
+  /** The conversation could not be loaded because there is no server and this device has not saved it. */
+  const unavailableOffline = ref(false)
 
   const live = ref<LiveExchange | null>(null)
   const phase = ref<ChatPhase>('idle')
@@ -87,6 +89,7 @@ export const useChatStore = defineStore('chat', () => {
     total.value = 0
     notFound.value = false
     loadFailed.value = false
+    unavailableOffline.value = false
     if (failure.value?.kind !== 'unavailable') failure.value = null
     if (!id) return
     loading.value = true
@@ -105,6 +108,7 @@ export const useChatStore = defineStore('chat', () => {
       if (conversationId.value !== id) return
       if (isApiError(error) && (error.statusCode === 404 || error.statusCode === 400)) notFound.value = true
       else loadFailed.value = true
+      unavailableOffline.value = loadFailed.value && isApiError(error) && error.statusCode === 0
     }
     finally {
       if (conversationId.value === id) loading.value = false
@@ -336,8 +340,9 @@ export const useChatStore = defineStore('chat', () => {
   /** Models and system prompts for the pickers of a new conversation. */
   async function loadOptions(defaultModel?: string) {
     const [modelList, prompts] = await Promise.allSettled([
-      api<{ data: ApiModel[] }>('/api/models'),
-      api<{ data: ApiSystemPromptOption[] }>('/api/system-prompts'),
+      // offline, the picker offers the models the server last listed
+      offline.cachedRecord(['models'], () => api<{ data: ApiModel[] }>('/api/models')),
+      offline.cachedRecord(['system-prompts'], () => api<{ data: ApiSystemPromptOption[] }>('/api/system-prompts')),
     ])
     if (modelList.status === 'fulfilled') models.value = modelList.value.data
     else if (isApiError(modelList.reason) && modelList.reason.statusCode === 503) ollama.value = 'down'
@@ -364,7 +369,7 @@ export const useChatStore = defineStore('chat', () => {
   useAuthStore().onSignOut(() => { $reset(); conversations.$reset() })
 
   return {
-    conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, hasOlder,
+    conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, unavailableOffline, hasOlder,
     phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
     open, loadOlder, send, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,

@@ -1,9 +1,15 @@
 import type { ApiConversation, ApiList, ApiMessage, ApiUser } from '#shared/types'
-import { offlineDb } from '~/utils/idb'
+import { isValidPin, type OfflineKeyAnswer } from '#shared/offline'
+import { type OfflineKey, type OfflineKeyValue, offlineDb } from '~/utils/idb'
 import { type ConversationPageRequest, createOfflineHistory, DEFAULT_OFFLINE_CONVERSATIONS, type OfflineHistory, type OfflineHistoryStats } from '~/utils/idb-history'
+import { createSealedStore } from '~/utils/idb-sealed'
+import { createVault, type DataKey, importServerKey, isSealed, openWithPin, openWithServer, type Sealed, sealSync, unseal, type Vault, withPin } from '~/utils/offline-crypto'
 
 const DEVICE = 'device'
 const PROBE_MS = 15_000
+const VAULT_KEY: OfflineKey = [DEVICE, 'vault']
+const USER_KEY: OfflineKey = [DEVICE, 'user']
+const DEVICE_ID_KEY: OfflineKey = [DEVICE, 'id']
 
 /** A conversation and the newest page of its messages, as the chat store opens it. */
 type OpenedConversation = [ApiConversation, ApiList<ApiMessage>]
@@ -11,12 +17,49 @@ type OpenedConversation = [ApiConversation, ApiList<ApiMessage>]
 const isNetworkError = (error: unknown) => isApiError(error) && error.statusCode === 0
 
 /**
- * The signed-in user's offline copy of what they have seen: the user record (so the app opens without the
- * server), their conversation list and opened conversations, and whether the server can be reached. Reads
- * go to the network first; the copy answers only when the network does not. All storage failures are
- * swallowed: the copy is a convenience and a full or blocked IndexedDB must never break the online app.
+ * Saves after an answer not yet confirmed written to IndexedDB, per user, in localStorage and sealed with the
+ * data key (synchronously, so it is done before a navigation or reload can cut it off). Replayed when the cache
+ * next opens, emptied as the writes land, wiped with the rest of the user's data.
  */
+const SAVES = 'energyapp:saves:'
+type PendingSave = { id: string, kind: 'messages', conversationId: string, total: number, data: ApiMessage[] } | { id: string, kind: 'conversation', conversation: ApiConversation }
+const savesJournal = {
+  read(userId: string): Array<{ id: string, sealed: Sealed }> {
+    try { return JSON.parse(localStorage.getItem(SAVES + userId) ?? '[]') as Array<{ id: string, sealed: Sealed }> }
+    catch { return [] }
+  },
+  write(userId: string, items: Array<{ id: string, sealed: Sealed }>) {
+    try {
+      if (items.length) localStorage.setItem(SAVES + userId, JSON.stringify(items))
+      else localStorage.removeItem(SAVES + userId)
+    }
+    catch {}
+  },
+  remove(userId: string, id: string) { savesJournal.write(userId, savesJournal.read(userId).filter(i => i.id !== id)) },
+  /** Every journal but `keep`'s goes. */
+  clearOthers(keep: string | null) {
+    try {
+      for (const key of Object.keys(localStorage))
+        if (key.startsWith(SAVES) && key !== SAVES + keep) localStorage.removeItem(key)
+    }
+    catch {}
+  },
+}
+let saves = 0
+
+/** The cache of the signed-in user, once its data key is known. */
+interface Session {
+  userId: string
+  /** Resolves once the cache is open (null: it could not be opened, the app works from the network only). */
+  history: Promise<OfflineHistory | null>
+}
+
+/** What the device knows about its locked cache, before the data key is known. */
+export interface DeviceVaultState { userId: string, pin: boolean, failures: number }
+export type PinUnlock = { status: 'ok', user: ApiUser } | { status: 'wrong', left: number } | { status: 'wiped' } | { status: 'none' }
+
 export const useOfflineStore = defineStore('offline', () => {
+  const api = useApi()
   const online = useOnline()
   const userId = ref<string | null>(null)
   /** A request failed without an answer while the browser believed it was online (server down, captive wifi). */
@@ -24,9 +67,18 @@ export const useOfflineStore = defineStore('offline', () => {
   const offline = computed(() => !online.value || serverUnreachable.value)
   /** Conversations this device keeps (newest first); the rest are evicted. */
   const budget = ref(DEFAULT_OFFLINE_CONVERSATIONS)
-  let history: OfflineHistory | null = null
+  /** The open cache: the encrypted store (for the outbox) and its data key; null while locked or signed out. */
+  const unlocked = shallowRef<{ userId: string, db: OfflineKeyValue, dataKey: DataKey } | null>(null)
+  /** Whether a PIN can open this device's cache without the server (and, locked, whose cache it is). */
+  const vaultState = ref<DeviceVaultState | null>(null)
+  const pinSet = computed(() => !!vaultState.value?.pin)
+  /** The last PIN attempt on this page was the fifth wrong one: the cache is gone (the login page says so). */
+  const pinWiped = ref(false)
+  /** Conversations whose messages this device holds (readable offline). */
+  const savedIds = ref<ReadonlySet<string>>(new Set())
+  let session: Session | null = null
 
-  const supported = () => import.meta.client && typeof indexedDB !== 'undefined'
+  const supported = () => import.meta.client && typeof indexedDB !== 'undefined' && !!globalThis.crypto?.subtle
 
   async function quietly<T>(work: () => Promise<T>): Promise<T | undefined> {
     if (!supported()) return undefined
@@ -35,50 +87,162 @@ export const useOfflineStore = defineStore('offline', () => {
   }
 
   /** Runs a write for `mine` only while it is still the signed-in user's (a late answer must not refill a wiped device). */
-  const whileCurrent = (mine: OfflineHistory, work: () => Promise<void>) => quietly(async () => { if (history === mine) await work() })
+  const whileCurrent = (mine: Session, work: (history: OfflineHistory) => Promise<unknown>) => quietly(async () => {
+    const history = await mine.history
+    if (history && session === mine) await work(history)
+  })
 
-  function use(id: string) {
-    if (userId.value === id && history) return history
-    userId.value = id
-    history = createOfflineHistory(offlineDb, id, () => budget.value)
+  async function refreshSaved(history: OfflineHistory) {
+    const ids = await history.savedIds()
+    if (history === await session?.history) savedIds.value = ids
+  }
+
+  async function deviceId() {
+    const known = await offlineDb.get<string>(DEVICE_ID_KEY)
+    if (known) return known
+    const id = crypto.randomUUID().replace(/-/g, '')
+    await offlineDb.set(DEVICE_ID_KEY, id)
+    return id
+  }
+
+  /** Everything of every user leaves the device (a new vault, 5 wrong PINs, a sign-out). The device id stays. */
+  async function wipeDevice() {
+    for (const owner of await offlineDb.owners()) if (owner !== DEVICE) await offlineDb.clear([owner])
+    await offlineDb.delMany([VAULT_KEY, USER_KEY])
+    savesJournal.clearOthers(null)
+    vaultState.value = null
+  }
+
+  /** The cache is open for `user` with `dataKey`: what it needs from here on, and what a cut-off page left in the journal. */
+  async function opened(user: ApiUser, vault: Vault, dataKey: DataKey) {
+    const db = createSealedStore(offlineDb, dataKey)
+    await db.set(USER_KEY, user)
+    const saved = await offlineDb.get<number>([DEVICE, 'budget'])
+    if (saved) budget.value = saved
+    const history = createOfflineHistory(db, user.id, () => budget.value)
+    unlocked.value = { userId: user.id, db, dataKey }
+    vaultState.value = { userId: user.id, pin: !!vault.pin, failures: vault.failures }
+    savesJournal.clearOthers(user.id)
+    for (const entry of savesJournal.read(user.id)) {
+      const save = await unseal<PendingSave>(dataKey, entry.sealed, `saves:${user.id}`).catch(() => null)
+      if (save) await applySave(history, save)
+      savesJournal.remove(user.id, entry.id)
+    }
+    await history.enforceBudget()
+    void refreshSaved(history)
     return history
   }
 
-  /** Someone signed in (or was confirmed by /api/auth/me): remember them, and forget anyone else's data. */
-  async function signedIn(user: ApiUser) {
-    const changed = userId.value !== user.id
-    const mine = use(user.id)
-    await quietly(async () => {
-      await offlineDb.set([DEVICE, 'user'], user)
-      if (!changed) return
-      const saved = await offlineDb.get<number>([DEVICE, 'budget'])
-      if (saved) budget.value = saved
-      // a shared tablet: the previous user may have left without signing out; their history must not stay
-      for (const owner of await offlineDb.owners())
-        if (owner !== DEVICE && owner !== user.id) await offlineDb.clear([owner])
-      await mine.enforceBudget()
-    })
+  /**
+   * Opens this user's cache with the key the server hands a live session. No vault for them yet (first use,
+   * another user's device, plain JSON from before encryption): a new data key, and whatever was here goes,
+   * except this user's own plain records, which are encrypted again.
+   */
+  async function openOnline(user: ApiUser): Promise<OfflineHistory | null> {
+    return (await quietly(async () => {
+      const answer = await api<OfflineKeyAnswer>('/api/auth/offline-key', { query: { device: await deviceId() } })
+      const serverKey = await importServerKey(answer.key)
+      let vault = await offlineDb.get<Vault>(VAULT_KEY)
+      let dataKey = vault?.userId === user.id ? await openWithServer(vault, serverKey).catch(() => null) : null
+      if (!vault || !dataKey) {
+        const legacy = vault ? [] : (await offlineDb.entries<unknown>([user.id])).filter(([, value]) => !isSealed(value))
+        await wipeDevice()
+        ;({ vault, dataKey } = await createVault(user.id, serverKey))
+        await offlineDb.set(VAULT_KEY, vault)
+        const db = createSealedStore(offlineDb, dataKey)
+        for (const [key, value] of legacy) await db.set(key, value)
+      }
+      return opened(user, vault, dataKey)
+    })) ?? null
   }
 
-  /** The user who was last signed in on this device, for opening the app without the server. */
-  const cachedUser = async () => (await quietly(() => offlineDb.get<ApiUser>([DEVICE, 'user']))) ?? null
+  /** Someone signed in (or was confirmed by /api/auth/me): open their cache, and forget anyone else's data. */
+  async function signedIn(user: ApiUser) {
+    if (session?.userId === user.id) {
+      const mine = session
+      await whileCurrent(mine, async () => { await unlocked.value?.db.set(USER_KEY, user) })
+      return
+    }
+    pinWiped.value = false
+    const mine: Session = { userId: user.id, history: openOnline(user) }
+    session = mine
+    userId.value = user.id
+    await mine.history
+  }
 
-  /** /api/auth/me got no answer at all: the user last signed in here (if any) opens the app from the saved copy. */
+  /** The user of the open cache, for opening the app without the server (null while locked). */
+  const cachedUser = async () => (unlocked.value && (await quietly(() => unlocked.value!.db.get<ApiUser>(USER_KEY)))) ?? null
+
+  /** /api/auth/me got no answer at all: the open cache's user, or null (with `vaultState` saying whether a PIN can open it). */
   async function userWithoutServer() {
     if (online.value) markUnreachable()
-    return cachedUser()
+    const user = await cachedUser()
+    if (user) return user
+    const vault = await quietly(() => offlineDb.get<Vault>(VAULT_KEY))
+    vaultState.value = vault ? { userId: vault.userId, pin: !!vault.pin, failures: vault.failures } : null
+    return null
+  }
+
+  /** The device PIN, without the server: opens the cache (and says who was signed in), or counts a strike. */
+  async function unlockWithPin(pin: string): Promise<PinUnlock> {
+    const vault = await quietly(() => offlineDb.get<Vault>(VAULT_KEY))
+    if (!vault?.pin) return { status: 'none' }
+    const attempt = await openWithPin(vault, pin)
+    if (!attempt.ok) {
+      if (attempt.wipe) {
+        await signedOut(vault.userId)
+        pinWiped.value = true
+        return { status: 'wiped' }
+      }
+      await quietly(() => offlineDb.set(VAULT_KEY, attempt.vault))
+      vaultState.value = { userId: vault.userId, pin: true, failures: attempt.vault.failures }
+      return { status: 'wrong', left: attempt.left }
+    }
+    await quietly(() => offlineDb.set(VAULT_KEY, attempt.vault))
+    const user = await createSealedStore(offlineDb, attempt.dataKey).get<ApiUser>(USER_KEY)
+    if (!user || user.id !== vault.userId) return { status: 'none' }
+    const mine: Session = { userId: user.id, history: opened(user, attempt.vault, attempt.dataKey) }
+    session = mine
+    userId.value = user.id
+    await mine.history
+    return { status: 'ok', user }
+  }
+
+  /** "Usar sin conexión": the PIN (new or changed) that opens this device's cache without the server. */
+  async function setPin(pin: string) {
+    await session?.history
+    const open = unlocked.value
+    if (!open || !isValidPin(pin)) return false
+    const vault = await offlineDb.get<Vault>(VAULT_KEY)
+    if (!vault || vault.userId !== open.userId) return false
+    const next = await withPin(vault, open.dataKey, pin)
+    await offlineDb.set(VAULT_KEY, next)
+    vaultState.value = { userId: open.userId, pin: true, failures: 0 }
+    return true
+  }
+
+  /** Offline use off: the PIN wrap goes; the cache opens only online again (and a reload offline shows the login). */
+  async function removePin() {
+    const vault = await quietly(() => offlineDb.get<Vault>(VAULT_KEY))
+    if (!vault) return
+    await offlineDb.set(VAULT_KEY, { ...vault, pin: null, failures: 0 })
+    vaultState.value = { userId: vault.userId, pin: false, failures: 0 }
   }
 
   /** Signed out or session revoked: everything of that user leaves the device, and any runtime caches with it. */
   async function signedOut(leavingId?: string) {
-    const id = leavingId ?? userId.value ?? (await cachedUser())?.id
+    const id = leavingId ?? userId.value ?? vaultState.value?.userId
     userId.value = null
-    history = null
+    session = null
+    unlocked.value = null
+    savedIds.value = new Set()
     await quietly(async () => {
-      const remembered = await offlineDb.get<ApiUser>([DEVICE, 'user'])
-      if (!id || remembered?.id === id) await offlineDb.clear([DEVICE, 'user'])
-      if (id) await offlineDb.clear([id])
+      const vault = await offlineDb.get<Vault>(VAULT_KEY)
+      if (!id || !vault || vault.userId === id) await wipeDevice()
+      else await offlineDb.clear([id])
     })
+    if (id) savesJournal.write(id, [])
+    vaultState.value = null
     await clearRuntimeCaches()
   }
 
@@ -104,62 +268,96 @@ export const useOfflineStore = defineStore('offline', () => {
     return cached
   }
 
+  /** The saved copy of `mine`, read with `read` (undefined while the cache is not open). */
+  const fromCache = <T>(mine: Session, read: (history: OfflineHistory) => Promise<T | undefined>) => async () => {
+    const history = await mine.history
+    return history ? read(history) : undefined
+  }
+
   /** A page of the conversation list: the server's, or the saved one searched locally. */
   function conversationPage(request: ConversationPageRequest, network: () => Promise<ApiList<ApiConversation>>) {
-    const mine = history
+    const mine = session
     if (!mine) return network()
-    return networkFirst(network, page => whileCurrent(mine, () => mine.savePage({ ...page, data: page.data.filter(c => c.userId === mine.userId) }, request)), () => mine.listPage(request))
+    return networkFirst(network, page => whileCurrent(mine, history => history.savePage({ ...page, data: page.data.filter(c => c.userId === mine.userId) }, request)), fromCache(mine, history => history.listPage(request)))
   }
 
   /** A conversation and its newest messages: the server's, or the saved copy when it was opened before. */
   function openConversation(id: string, network: () => Promise<OpenedConversation>) {
-    const mine = history
+    const mine = session
     if (!mine) return network()
     return networkFirst<OpenedConversation>(
       network,
-      ([conversation, page]) => whileCurrent(mine, async () => {
+      ([conversation, page]) => whileCurrent(mine, async (history) => {
         if (conversation.userId !== mine.userId) return
-        await mine.saveConversation(conversation)
-        await mine.saveMessages(id, page)
+        await history.saveConversation(conversation)
+        await history.saveMessages(id, page)
+        await refreshSaved(history)
       }),
-      async () => {
-        const [conversation, page] = await Promise.all([mine.conversation(id), mine.messages(id)])
-        return conversation && page ? [conversation, page] : undefined
-      },
+      fromCache(mine, async (history) => {
+        const [conversation, page] = await Promise.all([history.conversation(id), history.messages(id)])
+        return conversation && page ? [conversation, page] as OpenedConversation : undefined
+      }),
     )
+  }
+
+  async function applySave(history: OfflineHistory, save: PendingSave) {
+    if (save.kind === 'conversation') await history.saveConversation(save.conversation)
+    else await history.saveMessages(save.conversationId, { total: save.total, data: save.data })
+  }
+
+  /**
+   * A save that must survive a navigation or reload right after it (an answer that just finished): sealed into
+   * the localStorage journal at once, then written to IndexedDB, then dropped from the journal.
+   */
+  function journaledSave(save: PendingSave) {
+    const mine = session
+    const open = unlocked.value
+    if (!mine || !open || open.userId !== mine.userId) {
+      if (mine) void whileCurrent(mine, history => applySave(history, save))
+      return
+    }
+    const entries = savesJournal.read(mine.userId).filter(e => e.id !== save.id)
+    savesJournal.write(mine.userId, [...entries, { id: save.id, sealed: sealSync(open.dataKey, save, `saves:${mine.userId}`) }])
+    void whileCurrent(mine, async (history) => {
+      await applySave(history, save)
+      savesJournal.remove(mine.userId, save.id)
+      await refreshSaved(history)
+    })
   }
 
   /** A conversation changed (created, renamed, pinned, answered): keep the saved list in step. */
   function saveConversation(conversation: ApiConversation) {
-    const mine = history
-    if (mine && conversation.userId === mine.userId) void whileCurrent(mine, () => mine.saveConversation(conversation))
+    if (session && conversation.userId === session.userId) journaledSave({ id: `c:${conversation.id}`, kind: 'conversation', conversation: toRaw(conversation) })
   }
 
   function forgetConversation(id: string) {
-    const mine = history
-    if (mine) void whileCurrent(mine, () => mine.forgetConversation(id))
+    const mine = session
+    if (mine) void whileCurrent(mine, async (history) => {
+      await history.forgetConversation(id)
+      await refreshSaved(history)
+    })
   }
 
   /** Messages shown for a conversation (after an answer, or an older page): merged into the saved copy. */
   function saveMessages(id: string, messages: ApiMessage[], total: number) {
-    const mine = history
-    if (mine) void whileCurrent(mine, () => mine.saveMessages(id, { total, data: messages }))
+    if (session) journaledSave({ id: `m:${id}:${++saves}`, kind: 'messages', conversationId: id, total, data: messages })
   }
 
   /**
-   * Any other record the user has seen (a message thread, a report), kept under `[userId, ...key]`: the server's
-   * answer, or the saved copy when there is no answer at all. Wiped with the rest of the user's data.
+   * Any other record the user has seen (a message thread, a report, the model list), kept under `[userId, ...key]`:
+   * the server's answer, or the saved copy when there is no answer at all. Wiped with the rest of the user's data.
    */
   function cachedRecord<T>(key: [kind: string, ...rest: string[]], network: () => Promise<T>): Promise<T> {
-    const mine = history
+    const mine = session
     if (!mine) return network()
-    return networkFirst<T>(network, value => whileCurrent(mine, () => offlineDb.set([mine.userId, ...key], value)), () => offlineDb.get<T>([mine.userId, ...key]))
+    const db = () => unlocked.value?.db
+    return networkFirst<T>(network, value => whileCurrent(mine, async () => db()?.set([mine.userId, ...key], value)), fromCache(mine, async () => db()?.get<T>([mine.userId, ...key])))
   }
 
   /** Changes (or, with `undefined`, drops) a saved record, e.g. after a reply or a delete. */
   function updateRecord<T>(key: [kind: string, ...rest: string[]], change: (old: T | undefined) => T | undefined) {
-    const mine = history
-    if (mine) void whileCurrent(mine, () => offlineDb.update<T>([mine.userId, ...key], change))
+    const mine = session
+    if (mine) void whileCurrent(mine, async () => unlocked.value?.db.update<T>([mine.userId, ...key], change))
   }
 
   let probe: ReturnType<typeof setInterval> | undefined
@@ -170,8 +368,8 @@ export const useOfflineStore = defineStore('offline', () => {
     probe = setInterval(async () => {
       if (!online.value) return
       try {
-        const res = await fetch('/api/health', { cache: 'no-store' })
-        if (res.ok) markReachable()
+        await api('/api/health')
+        markReachable()
       }
       catch {}
     }, PROBE_MS)
@@ -185,26 +383,34 @@ export const useOfflineStore = defineStore('offline', () => {
 
   async function setBudget(max: number) {
     budget.value = Math.max(1, Math.min(10_000, Math.round(max)))
-    const mine = history
+    const mine = session
     await quietly(async () => {
       await offlineDb.set([DEVICE, 'budget'], budget.value)
-      await mine?.enforceBudget()
+      if (mine) await whileCurrent(mine, async (history) => {
+        await history.enforceBudget()
+        await refreshSaved(history)
+      })
     })
   }
 
-  const stats = async (): Promise<OfflineHistoryStats> =>
-    (history && await quietly(() => history!.stats())) ?? { conversations: 0, messages: 0, bytes: 0 }
+  const stats = async (): Promise<OfflineHistoryStats> => {
+    const history = await session?.history
+    return (history && await quietly(() => history.stats())) ?? { conversations: 0, messages: 0, bytes: 0 }
+  }
 
   /** "Clear offline data": the saved history goes; the user stays signed in and unsent messages stay. */
   async function clearHistory() {
-    const mine = history
-    await quietly(async () => mine?.clear())
+    const history = await session?.history
+    await quietly(async () => history?.clear())
+    savedIds.value = new Set()
     await clearRuntimeCaches()
   }
 
   return {
     userId: readonly(userId), offline, serverUnreachable: readonly(serverUnreachable), budget: readonly(budget),
-    signedIn, signedOut, cachedUser, userWithoutServer, conversationPage, cachedRecord, updateRecord, openConversation, saveConversation, forgetConversation, saveMessages,
+    unlocked, vaultState: readonly(vaultState), pinSet, pinWiped: readonly(pinWiped), savedIds: readonly(savedIds),
+    signedIn, signedOut, cachedUser, userWithoutServer, unlockWithPin, setPin, removePin,
+    conversationPage, cachedRecord, updateRecord, openConversation, saveConversation, forgetConversation, saveMessages,
     markUnreachable, markReachable, setBudget, stats, clearHistory,
   }
 })

@@ -1,4 +1,4 @@
-import { offlineDb } from '~/utils/idb'
+import { type DataKey, isSealed, type Sealed, sealSync, unseal } from '~/utils/offline-crypto'
 import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem, type OutboxKind, outboxKind } from '~/utils/idb-outbox'
 
 const RETRY_MS = 30_000
@@ -9,26 +9,38 @@ const newThread = () => `new-${Date.now().toString(36)}-${++threads}`
 
 /**
  * Typed messages not yet confirmed written to IndexedDB, per user, in localStorage: an IndexedDB write still in
- * flight when the page reloads is lost, a localStorage write is done before Enter returns. Emptied as the writes
- * land, and wiped with the rest of the user's data.
+ * flight when the page reloads is lost, a localStorage write is done before Enter returns. Each is sealed with the
+ * offline cache's data key (synchronously), so no typed text is stored in the clear. Emptied as the writes land,
+ * and wiped with the rest of the user's data.
  */
 const JOURNAL = 'energyapp:outbox:'
+type JournalEntry = { id: string, sealed: Sealed }
 const journal = {
-  read(userId: string): OutboxItem[] {
-    try { return JSON.parse(localStorage.getItem(JOURNAL + userId) ?? '[]') as OutboxItem[] }
+  entries(userId: string): JournalEntry[] {
+    try {
+      const entries = JSON.parse(localStorage.getItem(JOURNAL + userId) ?? '[]') as JournalEntry[]
+      return Array.isArray(entries) ? entries.filter(e => e && isSealed(e.sealed)) : []
+    }
     catch { return [] }
   },
-  write(userId: string, items: OutboxItem[]) {
+  write(userId: string, entries: JournalEntry[]) {
     try {
-      if (items.length) localStorage.setItem(JOURNAL + userId, JSON.stringify(items))
+      if (entries.length) localStorage.setItem(JOURNAL + userId, JSON.stringify(entries))
       else localStorage.removeItem(JOURNAL + userId)
     }
     catch {}
   },
-  add(userId: string, item: OutboxItem) { journal.write(userId, [...journal.read(userId).filter(i => i.id !== item.id), item]) },
+  /** The journaled items that open with `dataKey`. */
+  async read(userId: string, dataKey: DataKey): Promise<OutboxItem[]> {
+    const items = await Promise.all(journal.entries(userId).map(e => unseal<OutboxItem>(dataKey, e.sealed, `outbox:${userId}`).catch(() => null)))
+    return items.filter((i): i is OutboxItem => !!i)
+  },
+  add(userId: string, dataKey: DataKey, item: OutboxItem) {
+    journal.write(userId, [...journal.entries(userId).filter(e => e.id !== item.id), { id: item.id, sealed: sealSync(dataKey, item, `outbox:${userId}`) }])
+  },
   remove(userId: string, id: string) {
-    const items = journal.read(userId)
-    if (items.some(i => i.id === id)) journal.write(userId, items.filter(i => i.id !== id))
+    const entries = journal.entries(userId)
+    if (entries.some(e => e.id === id)) journal.write(userId, entries.filter(e => e.id !== id))
   },
   /** Every user's journal but `keep`'s goes (a shared device: the last user may not have signed out). */
   clearOthers(keep: string | null) {
@@ -75,29 +87,36 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (box) void work(box).catch(() => {})
   }
 
-  watch(() => offline.userId, async (id, previous) => {
+  watch(() => offline.userId, (id, previous) => {
     items.value = []
     // someone signed in, out, or another user took over (not the moment before the user is known: their journal stays)
     if (import.meta.client && (id || previous)) journal.clearOthers(id)
-    outbox = id && typeof indexedDB !== 'undefined' ? createOutbox(offlineDb, id) : null
-    const box = outbox
-    if (!box || !id) return
-    const saved = await box.list().catch(() => [] as OutboxItem[])
-    if (box !== outbox) return
-    // what a reload cut off before it reached IndexedDB is in the journal: write it now
-    const unsaved = journal.read(id).filter(i => !saved.some(s => s.id === i.id))
-    for (const item of unsaved) void box.put(item).then(() => journal.remove(id, item.id), () => {})
-    const known = new Set([...saved, ...unsaved].map(i => i.id))
-    items.value = [...saved, ...unsaved, ...items.value.filter(i => !known.has(i.id))].sort((a, b) => a.id.localeCompare(b.id))
   }, { immediate: true, flush: 'sync' }) // sync: after a sign-out not one write may land in the leaving user's outbox
+
+  // the outbox lives in the encrypted cache: usable once it is open (online with the session, or with the PIN)
+  watch(() => offline.unlocked, async (open) => {
+    outbox = open && open.userId === offline.userId ? createOutbox(open.db, open.userId) : null
+    const box = outbox
+    if (!box || !open) return
+    const id = open.userId
+    const saved = await box.list().catch(() => [] as OutboxItem[])
+    const journaled = await journal.read(id, open.dataKey)
+    if (box !== outbox) return
+    // what a reload cut off before it reached IndexedDB is in the journal, what was typed before the cache opened
+    // only on screen: write both now
+    const unsaved = [...journaled, ...items.value].filter((i, n, all) => !saved.some(s => s.id === i.id) && all.findIndex(o => o.id === i.id) === n)
+    for (const item of unsaved) void box.put(item).then(() => journal.remove(id, item.id), () => {})
+    items.value = [...saved, ...unsaved].sort((a, b) => a.id.localeCompare(b.id))
+  }, { immediate: true, flush: 'sync' })
 
   /** Keeps a message for later: it shows at once, survives a reload from now on, and is in IndexedDB a moment after. */
   function enqueue(input: Omit<OutboxInput, 'thread'>) {
     const item = newOutboxItem(input.conversationId || outboxKind(input) !== 'chat' ? input : { ...input, thread: thread.value })
     items.value = [...items.value, item]
     const id = offline.userId
-    if (id && outbox) {
-      journal.add(id, item)
+    const open = offline.unlocked
+    if (id && outbox && open?.userId === id) {
+      journal.add(id, open.dataKey, item)
       persist(box => box.put(item).then(() => journal.remove(id, item.id)))
     }
     return item

@@ -104,6 +104,9 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
       return { total: list.length, data: list.slice(request.offset, request.offset + request.limit) }
     },
 
+    /** The conversations whose messages are saved (readable offline). */
+    savedIds: async () => new Set((await db.keys([userId, 'messages'])).map(key => key[2]!)),
+
     conversation: async (id: string) => (await cachedList()).find(c => c.id === id),
     messages: (id: string) => db.get<ApiList<ApiMessage>>(messagesKey(id)),
 

@@ -18,6 +18,8 @@ export interface OfflineKeyValue {
   delMany(keys: OfflineKey[]): Promise<void>
   /** Every record whose key starts with `prefix`, in key order. */
   entries<T>(prefix: OfflineKeyPrefix): Promise<Array<[OfflineKey, T]>>
+  /** The keys that start with `prefix` (values not read). */
+  keys(prefix: OfflineKeyPrefix): Promise<OfflineKey[]>
   /** Deletes every record whose key starts with `prefix`. */
   clear(prefix: OfflineKeyPrefix): Promise<void>
   /** The owners that have records (the first key part). */
@@ -89,6 +91,7 @@ export const offlineDb: OfflineKeyValue = {
       const [keys, values] = await Promise.all([promisifyRequest(objects.getAllKeys(range)), promisifyRequest(objects.getAll(range))])
       return keys.map((key, i) => [key as OfflineKey, values[i] as T] as [OfflineKey, T])
     }),
+  keys: prefix => store('readonly', async objects => (await promisifyRequest(objects.getAllKeys(prefixRange(prefix)))) as OfflineKey[]),
   clear: prefix => store('readwrite', objects => promisifyRequest(objects.delete(prefixRange(prefix)))),
   owners: () =>
     store('readonly', async (objects) => {

@@ -83,6 +83,8 @@ const MATRIX: Record<string, Row> = {
   'POST /api/auth/2fa/enable': { anon: 401, ...allRoles(400), body: () => ({ code: '000000' }) },
   'POST /api/auth/2fa/disable': { anon: 401, ...allRoles(409), body: () => ({ password: GOOD_PASSWORD, code: '000000' }) },
   'GET /api/auth/sessions': { anon: 401, ...allRoles(200) },
+  // the offline cache's wrapping key: any signed-in browser session, for its own user (tests/api/offline-key.test.ts)
+  'GET /api/auth/offline-key': { anon: 401, ...allRoles(200), query: () => '?device=matrix-device-0000001' },
   // sessions and tokens are personal: nobody, admins included, touches another user's
   'DELETE /api/auth/sessions/:id': { kind: 'session', anon: 401, ...allRoles([204, 404, 404]) },
   'GET /api/auth/tokens': { anon: 401, ...allRoles(200) },

@@ -135,21 +135,26 @@ function offlineDump(page: Page): Promise<string> {
   }), DB_NAME)
 }
 
-/** For `owner`: how many conversations the offline database lists, and how many have their messages saved. */
-function savedFor(page: Page, owner: string): Promise<{ conversations: number, messages: number }> {
-  return page.evaluate(([name, owner]) => new Promise<{ conversations: number, messages: number }>((resolve, reject) => {
-    const request = indexedDB.open(name)
-    request.onerror = () => reject(request.error)
-    request.onsuccess = () => {
-      const idb = request.result
-      if (!idb.objectStoreNames.contains('records')) { idb.close(); resolve({ conversations: 0, messages: 0 }); return }
-      const records = idb.transaction('records').objectStore('records')
-      const list = records.get([owner, 'conversations'])
-      const pages = records.getAllKeys(IDBKeyRange.bound([owner, 'messages'], [owner, 'messages', []]))
-      pages.onsuccess = () => { idb.close(); resolve({ conversations: (list.result as unknown[] | undefined)?.length ?? 0, messages: pages.result.length }) }
-      pages.onerror = () => reject(pages.error)
-    }
-  }), [DB_NAME, owner] as const)
+/** For `owner`: how many conversations have their messages saved (the values are encrypted; their keys are ids). */
+async function savedPages(page: Page, owner: string): Promise<number> {
+  return (await offlineKeys(page)).filter(k => k.startsWith(`["${owner}","messages"`)).length
+}
+
+const PIN = '482915'
+
+/** Settings → "Usar sin conexión": sets this device's PIN (online, with the cache open). */
+async function enableOffline(page: Page, pin = PIN) {
+  await page.goto('/settings')
+  await page.getByTestId('pwa-pin').locator('input').fill(pin)
+  await page.getByTestId('pwa-pin-confirm').locator('input').fill(pin)
+  await page.getByTestId('pwa-pin-save').click()
+  await expect.poll(() => page.getByTestId('pwa-offline-use-state').textContent()).toContain('Activado')
+}
+
+/** Offline after a reload: the PIN prompt (on the login page) opens the saved copy. */
+async function unlock(page: Page, pin = PIN) {
+  await page.getByTestId('pwa-unlock-pin').locator('input').fill(pin)
+  await page.getByTestId('pwa-unlock-submit').click()
 }
 
 async function waitForServiceWorker(page: Page) {
@@ -278,11 +283,16 @@ describe('offline', () => {
     }
     await waitForServiceWorker(page)
     await expect.poll(async () => (await offlineKeys(page)).filter(k => k.startsWith(`["${me.id}","messages"`)).length).toBe(2)
+    // offline use with a PIN (without one a reload with no network opens nothing)
+    await enableOffline(page)
+    await page.goto(`/chat/${second}`)
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
 
-    // no network at all: the app opens from the precached shell and the saved copy
+    // no network at all: the app opens from the precached shell and the saved copy, once the PIN is typed
     await setNetwork(false)
     const started = Date.now()
     await page.reload()
+    await unlock(page)
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'paneles solares' }).waitFor()
     const openOfflineMs = Date.now() - started
     await page.getByTestId('offline-banner').waitFor()
@@ -320,6 +330,7 @@ describe('offline', () => {
     await page.getByTestId('composer').press('Enter')
     await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(3)
     await page.reload()
+    await unlock(page)
     await expect.poll(() => page.getByTestId('outbox-item').allTextContents()).toEqual([
       expect.stringContaining('Mensaje que se cancela'), expect.stringContaining('¿Cuándo fue la última mantención?'), expect.stringContaining('¿Y la próxima?'),
     ])
@@ -358,11 +369,12 @@ describe('offline', () => {
     expect(registered.status).toBe(201)
     await signIn(page, other)
     await page.getByTestId('composer').waitFor()
+    await expect.poll(() => offlineKeys(page)).toContain('["device","vault"]')
     await setNetwork(false)
     await page.reload()
-    await page.getByTestId('offline-banner').waitFor()
-    await page.getByTestId('composer').waitFor()
-    await expect(conversationItems(page).count()).resolves.toBe(0)
+    // this user set no PIN: offline after a reload nothing opens, and the login page says why
+    await page.getByTestId('pwa-no-pin').waitFor()
+    await expect(page.getByTestId('pwa-unlock').count()).resolves.toBe(0)
     await expect(page.getByText(/turbinas|paneles|mantención/).count()).resolves.toBe(0)
     expect((await offlineKeys(page)).filter(k => k.includes(me.id))).toEqual([])
     await setNetwork(true)
@@ -371,7 +383,7 @@ describe('offline', () => {
     expect(errors).toEqual([])
     console.log(`[pwa] time to open offline (reload → saved conversation shown): ${openOfflineMs} ms`)
     await context.close()
-  })
+  }, 180_000) // with the PIN set and typed twice (600 000-round PBKDF2 each), over 90 s on a shared machine
 
   it('a session revoked elsewhere (401) wipes the user\'s saved data on this device', async () => {
     const { page, context, errors, swApi, setNetwork } = await open()
@@ -390,7 +402,7 @@ describe('offline', () => {
     // the next request this device makes (a search) learns the session is gone
     await page.getByRole('searchbox', { name: 'Buscar conversaciones' }).fill('subestación')
     await page.waitForURL(/\/login/)
-    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(id))).toEqual([])
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(id) || k === '["device","vault"]')).toEqual([])
     expect(await offlineDump(page)).not.toMatch(/subestación|pwa-revoked/)
     // and with no network the app no longer opens as that user
     await waitForServiceWorker(page)
@@ -416,7 +428,8 @@ describe('offline', () => {
     const newest = new URL(page.url()).pathname.split('/').pop()!
     // the device saves an answered conversation in the background, and a page load cuts off IndexedDB writes
     // still under way: both are saved before the page is left
-    await expect.poll(() => savedFor(page, id)).toEqual({ conversations: 2, messages: 2 })
+    await expect.poll(() => savedPages(page, id)).toBe(2)
+    await enableOffline(page)
 
     await page.goto('/settings')
     const summary = page.getByTestId('pwa-storage-summary')
@@ -429,10 +442,12 @@ describe('offline', () => {
     await waitForServiceWorker(page)
     await setNetwork(false)
     await page.goto(`/chat/${newest}`)
+    await unlock(page)
     await lastAnswer(page).filter({ hasText: 'Respuesta a: Segunda consulta' }).waitFor()
     await expect.poll(() => conversationItems(page).count()).toBe(1)
     // settings pages whose every action needs the server are read-only offline, with the reason
     await page.goto('/settings/sessions')
+    await unlock(page)
     await page.getByTestId('settings-offline').waitFor()
     await expect.poll(() => page.getByTestId('logout-all').isDisabled()).toBe(true)
     await setNetwork(true)
@@ -445,4 +460,74 @@ describe('offline', () => {
     expect(errors).toEqual([])
     await context.close()
   })
+
+  it('keeps the cache encrypted: no message text in IndexedDB, the PIN opens it offline, and five wrong PINs wipe it', async () => {
+    const { page, context, errors, swApi, setNetwork } = await open()
+    const user = { email: uniqueEmail('pwa-cipher'), password: GOOD_PASSWORD }
+    const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Cifrado Local' }) })
+    const { user: { id } } = await registered.json() as { user: { id: string } }
+    await signIn(page, user)
+    await ask(page, 'Clave del inversor zafiro')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const saved = new URL(page.url()).pathname.split('/').pop()!
+    // the answer's save is journaled: a full page load right after the answer does not lose it
+    await page.goto('/settings')
+    // a conversation listed on this device but never opened here (made elsewhere)
+    const other = await page.evaluate(async () => (await (await fetch('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Hecha en otro equipo' }) })).json()) as { id: string })
+    await enableOffline(page)
+    await page.goto('/chat')
+    await page.locator(`[data-conversation="${other.id}"]`).waitFor()
+    await expect.poll(() => savedPages(page, id)).toBe(1)
+
+    // what IndexedDB and localStorage hold, read raw in the page: not one word of the conversation, nor who it is
+    const dump = await offlineDump(page)
+    expect(dump).toContain('"sealed":1')
+    expect(dump).not.toMatch(/zafiro|inversor|Respuesta a|Cifrado Local|pwa-cipher|Hecha en otro/)
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }))).not.toMatch(/zafiro|inversor|Respuesta a/)
+
+    // offline after a reload: the PIN prompt; a wrong PIN says how many tries are left; the right one opens
+    await waitForServiceWorker(page)
+    await setNetwork(false)
+    await page.goto(`/chat/${saved}`)
+    await unlock(page, '000000')
+    await expect.poll(() => page.getByTestId('pwa-unlock').textContent()).toContain('Quedan 4 intentos')
+    const started = Date.now()
+    await unlock(page)
+    await lastAnswer(page).filter({ hasText: 'Respuesta a: Clave del inversor zafiro' }).waitFor()
+    const afterPinMs = Date.now() - started
+    await page.getByTestId('offline-banner').waitFor()
+
+    // the sidebar marks what this device can open offline; the other one says it is not available
+    await expect.poll(() => page.locator(`[data-conversation="${saved}"]`).getAttribute('data-offline-saved')).toBe('true')
+    await expect.poll(() => page.locator(`[data-conversation="${other.id}"]`).getAttribute('data-offline-saved')).toBe('false')
+    await page.locator(`[data-conversation="${saved}"]`).getByTestId('offline-saved').waitFor()
+    await page.locator(`[data-conversation="${other.id}"]`).click()
+    await page.getByTestId('offline-not-saved').waitFor()
+    await expect.poll(() => page.getByTestId('offline-not-saved').textContent()).toContain('No disponible sin conexión')
+    // the model picker offers the models the server last listed
+    await page.getByTestId('new-chat').click()
+    await page.waitForURL(/\/chat\/?$/)
+    await expect.poll(() => page.getByTestId('model-picker').locator('option').count()).toBeGreaterThan(0)
+    await expect.poll(() => page.getByTestId('model-picker').isDisabled()).toBe(false)
+    await screenshot(page, 'pwa-offline-markers-1280')
+
+    // five wrong PINs in a row: the device forgets everything of this user
+    await page.reload()
+    for (let strike = 1; strike <= 5; strike++) {
+      await unlock(page, '111111')
+      if (strike < 5) await expect.poll(() => page.getByTestId('pwa-unlock').textContent()).toMatch(new RegExp(`Quedan? ${5 - strike} intentos?`))
+    }
+    await page.getByTestId('pwa-unlock-wiped').waitFor()
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(id) || k === '["device","vault"]' || k === '["device","user"]')).toEqual([])
+    expect(await page.evaluate(() => Object.keys(localStorage).filter(k => k.startsWith('energyapp:saves:') || k.startsWith('energyapp:outbox:')))).toEqual([])
+    await page.reload()
+    await page.locator('input[autocomplete="username"]').waitFor()
+    await expect(page.getByTestId('pwa-unlock').count()).resolves.toBe(0)
+    await setNetwork(true)
+
+    expect(swApi).toEqual([])
+    expect(errors).toEqual([])
+    console.log(`[pwa] offline reopen after the PIN (submit → saved answer shown): ${afterPinMs} ms`)
+    await context.close()
+  }, 240_000) // a long walk (sign-in, answer, settings, offline, 6 PBKDF2 rounds of 600 000) on a shared machine
 })
