@@ -11,7 +11,7 @@ import { buildContext, type ContextMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
-import { listSystemPrompts } from './system-prompts'
+import { listSystemPrompts, systemPromptsVersion } from './system-prompts'
 
 /** Everything a generation needs, decided before the model is called. */
 export interface Turn {
@@ -90,13 +90,14 @@ export async function touchConversation({ id, model, systemPromptId, updatedAt }
   await useDb().update(conversations).set({ model, systemPromptId, updatedAt }).where(eq(conversations.id, id))
 }
 
-// prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh)
+// prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh); a change
+// made through this process drops the copy at once, one made by another process shows within PROMPTS_CACHE_MS
 const PROMPTS_CACHE_MS = 5_000
-let promptsCache: { at: number, rows: Promise<SystemPrompt[]> } | undefined
+let promptsCache: { at: number, version: number, rows: Promise<SystemPrompt[]> } | undefined
 
 async function systemPrompt(id: string | null, fresh = false): Promise<SystemPrompt | undefined> {
-  if (fresh || !promptsCache || Date.now() - promptsCache.at > PROMPTS_CACHE_MS) {
-    promptsCache = { at: Date.now(), rows: listSystemPrompts() }
+  if (fresh || !promptsCache || Date.now() - promptsCache.at > PROMPTS_CACHE_MS || promptsCache.version !== systemPromptsVersion()) {
+    promptsCache = { at: Date.now(), version: systemPromptsVersion(), rows: listSystemPrompts() }
     promptsCache.rows.catch(() => { promptsCache = undefined })
   }
   const rows = await promptsCache.rows

@@ -138,7 +138,8 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
       if (!committed()) {
         const early = await Promise.race([opening.then(() => 'ready', () => 'failed'), sleep(COMMIT_AFTER_MS)])
         if (early === 'failed' && !signal.aborted) {
-          await commit() // the 503 says the message was saved (throws QuestionNotSaved when it was not)
+          // the 503 says the message was saved: it must be (no `meta`: the route still answers JSON)
+          await turn.committed.catch((e: unknown) => { throw new QuestionNotSaved(e) })
           const error = await opening.then(() => null, (e: unknown) => e)
           const answered = (error as { status_code?: number } | null)?.status_code !== undefined
           throw modelUnavailable(turn, `The model server failed before answering (${modelErrorMessage(error)}); your message was saved`, answered ? 'model-error' : 'ollama-down')
