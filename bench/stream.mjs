@@ -155,7 +155,11 @@ async function main() {
     })
 
     await latency(WARM_UP, direct)
-    await latency(WARM_UP, proxied)
+    // the app's first model-list call may time out on a loaded machine (503 ollama-down): warm up until it answers
+    for (let i = 0; ; i++) {
+      try { await latency(WARM_UP, proxied); break }
+      catch (error) { if (i >= 10) throw error; await sleep(1000) }
+    }
     const idleRss = rssMb(app.pid)
     const runs = []
     let peakRss = 0

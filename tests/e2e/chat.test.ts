@@ -116,10 +116,10 @@ describe('chat screen', () => {
     await page.getByTestId('send').waitFor()
   })
 
-  it('a title that comes after done (slow title call) still names the conversation; the answer settles first', async () => {
+  it('a title that comes after done (slow title call) still names the conversation; the answer settles first', { timeout: 120_000 }, async () => {
     useModel(() => 'Respuesta rápida.')
-    // the title call takes 2.5 s: the server sends done first and the title on the same stream afterwards
-    fake.set({ firstTokenDelayFor: body => (isTitleCall(body) ? 2500 : 0) })
+    // the title call takes 12 s: the server sends done first and the title on the same stream afterwards
+    fake.set({ firstTokenDelayFor: body => (isTitleCall(body) ? 12_000 : 0) })
     const page = await open(server.url)
     await signIn(page)
     await send(page, 'Título tardío por favor')
@@ -128,7 +128,7 @@ describe('chat screen', () => {
     // settled while the title call is still running
     expect(fake.chatRequests.find(r => isTitleCall(r.body))?.completed).not.toBe(true)
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
-    await expect.poll(() => page.getByTestId('conversation-title').textContent(), { timeout: 15_000 }).toBe('Sobre Título tardío por')
+    await expect.poll(() => page.getByTestId('conversation-title').textContent(), { timeout: 40_000 }).toBe('Sobre Título tardío por')
     await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Título tardío por' }).waitFor()
   })
 
