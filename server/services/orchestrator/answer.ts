@@ -135,6 +135,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
     for (let round = 0; ; round++) {
       const offered = round < MAX_TOOL_ROUNDS ? tools : []
       const opening = openModelStream({ model: turn.model, messages, tools: offered, settings, signal: abort.signal })
+      let gate: Promise<void> | undefined
       if (!committed()) {
         const early = await Promise.race([opening.then(() => 'ready', () => 'failed'), sleep(COMMIT_AFTER_MS)])
         if (early === 'failed' && !signal.aborted) {
@@ -144,13 +145,16 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
           const answered = (error as { status_code?: number } | null)?.status_code !== undefined
           throw modelUnavailable(turn, `The model server failed before answering (${modelErrorMessage(error)}); your message was saved`, answered ? 'model-error' : 'ollama-down')
         }
-        await commit()
+        // not awaited here: the model's first parts are read (and held) while the question commits
+        gate = commit()
+        gate.catch(() => {})
       }
-      iterator = await opening
+      try { iterator = await opening }
+      catch (error) { await gate; throw error } // a failed commit wins: it is what the client is told
       if (abort.signal.aborted) iterator.abort()
       const calls: Array<{ name: string, arguments: Record<string, unknown> }> = []
       let roundText = ''
-      for await (const part of iterator) {
+      for await (const part of gate ? holdUntil(iterator, gate) : iterator) {
         const t = part.message?.content
         if (t) {
           stall.refresh()
@@ -202,6 +206,39 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
   answer.text = tokens.join('')
   answer.durationMs = elapsed()
   return answer
+}
+
+/**
+ * The parts of `source`, none before `gate` resolved; until then they are read into memory (not left in the socket,
+ * where a connection that drops would take them along). Rejects with the gate's error when it fails.
+ */
+async function* holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]()
+  const early: T[] = []
+  let reading = true
+  let ended = false
+  let failure: { error: unknown } | undefined
+  const pump = (async () => {
+    while (reading) {
+      try {
+        const next = await it.next()
+        if (next.done) { ended = true; return }
+        early.push(next.value)
+      }
+      catch (error) { failure = { error }; return }
+    }
+  })()
+  try { await gate }
+  finally { reading = false }
+  await pump // at most the one part being read when the gate opened
+  yield* early
+  if (failure) throw failure.error
+  if (ended) return
+  for (;;) {
+    const next = await it.next()
+    if (next.done) return
+    yield next.value
+  }
 }
 
 /** The user's message could not be committed: the turn answers that error, as it did before streaming. */
