@@ -1,15 +1,18 @@
-// Streaming overhead of POST /api/chat against the fake Ollama directly (run by hand; ~1 minute):
+// Streaming overhead of POST /api/chat against the fake Ollama directly (run by hand; a few minutes):
 //   node bench/stream.mjs            (NUXT_OUTPUT_DIR picks the build; it is built when stale)
-// Env: BENCH_TOKENS (200 per answer in the throughput runs), BENCH_DELAY_MS (10 ms per token), BENCH_LEVELS (1,10,50),
+// Env: BENCH_TOKENS (200 per answer in the throughput runs), BENCH_DELAY_MS (5 ms per token), BENCH_LEVELS (1,10,50),
+// BENCH_RUNS (3: every number is the median of that many runs), BENCH_USERS (50 distinct users),
 // BENCH_DB=pg (a fresh PostgreSQL database at TEST_PG_URL, default libSQL file), BENCH_CPU_PROF=<dir> writes a CPU
 // profile of the app process there.
 // Measures, at each concurrency level, first-token latency (median, p99; 5-token answers) and token throughput
 // (long answers; the sum of the streams' rates from first to last token) for the fake directly and through the
-// app, and the app's peak RSS while streaming at the highest level.
+// app (every request a new conversation, so each one also saves a conversation and gets a title after `done`),
+// the app's CPU time per answer (utime+stime from /proc during the throughput run, ÷ answers) and its peak RSS
+// while streaming at the highest level.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
 import { outputDir } from '../scripts/build-state.mjs'
@@ -17,7 +20,9 @@ import { ensureBuild } from '../scripts/ensure-build.mjs'
 
 const root = resolve(import.meta.dirname, '..')
 const TOKENS = Number(process.env.BENCH_TOKENS || 200)
-const DELAY = Number(process.env.BENCH_DELAY_MS ?? 10)
+const DELAY = Number(process.env.BENCH_DELAY_MS ?? 5)
+const RUNS = Number(process.env.BENCH_RUNS || 3)
+const USERS = Number(process.env.BENCH_USERS || 50)
 const LEVELS = (process.env.BENCH_LEVELS || '1,10,50').split(',').map(Number)
 const LATENCY_SAMPLES = 100 // first-token samples per level and mode, at least
 const MODEL = 'qwen2.5:3b-instruct'
@@ -28,6 +33,7 @@ const freePort = () => new Promise((ok) => {
 })
 const sleep = ms => new Promise(r => setTimeout(r, ms))
 const quantile = (values, q) => { const s = [...values].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] }
+const cpuMs = pid => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
 const rssMb = pid => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024
 
 async function waitFor(url) {
@@ -55,13 +61,15 @@ async function stream(url, init) {
   let tokens = 0
   let buffer = ''
   let ended = false
+  let event = ''
   for await (const chunk of res.body) {
     buffer += decoder.decode(chunk, { stream: true })
     const lines = buffer.split('\n')
     buffer = lines.pop()
     for (const line of lines) {
-      // the fake answers `tok0 tok1 …`; NDJSON has one per line, SSE one per data line
-      if (/tok\d/.test(line)) { tokens++; last = performance.now(); first ??= last }
+      // the fake answers `tok0 tok1 …`; NDJSON has one per line, SSE one per `token` event (a title is not a token)
+      if (line.startsWith('event: ')) event = line.slice(7)
+      if (/tok\d/.test(line) && (line.startsWith('{') || event === 'token')) { tokens++; last = performance.now(); first ??= last }
       if (line.includes('"done":true') || line === 'event: done') ended = true
     }
   }
@@ -119,7 +127,7 @@ async function main() {
     REGISTRATION_DOMAINS: 'bench.local',
     OLLAMA_HOST: `http://127.0.0.1:${fakePort}`,
     OLLAMA_MODEL: MODEL,
-    MAX_CONCURRENT_GENERATIONS: '50',
+    MAX_CONCURRENT_GENERATIONS: '64',
     CHAT_RATE_LIMIT: '1000000/1m',
     LOGIN_IP_RATE_LIMIT: '1000000/15m',
     PORT: String(appPort),
@@ -132,43 +140,58 @@ async function main() {
     await waitFor(`${appUrl}/api/health`)
     const max = Math.max(...LEVELS)
     const WARM_UP = 5
-    // one user per concurrent stream (one generation per user), each with a named conversation (no title call)
+    // distinct users (one generation per user at a time); every request opens a new conversation
     const users = []
-    for (let i = 0; i < Math.max(max, WARM_UP); i++) {
+    for (let i = 0; i < Math.max(max, WARM_UP, USERS); i++) {
       const res = await fetch(`${appUrl}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench${i}@bench.local`, password: 'bench-password-123', fullName: `Bench ${i}` }) })
       if (res.status !== 201) throw new Error(`register → ${res.status} ${await res.text()}`)
-      const cookie = res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
-      const conv = await (await fetch(`${appUrl}/api/conversations`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ title: 'bench' }) })).json()
-      users.push({ cookie, conversationId: conv.id })
+      users.push({ cookie: res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ') })
     }
     const direct = (_, n) => stream(`${fakeUrl}/api/chat`, { method: 'POST', body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: `bench ${n}` }], stream: true }) })
     const proxied = (i, n) => stream(`${appUrl}/api/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'cookie': users[i].cookie },
-      body: JSON.stringify({ message: `bench ${n}`, conversationId: users[i].conversationId }),
+      body: JSON.stringify({ message: `bench ${n}` }),
     })
 
     await latency(WARM_UP, direct)
-    await latency(WARM_UP, proxied)
-    const idleRss = rssMb(app.pid)
-    const rows = []
-    let peakRss = 0
-    for (const n of LEVELS) {
-      const d = { ...await latency(n, direct), throughput: await throughput(n, direct) }
-      const p = await latency(n, proxied)
-      let sampling = n === max
-      const sampler = (async () => { while (sampling) { peakRss = Math.max(peakRss, rssMb(app.pid)); await sleep(25) } })()
-      p.throughput = await throughput(n, proxied)
-      sampling = false
-      await sampler
-      rows.push({ n, d, p })
+    // the app's first model-list call may time out on a loaded machine (503 ollama-down): warm up until it answers
+    for (let i = 0; ; i++) {
+      try { await latency(WARM_UP, proxied); break }
+      catch (error) { if (i >= 10) throw error; await sleep(1000) }
     }
+    const idleRss = rssMb(app.pid)
+    const runs = []
+    let peakRss = 0
+    for (let run = 0; run < RUNS; run++) {
+      const rows = []
+      for (const n of LEVELS) {
+        const d = { ...await latency(n, direct), throughput: await throughput(n, direct) }
+        const p = await latency(n, proxied)
+        let sampling = n === max
+        const sampler = (async () => { while (sampling) { peakRss = Math.max(peakRss, rssMb(app.pid)); await sleep(25) } })()
+        const cpu0 = cpuMs(app.pid)
+        p.throughput = await throughput(n, proxied)
+        p.cpuPerAnswer = (cpuMs(app.pid) - cpu0) / n
+        sampling = false
+        await sampler
+        rows.push({ n, d, p })
+      }
+      runs.push(rows)
+    }
+    // the median of the runs, number by number
+    const med = (i, pick) => median(runs.map(rows => pick(rows[i])))
+    const rows = LEVELS.map((n, i) => ({
+      n,
+      d: { median: med(i, r => r.d.median), p99: med(i, r => r.d.p99), throughput: med(i, r => r.d.throughput) },
+      p: { median: med(i, r => r.p.median), p99: med(i, r => r.p.p99), throughput: med(i, r => r.p.throughput), cpuPerAnswer: med(i, r => r.p.cpuPerAnswer), added: med(i, r => r.p.median - r.d.median), addedP99: med(i, r => r.p.p99 - r.d.p99), share: med(i, r => r.p.throughput / r.d.throughput) },
+    }))
     const f = x => x.toFixed(1)
-    console.log(`\nStreaming through the app (${process.env.BENCH_DB === 'pg' ? 'PostgreSQL' : 'libSQL'}) vs the fake Ollama directly — ${TOKENS} tokens/answer, ${DELAY} ms/token, Node ${process.version}\n`)
-    console.log('| streams | first token direct (median / p99) | through the app (median / p99) | added median | throughput direct | through the app | ratio |')
-    console.log('|---:|---:|---:|---:|---:|---:|---:|')
+    console.log(`\nStreaming through the app (${process.env.BENCH_DB === 'pg' ? 'PostgreSQL' : 'libSQL'}) vs the fake Ollama directly — ${TOKENS} tokens/answer, ${DELAY} ms/token, ${users.length} users, new conversation per request, medians of ${RUNS} runs, Node ${process.version}, load average ${loadavg().map(x => x.toFixed(1)).join(' ')}\n`)
+    console.log('| streams | first token direct (p50 / p99) | through the app (p50 / p99) | added p50 / p99 | throughput direct | through the app | share | app CPU per answer |')
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|')
     for (const { n, d, p } of rows)
-      console.log(`| ${n} | ${f(d.median)} / ${f(d.p99)} ms | ${f(p.median)} / ${f(p.p99)} ms | ${f(p.median - d.median)} ms | ${Math.round(d.throughput)} tok/s | ${Math.round(p.throughput)} tok/s | ${(100 * p.throughput / d.throughput).toFixed(1)} % |`)
+      console.log(`| ${n} | ${f(d.median)} / ${f(d.p99)} ms | ${f(p.median)} / ${f(p.p99)} ms | ${f(p.added)} / ${f(p.addedP99)} ms | ${Math.round(d.throughput)} tok/s | ${Math.round(p.throughput)} tok/s | ${(100 * p.share).toFixed(1)} % | ${f(p.cpuPerAnswer)} ms |`)
     console.log(`\nApp RSS: ${f(idleRss)} MB idle after warm-up, ${f(peakRss)} MB peak while streaming ${max} answers at once.`)
   }
   finally {

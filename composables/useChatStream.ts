@@ -101,6 +101,22 @@ export function useChatStream() {
   // the conversation of the answer being streamed, once `meta` named it
   let streaming: string | null = null
 
+  /** Reads what follows `done` (a late `title`) until the server closes the stream. */
+  async function readRest(reader: ReadableStreamDefaultReader<string>, parser: { push: (chunk: string) => void, end: () => void }) {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        parser.push(value)
+      }
+      parser.end()
+    }
+    catch {}
+    finally {
+      reader.cancel().catch(() => {})
+    }
+  }
+
   async function send(request: ChatRequest, handlers: ChatStreamHandlers = {}): Promise<ChatStreamResult> {
     controller?.abort()
     const abort = controller = new AbortController()
@@ -127,7 +143,8 @@ export function useChatStream() {
       }
 
       const parser = createSseParser(({ event, data }) => {
-        if (result) return
+        // after `done` (or `error`) only a late `title` is still taken (API.md: it may follow `done`)
+        if (result && event !== 'title') return
         let payload: Record<string, any>
         try { payload = JSON.parse(data) }
         catch { return }
@@ -142,6 +159,7 @@ export function useChatStream() {
         }
       })
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+      let handedOff = false
       try {
         for (;;) {
           const { value, done } = await reader.read()
@@ -150,13 +168,18 @@ export function useChatStream() {
           if (result) break
         }
         if (!result) parser.end()
+        else {
+          // the answer is settled now; the stream stays open for the title, read until the server closes it
+          handedOff = true
+          void readRest(reader, parser)
+        }
       }
       catch {
         if (abort.signal.aborted) return { outcome: 'stopped' }
         return result ?? { outcome: 'interrupted' }
       }
       finally {
-        reader.cancel().catch(() => {})
+        if (!handedOff) reader.cancel().catch(() => {})
       }
       if (result) return result
       return abort.signal.aborted ? { outcome: 'stopped' } : { outcome: 'interrupted' }

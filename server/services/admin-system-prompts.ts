@@ -3,7 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import type { AdminSystemPrompt } from '#shared/admin'
 import { useDb } from '../db/client'
 import { type SystemPrompt, systemPrompts } from '../db/schema'
-import { findSystemPrompt } from './system-prompts'
+import { findSystemPrompt, systemPromptsChanged } from './system-prompts'
 
 /**
  * System prompts as admins manage them. Invariant: exactly one default at all times — making one the default
@@ -37,6 +37,7 @@ export async function createSystemPrompt(input: { name: string, content: string,
   const isDefault = input.isDefault === true || (await promptCount()) === 0
   await useDb().insert(systemPrompts).values({ id, name: input.name, content: input.content, isDefault: false, createdAt: now, updatedAt: now })
   if (isDefault) await makeDefault(id)
+  systemPromptsChanged()
   return (await findSystemPrompt(id))!
 }
 
@@ -46,6 +47,7 @@ export async function updateSystemPrompt(prompt: SystemPrompt, changes: { name?:
   const { isDefault, ...text } = changes
   await useDb().update(systemPrompts).set({ ...text, updatedAt: new Date() }).where(eq(systemPrompts.id, prompt.id))
   if (isDefault && !prompt.isDefault) await makeDefault(prompt.id)
+  systemPromptsChanged()
   return (await findSystemPrompt(prompt.id))!
 }
 
@@ -56,5 +58,6 @@ export async function deleteSystemPrompt(prompt: SystemPrompt) {
   if (!successor) throw createError({ statusCode: 409, message: 'The last system prompt cannot be deleted' })
   if (prompt.isDefault) await makeDefault(successor.id)
   await useDb().delete(systemPrompts).where(eq(systemPrompts.id, prompt.id))
+  systemPromptsChanged()
   return { promoted: prompt.isDefault ? successor.id : null }
 }

@@ -4,13 +4,14 @@ import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
 import type { ChatBody } from '#shared/schemas'
 import { useDb } from '../db/client'
+import { groupCommit } from '../db/group-commit'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
 import { requireConversation, type Viewer } from './access'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
-import { listSystemPrompts } from './system-prompts'
+import { listSystemPrompts, systemPromptsVersion } from './system-prompts'
 
 /** Everything a generation needs, decided before the model is called. */
 export interface Turn {
@@ -23,6 +24,11 @@ export interface Turn {
   context: ContextMessage[]
   /** The conversation still has its placeholder title: the first exchange names it. */
   needsTitle: boolean
+  /**
+   * Resolves once the user's message (and a new conversation) is committed; rejects with the database's error.
+   * Nothing of the turn is shown (no `meta`, no token) before it resolved.
+   */
+  committed: Promise<void>
 }
 
 /** The chat request as the orchestrator passes it on (the web body, or what another channel received). */
@@ -55,27 +61,28 @@ const newest = (conversationId: string, limit: number) => useDb().select().from(
   .where(eq(messages.conversationId, conversationId)).orderBy(desc(messages.createdAt), desc(messages.id)).limit(limit)
 
 /**
- * The one write before the model is called: the user's message (with a new conversation, in one commit).
- * An existing conversation's updatedAt, model and prompt are written with the answer, or by `touchConversation`
- * when no answer comes, so the usual case costs a single insert.
+ * The one write before the model is called: the user's message (with a new conversation, in one commit), handed
+ * to the group commit (server/db/group-commit.ts) and not awaited here: the caller starts the model request while
+ * it commits and holds the first token (and `meta`) until `committed` resolved. An existing conversation's
+ * updatedAt, model and prompt are written with the answer, or by `touchConversation` when no answer comes, so the
+ * usual case costs a single insert.
  */
-async function saveQuestion(user: User, existing: Conversation | undefined, choice: { model: string, systemPromptId: string | null }, text?: string) {
+function saveQuestion(user: User, existing: Conversation | undefined, choice: { model: string, systemPromptId: string | null }, text?: string) {
   const now = new Date()
   const conversation = { ...(existing ?? newConversation(user.id, choice)), ...choice, updatedAt: now }
   const question: Message | undefined = text === undefined ? undefined : {
     id: uuidv7(), conversationId: conversation.id, role: 'user', content: text, status: 'complete', model: null,
     promptTokens: null, completionTokens: null, firstTokenMs: null, durationMs: null, createdAt: now,
   }
-  if (!existing) {
-    await useDb().transaction(async (tx) => {
-      await tx.insert(conversations).values(conversation)
-      if (question) await tx.insert(messages).values(question)
-    })
-  }
-  else if (question) {
-    await useDb().insert(messages).values(question)
-  }
-  return { conversation, question }
+  const committed = existing && !question
+    ? Promise.resolve()
+    : groupCommit(db => [
+        ...(existing ? [] : [db.insert(conversations).values(conversation)]),
+        ...(question ? [db.insert(messages).values(question)] : []),
+      ])
+  // awaited by the turn; until then a failure must not count as unhandled
+  committed.catch(() => {})
+  return { conversation, question, committed }
 }
 
 /**
@@ -108,13 +115,14 @@ export async function touchConversation({ id, model, systemPromptId, updatedAt }
 /** The title a turn that got no answer gives its conversation: the first words of the question, when unnamed. */
 export const unansweredTitle = (turn: Pick<Turn, 'needsTitle' | 'userMessage'>) => (turn.needsTitle ? titleFromMessage(turn.userMessage.content) : null)
 
-// prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh)
+// prompts change rarely: read them at most every few seconds (an id not in the copy is looked up afresh); a change
+// made through this process drops the copy at once, one made by another process shows within PROMPTS_CACHE_MS
 const PROMPTS_CACHE_MS = 5_000
-let promptsCache: { at: number, rows: Promise<SystemPrompt[]> } | undefined
+let promptsCache: { at: number, version: number, rows: Promise<SystemPrompt[]> } | undefined
 
 async function systemPrompt(id: string | null, fresh = false): Promise<SystemPrompt | undefined> {
-  if (fresh || !promptsCache || Date.now() - promptsCache.at > PROMPTS_CACHE_MS) {
-    promptsCache = { at: Date.now(), rows: listSystemPrompts() }
+  if (fresh || !promptsCache || Date.now() - promptsCache.at > PROMPTS_CACHE_MS || promptsCache.version !== systemPromptsVersion()) {
+    promptsCache = { at: Date.now(), version: systemPromptsVersion(), rows: listSystemPrompts() }
     promptsCache.rows.catch(() => { promptsCache = undefined })
   }
   const rows = await promptsCache.rows
@@ -176,10 +184,8 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   // a retry after a 503 that sends the same text again answers the saved message instead of repeating it
   else if (recent[0]?.role === 'user' && recent[0].content === message) userMessage = recent[0]
 
-  const [saved, prompt] = await Promise.all([
-    saveQuestion(user, existing, { model, systemPromptId }, userMessage ? undefined : message!),
-    systemPromptId && systemPromptId !== named?.id ? systemPrompt(systemPromptId).then(p => p ?? systemPrompt(null)) : named,
-  ])
+  const saved = saveQuestion(user, existing, { model, systemPromptId }, userMessage ? undefined : message!)
+  const prompt = systemPromptId && systemPromptId !== named?.id ? await systemPrompt(systemPromptId).then(p => p ?? systemPrompt(null)) : named
   const conversation = saved.conversation
   userMessage ??= saved.question!
 
@@ -194,8 +200,13 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     model,
     context: buildContext([withInstructions(prompt?.content, preferences.customInstructions), instructions].filter(Boolean).join('\n\n') || null, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
     needsTitle: conversation.title === DEFAULT_TITLE,
+    committed: saved.committed,
   }
-  if (!models || !models.includes(model)) await touchConversation(conversation, unansweredTitle(turn))
+  if (!models || !models.includes(model)) {
+    // the 503 below says the message was saved: it must be
+    await saved.committed
+    await touchConversation(conversation, unansweredTitle(turn))
+  }
   if (!models) throw modelUnavailable(turn, 'The model server cannot be reached; your message was saved', 'ollama-down')
   if (!models.includes(model)) throw modelUnavailable(turn, `The model ${model} is not installed on the model server; your message was saved`, 'model-missing')
   return turn

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { type Database, useDb } from '../db/client'
+import { useDb } from '../db/client'
+import { type Db, groupCommit, type Statement } from '../db/group-commit'
 import { dialect, type Job, jobs } from '../db/schema'
 
 /**
@@ -50,9 +51,6 @@ export const jobTiming = () => ({
 
 export const backoffDelay = (attempts: number, baseMs = jobTiming().backoffMs) => baseMs * 3 ** Math.max(0, attempts - 1)
 
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
-type Db = Database | Tx
-type Statement = Parameters<Database['batch']>[0][number]
 
 export interface EnqueueOptions { dedupeKey?: string, runAt?: Date }
 
@@ -80,19 +78,11 @@ export const jobDone = (db: Db, id: string) =>
   db.update(jobs).set({ status: 'done', leaseUntil: null, lastError: null, updatedAt: new Date() }).where(eq(jobs.id, id))
 
 /**
- * Runs writes all-or-nothing. On SQLite as one batch, executed without yielding the event loop: an open
- * transaction awaiting between statements would make any other write of this process (the worker's claim)
- * wait on the lock synchronously and freeze the process. On PostgreSQL in a transaction.
+ * Runs writes all-or-nothing, through the group commit (server/db/group-commit.ts): on SQLite one batch, never a
+ * transaction open across an await; on PostgreSQL one transaction. Writes arriving together share the commit.
  */
 export async function commitTogether(build: (db: Db) => Statement[]) {
-  const db = useDb()
-  if (dialect === 'sqlite') {
-    const statements = build(db)
-    if (statements.length) await db.batch(statements as [Statement, ...Statement[]])
-  }
-  else {
-    await db.transaction(async (tx) => { for (const statement of build(tx)) await statement })
-  }
+  await groupCommit(build)
   wakeWorkers()
 }
 

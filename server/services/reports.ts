@@ -4,6 +4,7 @@ import { uuidv7 } from 'uuidv7'
 import type { ApiReport, ApiReportComment, ApiReportDetail, ReportStatus } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
 import { useDb } from '../db/client'
+import { groupCommit } from '../db/group-commit'
 import { type Report, type ReportComment, reportComments, reports } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
 import { audit } from './audit'
@@ -130,10 +131,11 @@ interface CommentInput { content: string, status?: ReportStatus }
 export async function addComment(event: H3Event | null, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) {
   const at = new Date()
   const comment: ReportComment = { id: uuidv7(), reportId: report.id, authorId: viewer.id, content: input.content, status: input.status ?? null, createdAt: at }
-  await useDb().transaction(async (tx) => {
-    await tx.insert(reportComments).values(comment)
-    await tx.update(reports).set({ updatedAt: at, ...(input.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id))
-  })
+  // one short commit (no libSQL transaction left open across awaits: server/db/group-commit.ts)
+  await groupCommit(db => [
+    db.insert(reportComments).values(comment),
+    db.update(reports).set({ updatedAt: at, ...(input.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id)),
+  ])
   if (asStaff) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId, commentId: comment.id } })
   if (input.status) await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: input.status } })
   announce({ ...report, status: input.status ?? report.status })
@@ -143,10 +145,11 @@ export async function addComment(event: H3Event | null, viewer: Viewer, report: 
 /** Staff resolve a report, with an optional closing comment (one transaction). */
 export async function resolveReport(event: H3Event | null, viewer: Viewer, report: Report, comment?: string) {
   const at = new Date()
-  await useDb().transaction(async (tx) => {
-    if (comment) await tx.insert(reportComments).values({ id: uuidv7(), reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })
-    await tx.update(reports).set({ ...statusFields('resolved', viewer.id, at), updatedAt: at }).where(eq(reports.id, report.id))
-  })
+  const commentId = uuidv7()
+  await groupCommit(db => [
+    ...(comment ? [db.insert(reportComments).values({ id: commentId, reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })] : []),
+    db.update(reports).set({ ...statusFields('resolved', viewer.id, at), updatedAt: at }).where(eq(reports.id, report.id)),
+  ])
   if (comment) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId } })
   await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: 'resolved' } })
   announce({ ...report, status: 'resolved' })

@@ -21,6 +21,15 @@ export async function ensureDefaultSystemPrompt() {
     .onConflictDoNothing()
 }
 
+let changes = 0
+/**
+ * Every write to system prompts calls this: the chat's in-process copy (server/services/chat-turn.ts) is dropped
+ * at once. Other app processes keep theirs for at most its 5 s lifetime (PROMPTS_CACHE_MS).
+ */
+export function systemPromptsChanged() { changes++ }
+/** Goes up with every change made by this process. */
+export const systemPromptsVersion = () => changes
+
 export const listSystemPrompts = () => useDb().select().from(systemPrompts).orderBy(asc(systemPrompts.name))
 
 export async function findSystemPrompt(id: string) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ChatServer, postChat, startChatServer } from '../support/chat'
+import { type ChatServer, ending, postChat, startChatServer } from '../support/chat'
 import { lastMessageOf, offeredToolsOf, toolResultsOf } from '../support/fake-ollama'
 import { Client, DEMO, GOOD_PASSWORD, uniqueEmail } from '../support/http'
 
@@ -107,7 +107,7 @@ describe('report agent', () => {
     const reply = await postChat(people.w1.client, { message: '¿cómo van mis reportes?' })
     expect(reply.status).toBe(200)
     expect(toolEvents(reply.events)).toEqual(['list_my_reports:running', 'list_my_reports:done'])
-    expect(reply.events.at(-1)!.event).toBe('done')
+    expect(ending(reply)!.event).toBe('done')
     expect(reply.tokens).toContain('Fuga de agua en bodega 3 (open)')
     expect(reply.tokens).not.toContain('Luz quemada')
     expect(reply.tokens).not.toContain('Puerta trabada')
@@ -125,7 +125,7 @@ describe('report agent', () => {
     script(() => ({ name: 'get_report', arguments: next }))
     const foreign = await postChat(people.w1.client, { message: 'muéstrame ese reporte' })
     expect(toolEvents(foreign.events)).toEqual(['get_report:running', 'get_report:error'])
-    expect(foreign.events.at(-1)!.event).toBe('done')
+    expect(ending(foreign)!.event).toBe('done')
     expect(toolResultsOf(answerCalls()[1]!.body)[0]!.result.error).toMatch(/not found/)
     expect(foreign.tokens).not.toContain('Luz quemada')
 
@@ -134,7 +134,7 @@ describe('report agent', () => {
       next = bad
       script(() => ({ name: 'get_report', arguments: next }))
       const reply = await postChat(people.w1.client, { message: 'muéstrame el reporte' })
-      expect(reply.events.at(-1)!.event).toBe('done')
+      expect(ending(reply)!.event).toBe('done')
       expect(toolEvents(reply.events)).toEqual(['get_report:running', 'get_report:error'])
       expect(toolResultsOf(answerCalls()[1]!.body)[0]!.result).toHaveProperty('error')
     }
@@ -152,7 +152,7 @@ describe('report agent', () => {
     script(() => ({ name: 'update_report_status', arguments: { id: reportIds.w1, status: 'resolved' } }))
     const worker = await postChat(people.w1.client, { message: 'marca mi reporte como resuelto' })
     expect(toolEvents(worker.events)).toEqual(['update_report_status:running', 'update_report_status:error'])
-    expect(worker.events.at(-1)!.event).toBe('done')
+    expect(ending(worker)!.event).toBe('done')
     expect((await people.w1.client.get(`/api/reports/${reportIds.w1}`)).body.status).toBe('open')
 
     srv.fake.reset()
@@ -193,7 +193,7 @@ describe('report agent', () => {
       reply: body => (isTitleCall(body) ? 'Título' : `Respuesta tras ${toolResultsOf(body).length} herramientas`),
     })
     const reply = await postChat(people.w1.client, { message: 'dame mis reportes una y otra vez' })
-    expect(reply.events.at(-1)!.event).toBe('done')
+    expect(ending(reply)!.event).toBe('done')
     expect(toolEvents(reply.events).filter(e => e.endsWith(':done'))).toHaveLength(4)
     const calls = answerCalls()
     expect(calls).toHaveLength(5)

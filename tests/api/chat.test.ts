@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ChatServer, eventually, postChat, startChatServer } from '../support/chat'
+import { type ChatServer, eventually, ending, postChat, startChatServer } from '../support/chat'
 import { DEFAULT_TOKENS, FakeOllama } from '../support/fake-ollama'
 import { Client, DEMO, newWorker } from '../support/http'
 
@@ -21,20 +21,20 @@ async function conversationWithAnswer(client: Client, message = 'Hola') {
 }
 
 describe('POST /api/chat streaming', () => {
-  it('streams meta, tokens, title, done in order and saves exactly the concatenated tokens', async () => {
+  it('streams meta, tokens, done, then title, and saves exactly the concatenated tokens', async () => {
     const { client } = await worker()
     const tokens = ['Hola', ' ', 'mundo', '… ', '<script>alert(1)</script>', '\n\n```js\nx\n```', ' ñandú']
     srv.fake.once({ tokens })
     const reply = await postChat(client, { message: '¿Qué tal?' })
     expect(reply.status).toBe(200)
     expect(reply.headers.get('content-type')).toMatch(/^text\/event-stream/)
-    expect(names(reply.events)).toEqual(['meta', 'token', 'title', 'done'])
+    expect(names(reply.events)).toEqual(['meta', 'token', 'done', 'title'])
     expect(reply.events.filter(e => e.event === 'token')).toHaveLength(tokens.length)
     expect(reply.tokens).toBe(tokens.join(''))
 
     const meta = reply.events[0]!.data
     expect(meta).toEqual({ conversationId: expect.any(String), userMessageId: expect.any(String), model: 'qwen2.5:3b-instruct' })
-    const done = reply.events.at(-1)!.data
+    const done = ending(reply)!.data
     expect(done).toMatchObject({ assistantMessageId: expect.any(String), finishReason: 'stop', usage: { promptTokens: expect.any(Number), completionTokens: tokens.length } })
     expect(done.usage.promptTokens).toBeGreaterThan(0)
     expect(done.durationMs).toBeGreaterThanOrEqual(0)
@@ -131,9 +131,9 @@ describe('POST /api/chat when things go wrong', () => {
     srv.fake.once({ dropAfter: 3 })
     const reply = await postChat(client, { message: 'Hola' })
     expect(reply.status).toBe(200)
-    expect(names(reply.events)).toEqual(['meta', 'token', 'title', 'error'])
+    expect(names(reply.events)).toEqual(['meta', 'token', 'error', 'title'])
     expect(reply.tokens).toBe(DEFAULT_TOKENS.slice(0, 3).join(''))
-    const error = reply.events.at(-1)!.data
+    const error = ending(reply)!.data
     expect(error.message).toEqual(expect.any(String))
     const saved = await messagesOf(client, reply.events[0]!.data.conversationId)
     expect(saved.data[1]).toMatchObject({ id: error.assistantMessageId, role: 'assistant', status: 'error', content: reply.tokens })
@@ -145,7 +145,7 @@ describe('POST /api/chat when things go wrong', () => {
     srv.fake.once({ errorAfter: 2, errorMessage: 'CUDA out of memory' })
     const reply = await postChat(client, { message: 'Otra', conversationId })
     expect(names(reply.events)).toEqual(['meta', 'token', 'error'])
-    expect(reply.events.at(-1)!.data.message).toContain('CUDA out of memory')
+    expect(ending(reply)!.data.message).toContain('CUDA out of memory')
     const saved = await messagesOf(client, conversationId)
     expect(saved.data.at(-1)).toMatchObject({ status: 'error', content: DEFAULT_TOKENS.slice(0, 2).join('') })
   })
@@ -161,7 +161,7 @@ describe('POST /api/chat when things go wrong', () => {
 
     const retry = await postChat(client, { conversationId, regenerate: true })
     expect(retry.events[0]!.data.userMessageId).toBe(userMessageId)
-    expect(retry.events.at(-1)!.event).toBe('done')
+    expect(ending(retry)!.event).toBe('done')
     const saved = await messagesOf(client, conversationId)
     expect(saved.data.map((m: any) => m.role)).toEqual(['user', 'assistant'])
   })
@@ -224,7 +224,7 @@ describe('POST /api/chat regenerate, concurrency and validation', () => {
     expect(srv.fake.chatRequests[0]!.body.messages.slice(1)).toEqual([{ role: 'user', content: 'Dame una idea' }])
     const after = await messagesOf(client, conversationId)
     expect(after.total).toBe(2)
-    expect(after.data[1]).toMatchObject({ role: 'assistant', content: 'Otra idea', id: reply.events.at(-1)!.data.assistantMessageId })
+    expect(after.data[1]).toMatchObject({ role: 'assistant', content: 'Otra idea', id: ending(reply)!.data.assistantMessageId })
     expect(after.data[1].id).not.toBe(before.data[1].id)
   })
 
@@ -236,7 +236,7 @@ describe('POST /api/chat regenerate, concurrency and validation', () => {
     const second = await postChat(client, { message: 'Otra a la vez' })
     expect(second.status).toBe(429)
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
-    expect((await first).events.at(-1)!.event).toBe('done')
+    expect(ending((await first))!.event).toBe('done')
   })
 
   it('bad input is a 400 naming the field (never a 500) and saves nothing', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ChatServer, postChat, startChatServer } from '../support/chat'
+import { type ChatServer, ending, postChat, startChatServer } from '../support/chat'
 import { Client, DEMO, newWorker } from '../support/http'
 
 let srv: ChatServer
@@ -21,7 +21,7 @@ const create = async (client: Client, body: Record<string, unknown> = {}) => {
 /** Sends `message` (into `conversationId` when given) and returns the conversation id. */
 const chat = async (client: Client, message: string, conversationId?: string) => {
   const reply = await postChat(client, { message, conversationId })
-  expect(reply.events.at(-1)?.event).toBe('done')
+  expect(ending(reply)?.event).toBe('done')
   return reply.events[0]!.data.conversationId as string
 }
 const titles = (body: any) => body.data.map((c: any) => c.title)

@@ -116,6 +116,22 @@ describe('chat screen', () => {
     await page.getByTestId('send').waitFor()
   })
 
+  it('a title that comes after done (slow title call) still names the conversation; the answer settles first', { timeout: 120_000 }, async () => {
+    useModel(() => 'Respuesta rápida.')
+    // the title call takes 12 s: the server sends done first and the title on the same stream afterwards
+    fake.set({ firstTokenDelayFor: body => (isTitleCall(body) ? 12_000 : 0) })
+    const page = await open(server.url)
+    await signIn(page)
+    await send(page, 'Título tardío por favor')
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    await page.getByTestId('send').waitFor()
+    // settled while the title call is still running
+    expect(fake.chatRequests.find(r => isTitleCall(r.body))?.completed).not.toBe(true)
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await expect.poll(() => page.getByTestId('conversation-title').textContent(), { timeout: 40_000 }).toBe('Sobre Título tardío por')
+    await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Título tardío por' }).waitFor()
+  })
+
   it('stops an answer (kept as stopped), regenerates it, renames, searches, and finds it again after a reload', async () => {
     useModel(() => Array.from({ length: 400 }, (_, i) => `t${i}`).join(' '), 40)
     const page = await open(server.url)

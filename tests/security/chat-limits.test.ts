@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ChatServer, eventually, postChat, type SseEvent, startChatServer } from '../support/chat'
+import { type ChatServer, eventually, ending, postChat, type SseEvent, startChatServer } from '../support/chat'
 import { Client, DEMO, newWorker } from '../support/http'
 
 // Issue #15 items 4, 6 and 14: caps on a running answer, a save that fails, a conversation moved mid-stream.
@@ -49,7 +49,7 @@ describe('answer caps (admin settings)', () => {
       const started = Date.now()
       const reply = await postChat(client, { message: 'Repite hola para siempre' })
       expect(Date.now() - started).toBeLessThan(6000)
-      const done = reply.events.at(-1)!
+      const done = ending(reply)!
       expect(done.event).toBe('done')
       expect(done.data.finishReason).toBe('time-limit')
       expect(srv.fake.chatRequests[0]!.aborted).toBe(true)
@@ -66,7 +66,7 @@ describe('a running answer stops at once when its right to run ends', () => {
     const worker = await newWorker(srv.url)
     const { reply, conversationId, tookMs } = await slowChat(worker.client, () => admin.patch(`/api/admin/users/${worker.user.id}`, { active: false }))
     expect(tookMs).toBeLessThan(4000)
-    expect(reply.events.at(-1)!.event).toBe('error')
+    expect(ending(reply)!.event).toBe('error')
     expect(srv.fake.chatRequests[0]!.aborted).toBe(true)
     await admin.patch(`/api/admin/users/${worker.user.id}`, { active: true })
     const again = new Client(srv.url)
@@ -81,7 +81,7 @@ describe('a running answer stops at once when its right to run ends', () => {
     await other.login(worker.email, worker.password)
     const { reply, conversationId, tookMs } = await slowChat(worker.client, () => other.post('/api/auth/logout-all'))
     expect(tookMs).toBeLessThan(4000)
-    expect(reply.events.at(-1)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/session/i) } })
+    expect(ending(reply)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/session/i) } })
     const again = new Client(srv.url)
     await again.login(worker.email, worker.password)
     expect(await eventually(() => lastAssistant(again, conversationId))).toMatchObject({ status: 'stopped', content: reply.tokens })
@@ -108,7 +108,7 @@ describe('a running answer stops at once when its right to run ends', () => {
       const { client } = await newWorker(srv.url)
       const next = await postChat(client, { message: 'Hola' })
       expect(next.events.map(e => e.event)).not.toContain('queue')
-      expect(next.events.at(-1)!.event).toBe('done')
+      expect(ending(next)!.event).toBe('done')
     }
     finally { stuck.destroy() }
   })
@@ -118,7 +118,7 @@ describe('the end of a stream is always `done` or `error`', () => {
   it('the conversation deleted mid-stream → error saying the answer was not saved', async () => {
     const { client } = await newWorker(srv.url)
     const { reply } = await slowChat(client, id => client.delete(`/api/conversations/${id}`))
-    expect(reply.events.at(-1)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/not be saved/) } })
+    expect(ending(reply)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/not be saved/) } })
   })
 })
 
@@ -131,7 +131,7 @@ describe('a conversation reassigned while an answer streams', () => {
     const to = await newWorker(srv.url)
     const { reply, conversationId, tookMs } = await slowChat(from.client, id => admin.patch(`/api/admin/conversations/${id}/reassign`, { targetUserId: to.user.id }))
     expect(tookMs).toBeLessThan(4000)
-    expect(reply.events.at(-1)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/reassigned/) } })
+    expect(ending(reply)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/reassigned/) } })
     expect(srv.fake.chatRequests[0]!.aborted).toBe(true)
     const saved = await eventually(() => lastAssistant(to.client, conversationId))
     expect(saved).toMatchObject({ status: 'stopped', content: reply.tokens })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { postChat } from '../support/chat'
+import { ending, postChat } from '../support/chat'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, DEMO, newWorker } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
@@ -68,7 +68,7 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
       },
     })
     await restored
-    expect(reply.events.at(-1)!.event).toBe('done')
+    expect(ending(reply)!.event).toBe('done')
     const id = reply.events[0]!.data.conversationId
     const saved = (await client.get(`/api/conversations/${id}/messages`)).body.data.at(-1)
     expect(saved).toMatchObject({ role: 'assistant', status: 'complete', content: reply.tokens })
@@ -79,7 +79,7 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
     fake.once({ tokenCount: 5, delayMs: 50 })
     try {
       const reply = await postChat(client, { message: 'Hola' }, { onEvent: (event) => { if (event.event === 'token') proxy.cut() } })
-      expect(reply.events.at(-1)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/not be saved/) } })
+      expect(ending(reply)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/not be saved/) } })
     }
     finally { proxy.restore() }
   // six save attempts against a dead connection pool (which the job worker also polls) take up to ~30 s

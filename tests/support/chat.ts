@@ -43,6 +43,12 @@ export interface ChatOptions {
   onEvent?: (event: SseEvent) => void
 }
 
+/**
+ * The event that ended the answer (`done` or `error`): the last one but a `title`, which may follow `done` on a
+ * conversation's first exchange (API.md).
+ */
+export const ending = (reply: Pick<ChatReply, 'events'>) => reply.events.filter(e => e.event !== 'title').at(-1)
+
 /** POST /api/chat as `client`, reading the event stream as it arrives. */
 export async function postChat(client: Client, body: unknown, options: ChatOptions = {}): Promise<ChatReply> {
   const controller = new AbortController()

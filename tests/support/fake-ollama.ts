@@ -20,6 +20,8 @@ export interface Behaviour {
   delayMs: number
   /** Delay before the response starts (ms): a model that is loading. */
   firstTokenDelayMs: number
+  /** When set, the delay before the response starts, per request (e.g. only the title call is slow). */
+  firstTokenDelayFor: ((body: any) => number) | null
   /** Never answer (until the client gives up). */
   hang: boolean
   /** Destroy the connection after this many tokens, without the final `done` line. */
@@ -75,6 +77,7 @@ export const defaultBehaviour = (): Behaviour => ({
   reply: null,
   delayMs: 0,
   firstTokenDelayMs: 0,
+  firstTokenDelayFor: null,
   hang: false,
   dropAfter: null,
   errorStatus: null,
@@ -180,7 +183,8 @@ export class FakeOllama {
     const b: Behaviour = { ...this.behaviour, ...this.queued.shift() }
     const gone = () => res.destroyed || record.aborted
     if (b.hang) return // the client aborts or times out; 'close' marks the record aborted
-    if (b.firstTokenDelayMs) await sleep(b.firstTokenDelayMs)
+    const delay = b.firstTokenDelayFor?.(body) ?? b.firstTokenDelayMs
+    if (delay) await sleep(delay)
     if (gone()) return
     if (b.errorStatus) return this.finish(record, () => json(res, b.errorStatus!, { error: b.errorMessage }))
     const model = String(body?.model ?? '')

@@ -1,4 +1,5 @@
 import type { Usage } from '#shared/types'
+import { uuidv7 } from 'uuidv7'
 import type { Turn } from '../chat-turn'
 import { type ModelStream, modelErrorMessage, openModelStream } from '../chat-model'
 import { modelUnavailable, touchConversation, unansweredTitle } from '../chat-turn'
@@ -7,7 +8,7 @@ import { useGenerationSlots } from '../coordination'
 import type { AppSettings } from '../settings'
 import { offeredTools } from './agents'
 import type { Emit, TurnInput, TurnResult } from './index'
-import { nameConversation, saveAnswerWithRetry } from './persist'
+import { CHECKPOINT_MS, nameConversation, saveAnswerWithRetry, saveCheckpoint } from './persist'
 import { type AgentTool, runToolCall, type ToolRecord } from './tools'
 
 /** At most this many rounds of tool calls per answer; the next model call is offered no tools. */
@@ -18,6 +19,8 @@ const COMMIT_AFTER_MS = 1500
 const STALL_TIMEOUT_MS = 120_000
 
 export interface Answer {
+  /** The assistant message's id, chosen before the first token (checkpoints and the final save share it). */
+  id: string
   status: 'complete' | 'stopped' | 'error'
   text: string
   usage: Usage | null
@@ -27,17 +30,22 @@ export interface Answer {
   /** Tool calls made while answering, in order (saved as `tool` messages before the answer). */
   tools: ToolRecord[]
   error?: string
+  /** The checkpoint being written, if any (the final save waits for it). */
+  checkpoint?: Promise<void>
 }
 
 /** DESIGN.md "Chat streaming" steps 5–9 for a prepared turn: slot, model (+ tool rounds), save, title, done. */
 export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnInput, emit: Emit): Promise<TurnResult> {
   const signal = input.signal ?? new AbortController().signal
   let committed = false
-  const commit = async () => {
-    if (committed) return
+  let committing: Promise<void> | undefined
+  // the turn is shown (meta, then tokens) only once the user's message is committed; a failed commit is thrown
+  const commit = () => (committing ??= (async () => {
+    try { await turn.committed }
+    catch (error) { throw new QuestionNotSaved(error) }
     committed = true
     await emit('meta', { conversationId: turn.conversation.id, userMessageId: turn.userMessage.id, model: turn.model })
-  }
+  })())
   const result = (assistantMessage: TurnResult['assistantMessage'], status: TurnResult['status'], title: string | null = null): TurnResult =>
     ({ conversation: { id: turn.conversation.id, title: title ?? turn.conversation.title }, userMessage: turn.userMessage, assistantMessage, status, title })
 
@@ -47,7 +55,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     release = await useGenerationSlots().acquire(turn.user.id, {
       limit: settings.maxConcurrentGenerations,
       signal,
-      beforeWait: commit,
+      beforeWait: () => commit().catch((error: unknown) => { throw error instanceof QuestionNotSaved ? error.cause : error }),
       onPosition: position => void emit('queue', { position }),
     })
   }
@@ -66,17 +74,19 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
       await emit('error', { message: 'The answer could not be saved' })
       return result(null, 'error')
     }
-    let title: string | null = null
-    if (turn.needsTitle) {
-      title = await nameConversation(turn, answer, signal)
-      await emit('title', { title })
-    }
-    // free the slot before the last event: a client that sends again on `done` is not queued behind itself
+    // free the slot and send `done` as soon as the answer is saved: the title (its own model call) comes after
+    // (API.md allows `title` after `done`; the stream closes after it). A client that sends again on `done` is not
+    // queued behind itself.
     await release()
     if (answer.status === 'complete')
       await emit('done', { assistantMessageId: assistantMessage.id, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs })
     else if (answer.status === 'error')
       await emit('error', { message: answer.error ?? 'The model failed while answering', assistantMessageId: assistantMessage.id })
+    let title: string | null = null
+    if (turn.needsTitle) {
+      title = await nameConversation(turn, answer, signal)
+      await emit('title', { title })
+    }
     log.info('chat answer', {
       userId: turn.user.id, conversationId: turn.conversation.id, channel: input.channel, model: turn.model, status: answer.status,
       firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, toolCalls: answer.tools.length, ...answer.usage, error: answer.error,
@@ -113,7 +123,9 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   const tokens: string[] = []
-  const answer: Answer = { status: 'complete', text: '', usage: null, finishReason: 'stop', firstTokenMs: null, durationMs: 0, tools: [] }
+  let lastCheckpoint = started
+  let checkpointing = false
+  const answer: Answer = { id: uuidv7(), status: 'complete', text: '', usage: null, finishReason: 'stop', firstTokenMs: null, durationMs: 0, tools: [] }
   const messages: ContextMessage[] = [...turn.context]
   let iterator: ModelStream | undefined
   const abortIterator = () => iterator?.abort()
@@ -122,26 +134,38 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
     for (let round = 0; ; round++) {
       const offered = round < MAX_TOOL_ROUNDS ? tools : []
       const opening = openModelStream({ model: turn.model, messages, tools: offered, settings, signal: abort.signal })
+      let gate: Promise<void> | undefined
       if (!committed()) {
         const early = await Promise.race([opening.then(() => 'ready', () => 'failed'), sleep(COMMIT_AFTER_MS)])
         if (early === 'failed' && !signal.aborted) {
+          // the 503 says the message was saved: it must be (no `meta`: the route still answers JSON)
+          await turn.committed.catch((e: unknown) => { throw new QuestionNotSaved(e) })
           const error = await opening.then(() => null, (e: unknown) => e)
           const answered = (error as { status_code?: number } | null)?.status_code !== undefined
           throw modelUnavailable(turn, `The model server failed before answering (${modelErrorMessage(error)}); your message was saved`, answered ? 'model-error' : 'ollama-down')
         }
-        await commit()
+        // not awaited here: the model's first parts are read (and held) while the question commits
+        gate = commit()
+        gate.catch(() => {})
       }
-      iterator = await opening
+      try { iterator = await opening }
+      catch (error) { await gate; throw error } // a failed commit wins: it is what the client is told
       if (abort.signal.aborted) iterator.abort()
       const calls: Array<{ name: string, arguments: Record<string, unknown> }> = []
       let roundText = ''
-      for await (const part of iterator) {
+      for await (const part of gate ? holdUntil(iterator, gate) : iterator) {
         const t = part.text
         if (t) {
           stall.refresh()
           answer.firstTokenMs ??= elapsed()
           tokens.push(t)
           roundText += t
+          if (!checkpointing && performance.now() - lastCheckpoint >= CHECKPOINT_MS) {
+            // a long answer is saved as it grows (not awaited: the stream goes on; one checkpoint at a time)
+            checkpointing = true
+            lastCheckpoint = performance.now()
+            answer.checkpoint = saveCheckpoint(turn, answer, tokens.join('')).finally(() => { checkpointing = false })
+          }
           await emit('token', { t })
         }
         if (part.toolCalls) calls.push(...part.toolCalls)
@@ -164,6 +188,11 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
     }
   }
   catch (error) {
+    if (error instanceof QuestionNotSaved) {
+      // the user's message could not be committed: stop the model request started meanwhile, answer as before
+      stop()
+      throw error.cause
+    }
     if (isError(error) && error.statusCode === 503) throw error
     answer.status = signal.aborted ? 'stopped' : 'error'
     if (answer.status === 'error') answer.error = modelErrorMessage(abort.signal.aborted ? abort.signal.reason : error)
@@ -176,6 +205,44 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
   answer.text = tokens.join('')
   answer.durationMs = elapsed()
   return answer
+}
+
+/**
+ * The parts of `source`, none before `gate` resolved; until then they are read into memory (not left in the socket,
+ * where a connection that drops would take them along). Rejects with the gate's error when it fails.
+ */
+async function* holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]()
+  const early: T[] = []
+  let reading = true
+  let ended = false
+  let failure: { error: unknown } | undefined
+  const pump = (async () => {
+    while (reading) {
+      try {
+        const next = await it.next()
+        if (next.done) { ended = true; return }
+        early.push(next.value)
+      }
+      catch (error) { failure = { error }; return }
+    }
+  })()
+  try { await gate }
+  finally { reading = false }
+  await pump // at most the one part being read when the gate opened
+  yield* early
+  if (failure) throw failure.error
+  if (ended) return
+  for (;;) {
+    const next = await it.next()
+    if (next.done) return
+    yield next.value
+  }
+}
+
+/** The user's message could not be committed: the turn answers that error, as it did before streaming. */
+class QuestionNotSaved extends Error {
+  constructor(cause: unknown) { super('the message could not be saved', { cause }) }
 }
 
 const sleep = (ms: number) => new Promise<'slow'>(resolve => setTimeout(resolve, ms, 'slow').unref())

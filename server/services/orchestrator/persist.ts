@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import { uuidv7 } from 'uuidv7'
 import { databaseUnavailable, rootCause, useDb } from '../../db/client'
+import { groupCommit } from '../../db/group-commit'
 import { conversations, type Message, messages } from '../../db/schema'
 import type { Turn } from '../chat-turn'
 import { proposeTitle } from '../chat-model'
@@ -10,9 +10,42 @@ import type { Answer } from './answer'
 import { toolMessageContent } from './tools'
 
 /**
- * Step 8: the answer is written once, at the end, in one transaction with the tool calls that led to it (as
- * `tool` messages, dated when they ran, so they sort between the question and the answer). A regenerated answer
- * replaces the previous one and its tool messages.
+ * Partial answers are saved while they stream, every CHECKPOINT_MS (env CHAT_CHECKPOINT_MS), so that even a
+ * SIGKILL loses at most that much text. A checkpointed row has status `stopped` — what it is if the process dies
+ * now, and never `complete` for a reader who sees it mid-stream — and the final save overwrites it (same id).
+ * No start-up sweep is needed: a row left by a crash already says `stopped`.
+ */
+export const CHECKPOINT_MS = Number(process.env.CHAT_CHECKPOINT_MS) || 3_000
+
+const answerRow = (turn: Turn, answer: Answer, now: Date): Message => ({
+  id: answer.id,
+  conversationId: turn.conversation.id,
+  role: 'assistant',
+  content: answer.text,
+  status: answer.status,
+  model: turn.model,
+  promptTokens: answer.usage?.promptTokens ?? null,
+  completionTokens: answer.usage?.completionTokens ?? null,
+  firstTokenMs: answer.firstTokenMs,
+  durationMs: answer.durationMs,
+  createdAt: now,
+})
+
+/** Saves the text streamed so far as the answer's row (status `stopped`); failures are logged, the stream goes on. */
+export function saveCheckpoint(turn: Turn, answer: Answer, text: string): Promise<void> {
+  const row = answerRow(turn, { ...answer, text, status: 'stopped', usage: null }, new Date())
+  return groupCommit(db => [db.insert(messages).values(row).onConflictDoUpdate({ target: messages.id, set: { content: row.content } })])
+    .catch((error) => {
+      const cause = rootCause(error) as { code?: string } | undefined
+      log.warn('chat answer checkpoint not saved', { userId: turn.user.id, conversationId: turn.conversation.id, error: cause?.code ?? 'error' })
+    })
+}
+
+/**
+ * Step 8: the answer is written at the end (over its checkpoint, if one was saved), in one commit with the tool
+ * calls that led to it (as `tool` messages, dated when they ran, so they sort between the question and the
+ * answer). A regenerated answer replaces the previous one and its tool messages. Through the group commit:
+ * answers finishing together share one transaction.
  */
 export async function saveAnswer(turn: Turn, answer: Answer): Promise<Message> {
   const now = new Date()
@@ -20,25 +53,17 @@ export async function saveAnswer(turn: Turn, answer: Answer): Promise<Message> {
   const toolRows: Message[] = answer.tools.map(record => ({
     ...base, id: record.id, role: 'tool', content: toolMessageContent(record), status: record.ok ? 'complete' : 'error', createdAt: record.at,
   }))
-  const row: Message = {
-    ...base,
-    id: uuidv7(),
-    role: 'assistant',
-    content: answer.text,
-    status: answer.status,
-    promptTokens: answer.usage?.promptTokens ?? null,
-    completionTokens: answer.usage?.completionTokens ?? null,
-    firstTokenMs: answer.firstTokenMs,
-    durationMs: answer.durationMs,
-    createdAt: now,
-  }
-  await useDb().transaction(async (tx) => {
-    if (turn.replaceIds.length) await tx.delete(messages).where(inArray(messages.id, turn.replaceIds))
-    if (toolRows.length) await tx.insert(messages).values(toolRows)
-    await tx.insert(messages).values(row)
-    const { model, systemPromptId } = turn.conversation
-    await tx.update(conversations).set({ model, systemPromptId, updatedAt: now }).where(eq(conversations.id, turn.conversation.id))
-  })
+  const row = answerRow(turn, answer, now)
+  // a checkpoint still being written must not land after (and over) the final answer
+  await answer.checkpoint
+  const { id: _, conversationId: __, role: ___, ...final } = row
+  const { model, systemPromptId } = turn.conversation
+  await groupCommit(db => [
+    ...(turn.replaceIds.length ? [db.delete(messages).where(inArray(messages.id, turn.replaceIds))] : []),
+    ...(toolRows.length ? [db.insert(messages).values(toolRows)] : []),
+    db.insert(messages).values(row).onConflictDoUpdate({ target: messages.id, set: final }),
+    db.update(conversations).set({ model, systemPromptId, updatedAt: now }).where(eq(conversations.id, turn.conversation.id)),
+  ])
   return row
 }
 

@@ -1,0 +1,86 @@
+import { type Database, useDb } from './client'
+import { dialect } from './schema'
+
+/**
+ * Group commit: writes that arrive together (a burst of chat messages, answers finishing at once) are committed in
+ * one transaction, so N callers pay one commit (one fsync of the WAL) instead of N, queued one behind the other.
+ *
+ * - Each caller passes a `build(db)` that returns its statements (pure: it may be called twice) and gets its own
+ *   promise: resolved once its statements are committed, rejected with its own error. When a combined commit
+ *   fails, each caller's statements are retried alone, so one bad write (a deleted conversation's foreign key)
+ *   never fails its neighbours.
+ * - SQLite (libSQL): one `db.batch`, which runs BEGIN … COMMIT synchronously on one connection. No transaction is
+ *   ever open across an await: an interactive libSQL transaction holds the write lock while other microtasks run,
+ *   and any other write of the process then busy-waits on that lock *synchronously* (freezing the event loop, so
+ *   the transaction itself cannot finish) until the 5 s busy timeout.
+ * - PostgreSQL: one transaction whose only awaits are its own statements.
+ * - Batching is by arrival: writes queued while a commit is running (or in the same turn of the event loop) go in
+ *   the next one. A lone write is committed at once (after the current turn's I/O callbacks, not a timer).
+ */
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
+export type Db = Database | Tx
+export type Statement = Parameters<Database['batch']>[0][number]
+export type BuildStatements = (db: Db) => Statement[]
+
+interface Pending { build: BuildStatements, resolve: () => void, reject: (error: unknown) => void }
+
+/** At most this many callers in one transaction (a larger burst is committed in several). */
+export const GROUP_COMMIT_MAX = 64
+
+let queue: Pending[] = []
+let scheduled = false
+let running = false
+/** Counters for tests and benches: commits run, and callers served. */
+export const groupCommitStats = { commits: 0, writes: 0, largest: 0 }
+
+async function commitStatements(builds: BuildStatements[]) {
+  const db = useDb()
+  if (dialect === 'sqlite') {
+    const statements = builds.flatMap(build => build(db))
+    if (statements.length) await db.batch(statements as [Statement, ...Statement[]])
+  }
+  else {
+    await db.transaction(async (tx) => {
+      for (const build of builds) for (const statement of build(tx)) await statement
+    })
+  }
+}
+
+async function flush() {
+  scheduled = false
+  if (running) return // the running flush picks the queue up when it ends
+  running = true
+  try {
+    while (queue.length) {
+      const group = queue.slice(0, GROUP_COMMIT_MAX)
+      queue = queue.slice(group.length)
+      groupCommitStats.commits++
+      groupCommitStats.writes += group.length
+      groupCommitStats.largest = Math.max(groupCommitStats.largest, group.length)
+      try {
+        await commitStatements(group.map(p => p.build))
+        for (const p of group) p.resolve()
+      }
+      catch (error) {
+        if (group.length === 1) { group[0]!.reject(error); continue }
+        // someone's write failed the whole group: commit each alone, each caller gets its own outcome
+        for (const p of group) await commitStatements([p.build]).then(p.resolve, p.reject)
+      }
+    }
+  }
+  finally {
+    running = false
+  }
+}
+
+/** Commits `build`'s statements all-or-nothing, together with whatever other writes are waiting. */
+export function groupCommit(build: BuildStatements): Promise<void> {
+  return new Promise((resolve, reject) => {
+    queue.push({ build, resolve, reject })
+    if (!scheduled && !running) {
+      scheduled = true
+      setImmediate(() => void flush())
+    }
+  })
+}
