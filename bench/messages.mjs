@@ -29,7 +29,7 @@ const PEOPLE = 200
 
 requireBuild()
 
-/** The demo worker's mailbox: 60% received, 40% sent, threads of 5 with one of 200 people, 5% unread, 2% hidden. */
+/** The demo worker's mailbox: 60% received, 40% sent, threads of 5 with one of 200 people, 5% unread, 2% hidden (a few of them unread). */
 function seedRows(meId, passwordHash) {
   const now = Date.now()
   const people = Array.from({ length: PEOPLE }, (_, i) => ({
@@ -50,7 +50,7 @@ function seedRows(meId, passwordHash) {
       id, sender_id: received ? other : meId, recipient_id: received ? meId : other, thread_id: threadId, parent_id: parentId,
       content: `Mensaje de prueba número ${i}`, read_at: received && i % 20 === 0 ? null : createdAt, edited_at: null, created_at: createdAt,
     })
-    if (i % 50 === 7) hidden.push({ id: uuidv7(), dm_id: id, user_id: meId })
+    if (i % 50 === 7 || i % 1000 === 40) hidden.push({ id: uuidv7(), dm_id: id, user_id: meId, received, unread: received && dms.at(-1).read_at === null })
     parentId = id
   }
   return { people, dms, hidden }
@@ -129,10 +129,16 @@ async function benchOne(kind) {
     const cookie = await login(server.url, 'trabajador@example.com', 'worker123')
     const people = rows.people.map(p => p.id)
     const threads = rows.dms.filter(d => d.parent_id === null).map(d => d.id)
+    // the cursors a client walking the list 100 at a time sends (every 100th visible message, newest first)
+    const hiddenIds = new Set(rows.hidden.map(h => h.dm_id))
+    const cursors = rows.dms.filter(d => !hiddenIds.has(d.id)).reverse().filter((_, i) => i % 100 === 99).slice(0, 20).map(d => d.id)
     const results = {
       'GET /api/messages/unread-count': await measure(server.url, cookie, () => '/api/messages/unread-count'),
       'GET /api/messages?limit=50 (newest page)': await measure(server.url, cookie, () => '/api/messages?limit=50'),
       'GET /api/messages?limit=50&offset=… (first 20 pages)': await measure(server.url, cookie, i => `/api/messages?limit=50&offset=${(i % 20) * 50}`),
+      'GET /api/messages?box=received&limit=50': await measure(server.url, cookie, () => '/api/messages?box=received&limit=50'),
+      'GET /api/messages?box=sent&limit=50': await measure(server.url, cookie, () => '/api/messages?box=sent&limit=50'),
+      'GET /api/messages?limit=100&before=… (the app\'s "cargar más", pages 2–21)': await measure(server.url, cookie, i => `/api/messages?limit=100&before=${cursors[i % cursors.length]}`),
       'GET /api/messages?box=received&unread=true': await measure(server.url, cookie, () => '/api/messages?box=received&unread=true&limit=50'),
       'GET /api/messages?with=… (one correspondent)': await measure(server.url, cookie, i => `/api/messages?with=${people[(i * 7) % people.length]}&limit=50`),
       'GET /api/messages/:id': await measure(server.url, cookie, i => `/api/messages/${threads[(i * 7919) % threads.length]}`),

@@ -85,16 +85,16 @@ export async function listDms(viewer: Viewer, query: DmQuery): Promise<DmPage> {
   }
   else sides = filters.length ? [and(...filters)!] : [eq(dms.senderId, me), eq(dms.recipientId, me)]
   const [counts, pages] = await Promise.all([
-    // everything the caller sent or received: their hidden rows are all among these, so no join is needed
-    !query.with && !filters.length ? allVisibleCount(me).then(n => [n]) : Promise.all(sides.map(side => visibleCount(me, side))),
+    boxTotal(me, query).then(n => n ?? Promise.all(sides.map(side => visibleCount(me, side)))),
     Promise.all(sides.map(side => useDb().select().from(dms).where(and(side, older, notHiddenFor(me)))
       .orderBy(desc(dms.createdAt), desc(dms.id)).limit(query.offset + query.limit))),
   ])
   const merged = pages.flat().sort(newestFirst)
   const rows = merged.slice(query.offset, query.offset + query.limit)
   // a full page may be the last one: the next request then answers an empty page with a null cursor
-  const nextCursor = rows.length === query.limit && merged.length >= query.offset + query.limit ? rows.at(-1)!.id : null
-  return { total: counts.reduce((a, b) => a + b, 0), data: await shaped(rows), nextCursor }
+  const nextCursor = rows.length === query.limit ? rows.at(-1)!.id : null
+  const total = typeof counts === 'number' ? counts : counts.reduce((a, b) => a + b, 0)
+  return { total, data: await shaped(rows), nextCursor }
 }
 
 /**
@@ -129,17 +129,38 @@ async function visibleCount(userId: string, where: SQL) {
   return Number(all.n) - Number(hidden.n)
 }
 
-/** `box=all` without filters: sent + received − hidden (three index counts; a user only hides what they see). */
-async function allVisibleCount(userId: string) {
-  const [[sent], [received], [hidden]] = await Promise.all([
-    useDb().select({ n: count() }).from(dms).where(eq(dms.senderId, userId)),
-    useDb().select({ n: count() }).from(dms).where(eq(dms.recipientId, userId)),
-    useDb().select({ n: count() }).from(dmHidden).where(eq(dmHidden.userId, userId)),
-  ]) as [[{ n: number }], [{ n: number }], [{ n: number }]]
-  return Number(sent.n) + Number(received.n) - Number(hidden.n)
+/**
+ * The total of a whole box (no `with`) from index counts only: the box's messages minus the caller's hidden rows
+ * of that box, which carry their side (`received`) and unread state from when they were hidden. `undefined` for
+ * the narrower lists (`with=`, sent + unread), which count with the join.
+ */
+async function boxTotal(me: string, query: DmQuery): Promise<number | undefined> {
+  if (query.with) return undefined
+  if (query.unread) return query.box === 'sent' ? undefined : unreadCount(me)
+  const count1 = async (from: typeof dms | typeof dmHidden, where: SQL) => Number((await useDb().select({ n: count() }).from(from).where(where) as [{ n: number }])[0].n)
+  const sent = () => count1(dms, eq(dms.senderId, me))
+  const received = () => count1(dms, eq(dms.recipientId, me))
+  const hidden = (side?: boolean) => count1(dmHidden, side === undefined ? eq(dmHidden.userId, me) : and(eq(dmHidden.userId, me), eq(dmHidden.received, side))!)
+  const [plus, minus] = await Promise.all([
+    Promise.all(query.box === 'sent' ? [sent()] : query.box === 'received' ? [received()] : [sent(), received()]),
+    hidden(query.box === 'all' ? undefined : query.box === 'received'),
+  ])
+  return plus.reduce((a, b) => a + b, 0) - minus
 }
 
-export const unreadCount = (userId: string) => visibleCount(userId, and(eq(dms.recipientId, userId), isNull(dms.readAt))!)
+/**
+ * Unread messages to the user that they still see: an index count of the unread ones minus their hidden rows
+ * that were unread when hidden — checked against the message, in case it was read at the same moment.
+ */
+export async function unreadCount(userId: string) {
+  const hiddenUnread = useDb().select({ one: sql`1` }).from(dms)
+    .where(and(isNull(dms.readAt), sql`${sql.identifier('dms')}.${sql.identifier('id')} = ${sql.identifier('dm_hidden')}.${sql.identifier('dm_id')}`))
+  const [[all], [hidden]] = await Promise.all([
+    useDb().select({ n: count() }).from(dms).where(and(eq(dms.recipientId, userId), isNull(dms.readAt))),
+    useDb().select({ n: count() }).from(dmHidden).where(and(eq(dmHidden.userId, userId), eq(dmHidden.received, true), eq(dmHidden.unread, true), exists(hiddenUnread))),
+  ]) as [[{ n: number }], [{ n: number }]]
+  return Number(all.n) - Number(hidden.n)
+}
 
 /** A message the caller sent or received and has not deleted; anything else 404. */
 async function visibleDm(viewer: Viewer, id: string): Promise<Dm> {
@@ -220,7 +241,8 @@ export async function markAllDmsRead(viewer: Viewer) {
 /** `DELETE /api/messages/:id`: gone from the caller's view; the other participant keeps their copy. */
 export async function hideDm(viewer: Viewer, id: string) {
   const dm = await visibleDm(viewer, id)
-  await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id }).onConflictDoNothing()
+  const received = dm.recipientId === viewer.id
+  await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id, received, unread: received && !dm.readAt }).onConflictDoNothing()
   publish(userTopic(viewer.id), 'dm-delete', { id: dm.id })
   if (dm.recipientId === viewer.id && !dm.readAt) publishUnreadChanged(viewer.id)
 }

@@ -256,6 +256,37 @@ describe('editing, reading, deleting', () => {
     expect((await a.client.get(`/api/messages/${dm.id}`)).status).toBe(200)
   })
 
+  it('totals of every box and the unread count agree with the list after deletes of sent, read and unread messages', async () => {
+    const { a, b, c } = await trio()
+    const toB = [] as any[]
+    for (const text of ['r1', 'r2', 'r3', 'r4']) toB.push((await send(a, b, text)).body)
+    const fromB = [(await send(b, a, 's1')).body, (await send(b, c, 's2')).body, (await send(b, a, 's3')).body]
+    await b.client.put(`/api/messages/${toB[0].id}/read`)
+    await b.client.put(`/api/messages/${toB[1].id}/read`)
+    // b hides one read and one unread received message, and one sent; a hides one of b's (not b's business)
+    for (const dm of [toB[0], toB[2], fromB[1]]) expect((await b.client.delete(`/api/messages/${dm.id}`)).status).toBe(204)
+    expect((await a.client.delete(`/api/messages/${fromB[0].id}`)).status).toBe(204)
+    const check = async (query: string) => {
+      const all = (await b.client.get(`/api/messages?limit=100${query}`)).body
+      expect(all.total, query).toBe(all.data.length)
+      return all.data.map((m: any) => m.content).sort()
+    }
+    expect(await check('')).toEqual(['r2', 'r4', 's1', 's3'])
+    expect(await check('&box=received')).toEqual(['r2', 'r4'])
+    expect(await check('&box=sent')).toEqual(['s1', 's3'])
+    expect(await check('&unread=true')).toEqual(['r4'])
+    expect(await check('&box=received&unread=true')).toEqual(['r4'])
+    expect(await check('&box=sent&unread=true')).toEqual([])
+    expect(await check(`&with=${a.id}`)).toEqual(['r2', 'r4', 's1', 's3'])
+    expect((await b.client.get('/api/messages/unread-count')).body.count).toBe(1)
+    expect((await a.client.get('/api/messages')).body.total).toBe(5) // r1–r4 and s3 (a hid s1)
+    // reading the last one: 0, and read-all has nothing left (the hidden unread one stays untouched)
+    await b.client.put(`/api/messages/${toB[3].id}/read`)
+    expect((await b.client.get('/api/messages/unread-count')).body.count).toBe(0)
+    expect((await b.client.put('/api/messages/read-all')).body.updated).toBe(0)
+    expect((await a.client.get(`/api/messages/${toB[2].id}`)).body.read).toBe(false)
+  })
+
   it('a deleted sender shows as a deleted user: sender {id: null, fullName: null}', async () => {
     const { a, b } = await trio()
     const dm = (await send(a, b, 'de alguien que se irá')).body
