@@ -113,7 +113,7 @@ describe('Admin → Canales', () => {
       return page.getByTestId('sms-no-failed').count()
     }, { timeout: 20_000 }).toBe(1)
     expect(twilio.acceptedTo(PHONE)).toHaveLength(2)
-  })
+  }, 180_000) // three SMS round trips through the job queue, each followed by a page refresh
 })
 
 describe('the SMS conversation in the web app', () => {

@@ -152,7 +152,7 @@ describe('Mensajes', () => {
     await b.getByTestId('dm-filter-sent').click()
     await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(1)
     await screenshot(b, 'messages-list')
-  }, 180_000) // two browsers and a dozen round trips: longer than one page's budget on a loaded machine
+  }, 300_000) // three tabs and a dozen round trips: longer than one page's budget on a loaded machine
 
   it('the thread list shows the newest 100 messages\' threads and "Cargar más" brings the older ones', async () => {
     const admin = new Client()
