@@ -128,9 +128,9 @@ async function benchOne(kind) {
     const seedMs = performance.now() - t0
     const cookie = await login(server.url, 'trabajador@example.com', 'worker123')
     const people = rows.people.map(p => p.id)
-    const threads = rows.dms.filter(d => d.parent_id === null).map(d => d.id)
-    // the cursors a client walking the list 100 at a time sends (every 100th visible message, newest first)
     const hiddenIds = new Set(rows.hidden.map(h => h.dm_id))
+    const threads = rows.dms.filter(d => d.parent_id === null && !hiddenIds.has(d.id)).map(d => d.id)
+    // the cursors a client walking the list 100 at a time sends (every 100th visible message, newest first)
     const cursors = rows.dms.filter(d => !hiddenIds.has(d.id)).reverse().filter((_, i) => i % 100 === 99).slice(0, 20).map(d => d.id)
     const results = {
       'GET /api/messages/unread-count': await measure(server.url, cookie, () => '/api/messages/unread-count'),
