@@ -137,10 +137,11 @@ async function visibleCount(userId: string, where: SQL) {
 async function boxTotal(me: string, query: DmQuery): Promise<number | undefined> {
   if (query.with) return undefined
   if (query.unread) return query.box === 'sent' ? undefined : unreadCount(me)
-  const count1 = async (from: typeof dms | typeof dmHidden, where: SQL) => Number((await useDb().select({ n: count() }).from(from).where(where) as [{ n: number }])[0].n)
-  const sent = () => count1(dms, eq(dms.senderId, me))
-  const received = () => count1(dms, eq(dms.recipientId, me))
-  const hidden = (side?: boolean) => count1(dmHidden, side === undefined ? eq(dmHidden.userId, me) : and(eq(dmHidden.userId, me), eq(dmHidden.received, side))!)
+  const n = async (rows: PromiseLike<unknown>) => Number(((await rows) as [{ n: number }])[0].n)
+  const sent = () => n(useDb().select({ n: count() }).from(dms).where(eq(dms.senderId, me)))
+  const received = () => n(useDb().select({ n: count() }).from(dms).where(eq(dms.recipientId, me)))
+  const hidden = (side?: boolean) => n(useDb().select({ n: count() }).from(dmHidden)
+    .where(side === undefined ? eq(dmHidden.userId, me) : and(eq(dmHidden.userId, me), eq(dmHidden.received, side))))
   const [plus, minus] = await Promise.all([
     Promise.all(query.box === 'sent' ? [sent()] : query.box === 'received' ? [received()] : [sent(), received()]),
     hidden(query.box === 'all' ? undefined : query.box === 'received'),
