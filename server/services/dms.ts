@@ -1,4 +1,4 @@
-import { and, count, desc, eq, exists, isNull, lt, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
+import { and, count, desc, eq, exists, isNull, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
@@ -106,7 +106,9 @@ async function olderThan(me: string, before: string): Promise<SQL> {
   const [cursor] = await useDb().select({ createdAt: dms.createdAt }).from(dms)
     .where(and(eq(dms.id, before), or(eq(dms.senderId, me), eq(dms.recipientId, me)))).limit(1)
   if (!cursor) throw createError({ statusCode: 404, message: 'before: no message with this id', data: { fields: { before: 'no message with this id' } } })
-  return or(lt(dms.createdAt, cursor.createdAt), and(eq(dms.createdAt, cursor.createdAt), lt(dms.id, before)))!
+  // `created_at <= c` first: a range on the (…, created_at) indexes; a bare OR made SQLite merge two index
+  // searches and sort every older message (590 ms → 0.9 ms for a page deep in a 100k mailbox, same rows)
+  return and(lte(dms.createdAt, cursor.createdAt), or(lt(dms.createdAt, cursor.createdAt), lt(dms.id, before)))!
 }
 
 /** The caller's own id column, kept away from SQLite's index choice (`+col`): its list is the long one. */
