@@ -5,15 +5,11 @@
 //
 // Uses the build in $NUXT_OUTPUT_DIR (default .output; run `npm run build` first). PostgreSQL is used too when
 // TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres) answers. Target: p95 < 50 ms.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createClient } from '@libsql/client'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
+import { chunks, freshDatabase, login, machine, measure as measureRequests, pgReachable, printTable, requireBuild, startServer } from './support.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -32,47 +28,7 @@ const CONVERSATIONS = 100_000
 const HEAVY_USERS = 4
 const HEAVY_CONVERSATIONS = 5000
 
-const root = resolve(import.meta.dirname, '..')
-const output = resolve(root, process.env.NUXT_OUTPUT_DIR || '.output')
-const pgAdminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
-if (!existsSync(join(output, 'server/index.mjs'))) {
-  console.error(`no build at ${output}; run npm run build (or set NUXT_OUTPUT_DIR)`)
-  process.exit(1)
-}
-
-const freePort = () => new Promise((ok, fail) => {
-  const srv = createServer().on('error', fail)
-  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
-})
-
-async function startServer(databaseUrl) {
-  const port = await freePort()
-  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
-  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
-    env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
-      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',
-      OLLAMA_HOST: 'http://127.0.0.1:9', PORT: String(port), HOST: '127.0.0.1', PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    const ok = await fetch(`${url}/api/health`).then(r => r.ok, () => false)
-    if (ok) break
-    if (i > 600) throw new Error('server did not start')
-    await new Promise(r => setTimeout(r, 100))
-  }
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGTERM')
-      await new Promise(r => child.once('exit', r))
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-}
+requireBuild()
 
 /** The seed rows: supervisors with teams of workers, conversations spread over them, a few heavy users. */
 function seedRows(passwordHash) {
@@ -115,14 +71,6 @@ function* messageRows(conversations) {
   }
 }
 
-function* chunks(iterable, size) {
-  let batch = []
-  for (const item of iterable) {
-    batch.push(item)
-    if (batch.length === size) { yield batch; batch = [] }
-  }
-  if (batch.length) yield batch
-}
 
 async function seedSqlite(url) {
   const client = createClient({ url })
@@ -159,52 +107,11 @@ async function seedPg(url) {
   return rows
 }
 
-async function login(url, email, password) {
-  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })
-  if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`)
-  return res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
-}
-
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-
-/** Sequential requests (one at a time: latency, not throughput); paths from `pathFor(i)`. */
-async function measure(url, cookie, pathFor, requests = REQUESTS) {
-  for (let i = 0; i < 10; i++) await fetch(url + pathFor(i), { headers: { cookie } }).then(r => r.arrayBuffer())
-  const times = []
-  for (let i = 0; i < requests; i++) {
-    const t0 = performance.now()
-    const res = await fetch(url + pathFor(i), { headers: { cookie } })
-    await res.arrayBuffer()
-    times.push(performance.now() - t0)
-    if (res.status !== 200) throw new Error(`${pathFor(i)} → ${res.status}`)
-  }
-  times.sort((a, b) => a - b)
-  return { p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), max: times.at(-1) }
-}
+const measure = (url, cookie, pathFor, requests = REQUESTS) => measureRequests(url, cookie, pathFor, requests)
 
 async function benchOne(kind) {
-  let url
-  let drop = async () => {}
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
-    url = `file:${join(dir, 'bench.db')}`
-    drop = async () => rmSync(dir, { recursive: true, force: true })
-  }
-  else {
-    const name = `energyapp_bench_${process.pid}`
-    const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-    await admin.unsafe(`create database ${name}`)
-    await admin.end()
-    const u = new URL(pgAdminUrl)
-    u.pathname = `/${name}`
-    url = u.toString()
-    drop = async () => {
-      const c = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-      await c.unsafe(`drop database if exists ${name} with (force)`)
-      await c.end()
-    }
-  }
-  const server = await startServer(url)
+  const { url, drop } = await freshDatabase(kind, 'energyapp_bench')
+  const server = await startServer({ databaseUrl: url })
   try {
     const t0 = performance.now()
     const rows = kind === 'sqlite' ? await seedSqlite(url) : await seedPg(url)
@@ -232,21 +139,11 @@ async function benchOne(kind) {
   }
 }
 
-async function pgReachable() {
-  const sql = postgres(pgAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
-  try { await sql`select 1`; return true }
-  catch { return false }
-  finally { await sql.end({ timeout: 1 }).catch(() => {}) }
-}
-
 const kinds = ['sqlite']
 if (!args['sqlite-only'] && await pgReachable()) kinds.push('pg')
 console.log(`admin bench: ${USERS} users (${SUPERVISORS} supervisors), ${CONVERSATIONS} conversations (${HEAVY_USERS} users with ${HEAVY_CONVERSATIONS}), ${MESSAGES_PER_CONVERSATION * CONVERSATIONS} messages; ${REQUESTS} sequential requests per line`)
 for (const kind of kinds) {
   const { seedMs, results } = await benchOne(kind)
-  console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores)`)
-  console.log('| request | p50 ms | p95 ms | p99 ms | max ms |')
-  console.log('|---|---|---|---|---|')
-  for (const [name, r] of Object.entries(results))
-    console.log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`)
+  console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; ${machine()})`)
+  printTable(results)
 }

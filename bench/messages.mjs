@@ -6,15 +6,12 @@
 //
 // Uses the build in $NUXT_OUTPUT_DIR (default .output). PostgreSQL is used too when TEST_PG_URL (default
 // postgres://postgres@127.0.0.1:5432/postgres) answers. Targets: p95 < 20 ms; 500 streams < 100 MB extra RSS.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createClient } from '@libsql/client'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
+import { chunks, freshDatabase, login, machine, measure as measureRequests, pgReachable, printTable, requireBuild, startServer } from './support.mjs'
 
 const { values: args } = parseArgs({
   options: {
@@ -30,50 +27,9 @@ const MESSAGES = Number(args.messages)
 const STREAMS = Number(args.streams)
 const PEOPLE = 200
 
-const root = resolve(import.meta.dirname, '..')
-const output = resolve(root, process.env.NUXT_OUTPUT_DIR || '.output')
-const pgAdminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
-if (!existsSync(join(output, 'server/index.mjs'))) {
-  console.error(`no build at ${output}; run npm run build (or set NUXT_OUTPUT_DIR)`)
-  process.exit(1)
-}
+requireBuild()
 
-const freePort = () => new Promise((ok, fail) => {
-  const srv = createServer().on('error', fail)
-  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
-})
-
-async function startServer(databaseUrl) {
-  const port = await freePort()
-  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
-  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
-    env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
-      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',
-      OLLAMA_HOST: 'http://127.0.0.1:9', PORT: String(port), HOST: '127.0.0.1', PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    const ok = await fetch(`${url}/api/health`).then(r => r.ok, () => false)
-    if (ok) break
-    if (i > 600) throw new Error('server did not start')
-    await new Promise(r => setTimeout(r, 100))
-  }
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM')
-      await new Promise(r => child.once('exit', r))
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-}
-
-/** The demo worker's mailbox: 60% received, 40% sent, threads of 5 with one of 200 people, 5% unread, 2% hidden. */
+/** The demo worker's mailbox: 60% received, 40% sent, threads of 5 with one of 200 people, 5% unread, 2% hidden (a few of them unread). */
 function seedRows(meId, passwordHash) {
   const now = Date.now()
   const people = Array.from({ length: PEOPLE }, (_, i) => ({
@@ -94,14 +50,10 @@ function seedRows(meId, passwordHash) {
       id, sender_id: received ? other : meId, recipient_id: received ? meId : other, thread_id: threadId, parent_id: parentId,
       content: `Mensaje de prueba número ${i}`, read_at: received && i % 20 === 0 ? null : createdAt, edited_at: null, created_at: createdAt,
     })
-    if (i % 50 === 7) hidden.push({ id: uuidv7(), dm_id: id, user_id: meId })
+    if (i % 50 === 7 || i % 1000 === 40) hidden.push({ id: uuidv7(), dm_id: id, user_id: meId, received, unread: received && dms.at(-1).read_at === null })
     parentId = id
   }
   return { people, dms, hidden }
-}
-
-function* chunks(list, size) {
-  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size)
 }
 
 async function seedSqlite(url) {
@@ -140,28 +92,7 @@ async function seedPg(url) {
   return { meId, ...rows }
 }
 
-async function login(url, email, password) {
-  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })
-  if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`)
-  return res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
-}
-
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
-
-/** Sequential requests (one at a time: latency, not throughput); paths from `pathFor(i)`. */
-async function measure(url, cookie, pathFor, requests = REQUESTS) {
-  for (let i = 0; i < 10; i++) await fetch(url + pathFor(i), { headers: { cookie } }).then(r => r.arrayBuffer())
-  const times = []
-  for (let i = 0; i < requests; i++) {
-    const t0 = performance.now()
-    const res = await fetch(url + pathFor(i), { headers: { cookie } })
-    await res.arrayBuffer()
-    times.push(performance.now() - t0)
-    if (res.status !== 200) throw new Error(`${pathFor(i)} → ${res.status}`)
-  }
-  times.sort((a, b) => a - b)
-  return { p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), max: times.at(-1) }
-}
+const measure = (url, cookie, pathFor, requests = REQUESTS) => measureRequests(url, cookie, pathFor, requests)
 
 const rssMb = pid => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
 
@@ -189,39 +120,25 @@ async function idleStreams(server, cookie, n) {
 }
 
 async function benchOne(kind) {
-  let url
-  let drop = async () => {}
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
-    url = `file:${join(dir, 'bench.db')}`
-    drop = async () => rmSync(dir, { recursive: true, force: true })
-  }
-  else {
-    const name = `energyapp_bench_dms_${process.pid}`
-    const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-    await admin.unsafe(`create database ${name}`)
-    await admin.end()
-    const u = new URL(pgAdminUrl)
-    u.pathname = `/${name}`
-    url = u.toString()
-    drop = async () => {
-      const c = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-      await c.unsafe(`drop database if exists ${name} with (force)`)
-      await c.end()
-    }
-  }
-  const server = await startServer(url)
+  const { url, drop } = await freshDatabase(kind, 'energyapp_bench_dms')
+  const server = await startServer({ databaseUrl: url })
   try {
     const t0 = performance.now()
     const rows = kind === 'sqlite' ? await seedSqlite(url) : await seedPg(url)
     const seedMs = performance.now() - t0
     const cookie = await login(server.url, 'trabajador@example.com', 'worker123')
     const people = rows.people.map(p => p.id)
-    const threads = rows.dms.filter(d => d.parent_id === null).map(d => d.id)
+    const hiddenIds = new Set(rows.hidden.map(h => h.dm_id))
+    const threads = rows.dms.filter(d => d.parent_id === null && !hiddenIds.has(d.id)).map(d => d.id)
+    // the cursors a client walking the list 100 at a time sends (every 100th visible message, newest first)
+    const cursors = rows.dms.filter(d => !hiddenIds.has(d.id)).reverse().filter((_, i) => i % 100 === 99).slice(0, 20).map(d => d.id)
     const results = {
       'GET /api/messages/unread-count': await measure(server.url, cookie, () => '/api/messages/unread-count'),
       'GET /api/messages?limit=50 (newest page)': await measure(server.url, cookie, () => '/api/messages?limit=50'),
       'GET /api/messages?limit=50&offset=… (first 20 pages)': await measure(server.url, cookie, i => `/api/messages?limit=50&offset=${(i % 20) * 50}`),
+      'GET /api/messages?box=received&limit=50': await measure(server.url, cookie, () => '/api/messages?box=received&limit=50'),
+      'GET /api/messages?box=sent&limit=50': await measure(server.url, cookie, () => '/api/messages?box=sent&limit=50'),
+      'GET /api/messages?limit=100&before=… (the app\'s "cargar más", pages 2–21)': await measure(server.url, cookie, i => `/api/messages?limit=100&before=${cursors[i % cursors.length]}`),
       'GET /api/messages?box=received&unread=true': await measure(server.url, cookie, () => '/api/messages?box=received&unread=true&limit=50'),
       'GET /api/messages?with=… (one correspondent)': await measure(server.url, cookie, i => `/api/messages?with=${people[(i * 7) % people.length]}&limit=50`),
       'GET /api/messages/:id': await measure(server.url, cookie, i => `/api/messages/${threads[(i * 7919) % threads.length]}`),
@@ -236,22 +153,12 @@ async function benchOne(kind) {
   }
 }
 
-async function pgReachable() {
-  const sql = postgres(pgAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
-  try { await sql`select 1`; return true }
-  catch { return false }
-  finally { await sql.end({ timeout: 1 }).catch(() => {}) }
-}
-
 const kinds = ['sqlite']
 if (!args['sqlite-only'] && await pgReachable()) kinds.push('pg')
 console.log(`messages bench: one user with ${MESSAGES} messages (${PEOPLE} correspondents); ${REQUESTS} sequential requests per line`)
 for (const kind of kinds) {
   const { seedMs, results, streams } = await benchOne(kind)
-  console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores)`)
-  console.log('| request | p50 ms | p95 ms | p99 ms | max ms |')
-  console.log('|---|---|---|---|---|')
-  for (const [name, r] of Object.entries(results))
-    console.log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`)
+  console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; ${machine()})`)
+  printTable(results)
   if (streams) console.log(`\n${streams.open} idle /api/events streams: server RSS ${streams.before.toFixed(0)} MB → ${streams.after.toFixed(0)} MB (+${(streams.after - streams.before).toFixed(1)} MB)`)
 }

@@ -1,21 +1,146 @@
-// Helpers shared by the benches that start the built app: free ports, child processes, fresh databases, a
-// throwaway Redis, SSE streams measured token by token, quantiles.
+// Shared pieces of the hand-run benchmarks (bench/*.mjs): the built server started with a given environment,
+// fresh throw-away databases, sign-in, and sequential latency measurement. Not a test helper: tests use
+// tests/support/server.ts.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
 
 export const root = resolve(import.meta.dirname, '..')
-export const sleep = ms => new Promise(r => setTimeout(r, ms))
-export const quantile = (values, q) => { const s = [...values].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] }
-export const median = values => quantile(values, 0.5)
+export const pgAdminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
 
-export const freePort = () => new Promise((ok) => {
-  const srv = createServer()
+/** The build to run ($NUXT_OUTPUT_DIR, default .output); exits with a hint when there is none. */
+export function requireBuild() {
+  const output = resolve(root, process.env.NUXT_OUTPUT_DIR || '.output')
+  if (!existsSync(join(output, 'server/index.mjs'))) {
+    console.error(`no build at ${output}; run npm run build (or set NUXT_OUTPUT_DIR)`)
+    process.exit(1)
+  }
+  return output
+}
+
+export const freePort = () => new Promise((ok, fail) => {
+  const srv = createServer().on('error', fail)
   srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
 })
 
+/**
+ * Starts the built server (`NODE_ENV=production`, demo accounts, no model server unless `env` names one) on a
+ * free port with its own data directory, waits until `/api/health` answers 200, and returns `{url, pid, stop}`.
+ * `env` is added to (and overrides) the defaults; the server's stderr goes to this process's.
+ */
+export async function startServer({ databaseUrl, env = {}, output = requireBuild() }) {
+  const port = await freePort()
+  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
+  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
+    env: {
+      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
+      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',
+      OLLAMA_HOST: 'http://127.0.0.1:9', PORT: String(port), HOST: '127.0.0.1', PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    const ok = await fetch(`${url}/api/health`).then(r => r.ok, () => false)
+    if (ok) break
+    if (i > 600) throw new Error('server did not start')
+    await new Promise(r => setTimeout(r, 100))
+  }
+  return {
+    url,
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await new Promise(r => child.once('exit', r))
+      }
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A fresh SQLite file or PostgreSQL database (`kind` 'sqlite' | 'pg'): `{url, drop}`. */
+export async function freshDatabase(kind, prefix = 'energyapp_bench') {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
+    return { url: `file:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+  }
+  const name = `${prefix}_${process.pid}`
+  const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database ${name}`)
+  await admin.end()
+  const u = new URL(pgAdminUrl)
+  u.pathname = `/${name}`
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
+      await c.unsafe(`drop database if exists ${name} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+export async function pgReachable() {
+  const sql = postgres(pgAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
+  try { await sql`select 1`; return true }
+  catch { return false }
+  finally { await sql.end({ timeout: 1 }).catch(() => {}) }
+}
+
+/** Signs in and returns the Cookie header value. */
+export async function login(url, email, password) {
+  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })
+  if (res.status !== 200) throw new Error(`login ${email}: ${res.status}`)
+  return res.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+}
+
+/** Batches of `size` from any iterable (arrays, generators). */
+export function* chunks(iterable, size) {
+  let batch = []
+  for (const item of iterable) {
+    batch.push(item)
+    if (batch.length === size) { yield batch; batch = [] }
+  }
+  if (batch.length) yield batch
+}
+
+export const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
+
+/** Sequential GETs (one at a time: latency, not throughput) after 10 warm-up requests; paths from `pathFor(i)`. */
+export async function measure(url, cookie, pathFor, requests) {
+  for (let i = 0; i < 10; i++) await fetch(url + pathFor(i), { headers: { cookie } }).then(r => r.arrayBuffer())
+  const times = []
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now()
+    const res = await fetch(url + pathFor(i), { headers: { cookie } })
+    await res.arrayBuffer()
+    times.push(performance.now() - t0)
+    if (res.status !== 200) throw new Error(`${pathFor(i)} → ${res.status}`)
+  }
+  times.sort((a, b) => a - b)
+  return { p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), max: times.at(-1) }
+}
+
+export const machine = () => `load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores`
+
+/** Prints a results table `{name: {p50, p95, p99, max}}` in Markdown. */
+export function printTable(results) {
+  console.log('| request | p50 ms | p95 ms | p99 ms | max ms |')
+  console.log('|---|---|---|---|---|')
+  for (const [name, r] of Object.entries(results))
+    console.log(`| ${name} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`)
+}
+
+// ——— processes, Redis and streams (bench/scale.mjs, bench/stream.mjs) ———
+export const sleep = ms => new Promise(r => setTimeout(r, ms))
+export const quantile = (values, q) => { const s = [...values].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] }
+export const median = values => quantile(values, 0.5)
 export async function waitFor(url) {
   for (let i = 0; i < 600; i++) {
     try { if ((await fetch(url)).ok) return }

@@ -24,6 +24,8 @@ export const DmListQuery = v.object({
   box: v.optional(v.picklist(['all', 'received', 'sent'], 'must be all, received or sent'), 'all'),
   unread: v.optional(QueryBool),
   with: v.optional(Id),
+  /** Cursor: only messages older than this one (the previous page's `nextCursor`). */
+  before: v.optional(Id),
 })
 export const SendDmBody = v.strictObject({ recipientId: Id, content: Text(DM_MAX_CHARS), parentId: v.optional(Id) })
 export const EditDmBody = v.strictObject({ content: Text(DM_MAX_CHARS) })

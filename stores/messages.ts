@@ -19,6 +19,11 @@ export interface DmThread {
 /** An opened thread as it is saved for offline reading. */
 interface SavedThread { other: ApiPersonRef, messages: ApiDm[] }
 
+/** `GET /api/messages` answers a cursor too (docs/api.md). */
+type DmPage = ApiList<ApiDm> & { nextCursor?: string | null }
+
+const listQuery = (f: DmFilter) => (f === 'unread' ? { box: 'received', unread: true } : { box: f })
+
 const byNewest = (a: ApiDm, b: ApiDm) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)
 
 /**
@@ -37,6 +42,10 @@ export const useMessagesStore = defineStore('messages', () => {
   const loading = ref(false)
   const loaded = ref(false)
   const failed = ref(false)
+  /** Cursor of the next (older) page of the list; null when the oldest message is loaded. */
+  const nextCursor = ref<string | null>(null)
+  const loadingMore = ref(false)
+  const moreFailed = ref(false)
 
   const threadId = ref<string | null>(null)
   const threadOther = ref<ApiPersonRef | null>(null)
@@ -86,12 +95,14 @@ export const useMessagesStore = defineStore('messages', () => {
     const run = ++listRun
     loading.value = true
     failed.value = false
-    const query = next === 'unread' ? { box: 'received', unread: true } : { box: next }
+    moreFailed.value = false
     try {
       const page = await offline.cachedRecord(['dms', 'list', next], () =>
-        api<ApiList<ApiDm>>('/api/messages', { query: { ...query, limit: LIST_SIZE } }))
+        api<DmPage>('/api/messages', { query: { ...listQuery(next), limit: LIST_SIZE } }))
       if (run !== listRun) return
       items.value = page.data
+      // a page saved before the cursor existed: "load more" stays available through the last message's id
+      nextCursor.value = page.nextCursor !== undefined ? page.nextCursor : page.data.length === LIST_SIZE ? page.data.at(-1)!.id : null
       loaded.value = true
     }
     catch {
@@ -99,6 +110,28 @@ export const useMessagesStore = defineStore('messages', () => {
     }
     finally {
       if (run === listRun) loading.value = false
+    }
+  }
+
+  /** The next (older) page of the current filter, added below what is shown ("cargar más"). */
+  async function loadMore() {
+    const before = nextCursor.value
+    if (!before || loadingMore.value) return
+    const run = listRun
+    loadingMore.value = true
+    moreFailed.value = false
+    try {
+      const page = await api<DmPage>('/api/messages', { query: { ...listQuery(filter.value), before, limit: LIST_SIZE } })
+      if (run !== listRun) return
+      const known = new Set(items.value.map(m => m.id))
+      items.value = [...items.value, ...page.data.filter(m => !known.has(m.id))]
+      nextCursor.value = page.nextCursor
+    }
+    catch {
+      if (run === listRun) moreFailed.value = true
+    }
+    finally {
+      if (run === listRun) loadingMore.value = false
     }
   }
 
@@ -203,6 +236,22 @@ export const useMessagesStore = defineStore('messages', () => {
     return dm
   }
 
+  /** An edit arrived on the live stream (the other person's, or mine from another tab). */
+  function applyEdit(dm: ApiDm) {
+    if (!items.value.some(m => m.id === dm.id) && !thread.value.some(m => m.id === dm.id)) return
+    replaceLocal(dm)
+    if (dm.threadId === threadId.value) saveThread()
+  }
+
+  /** I deleted a message in another tab: it goes from this one too. */
+  function applyDelete(id: string) {
+    if (pendingDelete.value?.id === id) { clearTimeout(deleteTimer); pendingDelete.value = null }
+    const inThread = thread.value.some(m => m.id === id)
+    items.value = items.value.filter(m => m.id !== id)
+    thread.value = thread.value.filter(m => m.id !== id)
+    if (inThread) saveThread()
+  }
+
   async function commitDelete() {
     clearTimeout(deleteTimer)
     const dm = pendingDelete.value
@@ -248,6 +297,9 @@ export const useMessagesStore = defineStore('messages', () => {
     loading.value = false
     loaded.value = false
     failed.value = false
+    nextCursor.value = null
+    loadingMore.value = false
+    moreFailed.value = false
     threadId.value = null
     threadOther.value = null
     thread.value = []
@@ -259,8 +311,8 @@ export const useMessagesStore = defineStore('messages', () => {
   auth.onSignOut(() => $reset())
 
   return {
-    unreadCount, filter, items, loading, loaded, failed, threads,
+    unreadCount, filter, items, loading, loaded, failed, threads, nextCursor, loadingMore, moreFailed, loadMore,
     threadId, threadOther, thread: visibleThread, threadLoading, threadMissing, threadFailed, pendingDelete,
-    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
+    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, applyEdit, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
   }
 })

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, exists, isNull, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
+import { and, count, desc, eq, exists, isNull, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
@@ -62,11 +62,15 @@ export async function directory(viewer: Viewer, query: { q?: string, limit: numb
   return { total: Number(total), data: rows }
 }
 
-export interface DmQuery { box: DmBox, unread?: boolean, with?: string, limit: number, offset: number }
+export interface DmQuery { box: DmBox, unread?: boolean, with?: string, before?: string, limit: number, offset: number }
+
+/** A page of `GET /api/messages`: the list plus the cursor of the next page (null on the last one). */
+export type DmPage = ApiList<ApiDm> & { nextCursor: string | null }
 
 /** `GET /api/messages`: newest first, only what the caller sent or received and has not deleted. */
-export async function listDms(viewer: Viewer, query: DmQuery): Promise<ApiList<ApiDm>> {
+export async function listDms(viewer: Viewer, query: DmQuery): Promise<DmPage> {
   const me = viewer.id
+  const older = query.before ? await olderThan(me, query.before) : undefined
   const filters: Array<SQL | undefined> = []
   if (query.box === 'received' || query.unread) filters.push(eq(dms.recipientId, me))
   if (query.box === 'sent') filters.push(eq(dms.senderId, me))
@@ -81,12 +85,30 @@ export async function listDms(viewer: Viewer, query: DmQuery): Promise<ApiList<A
   }
   else sides = filters.length ? [and(...filters)!] : [eq(dms.senderId, me), eq(dms.recipientId, me)]
   const [counts, pages] = await Promise.all([
-    Promise.all(sides.map(side => visibleCount(me, side))),
-    Promise.all(sides.map(side => useDb().select().from(dms).where(and(side, notHiddenFor(me)))
+    boxTotal(me, query).then(n => n ?? Promise.all(sides.map(side => visibleCount(me, side)))),
+    Promise.all(sides.map(side => useDb().select().from(dms).where(and(side, older, notHiddenFor(me)))
       .orderBy(desc(dms.createdAt), desc(dms.id)).limit(query.offset + query.limit))),
   ])
-  const rows = pages.flat().sort(newestFirst).slice(query.offset, query.offset + query.limit)
-  return { total: counts.reduce((a, b) => a + b, 0), data: await shaped(rows) }
+  const merged = pages.flat().sort(newestFirst)
+  const rows = merged.slice(query.offset, query.offset + query.limit)
+  // a full page may be the last one: the next request then answers an empty page with a null cursor
+  const nextCursor = rows.length === query.limit ? rows.at(-1)!.id : null
+  const total = typeof counts === 'number' ? counts : counts.reduce((a, b) => a + b, 0)
+  return { total, data: await shaped(rows), nextCursor }
+}
+
+/**
+ * The keyset condition of `?before=ID`: messages older than that one in the list's order (createdAt, id).
+ * The cursor must be a message the caller sent or received (deleted from their view is fine: it may be the
+ * last of a page they deleted since); anything else 404.
+ */
+async function olderThan(me: string, before: string): Promise<SQL> {
+  const [cursor] = await useDb().select({ createdAt: dms.createdAt }).from(dms)
+    .where(and(eq(dms.id, before), or(eq(dms.senderId, me), eq(dms.recipientId, me)))).limit(1)
+  if (!cursor) throw createError({ statusCode: 404, message: 'before: no message with this id', data: { fields: { before: 'no message with this id' } } })
+  // `created_at <= c` first: a range on the (…, created_at) indexes; a bare OR made SQLite merge two index
+  // searches and sort every older message (590 ms → 0.9 ms for a page deep in a 100k mailbox, same rows)
+  return and(lte(dms.createdAt, cursor.createdAt), or(lt(dms.createdAt, cursor.createdAt), lt(dms.id, before)))!
 }
 
 /** The caller's own id column, kept away from SQLite's index choice (`+col`): its list is the long one. */
@@ -109,7 +131,39 @@ async function visibleCount(userId: string, where: SQL) {
   return Number(all.n) - Number(hidden.n)
 }
 
-export const unreadCount = (userId: string) => visibleCount(userId, and(eq(dms.recipientId, userId), isNull(dms.readAt))!)
+/**
+ * The total of a whole box (no `with`) from index counts only: the box's messages minus the caller's hidden rows
+ * of that box, which carry their side (`received`) and unread state from when they were hidden. `undefined` for
+ * the narrower lists (`with=`, sent + unread), which count with the join.
+ */
+async function boxTotal(me: string, query: DmQuery): Promise<number | undefined> {
+  if (query.with) return undefined
+  if (query.unread) return query.box === 'sent' ? undefined : unreadCount(me)
+  const n = async (rows: PromiseLike<unknown>) => Number(((await rows) as [{ n: number }])[0].n)
+  const sent = () => n(useDb().select({ n: count() }).from(dms).where(eq(dms.senderId, me)))
+  const received = () => n(useDb().select({ n: count() }).from(dms).where(eq(dms.recipientId, me)))
+  const hidden = (side?: boolean) => n(useDb().select({ n: count() }).from(dmHidden)
+    .where(side === undefined ? eq(dmHidden.userId, me) : and(eq(dmHidden.userId, me), eq(dmHidden.received, side))))
+  const [plus, minus] = await Promise.all([
+    Promise.all(query.box === 'sent' ? [sent()] : query.box === 'received' ? [received()] : [sent(), received()]),
+    hidden(query.box === 'all' ? undefined : query.box === 'received'),
+  ])
+  return plus.reduce((a, b) => a + b, 0) - minus
+}
+
+/**
+ * Unread messages to the user that they still see: an index count of the unread ones minus their hidden rows
+ * that were unread when hidden — checked against the message, in case it was read at the same moment.
+ */
+export async function unreadCount(userId: string) {
+  const hiddenUnread = useDb().select({ one: sql`1` }).from(dms)
+    .where(and(isNull(dms.readAt), sql`${sql.identifier('dms')}.${sql.identifier('id')} = ${sql.identifier('dm_hidden')}.${sql.identifier('dm_id')}`))
+  const [[all], [hidden]] = await Promise.all([
+    useDb().select({ n: count() }).from(dms).where(and(eq(dms.recipientId, userId), isNull(dms.readAt))),
+    useDb().select({ n: count() }).from(dmHidden).where(and(eq(dmHidden.userId, userId), eq(dmHidden.received, true), eq(dmHidden.unread, true), exists(hiddenUnread))),
+  ]) as [[{ n: number }], [{ n: number }]]
+  return Number(all.n) - Number(hidden.n)
+}
 
 /** A message the caller sent or received and has not deleted; anything else 404. */
 async function visibleDm(viewer: Viewer, id: string): Promise<Dm> {
@@ -156,7 +210,16 @@ export async function editDm(viewer: Viewer, id: string, content: string) {
   if (dm.senderId !== viewer.id) throw createError({ statusCode: 403, message: 'Only the sender can edit this message' })
   const editedAt = new Date()
   await useDb().update(dms).set({ content, editedAt }).where(eq(dms.id, id))
-  return (await shaped([{ ...dm, content, editedAt }]))[0]!
+  const edited = (await shaped([{ ...dm, content, editedAt }]))[0]!
+  // the sender's other tabs, and the recipient unless they deleted it from their view
+  publish(userTopic(viewer.id), 'dm-update', { dm: edited })
+  void stillSees(dm.recipientId, dm.id).then(sees => sees && publish(userTopic(dm.recipientId), 'dm-update', { dm: edited }), () => {})
+  return edited
+}
+
+async function stillSees(userId: string, dmId: string) {
+  const [row] = await useDb().select({ id: dmHidden.id }).from(dmHidden).where(and(eq(dmHidden.dmId, dmId), eq(dmHidden.userId, userId))).limit(1)
+  return !row
 }
 
 /** `PUT /api/messages/:id/read`: the recipient marks it read (once; later calls keep the first time). */
@@ -181,7 +244,9 @@ export async function markAllDmsRead(viewer: Viewer) {
 /** `DELETE /api/messages/:id`: gone from the caller's view; the other participant keeps their copy. */
 export async function hideDm(viewer: Viewer, id: string) {
   const dm = await visibleDm(viewer, id)
-  await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id }).onConflictDoNothing()
+  const received = dm.recipientId === viewer.id
+  await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id, received, unread: received && !dm.readAt }).onConflictDoNothing()
+  publish(userTopic(viewer.id), 'dm-delete', { id: dm.id })
   if (dm.recipientId === viewer.id && !dm.readAt) publishUnreadChanged(viewer.id)
 }
 

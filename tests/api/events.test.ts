@@ -63,6 +63,24 @@ describe('GET /api/events', () => {
     for (const tab of tabs) await expect.poll(() => tab.named('dm').length).toBe(1)
   })
 
+  it('an edit reaches both participants as dm-update {dm}; a delete reaches only the deleter\'s own tabs as dm-delete {id}', async () => {
+    const { a, b } = await pair()
+    const sent = (await a.client.post('/api/messages', { recipientId: b.id, content: 'antes' })).body
+    const [liveA, liveA2, liveB] = await Promise.all([open(a.client), open(a.client), open(b.client)])
+    for (const live of [liveA, liveA2, liveB]) await expect.poll(() => live.events.length).toBeGreaterThan(0)
+    const edited = (await a.client.put(`/api/messages/${sent.id}`, { content: 'después' })).body
+    expect(edited.editedAt).toBeTruthy()
+    for (const live of [liveA, liveA2, liveB]) await expect.poll(() => live.named('dm-update')).toEqual([{ dm: edited }])
+    expect((await b.client.delete(`/api/messages/${sent.id}`)).status).toBe(204)
+    await expect.poll(() => liveB.named('dm-delete')).toEqual([{ id: sent.id }])
+    // the recipient deleted it: a later edit is not sent to them, and the sender never hears of their delete
+    const again = (await a.client.put(`/api/messages/${sent.id}`, { content: 'otra vez' })).body
+    await expect.poll(() => liveA.named('dm-update').length).toBe(2)
+    expect(liveA.named('dm-update')[1]).toEqual({ dm: again })
+    expect(liveA.named('dm-delete')).toEqual([])
+    expect(liveB.named('dm-update')).toHaveLength(1)
+  })
+
   it('report events: staff in scope hear of new and changed reports; the reporter of changes; others nothing', async () => {
     const { sup, a, b } = await pair()
     const otherSup = await makeUser(admin, 'supervisor', null, 'ev-s2')

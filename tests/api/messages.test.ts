@@ -145,9 +145,49 @@ describe('GET /api/messages', () => {
     expect(await ids('?unread=false')).toEqual({ total: 4, ids: [m4.id, m3.id, m2.id, m1.id] })
   })
 
+  it('cursor paging (docs/api.md): nextCursor walks every message once, newest first, also across a new message and a delete', async () => {
+    const { a, b, c } = await trio()
+    const sent: string[] = []
+    const pairs = [[a, b], [b, a], [a, c]] as const
+    for (let i = 0; i < 7; i++) sent.push((await send(pairs[i % 3]![0], pairs[i % 3]![1], `m${i}`)).body.id)
+    const mine = (await a.client.get('/api/messages?limit=100')).body
+    expect(mine.nextCursor).toBeNull()
+    const all: string[] = mine.data.map((m: any) => m.id)
+    expect(all).toEqual([...sent].reverse())
+    const first = (await a.client.get('/api/messages?limit=2')).body
+    expect(first.data.map((m: any) => m.id)).toEqual(all.slice(0, 2))
+    expect(first.nextCursor).toBe(all[1])
+    // a message arriving and a delete between pages shift offsets, not the cursor
+    await send(b, a, 'nuevo')
+    expect((await a.client.delete(`/api/messages/${all[2]}`)).status).toBe(204)
+    const seen = [...first.data.map((m: any) => m.id)]
+    let cursor = first.nextCursor
+    while (cursor) {
+      const page = (await a.client.get(`/api/messages?limit=2&before=${cursor}`))
+      expect(page.status, page.text).toBe(200)
+      expect(page.body.total).toBe(all.length) // the whole filter: one new, one deleted
+      seen.push(...page.body.data.map((m: any) => m.id))
+      cursor = page.body.nextCursor
+    }
+    expect(seen).toEqual(all.filter(id => id !== all[2]))
+    // with a box and a correspondent
+    const withB = (await a.client.get(`/api/messages?with=${b.id}&box=received&limit=100`)).body.data.map((m: any) => m.id)
+    expect(withB.length).toBeGreaterThan(1)
+    const rest = (await a.client.get(`/api/messages?with=${b.id}&box=received&before=${withB[0]}`)).body
+    expect(rest.data.map((m: any) => m.id)).toEqual(withB.slice(1))
+    expect(rest.nextCursor).toBeNull()
+    // a cursor the caller never sent or received → 404 naming before; malformed → 400
+    const foreign = (await send(b, c, 'ajeno')).body.id
+    for (const before of [foreign, MISSING]) {
+      const res = await a.client.get(`/api/messages?before=${before}`)
+      expect(res.status).toBe(404)
+      expect(res.body.message).toMatch(/^before/)
+    }
+  })
+
   it('bad query → 400 naming the field', async () => {
     const { a } = await trio()
-    for (const [query, field] of [['box=inbox', 'box'], ['unread=yes', 'unread'], ['with=x', 'with'], ['limit=0', 'limit'], ['limit=101', 'limit'], ['offset=-1', 'offset']]) {
+    for (const [query, field] of [['box=inbox', 'box'], ['unread=yes', 'unread'], ['with=x', 'with'], ['before=x', 'before'], ['limit=0', 'limit'], ['limit=101', 'limit'], ['offset=-1', 'offset']]) {
       const res = await a.client.get(`/api/messages?${query}`)
       expect(res.status, query).toBe(400)
       expect(res.body.message).toMatch(new RegExp(`^${field}`))
@@ -214,6 +254,37 @@ describe('editing, reading, deleting', () => {
     // the sender keeps their copy
     expect((await a.client.get('/api/messages?box=sent')).body.data.map((m: any) => m.id)).toEqual([dm.id])
     expect((await a.client.get(`/api/messages/${dm.id}`)).status).toBe(200)
+  })
+
+  it('totals of every box and the unread count agree with the list after deletes of sent, read and unread messages', async () => {
+    const { a, b, c } = await trio()
+    const toB = [] as any[]
+    for (const text of ['r1', 'r2', 'r3', 'r4']) toB.push((await send(a, b, text)).body)
+    const fromB = [(await send(b, a, 's1')).body, (await send(b, c, 's2')).body, (await send(b, a, 's3')).body]
+    await b.client.put(`/api/messages/${toB[0].id}/read`)
+    await b.client.put(`/api/messages/${toB[1].id}/read`)
+    // b hides one read and one unread received message, and one sent; a hides one of b's (not b's business)
+    for (const dm of [toB[0], toB[2], fromB[1]]) expect((await b.client.delete(`/api/messages/${dm.id}`)).status).toBe(204)
+    expect((await a.client.delete(`/api/messages/${fromB[0].id}`)).status).toBe(204)
+    const check = async (query: string) => {
+      const all = (await b.client.get(`/api/messages?limit=100${query}`)).body
+      expect(all.total, query).toBe(all.data.length)
+      return all.data.map((m: any) => m.content).sort()
+    }
+    expect(await check('')).toEqual(['r2', 'r4', 's1', 's3'])
+    expect(await check('&box=received')).toEqual(['r2', 'r4'])
+    expect(await check('&box=sent')).toEqual(['s1', 's3'])
+    expect(await check('&unread=true')).toEqual(['r4'])
+    expect(await check('&box=received&unread=true')).toEqual(['r4'])
+    expect(await check('&box=sent&unread=true')).toEqual([])
+    expect(await check(`&with=${a.id}`)).toEqual(['r2', 'r4', 's1', 's3'])
+    expect((await b.client.get('/api/messages/unread-count')).body.count).toBe(1)
+    expect((await a.client.get('/api/messages')).body.total).toBe(5) // r1–r4 and s3 (a hid s1)
+    // reading the last one: 0, and read-all has nothing left (the hidden unread one stays untouched)
+    await b.client.put(`/api/messages/${toB[3].id}/read`)
+    expect((await b.client.get('/api/messages/unread-count')).body.count).toBe(0)
+    expect((await b.client.put('/api/messages/read-all')).body.updated).toBe(0)
+    expect((await a.client.get(`/api/messages/${toB[2].id}`)).body.read).toBe(false)
   })
 
   it('a deleted sender shows as a deleted user: sender {id: null, fullName: null}', async () => {

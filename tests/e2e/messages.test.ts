@@ -2,6 +2,7 @@ import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeUser, type TestUser } from '../api/admin-support'
 import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { dbQuery, dbTime } from '../support/db'
 import { Client, DEMO } from '../support/http'
 
 // Mensajes and Reportes in Chromium against the real built server: two people write to each other in two
@@ -111,6 +112,14 @@ describe('Mensajes', () => {
     await a.getByTestId('dm-edit-input').fill('Hola Beto, ¿revisaste la turbina 4?')
     await a.getByTestId('dm-edit-save').click()
     await expect.poll(() => textOf(message(a, 'turbina 4').getByTestId('dm-edited'))).toBe('editado')
+    // Beto, with the thread open, sees the edit arrive without reload
+    await expect.poll(() => textOf(message(b, 'turbina 4').getByTestId('dm-edited'))).toBe('editado')
+    expect(await message(b, 'turbina 3').count()).toBe(0)
+
+    // a second tab of Beto's on the same thread: his delete there reaches it live
+    const { page: b2 } = await open(beto)
+    await b2.goto(b.url())
+    await message(b2, 'Hola Beto').waitFor()
 
     // Beto deletes Ana's message from his view, undoes, then deletes for good
     await message(b, 'Hola Beto').getByTestId('dm-delete').click()
@@ -119,6 +128,8 @@ describe('Mensajes', () => {
     await message(b, 'Hola Beto').waitFor()
     await message(b, 'Hola Beto').getByTestId('dm-delete').click()
     await expect.poll(() => b.getByTestId('dm-undo').count(), { timeout: 15_000 }).toBe(0)
+    await expect.poll(() => message(b2, 'Hola Beto').count()).toBe(0)
+    await message(b2, 'está en orden').waitFor()
     await b.reload()
     await message(b, 'está en orden').waitFor()
     await expect.poll(() => message(b, 'Hola Beto').count()).toBe(0)
@@ -141,7 +152,30 @@ describe('Mensajes', () => {
     await b.getByTestId('dm-filter-sent').click()
     await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(1)
     await screenshot(b, 'messages-list')
-  }, 180_000) // two browsers and a dozen round trips: longer than one page's budget on a loaded machine
+  }, 300_000) // three tabs and a dozen round trips: longer than one page's budget on a loaded machine
+
+  it('the thread list shows the newest 100 messages\' threads and "Cargar más" brings the older ones', async () => {
+    const admin = new Client()
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const [carla, dario] = await Promise.all([makeUser(admin, 'worker', null, 'e2e-dm-carla'), makeUser(admin, 'worker', null, 'e2e-dm-dario')])
+    // 130 one-message threads from Darío to Carla, a minute apart (seeded: the send rate limit would take minutes)
+    const now = Date.now()
+    for (let i = 0; i < 130; i++) {
+      const id = crypto.randomUUID()
+      await dbQuery('insert into dms (id, sender_id, recipient_id, thread_id, parent_id, content, read_at, edited_at, created_at) values (?, ?, ?, ?, null, ?, ?, null, ?)',
+        [id, dario!.id, carla!.id, id, `Aviso número ${i}`, dbTime(new Date(now - (130 - i) * 60_000)), dbTime(new Date(now - (130 - i) * 60_000))])
+    }
+    const { page } = await open(carla!)
+    await page.goto('/messages')
+    const threads = page.getByTestId('dm-thread')
+    await expect.poll(() => threads.count()).toBe(100)
+    await expect.poll(() => textOf(threads.first())).toContain('Aviso número 129')
+    await page.getByTestId('dm-load-more').click()
+    await expect.poll(() => threads.count()).toBe(130)
+    expect(await textOf(threads.last())).toContain('Aviso número 0')
+    // the end of the list: no more button
+    await expect.poll(() => page.getByTestId('dm-load-more').count()).toBe(0)
+  })
 
   it('a thread opened before stays readable offline, and a reply typed offline is sent once when back', async () => {
     const { page: a, context } = await open(ana, 390, 844)

@@ -18,6 +18,8 @@ export default {
   deletedUser: 'Deleted user',
   loadFailed: 'Messages could not be loaded.',
   retry: 'Retry',
+  loadMore: 'Load more',
+  loadMoreFailed: 'More conversations could not be loaded.',
   pickThread: 'Pick a conversation or write a new message.',
   noThread: 'Conversation',
   threadNotFound: 'This conversation does not exist or is no longer in your view.',

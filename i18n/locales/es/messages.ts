@@ -18,6 +18,8 @@ export default {
   deletedUser: 'Usuario eliminado',
   loadFailed: 'No se pudieron cargar los mensajes.',
   retry: 'Reintentar',
+  loadMore: 'Cargar más',
+  loadMoreFailed: 'No se pudieron cargar más conversaciones.',
   pickThread: 'Elige una conversación o escribe un mensaje nuevo.',
   noThread: 'Conversación',
   threadNotFound: 'Esta conversación no existe o ya no está en tu vista.',

@@ -205,9 +205,15 @@ export const dmHidden = sqliteTable('dm_hidden', {
   id: id(),
   dmId: text('dm_id').notNull().references(() => dms.id, { onDelete: 'cascade' }),
   userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  // set once when hidden, and never changing after (a hidden message can no longer be read): the caller's totals
+  // and unread count subtract index counts of these instead of joining every hidden row to its message
+  /** The hider was the recipient (else the sender). */
+  received: flag('received').notNull().default(false),
+  /** It was unread for the hider when hidden. */
+  unread: flag('unread').notNull().default(false),
 }, t => [
   uniqueIndex('dm_hidden_dm_user_unique').on(t.dmId, t.userId),
-  index('dm_hidden_user_idx').on(t.userId),
+  index('dm_hidden_user_idx').on(t.userId, t.received, t.unread),
 ])
 
 /** Reports (incidencias) filed by anyone and handled by staff in scope. */
