@@ -62,9 +62,27 @@ export function createAppI18n() {
 
 export type AppI18n = ReturnType<typeof createAppI18n>
 
+// building an Intl formatter loads locale data (the first one costs ~50 ms on a phone): build each once
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat | Intl.RelativeTimeFormat>()
+function cached<T extends Intl.DateTimeFormat | Intl.NumberFormat | Intl.RelativeTimeFormat>(key: string, make: () => T): T {
+  let formatter = formatters.get(key) as T | undefined
+  if (!formatter) formatters.set(key, formatter = make())
+  return formatter
+}
+const tagOf = (code: string) => localeTag(isLocale(code) ? code : DEFAULT_LOCALE)
+
+/** A cached Intl.NumberFormat for the UI language `code`. */
+export const numberFormat = (code: string, options: Intl.NumberFormatOptions = {}) =>
+  cached(`number|${code}|${JSON.stringify(options)}`, () => new Intl.NumberFormat(tagOf(code), options))
+
+/** A cached Intl.RelativeTimeFormat ("hace 3 h") for the UI language `code`. */
+export const relativeTimeFormat = (code: string) =>
+  cached(`relative|${code}`, () => new Intl.RelativeTimeFormat(tagOf(code), { numeric: 'auto', style: 'short' }))
+
 /** A date (ISO string) for people: "12 mar 2025, 14:05" in es-CL. */
 export function formatDateTime(iso: string | Date | null | undefined, code: string, withTime = true) {
   if (!iso) return ''
   const date = typeof iso === 'string' ? new Date(iso) : iso
-  return new Intl.DateTimeFormat(localeTag(isLocale(code) ? code : DEFAULT_LOCALE), withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(date)
+  const format = cached(`date|${code}|${withTime}`, () => new Intl.DateTimeFormat(tagOf(code), withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }))
+  return format.format(date)
 }

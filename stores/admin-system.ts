@@ -103,7 +103,6 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
     settings.value = null
     stats.value = null
   }
-  useAuthStore().onSignOut(clear)
 
   return {
     audit, auditTotal, auditOffset, auditFilter, loadAudit, auditCsvUrl,
@@ -111,5 +110,6 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
     settings, loadSettings, saveSettings, loadModels,
     stats, statsDays, loadStats,
     clear,
+    $reset: clear,
   }
 })

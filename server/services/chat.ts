@@ -1,3 +1,4 @@
+import type { StreamErrorReason } from '#shared/errors'
 import type { H3Event } from 'h3'
 import type * as v from 'valibot'
 import type { ChatBody } from '#shared/schemas'
@@ -35,6 +36,13 @@ const HALT_MESSAGES: Record<HaltReason, string> = {
   'revoked': 'Your session ended; the answer so far was saved',
   'reassigned': 'The conversation was reassigned to someone else; the answer so far was saved in it',
   'deleted': 'The conversation was deleted',
+}
+const HALT_REASONS: Record<HaltReason, StreamErrorReason> = {
+  'shutdown': 'server-restarting',
+  'time-limit': 'answer-interrupted',
+  'revoked': 'session-revoked',
+  'reassigned': 'reassigned',
+  'deleted': 'deleted',
 }
 
 /**
@@ -114,5 +122,6 @@ function closingEvent(result: TurnResult | undefined, halted: HaltReason | undef
     return ['done', { assistantMessageId: saved.id, finishReason: 'time-limit', usage, durationMs: saved.durationMs ?? 0 }]
   }
   const message = halted ? HALT_MESSAGES[halted] : 'The answer ended unexpectedly'
-  return ['error', saved ? { message, assistantMessageId: saved.id } : { message }]
+  const reason = halted ? HALT_REASONS[halted] : 'answer-interrupted'
+  return ['error', saved ? { message, reason, assistantMessageId: saved.id } : { message, reason }]
 }

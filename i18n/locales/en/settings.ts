@@ -67,6 +67,8 @@ export default {
     qrAlt: 'QR code to set up the authenticator app',
     manual: 'Cannot scan? Type this key into the app:',
     copyKey: 'Copy key',
+    samePhone: 'On the same phone as your authenticator app?',
+    openApp: 'Open in the authenticator app',
     code: '6-digit code',
     codeOrRecovery: '6-digit code or recovery code',
     activate: 'Turn on',

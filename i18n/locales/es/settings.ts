@@ -67,6 +67,8 @@ export default {
     qrAlt: 'Código QR para configurar la aplicación de autenticación',
     manual: '¿No puedes escanear? Escribe esta clave en la aplicación:',
     copyKey: 'Copiar clave',
+    samePhone: '¿Estás en el mismo teléfono donde tienes la aplicación?',
+    openApp: 'Abrir en la app autenticadora',
     code: 'Código de 6 dígitos',
     codeOrRecovery: 'Código de 6 dígitos o código de recuperación',
     activate: 'Activar',

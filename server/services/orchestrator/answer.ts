@@ -64,7 +64,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     const assistantMessage = await saveAnswerWithRetry(turn, answer)
     if (!assistantMessage) {
       release()
-      await emit('error', { message: 'The answer could not be saved' })
+      await emit('error', { message: 'The answer could not be saved', reason: 'save-failed' })
       return result(null, 'error')
     }
     let title: string | null = null
@@ -77,7 +77,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     if (answer.status === 'complete')
       await emit('done', { assistantMessageId: assistantMessage.id, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs })
     else if (answer.status === 'error')
-      await emit('error', { message: answer.error ?? 'The model failed while answering', assistantMessageId: assistantMessage.id })
+      await emit('error', { message: answer.error ?? 'The model failed while answering', reason: 'model-error', assistantMessageId: assistantMessage.id })
     log.info('chat answer', {
       userId: turn.user.id, conversationId: turn.conversation.id, channel: input.channel, model: turn.model, status: answer.status,
       firstTokenMs: answer.firstTokenMs, durationMs: answer.durationMs, toolCalls: answer.tools.length, ...answer.usage, error: answer.error,
