@@ -50,10 +50,11 @@ async function newContext(combo: typeof COMBOS[number]): Promise<BrowserContext>
   return context
 }
 
-/** The page has drawn its data: a heading, no loading indicator left, nothing moving. */
-async function ready(page: Page) {
-  await page.locator('h1').first().waitFor()
-  await page.waitForFunction(() => !document.querySelector('[aria-busy="true"], .ui-spinner, [data-loading="true"]'))
+/** The page has drawn its data: its main heading, no loading indicator on screen, nothing moving. */
+async function ready(page: Page, path: string) {
+  await page.waitForURL(url => url.pathname === path.split('?')[0])
+  await page.locator('h1, h2').first().waitFor()
+  await page.waitForFunction(() => ![...document.querySelectorAll('[aria-busy="true"], .ui-spinner')].some(el => (el as HTMLElement).offsetParent !== null))
   await settled(page)
 }
 
@@ -83,18 +84,18 @@ describe('axe-core on every page', () => {
     try {
       for (const path of SIGNED_OUT) {
         await page.goto(path)
-        await ready(page)
+        await ready(page, path)
         found.push(...await violations(page, where(path)))
       }
       await signIn(page)
       for (const path of [...SIGNED_IN, conversationPath]) {
         await page.goto(path)
-        await ready(page)
+        await ready(page, path)
         found.push(...await violations(page, where(path)))
       }
       // open states: the conversation drawer on a phone, the conversation "…" menu on a desktop
       await page.goto(conversationPath)
-      await ready(page)
+      await ready(page, conversationPath)
       if (combo.width < 768) {
         await page.getByRole('button', { name: 'Abrir conversaciones' }).click()
         await page.getByRole('dialog').waitFor()

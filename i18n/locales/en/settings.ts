@@ -24,6 +24,7 @@ export default {
     phoneCode: '6-digit code',
     phoneVerify: 'Verify',
     phoneRemove: 'Remove phone',
+    phoneTaken: 'That number is already verified on another account.',
     phoneSmsOff: 'SMS is not configured on this server: ask an administrator to register your number.',
     phoneBad: 'Type an international number, e.g. +56912345678.',
     phoneWrongCode: 'The code is wrong or expired.',

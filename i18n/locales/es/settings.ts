@@ -24,6 +24,7 @@ export default {
     phoneCode: 'Código de 6 dígitos',
     phoneVerify: 'Verificar',
     phoneRemove: 'Quitar teléfono',
+    phoneTaken: 'Ese número ya está verificado en otra cuenta.',
     phoneSmsOff: 'El envío de SMS no está configurado en este servidor: pide a un administrador que registre tu número.',
     phoneBad: 'Escribe un número internacional, p. ej. +56912345678.',
     phoneWrongCode: 'El código no es correcto o venció.',
