@@ -27,6 +27,8 @@ export default defineNuxtConfig({
       link: [
         { rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' },
         { rel: 'apple-touch-icon', href: '/apple-touch-icon.png' },
+        // in the HTML shell itself (not added by JS), so browsers and crawlers find it before the app boots
+        { rel: 'manifest', href: '/manifest.webmanifest' },
       ],
     },
   },
@@ -35,8 +37,16 @@ export default defineNuxtConfig({
     errorHandler: '~/server/error',
     prerender: { routes: ['/'] },
     experimental: { tasks: false },
-    // static files (the shell, /_nuxt/*, /sw.js, the manifest) are served before any middleware runs
-    routeRules: { '/**': { headers: { ...SECURITY_HEADERS } } },
+    // pre-built .gz/.br next to each static file: `npm start` answers compressed like production behind Caddy
+    compressPublicAssets: true,
+    // static files (the shell, /_nuxt/*, /sw.js, the manifest) are served before any middleware runs;
+    // icons change rarely (a week), the manifest must be revalidated so installs pick up changes
+    routeRules: {
+      '/**': { headers: { ...SECURITY_HEADERS } },
+      ...Object.fromEntries(['/favicon.svg', '/logo.svg', '/apple-touch-icon.png', '/icon-192.png', '/icon-512.png', '/icon-maskable-512.png']
+        .map(icon => [icon, { headers: { 'cache-control': 'public, max-age=604800' } }])),
+      '/manifest.webmanifest': { headers: { 'cache-control': 'no-cache' } },
+    },
     hooks: {
       // The prerendered shell is served as a static file, before any middleware: its CSP comes from a route rule.
       'prerender:generate'(route, nitro) {

@@ -1,4 +1,5 @@
-import type { FetchError } from 'ofetch'
+import { type FetchError, ofetch } from 'ofetch'
+import type { ErrorReason } from '#shared/errors'
 import type { ApiError } from '#shared/types'
 
 /** An API answer that was not 2xx, or no answer at all (statusCode 0 = network error). */
@@ -20,45 +21,109 @@ export class ApiRequestError extends Error {
   get field(): string | null {
     return /^([a-zA-Z]+): /.exec(this.message)?.[1] ?? null
   }
+
+  /** The server's stable error code (`data.reason`), which the UI translates; null for older answers. */
+  get reason(): ErrorReason | null {
+    return typeof this.data?.reason === 'string' ? this.data.reason as ErrorReason : null
+  }
 }
 
 export const isApiError = (error: unknown): error is ApiRequestError => error instanceof ApiRequestError
 
+function retryAfterOf(headers: Headers | undefined, data: ApiError['data']): number | null {
+  const header = Number(headers?.get('retry-after'))
+  if (Number.isFinite(header) && header > 0) return header
+  return typeof data?.retryAfter === 'number' ? data.retryAfter : null
+}
+
 function toApiError(error: unknown): ApiRequestError {
+  if (isApiError(error)) return error
   const fetchError = error as FetchError<ApiError>
   const status = fetchError.response?.status ?? fetchError.statusCode ?? 0
   if (!status) return new ApiRequestError(0, 'Network error')
   const body = fetchError.data
-  const header = Number(fetchError.response?.headers.get('retry-after'))
-  const retryAfter = Number.isFinite(header) && header > 0 ? header : (typeof body?.data?.retryAfter === 'number' ? body.data.retryAfter : null)
-  return new ApiRequestError(status, body?.message || fetchError.statusMessage || `HTTP ${status}`, body?.data, retryAfter)
+  return new ApiRequestError(status, body?.message || fetchError.statusMessage || `HTTP ${status}`, body?.data, retryAfterOf(fetchError.response?.headers, body?.data))
 }
 
-// Nitro's typed $fetch infers answers from route files; stores name the answer type themselves
-const fetchJson = $fetch as unknown as <T>(url: string, options: Record<string, unknown>) => Promise<T>
+/** A non-2xx Response read as the API's error shape. */
+async function errorFromResponse(response: Response): Promise<ApiRequestError> {
+  let body: Partial<ApiError> = {}
+  try { body = await response.json() }
+  catch {}
+  return new ApiRequestError(response.status, body.message || response.statusText || `HTTP ${response.status}`, body.data, retryAfterOf(response.headers, body.data))
+}
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
-export interface ApiOptions { method?: Method, body?: Record<string, unknown>, query?: Record<string, string | number | boolean | undefined>, signal?: AbortSignal }
+export interface ApiOptions {
+  method?: Method
+  body?: Record<string, unknown>
+  query?: Record<string, string | number | boolean | undefined>
+  signal?: AbortSignal
+  /** Let the request outlive the page (a delete committed while leaving). */
+  keepalive?: boolean
+}
 
 /** Routes where a 401 is an answer about credentials, not a lost session. */
 const SIGN_IN_ROUTES = ['/api/auth/login', '/api/auth/verify-2fa', '/api/auth/me', '/api/auth/logout']
+/** 403 reasons that mean "the account must do something first": the route guard takes the user there. */
+const HOLD_REASONS: ReadonlySet<string> = new Set(['change-password', 'enrol-2fa'])
+
+/** The one place an API error reaches the session: a lost session signs out here, a hold re-routes. */
+async function onError(path: string, error: ApiRequestError) {
+  // a 401 that names a field ("currentPassword: is wrong") is about what was typed, not about the session
+  if (error.statusCode === 401 && !error.field && !SIGN_IN_ROUTES.includes(path)) await sessionLost()
+  else if (error.statusCode === 403 && error.reason && HOLD_REASONS.has(error.reason)) await accountHeld()
+}
 
 /**
- * The one way stores talk to the server: same-origin cookies, typed errors, and a lost session
- * (401 while signed in) sends the user back to /login with a way back.
+ * The one way stores talk to the server: same-origin cookies, one error type (ApiRequestError), and one
+ * session-lost path (401 while signed in → /login with a way back). `api.stream` is the same for answers read
+ * as a stream (POST /api/chat, GET /api/events).
  */
 export function useApi() {
-  return async function api<T>(path: string, options: ApiOptions = {}): Promise<T> {
+  async function api<T>(path: string, options: ApiOptions = {}): Promise<T> {
     try {
-      return await fetchJson<T>(path, { ...options, credentials: 'same-origin', retry: 0 })
+      // ofetch itself (what Nuxt's $fetch wraps): each store names the answer it expects, with no cast
+      return await ofetch<T>(path, { ...options, credentials: 'same-origin', retry: 0 })
     }
     catch (error) {
       const apiError = toApiError(error)
-      // a 401 that names a field ("currentPassword: is wrong") is about what was typed, not about the session
-      if (apiError.statusCode === 401 && !apiError.field && !SIGN_IN_ROUTES.includes(path)) await sessionLost()
+      await onError(path, apiError)
       throw apiError
     }
   }
+
+  /**
+   * A request whose answer is read as it arrives. Resolves with the open Response when the server answered
+   * `accept`'s type; throws ApiRequestError otherwise (a JSON error, or status 0 when there was no answer). An
+   * abort through `signal` rethrows the AbortError so the caller can tell Stop from failure.
+   */
+  async function stream(path: string, options: ApiOptions & { accept?: string } = {}): Promise<Response> {
+    const accept = options.accept ?? 'text/event-stream'
+    let response: Response
+    try {
+      response = await fetch(path, {
+        method: options.method ?? 'GET',
+        credentials: 'same-origin',
+        cache: 'no-store',
+        headers: { accept, ...(options.body ? { 'content-type': 'application/json' } : {}) },
+        body: options.body ? JSON.stringify(options.body) : undefined,
+        signal: options.signal,
+      })
+    }
+    catch (error) {
+      if (options.signal?.aborted) throw error
+      throw new ApiRequestError(0, (error as Error).message || 'Network error')
+    }
+    if (!response.ok || !response.headers.get('content-type')?.includes(accept) || !response.body) {
+      const apiError = await errorFromResponse(response)
+      await onError(path, apiError)
+      throw apiError
+    }
+    return response
+  }
+
+  return Object.assign(api, { stream })
 }
 
 async function sessionLost() {
@@ -68,4 +133,13 @@ async function sessionLost() {
   const route = useRouter().currentRoute.value
   if (route.meta.public) return
   await navigateTo({ path: '/login', query: { redirect: route.fullPath } })
+}
+
+/** The server holds the account (temporary password, 2FA to enrol): learn why, then let the route guard act. */
+async function accountHeld() {
+  const auth = useAuthStore()
+  if (!auth.user) return
+  const user = await auth.me(true).catch(() => null)
+  if (user?.mustChangePassword) await navigateTo('/change-password')
+  else if (user?.mustEnrol2fa) await navigateTo({ path: '/settings/security', query: { enrol: '1' } })
 }

@@ -1,18 +1,20 @@
 import { useI18n } from 'vue-i18n'
 
 /**
- * Turns an API error into a sentence in the user's language. `byStatus` gives the screen's own wording for
- * the statuses it expects (401 on login means "wrong email or password", on a password change "wrong password").
+ * Turns an API error into a sentence in the user's language, from its status and its stable `data.reason`
+ * code (never from the server's English message). `byStatus` gives the screen's own wording for the statuses
+ * it expects (401 on login means "wrong email or password", on a password change "wrong password").
  */
 export function useApiErrorText() {
-  const { t } = useI18n()
+  const { t, te } = useI18n()
   return function errorText(error: unknown, byStatus: Partial<Record<number, string>> = {}): string {
     if (!isApiError(error)) return t('errors.unknown')
-    const { statusCode } = error
+    const { statusCode, reason } = error
     if (statusCode === 0) return t('errors.network')
     if (statusCode === 429) return error.retryAfter ? t('errors.tooMany', { seconds: error.retryAfter }) : t('errors.tooManyNoTime')
     const own = byStatus[statusCode]
     if (own) return own
+    if (reason && te(`errors.reason.${reason}`)) return t(`errors.reason.${reason}`)
     if (statusCode >= 500) return t('errors.server')
     if (statusCode === 401) return t('errors.sessionExpired')
     if (statusCode === 403) return t('errors.forbidden')

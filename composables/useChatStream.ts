@@ -1,6 +1,8 @@
 import { ref } from 'vue'
 import type { ChatRequest } from '#shared/schemas'
-import type { ChatEvents, ToolStatus } from '#shared/types'
+import type { StreamErrorReason } from '#shared/errors'
+import type { ChatEventName, ChatEvents, ToolStatus } from '#shared/types'
+import { ApiRequestError, useApi } from './useApi'
 
 export type { ChatRequest }
 export type ChatMeta = ChatEvents['meta']
@@ -18,17 +20,13 @@ export interface ChatStreamHandlers {
 /** How a stream ended: `done`, an `error` event, the user's Stop, or the connection closing without either. */
 export type ChatStreamResult =
   | { outcome: 'done', done: ChatDone }
-  | { outcome: 'error', message: string, assistantMessageId?: string }
+  | { outcome: 'error', message: string, reason?: StreamErrorReason, assistantMessageId?: string }
   | { outcome: 'stopped' }
   | { outcome: 'interrupted' }
 
-/** A JSON error answered before the stream started (400/403/404/429/503), or no answer at all (status 0). */
-export class ChatRequestError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly data?: Record<string, unknown>, readonly retryAfter: number | null = null) {
-    super(message)
-    this.name = 'ChatRequestError'
-  }
-}
+/** A JSON error answered before the stream started (400/403/404/429/503), or no answer at all (status 0): the API client's one error type. */
+export const ChatRequestError = ApiRequestError
+export type ChatRequestError = ApiRequestError
 
 export interface SseEvent { event: string, data: string }
 
@@ -81,21 +79,36 @@ export function createSseParser(onEvent: (event: SseEvent) => void) {
   }
 }
 
-async function errorFromResponse(response: Response): Promise<ChatRequestError> {
-  let body: { message?: string, data?: Record<string, unknown> } = {}
-  try { body = await response.json() }
-  catch {}
-  const retryAfter = Number(response.headers.get('retry-after'))
-  return new ChatRequestError(response.status, body.message || response.statusText || `HTTP ${response.status}`, body.data, retryAfter > 0 ? retryAfter : null)
+/** One stream event's payload, checked against its type in shared/types.ts (null: not that shape). */
+function parseEvent<K extends ChatEventName>(event: K, data: string): ChatEvents[K] | null {
+  let payload: unknown
+  try { payload = JSON.parse(data) }
+  catch { return null }
+  if (!payload || typeof payload !== 'object') return null
+  const p = payload as Record<string, unknown>
+  const ok: Record<ChatEventName, () => boolean> = {
+    meta: () => typeof p.conversationId === 'string' && typeof p.userMessageId === 'string',
+    queue: () => Number.isFinite(Number(p.position)),
+    token: () => typeof p.t === 'string',
+    title: () => typeof p.title === 'string',
+    tool: () => typeof p.name === 'string' && ['running', 'done', 'error'].includes(p.status as string),
+    done: () => typeof p.assistantMessageId === 'string',
+    error: () => true,
+  }
+  return ok[event]() ? payload as ChatEvents[K] : null
 }
 
+const isEventName = (name: string): name is ChatEventName => ['meta', 'queue', 'token', 'title', 'tool', 'done', 'error'].includes(name)
+
 /**
- * Reads `POST /api/chat` as a stream (EventSource cannot POST). `send` resolves with how the stream ended and
- * throws ChatRequestError when the server answered JSON before streaming. `stop` asks the server to stop the
- * answer (`POST /api/chat/:conversationId/stop`, which reaches whichever app process runs it) and aborts the
- * request: either way the server stops the model and saves the partial answer as `stopped`.
+ * Reads `POST /api/chat` as a stream (EventSource cannot POST) through the API client. `send` resolves with how
+ * the stream ended and throws ApiRequestError when the server answered JSON before streaming (a lost session is
+ * handled by the client, as for every request). `stop` asks the server to stop the answer
+ * (`POST /api/chat/:conversationId/stop`, which reaches whichever app process runs it) and aborts the request:
+ * either way the server stops the model and saves the partial answer as `stopped`.
  */
 export function useChatStream() {
+  const api = useApi()
   const active = ref(false)
   let controller: AbortController | null = null
   // the conversation of the answer being streamed, once `meta` named it
@@ -126,39 +139,31 @@ export function useChatStream() {
     try {
       let response: Response
       try {
-        response = await fetch('/api/chat', {
-          method: 'POST',
-          credentials: 'same-origin',
-          headers: { 'content-type': 'application/json', 'accept': 'text/event-stream' },
-          body: JSON.stringify(request),
-          signal: abort.signal,
-        })
+        response = await api.stream('/api/chat', { method: 'POST', body: { ...request }, signal: abort.signal })
       }
       catch (error) {
         if (abort.signal.aborted) return { outcome: 'stopped' }
-        throw new ChatRequestError(0, (error as Error).message || 'Network error')
-      }
-      if (!response.ok || !response.headers.get('content-type')?.includes('text/event-stream') || !response.body) {
-        throw await errorFromResponse(response)
+        throw error
       }
 
       const parser = createSseParser(({ event, data }) => {
         // after `done` (or `error`) only a late `title` is still taken (API.md: it may follow `done`)
-        if (result && event !== 'title') return
-        let payload: Record<string, any>
-        try { payload = JSON.parse(data) }
-        catch { return }
+        if ((result && event !== 'title') || !isEventName(event)) return
         switch (event) {
-          case 'meta': streaming = String(payload.conversationId); handlers.onMeta?.(payload as ChatMeta); break
-          case 'queue': handlers.onQueue?.(Number(payload.position)); break
-          case 'token': if (typeof payload.t === 'string') handlers.onToken?.(payload.t); break
-          case 'title': if (typeof payload.title === 'string') handlers.onTitle?.(payload.title); break
-          case 'tool': if (typeof payload.name === 'string' && ['running', 'done', 'error'].includes(payload.status)) handlers.onTool?.(payload.name, payload.status); break
-          case 'done': result = { outcome: 'done', done: payload as ChatDone }; break
-          case 'error': result = { outcome: 'error', message: String(payload.message ?? ''), assistantMessageId: payload.assistantMessageId }; break
+          case 'meta': { const e = parseEvent('meta', data); if (e) { streaming = String(e.conversationId); handlers.onMeta?.(e) } break }
+          case 'queue': { const e = parseEvent('queue', data); if (e) handlers.onQueue?.(Number(e.position)); break }
+          case 'token': { const e = parseEvent('token', data); if (e) handlers.onToken?.(e.t); break }
+          case 'title': { const e = parseEvent('title', data); if (e) handlers.onTitle?.(e.title); break }
+          case 'tool': { const e = parseEvent('tool', data); if (e) handlers.onTool?.(e.name, e.status); break }
+          case 'done': { const e = parseEvent('done', data); if (e) result = { outcome: 'done', done: e }; break }
+          case 'error': {
+            const e = parseEvent('error', data)
+            if (e) result = { outcome: 'error', message: String(e.message ?? ''), reason: e.reason, assistantMessageId: e.assistantMessageId }
+            break
+          }
         }
       })
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
       let handedOff = false
       try {
         for (;;) {

@@ -44,18 +44,13 @@ async function connect(userId: string) {
   const stream = new AbortController()
   controller = stream
   try {
-    const response = await fetch('/api/events', { credentials: 'same-origin', headers: { accept: 'text/event-stream' }, signal: stream.signal, cache: 'no-store' })
-    if (response.status === 401) {
-      // the session is gone: the auth store sends the user to sign in (which stops this stream)
-      void useAuthStore().me(true)
-      return
-    }
-    if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`)
+    // through the API client: a 401 (the session is gone) signs the user out there, which stops this stream
+    const response = await useApi().stream('/api/events', { signal: stream.signal })
     connected.value = true
     attempts = 0
     armSilence(stream)
     const parser = createSseParser(dispatch)
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
     for (;;) {
       const { value, done } = await reader.read()
       if (done) break

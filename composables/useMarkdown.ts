@@ -16,6 +16,16 @@ function load() {
 }
 
 /**
+ * Starts loading the renderer once the browser is idle: the empty new-chat page does not need it to paint, but
+ * the first answer should not wait for it. Messages on screen (useMarkdown) load it at once.
+ */
+export function preloadMarkdown() {
+  if (typeof window === 'undefined' || modules.value) return
+  if ('requestIdleCallback' in window) requestIdleCallback(() => void load(), { timeout: 4000 })
+  else setTimeout(() => void load(), 2000)
+}
+
+/**
  * Markdown → sanitised HTML for model answers. `render` is null until the renderer has loaded (show plain
  * text meanwhile); it never returns unsanitised HTML. One renderer per copy-button label (i.e. per language).
  */

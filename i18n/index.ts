@@ -15,17 +15,51 @@ export interface MessageTree { [key: string]: string | MessageTree }
 type Messages = Record<string, MessageTree>
 
 // Every area adds its own file (i18n/locales/<locale>/<area>.ts, default export); keys are `<area>.<key>`.
-const files = import.meta.glob<{ default: MessageTree }>('./locales/*/*.ts', { eager: true })
+// The entry chunk carries only the default language without the admin area; other languages and the admin
+// texts are chunks of their own, loaded when the user picks the language or opens the admin panel.
+const eagerFiles = import.meta.glob<{ default: MessageTree }>(['./locales/es/*.ts', '!./locales/es/admin.ts'], { eager: true })
+// (two globs: a negative pattern in one glob would also drop es/admin.ts)
+const lazyFiles = {
+  ...import.meta.glob<{ default: MessageTree }>(['./locales/*/*.ts', '!./locales/es/*.ts']),
+  ...import.meta.glob<{ default: MessageTree }>('./locales/es/admin.ts'),
+}
+/** Areas loaded only where they are used. */
+export const LAZY_AREAS = ['admin'] as const
+export type LazyArea = typeof LAZY_AREAS[number]
 
-export function loadMessages(): Record<LocaleCode, Messages> {
+function fileOf(path: string): { locale: LocaleCode, area: string } | null {
+  const match = /\.\/locales\/([^/]+)\/([^/]+)\.ts$/.exec(path)
+  return match ? { locale: match[1] as LocaleCode, area: match[2]! } : null
+}
+
+/** The texts in the entry chunk: the default language, every area but the lazy ones. */
+export function eagerMessages(): Record<LocaleCode, Messages> {
   const messages = Object.fromEntries(LOCALES.map(l => [l.code, {} as Messages])) as Record<LocaleCode, Messages>
-  for (const [path, mod] of Object.entries(files)) {
-    const match = /\.\/locales\/([^/]+)\/([^/]+)\.ts$/.exec(path)
-    if (!match) continue
-    const [, locale, area] = match as unknown as [string, LocaleCode, string]
-    if (messages[locale]) messages[locale][area] = mod.default
+  for (const [path, mod] of Object.entries(eagerFiles)) {
+    const file = fileOf(path)
+    if (file && messages[file.locale]) messages[file.locale][file.area] = mod.default
   }
   return messages
+}
+
+const loaded = new Set(Object.keys(eagerFiles).map(fileOf).filter(f => !!f).map(f => `${f!.locale}/${f!.area}`))
+interface MessageTarget { mergeLocaleMessage: (locale: string, messages: Messages) => void }
+
+// lazy areas opened once stay wanted: switching language on an admin page loads the new language's admin texts
+const wantedAreas = new Set<LazyArea>()
+
+/** Loads `code`'s texts (its common areas, plus `areas` and those asked for before) into `i18n` unless loaded. */
+export async function ensureMessages(i18n: MessageTarget, code: LocaleCode, areas: readonly LazyArea[] = []) {
+  for (const area of areas) wantedAreas.add(area)
+  const wanted = Object.entries(lazyFiles).filter(([path]) => {
+    const file = fileOf(path)
+    if (!file || file.locale !== code || loaded.has(`${file.locale}/${file.area}`)) return false
+    return !(LAZY_AREAS as readonly string[]).includes(file.area) || wantedAreas.has(file.area as LazyArea)
+  })
+  const modules = await Promise.all(wanted.map(async ([path, load]) => [fileOf(path)!.area, (await load()).default] as const))
+  if (!modules.length) return
+  i18n.mergeLocaleMessage(code, Object.fromEntries(modules))
+  for (const [area] of modules) loaded.add(`${code}/${area}`)
 }
 
 export const isLocale = (value: unknown): value is LocaleCode => LOCALES.some(l => l.code === value)
@@ -54,7 +88,7 @@ export function createAppI18n() {
     globalInjection: true,
     locale,
     fallbackLocale: DEFAULT_LOCALE,
-    messages: loadMessages(),
+    messages: eagerMessages(),
     missingWarn: false,
     fallbackWarn: false,
   })
@@ -62,9 +96,27 @@ export function createAppI18n() {
 
 export type AppI18n = ReturnType<typeof createAppI18n>
 
+// building an Intl formatter loads locale data (the first one costs ~50 ms on a phone): build each once
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.NumberFormat | Intl.RelativeTimeFormat>()
+function cached<T extends Intl.DateTimeFormat | Intl.NumberFormat | Intl.RelativeTimeFormat>(key: string, make: () => T): T {
+  let formatter = formatters.get(key) as T | undefined
+  if (!formatter) formatters.set(key, formatter = make())
+  return formatter
+}
+const tagOf = (code: string) => localeTag(isLocale(code) ? code : DEFAULT_LOCALE)
+
+/** A cached Intl.NumberFormat for the UI language `code`. */
+export const numberFormat = (code: string, options: Intl.NumberFormatOptions = {}) =>
+  cached(`number|${code}|${JSON.stringify(options)}`, () => new Intl.NumberFormat(tagOf(code), options))
+
+/** A cached Intl.RelativeTimeFormat ("hace 3 h") for the UI language `code`. */
+export const relativeTimeFormat = (code: string) =>
+  cached(`relative|${code}`, () => new Intl.RelativeTimeFormat(tagOf(code), { numeric: 'auto', style: 'short' }))
+
 /** A date (ISO string) for people: "12 mar 2025, 14:05" in es-CL. */
 export function formatDateTime(iso: string | Date | null | undefined, code: string, withTime = true) {
   if (!iso) return ''
   const date = typeof iso === 'string' ? new Date(iso) : iso
-  return new Intl.DateTimeFormat(localeTag(isLocale(code) ? code : DEFAULT_LOCALE), withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }).format(date)
+  const format = cached(`date|${code}|${withTime}`, () => new Intl.DateTimeFormat(tagOf(code), withTime ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium' }))
+  return format.format(date)
 }

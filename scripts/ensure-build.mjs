@@ -13,7 +13,7 @@ export function ensureBuild({ quiet = false } = {}) {
     env: { ...process.env, NODE_ENV: 'production' },
   })
   if (result.status !== 0) {
-    console.error('energyapp: the build failed')
+    console.error(`energyapp: the build failed${quiet ? ' (run `npx nuxi build` to see its whole output)' : ''}`)
     process.exit(result.status ?? 1)
   }
   markBuilt(hash)

@@ -1,4 +1,5 @@
 import type { NitroErrorHandler } from 'nitropack'
+import { reasonForStatus } from '#shared/errors'
 import { databaseUnavailable, rootCause } from './db/client'
 
 const DB_RETRY_SECONDS = 5
@@ -21,5 +22,9 @@ export default <NitroErrorHandler> function (error, event) {
   setResponseHeader(event, 'Cache-Control', 'no-store')
   if (dbDown) setResponseHeader(event, 'Retry-After', DB_RETRY_SECONDS)
   const message = dbDown ? 'The database is unavailable, try again shortly' : unexpected ? 'Internal server error' : error.message
-  return send(event, JSON.stringify({ statusCode, message, ...(error.data ? { data: error.data } : {}) }))
+  // a stable code for the UI to translate: the thrower's own, else one named by the status
+  const given = error.data && typeof error.data === 'object' && !unexpected ? error.data as Record<string, unknown> : undefined
+  const reason = given?.reason ?? (dbDown ? 'database-unavailable' : reasonForStatus(statusCode))
+  const data = reason ? { ...given, reason } : given
+  return send(event, JSON.stringify({ statusCode, message, ...(data ? { data } : {}) }))
 }

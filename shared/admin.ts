@@ -89,6 +89,15 @@ export interface AuditEntry {
   meta: Record<string, unknown> | null
 }
 
+/** Who and what an audit page mentions, by id, so the log reads as names and titles (GET /api/admin/audit). */
+export interface AuditNames {
+  users: Record<string, string>
+  conversations: Record<string, string>
+}
+
+/** Meta keys whose values are user ids (one, or a list). */
+export const AUDIT_USER_META_KEYS = ['ownerId', 'from', 'to', 'supervisorId', 'reporterId', 'userIds'] as const
+
 export interface AdminSystemPrompt { id: string, name: string, content: string, isDefault: boolean, createdAt: string, updatedAt: string }
 
 export interface DailyStats {
@@ -102,13 +111,24 @@ export interface DailyStats {
   medianFirstTokenMs: number | null
 }
 
+/** One person's usage over the period (their conversations' messages and tokens). */
+export interface UserUsage { userId: string, name: string, messages: number, tokens: number }
+/** One team's usage: the people a supervisor supervises (supervisorId null: people with no supervisor). */
+export interface TeamUsage { supervisorId: string | null, name: string | null, members: number, messages: number, tokens: number }
+
 export interface AdminStats {
   days: number
   from: string
   to: string
   data: DailyStats[]
   totals: Omit<DailyStats, 'date'> & { conversations: number }
+  /** Within the viewer's scope, most messages first (at most STATS_TOP_USERS people). */
+  byUser: UserUsage[]
+  /** Within the viewer's scope, most messages first. */
+  byTeam: TeamUsage[]
 }
+
+export const STATS_TOP_USERS = 50
 
 /** One entry of a conversation's access log: who (other than the owner) opened or moved it, and when. */
 export interface AccessLogEntry {

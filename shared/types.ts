@@ -1,5 +1,6 @@
 /** API shapes shared by the server and the stores (API.md). */
 import type { Preferences } from './account'
+import type { StreamErrorReason } from './errors'
 import type { BuiltInRole, Permission } from './permissions'
 
 export type Role = BuiltInRole
@@ -107,6 +108,7 @@ export interface ChatEvents {
   tool: { name: string, status: ToolStatus }
   title: { title: string }
   done: { assistantMessageId: string, finishReason: string, usage: Usage | null, durationMs: number }
-  error: { message: string, assistantMessageId?: string }
+  /** `reason` is a stable code the UI translates (shared/errors.ts); `message` is for logs. */
+  error: { message: string, reason?: StreamErrorReason, assistantMessageId?: string }
 }
 export type ChatEventName = keyof ChatEvents

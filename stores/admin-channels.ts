@@ -15,5 +15,9 @@ export const useAdminChannelsStore = defineStore('admin-channels', () => {
     if (sms.value) sms.value = { ...sms.value, failed: sms.value.failed.filter(f => f.id !== id), pending: sms.value.pending + 1 }
   }
 
-  return { sms, load, retry }
+  function $reset() {
+    sms.value = null
+  }
+
+  return { sms, load, retry, $reset }
 })

@@ -47,5 +47,11 @@ export const useAdminRolesStore = defineStore('admin-roles', () => {
     return user
   }
 
-  return { roles, custom, loading, error, load, create, update, remove, rolesOf, assign }
+  function $reset() {
+    roles.value = []
+    loading.value = false
+    error.value = null
+  }
+
+  return { roles, custom, loading, error, load, create, update, remove, rolesOf, assign, $reset }
 })

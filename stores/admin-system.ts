@@ -1,4 +1,4 @@
-import type { AdminStats, AdminSystemPrompt, AuditEntry } from '#shared/admin'
+import type { AdminStats, AdminSystemPrompt, AuditEntry, AuditNames } from '#shared/admin'
 import type { ApiList, ApiModel, ApiModelServer } from '#shared/types'
 
 export const AUDIT_PAGE = 50
@@ -36,15 +36,18 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
   const audit = ref<AuditEntry[]>([])
   const auditTotal = ref(0)
   const auditOffset = ref(0)
+  /** Names and titles for the ids on the current page. */
+  const auditNames = ref<AuditNames>({ users: {}, conversations: {} })
   const auditFilter = ref<AuditFilterForm>({ actorId: '', action: '', from: '', to: '' })
   let auditRun = 0
 
   /** One page of the audit log for the current filter (newest first). */
   async function loadAudit(offset = 0) {
     const mine = ++auditRun
-    const page = await api<ApiList<AuditEntry>>('/api/admin/audit', { query: { ...auditQuery(auditFilter.value), limit: AUDIT_PAGE, offset } })
+    const page = await api<ApiList<AuditEntry> & { names?: AuditNames }>('/api/admin/audit', { query: { ...auditQuery(auditFilter.value), limit: AUDIT_PAGE, offset } })
     if (mine !== auditRun) return
     audit.value = page.data
+    auditNames.value = page.names ?? { users: {}, conversations: {} }
     auditTotal.value = page.total
     auditOffset.value = offset
   }
@@ -100,18 +103,19 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
     audit.value = []
     auditTotal.value = 0
     auditOffset.value = 0
+    auditNames.value = { users: {}, conversations: {} }
     auditFilter.value = { actorId: '', action: '', from: '', to: '' }
     prompts.value = []
     settings.value = null
     stats.value = null
   }
-  useAuthStore().onSignOut(clear)
 
   return {
-    audit, auditTotal, auditOffset, auditFilter, loadAudit, auditCsvUrl,
+    audit, auditTotal, auditOffset, auditNames, auditFilter, loadAudit, auditCsvUrl,
     prompts, loadPrompts, createPrompt, updatePrompt, deletePrompt,
     settings, loadSettings, saveSettings, loadModels, loadModelServers,
     stats, statsDays, loadStats,
     clear,
+    $reset: clear,
   }
 })

@@ -259,7 +259,6 @@ export const useAdminStore = defineStore('admin', () => {
     conversations.clear()
     void openConversation(null)
   }
-  useAuthStore().onSignOut(clear)
 
   return {
     users: users.items,
@@ -302,5 +301,6 @@ export const useAdminStore = defineStore('admin', () => {
     saveTeamDefaults,
     replaceUser,
     clear,
+    $reset: clear,
   }
 })

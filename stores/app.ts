@@ -1,5 +1,5 @@
 import type { PublicConfig } from '#shared/types'
-import { type LocaleCode, rememberLocale } from '~/i18n'
+import { ensureMessages, type LocaleCode, rememberLocale } from '~/i18n'
 
 /** App-wide state that is not about the signed-in user: the public config and the UI language. */
 export const useAppStore = defineStore('app', () => {
@@ -18,7 +18,9 @@ export const useAppStore = defineStore('app', () => {
     return loading
   }
 
-  function setLocale(code: LocaleCode) {
+  /** Switches the UI language once its texts are loaded (only the default one is in the first download). */
+  async function setLocale(code: LocaleCode) {
+    await ensureMessages($i18n.global, code)
     $i18n.global.locale.value = code
     rememberLocale(code)
   }

@@ -1,5 +1,6 @@
 import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption, ToolStatus } from '#shared/types'
-import { type ChatRequest, ChatRequestError, useChatStream } from '~/composables/useChatStream'
+import type { StreamErrorReason } from '#shared/errors'
+import { type ChatRequest, useChatStream } from '~/composables/useChatStream'
 
 const MESSAGE_PAGE = 50
 
@@ -8,7 +9,8 @@ export type ChatFailure =
   | { kind: 'unavailable' }
   | { kind: 'rate-limited', retryAfter: number | null }
   | { kind: 'interrupted' }
-  | { kind: 'error', message: string }
+  /** `error`: the request was refused (the page words it from its status and reason); `reason`: the stream's own code. */
+  | { kind: 'error', message: string, error?: ApiRequestError, reason?: StreamErrorReason }
 
 export type ChatPhase = 'idle' | 'waiting' | 'queued' | 'streaming'
 
@@ -199,13 +201,13 @@ export const useChatStore = defineStore('chat', () => {
       else {
         if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = tools.answerId = result.assistantMessageId
         exchange.answer.status = 'error'
-        failure.value = result.outcome === 'error' ? { kind: 'error', message: result.message } : { kind: 'interrupted' }
+        failure.value = result.outcome === 'error' ? { kind: 'error', message: result.message, reason: result.reason } : { kind: 'interrupted' }
         if (targetId) retryRequest.value = { conversationId: targetId, regenerate: true }
       }
       settle(exchange, [exchange.user, exchange.answer].filter((m): m is ApiMessage => !!m), targetId)
     }
     catch (error) {
-      const e = error instanceof ChatRequestError ? error : new ChatRequestError(0, String(error))
+      const e = isApiError(error) ? error : new ApiRequestError(0, String(error))
       const savedIn = (typeof e.data?.conversationId === 'string' ? e.data.conversationId : null) ?? targetId
       if (e.statusCode === 429 && Date.now() - stoppedAt < 3000 && !retried) {
         // right after a Stop the server may still be saving the stopped answer: try once more shortly
@@ -231,7 +233,7 @@ export const useChatStore = defineStore('chat', () => {
       else {
         // no answer at all: the server cannot be reached (the banner says so, the outbox takes over)
         if (e.statusCode === 0) offline.markUnreachable()
-        failure.value = e.statusCode === 429 ? { kind: 'rate-limited', retryAfter: e.retryAfter } : { kind: 'error', message: e.message }
+        failure.value = e.statusCode === 429 ? { kind: 'rate-limited', retryAfter: e.retryAfter } : { kind: 'error', message: e.message, error: e }
         // nothing was saved: the text goes back to the composer, a replaced answer back in place
         if (exchange.user && !draft.value) draft.value = exchange.user.content
         settle(exchange, replaced ? [replaced] : [], targetId, false)
@@ -263,6 +265,19 @@ export const useChatStore = defineStore('chat', () => {
       : { message, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined }
     draft.value = ''
     void run(request, localMessage('user', message, id))
+    return true
+  }
+
+  /**
+   * The composer's Send: now when the server can be reached, else into the outbox (IndexedDB), which sends it
+   * when the connection is back. True when the text was taken.
+   */
+  function submit() {
+    if (!offline.offline) return send()
+    const message = draft.value.trim()
+    if (!message || busy.value) return false
+    useOutboxStore().enqueue({ message, conversationId: conversationId.value, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined })
+    draft.value = ''
     return true
   }
 
@@ -372,6 +387,6 @@ export const useChatStore = defineStore('chat', () => {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, unavailableOffline, hasOlder,
     phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
-    open, loadOlder, send, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,
+    open, loadOlder, send, submit, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,
   }
 })

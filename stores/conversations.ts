@@ -146,7 +146,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (!pending) return
     clearTimeout(deleteTimer)
     pendingDelete.value = null
-    void fetch(`/api/conversations/${pending.conversation.id}`, { method: 'DELETE', credentials: 'same-origin', keepalive: true }).catch(() => {})
+    api<void>(`/api/conversations/${pending.conversation.id}`, { method: 'DELETE', keepalive: true }).catch(() => {})
   }
 
   function $reset() {

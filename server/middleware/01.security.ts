@@ -10,5 +10,5 @@ export default defineEventHandler((event) => {
   if (!event.path.startsWith('/api/')) return
   setResponseHeader(event, 'Cache-Control', 'no-store')
   if (UNSAFE.has(event.method) && !originAllowed(event))
-    throw createError({ statusCode: 403, message: 'Cross-site request refused (Origin does not match)' })
+    throw createError({ statusCode: 403, message: 'Cross-site request refused (Origin does not match)', data: { reason: 'cross-site' } })
 })

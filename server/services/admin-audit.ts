@@ -1,8 +1,8 @@
 import type { H3Event } from 'h3'
 import { and, count, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm'
-import type { AccessLogEntry, AuditEntry, AuditFilter } from '#shared/admin'
+import { type AccessLogEntry, AUDIT_USER_META_KEYS, type AuditEntry, type AuditFilter, type AuditNames } from '#shared/admin'
 import { useDb } from '../db/client'
-import { type AuditEvent, auditEvents, users } from '../db/schema'
+import { type AuditEvent, auditEvents, conversations, users } from '../db/schema'
 
 /** Most rows one CSV export holds; narrow the dates for more. */
 export const CSV_MAX_ROWS = 50_000
@@ -53,7 +53,34 @@ export async function listAudit(filter: AuditFilter) {
   const [{ total }] = await db.select({ total: count() }).from(auditEvents).where(where) as [{ total: number }]
   const rows = await db.select().from(auditEvents).where(where)
     .orderBy(desc(auditEvents.at), desc(auditEvents.id)).limit(filter.limit).offset(filter.offset)
-  return { total: Number(total), data: rows.map(toAuditEntry) }
+  const data = rows.map(toAuditEntry)
+  return { total: Number(total), data, names: await auditNames(data) }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The names of the people and the titles of the conversations a page of events mentions (deleted ones are left out). */
+async function auditNames(entries: AuditEntry[]): Promise<AuditNames> {
+  const userIds = new Set<string>()
+  const conversationIds = new Set<string>()
+  for (const entry of entries) {
+    if (entry.actorId) userIds.add(entry.actorId)
+    if (entry.targetId && entry.targetType === 'user') userIds.add(entry.targetId)
+    if (entry.targetId && entry.targetType === 'conversation') conversationIds.add(entry.targetId)
+    for (const key of AUDIT_USER_META_KEYS) {
+      const value = entry.meta?.[key]
+      for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string' && UUID.test(id)) userIds.add(id)
+    }
+  }
+  const db = useDb()
+  const [people, chats] = await Promise.all([
+    userIds.size ? db.select({ id: users.id, name: users.fullName }).from(users).where(inArray(users.id, [...userIds])) : [],
+    conversationIds.size ? db.select({ id: conversations.id, name: conversations.title }).from(conversations).where(inArray(conversations.id, [...conversationIds])) : [],
+  ])
+  return {
+    users: Object.fromEntries(people.map(p => [p.id, p.name])),
+    conversations: Object.fromEntries(chats.map(c => [c.id, c.name])),
+  }
 }
 
 const CSV_COLUMNS = ['id', 'at', 'actorId', 'actorEmail', 'action', 'targetType', 'targetId', 'ip', 'userAgent', 'meta'] as const

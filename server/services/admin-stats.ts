@@ -1,7 +1,7 @@
 import { and, count, countDistinct, eq, gte, inArray, isNotNull, type SQL, sql, sum } from 'drizzle-orm'
-import type { AdminStats, DailyStats } from '#shared/admin'
+import { type AdminStats, type DailyStats, STATS_TOP_USERS, type TeamUsage, type UserUsage } from '#shared/admin'
 import { useDb } from '../db/client'
-import { conversations, dialect, messages, type User } from '../db/schema'
+import { conversations, dialect, messages, type User, users } from '../db/schema'
 import { type Viewer, visibleUserIds } from './access'
 
 const DAY_MS = 86_400_000
@@ -64,7 +64,7 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
   const db = useDb()
   const day = dayNumber()
   const where = and(gte(messages.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)
-  const [perDay, latencies, [range], [created]] = await Promise.all([
+  const [perDay, latencies, [range], [created], perUser] = await Promise.all([
     db.select({
       d: day,
       messages: count(),
@@ -77,7 +77,17 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
       .innerJoin(conversations, eq(conversations.id, messages.conversationId)).where(where),
     db.select({ n: count() }).from(conversations)
       .where(and(gte(conversations.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)),
+    db.select({
+      userId: conversations.userId,
+      name: users.fullName,
+      supervisorId: users.supervisorId,
+      messages: count(),
+      promptTokens: sum(messages.promptTokens).mapWith(Number),
+      completionTokens: sum(messages.completionTokens).mapWith(Number),
+    }).from(messages).innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .innerJoin(users, eq(users.id, conversations.userId)).where(where).groupBy(conversations.userId, users.fullName, users.supervisorId),
   ])
+  const { byUser, byTeam } = await breakdowns(perUser)
   const byDay = new Map(perDay.map(r => [Number(r.d), r]))
   const data: DailyStats[] = Array.from({ length: days }, (_, i) => {
     const row = byDay.get(firstDay + i)
@@ -108,5 +118,30 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
       medianFirstTokenMs: histogramMedian(latencies.overall),
       conversations: Number(created?.n ?? 0),
     },
+    byUser,
+    byTeam,
+  }
+}
+
+type PerUser = { userId: string, name: string, supervisorId: string | null, messages: number, promptTokens: number | null, completionTokens: number | null }
+
+/** Per-person and per-team usage from the per-person rows (already within the viewer's scope). */
+async function breakdowns(rows: PerUser[]): Promise<{ byUser: UserUsage[], byTeam: TeamUsage[] }> {
+  const people = rows.map(r => ({ ...r, messages: Number(r.messages), tokens: Number(r.promptTokens ?? 0) + Number(r.completionTokens ?? 0) }))
+    .sort((a, b) => b.messages - a.messages || a.name.localeCompare(b.name))
+  const teams = new Map<string | null, TeamUsage>()
+  for (const p of people) {
+    const team = teams.get(p.supervisorId) ?? { supervisorId: p.supervisorId, name: null, members: 0, messages: 0, tokens: 0 }
+    team.members++
+    team.messages += p.messages
+    team.tokens += p.tokens
+    teams.set(p.supervisorId, team)
+  }
+  const supervisorIds = [...teams.keys()].filter((id): id is string => !!id)
+  const names = supervisorIds.length ? await useDb().select({ id: users.id, name: users.fullName }).from(users).where(inArray(users.id, supervisorIds)) : []
+  for (const { id, name } of names) teams.get(id)!.name = name
+  return {
+    byUser: people.slice(0, STATS_TOP_USERS).map(({ userId, name, messages, tokens }) => ({ userId, name, messages, tokens })),
+    byTeam: [...teams.values()].sort((a, b) => b.messages - a.messages),
   }
 }

@@ -1,3 +1,4 @@
+import type { StreamErrorReason } from '#shared/errors'
 import type { H3Event } from 'h3'
 import type * as v from 'valibot'
 import type { ChatBody } from '#shared/schemas'
@@ -42,6 +43,13 @@ async function claimUser(event: H3Event, userId: string) {
   })
   if (!release) throw tooManyRequests(event, BUSY_RETRY_SECONDS, 'An answer is already being generated for you')
   return release
+}
+const HALT_REASONS: Record<HaltReason, StreamErrorReason> = {
+  'shutdown': 'server-restarting',
+  'time-limit': 'answer-interrupted',
+  'revoked': 'session-revoked',
+  'reassigned': 'reassigned',
+  'deleted': 'deleted',
 }
 
 /**
@@ -124,5 +132,6 @@ function closingEvent(result: TurnResult | undefined, halted: HaltReason | undef
     return ['done', { assistantMessageId: saved.id, finishReason: halted, usage, durationMs: saved.durationMs ?? 0 }]
   }
   const message = halted ? HALT_MESSAGES[halted] : 'The answer ended unexpectedly'
-  return ['error', saved ? { message, assistantMessageId: saved.id } : { message }]
+  const reason = halted ? HALT_REASONS[halted] : 'answer-interrupted'
+  return ['error', saved ? { message, reason, assistantMessageId: saved.id } : { message, reason }]
 }

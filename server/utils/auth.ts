@@ -69,7 +69,7 @@ export interface HoldExceptions {
  */
 export async function requireAuth(event: H3Event, opts: HoldExceptions = {}): Promise<Auth> {
   const auth = await getAuth(event)
-  if (!auth) throw createError({ statusCode: 401, message: 'Not signed in' })
+  if (!auth) throw createError({ statusCode: 401, message: 'Not signed in', data: { reason: 'not-signed-in' } })
   if (!opts.allowPasswordHold && auth.user.mustChangePassword)
     throw createError({ statusCode: 403, message: 'Choose a new password first: this one was temporary', data: { reason: 'change-password' } })
   if (!opts.allowUnenrolled && mustEnrol2fa(auth.user))

@@ -194,6 +194,9 @@ describe('audit log', () => {
     expect(byTarget.body.data.map((e: any) => e.action)).toEqual(['admin.2fa_reset', 'admin.user_updated', 'admin.user_created'])
     expect(byTarget.body.data[0]).toMatchObject({ actorId: adminId, targetType: 'user', targetId: worker.id })
     expect(Object.keys(byTarget.body.data[0]).sort()).toEqual(['action', 'actorId', 'at', 'id', 'ip', 'meta', 'targetId', 'targetType', 'userAgent'])
+    // the names of the people on the page, so the log reads as names (additive: `names` beside `data`)
+    expect(byTarget.body.names.users).toEqual({ [adminId]: expect.any(String), [worker.id]: '=HYPERLINK("http://x")' })
+    expect(byTarget.body.names.conversations).toEqual({})
 
     const exact = await admin.get(`/api/admin/audit?action=admin.user_updated&targetId=${worker.id}`)
     expect(exact.body.total).toBe(1)
@@ -273,12 +276,21 @@ describe('GET /api/admin/stats', () => {
     expect(res.body.totals).toMatchObject({ messages: 8, activeUsers: 2, tokens: 60, medianFirstTokenMs: 150 })
     expect(res.body.data.map((d: any) => d.date)).toEqual([...res.body.data.map((d: any) => d.date)].sort())
     expect(res.body.data.filter((d: any) => d.messages === 0).every((d: any) => d.medianFirstTokenMs === null)).toBe(true)
+    // per person and per team, within the team: the outsider appears in neither
+    expect(res.body.byUser).toHaveLength(2)
+    expect(res.body.byUser).toEqual(expect.arrayContaining([
+      { userId: workers[0]!.id, name: 'Prueba worker', messages: 4, tokens: 30 },
+      { userId: workers[1]!.id, name: 'Prueba worker', messages: 4, tokens: 30 },
+    ]))
+    expect(res.body.byTeam).toEqual([{ supervisorId: supervisor.id, name: expect.any(String), members: 2, messages: 8, tokens: 60 }])
 
     // the admin sees more than the team (the outsider at least)
     const all = await admin.get('/api/admin/stats?days=1')
     expect(all.status).toBe(200)
     expect(all.body.data).toHaveLength(1)
     expect(all.body.totals.messages).toBeGreaterThanOrEqual(8)
+    expect(all.body.byUser.map((u: any) => u.userId)).toContain(outsider.id)
+    expect(all.body.byTeam.find((t: any) => t.supervisorId === supervisor.id)).toMatchObject({ members: 2 })
   })
 
   it('days defaults to 30 and is bounded; workers → 403', async () => {

@@ -269,6 +269,11 @@ describe('demo worker with two-step verification', () => {
     const secret = (await page.getByTestId('totp-secret').getAttribute('data-secret'))!
     expect((await page.getByTestId('totp-secret').textContent())!.replace(/\s/g, '')).toBe(secret)
     expect(await page.getByTestId('totp-qr').getAttribute('src')).toMatch(/^data:image\/svg\+xml/)
+    // on the phone itself, the same key opens the authenticator app through its otpauth:// link
+    const link = new URL((await page.getByTestId('totp-open-app').getAttribute('href'))!)
+    expect(link.protocol).toBe('otpauth:')
+    expect(link.searchParams.get('secret')).toBe(secret)
+    expect(await page.getByTestId('totp-open-app').textContent()).toBe('Abrir en la app autenticadora')
     await page.getByLabel('Código de 6 dígitos').fill(await totpCode(secret))
     await page.getByRole('button', { name: 'Activar', exact: true }).click()
 

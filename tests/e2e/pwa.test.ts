@@ -206,6 +206,8 @@ describe('installable app', () => {
       headless: true,
       baseURL: server.url,
       locale: 'es-CL',
+      // a phone: the install card must not cover the composer there (lighthouse-axe review, F5)
+      viewport: { width: 360, height: 740 },
     })
     const page = context.pages()[0] ?? await context.newPage()
     const errors: string[] = []
@@ -224,6 +226,15 @@ describe('installable app', () => {
     await page.reload()
     await page.getByTestId('pwa-install').waitFor({ timeout: SETTLE_MS })
     await expect.poll(() => page.getByTestId('pwa-install-button').textContent()).toContain('Instalar')
+
+    // on the chat page the card sits under the top bar, clear of the message box and its send button
+    await signIn(page, WORKER)
+    await page.getByTestId('pwa-install').waitFor({ timeout: SETTLE_MS })
+    const card = (await page.getByTestId('pwa-install').boundingBox())!
+    for (const part of [page.getByTestId('composer'), page.getByTestId('send')]) {
+      const box = (await part.boundingBox())!
+      expect(card.y + card.height, 'install card above the composer').toBeLessThanOrEqual(box.y)
+    }
     await page.getByRole('button', { name: 'Ahora no' }).click()
     await page.getByTestId('pwa-install').waitFor({ state: 'detached' })
     expect(errors).toEqual([])

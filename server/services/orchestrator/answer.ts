@@ -71,7 +71,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     const assistantMessage = await saveAnswerWithRetry(turn, answer)
     if (!assistantMessage) {
       await release()
-      await emit('error', { message: 'The answer could not be saved' })
+      await emit('error', { message: 'The answer could not be saved', reason: 'save-failed' })
       return result(null, 'error')
     }
     // free the slot and send `done` as soon as the answer is saved: the title (its own model call) comes after
@@ -81,7 +81,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
     if (answer.status === 'complete')
       await emit('done', { assistantMessageId: assistantMessage.id, finishReason: answer.finishReason, usage: answer.usage, durationMs: answer.durationMs })
     else if (answer.status === 'error')
-      await emit('error', { message: answer.error ?? 'The model failed while answering', assistantMessageId: assistantMessage.id })
+      await emit('error', { message: answer.error ?? 'The model failed while answering', reason: 'model-error', assistantMessageId: assistantMessage.id })
     let title: string | null = null
     if (turn.needsTitle) {
       title = await nameConversation(turn, answer, signal)
