@@ -70,6 +70,12 @@ export function markedSnippet(marked: string): ApiSnippet {
   return { text, highlights }
 }
 
+// PostgreSQL's parser takes `<b>` and `&amp;` for markup and ts_headline drops them: they are message text here,
+// so they go in as control characters and come back afterwards
+const MARKUP = '<>&'
+const MARKUP_STANDINS = '\u0001\u0004\u0005'
+const unmasked = (text: string) => text.replace(/[\u0001\u0004\u0005]/g, c => MARKUP[MARKUP_STANDINS.indexOf(c)]!)
+
 async function rows<T>(query: SQL): Promise<T[]> {
   const db = useDb() as unknown as { all: (q: SQL) => Promise<T[]>, execute: (q: SQL) => Promise<T[]> }
   return dialect === 'pg' ? [...await db.execute(query)] : db.all(query)
@@ -84,7 +90,7 @@ export async function messageSnippets(conversationIds: string[], search: SearchT
   const excerpts = dialect === 'pg'
     ? await rows<{ cid: string, marked: string }>(sql`
         select distinct on (m.conversation_id) m.conversation_id as cid,
-          ts_headline('energy_es', m.content, q.query, ${`StartSel="${START}", StopSel="${STOP}", MaxFragments=1, MaxWords=24, MinWords=8, FragmentDelimiter=" … "`}) as marked
+          ts_headline('energy_es', translate(m.content, ${MARKUP}, ${MARKUP_STANDINS}), q.query, ${`StartSel="${START}", StopSel="${STOP}", MaxFragments=1, MaxWords=24, MinWords=8, FragmentDelimiter=" … "`}) as marked
         from messages m, (select to_tsquery('energy_es', ${query}) as query) q
         where m.conversation_id in (${ids}) and m.role <> 'tool' and m.search_vector @@ q.query
         order by m.conversation_id, m.created_at desc, m.id desc`)
@@ -93,6 +99,6 @@ export async function messageSnippets(conversationIds: string[], search: SearchT
         from messages_fts join messages m on m.rowid = messages_fts.rowid
         where messages_fts match ${query} and m.conversation_id in (${ids}) and m.role <> 'tool'
         order by m.created_at desc, m.id desc`)
-  for (const { cid, marked } of excerpts) if (!found.has(cid)) found.set(cid, markedSnippet(marked))
+  for (const { cid, marked } of excerpts) if (!found.has(cid)) found.set(cid, markedSnippet(dialect === 'pg' ? unmasked(marked) : marked))
   return found
 }
