@@ -61,12 +61,12 @@ async function benchOne(kind) {
     const users = await seed(db.url)
     const seedMs = performance.now() - t0
     const admin = await login(server.url, 'admin@example.com')
-    const results = { me: await load(server.url, admin, () => '/api/auth/me', { concurrency: C, seconds: SECONDS }) }
+    const results = { me: await load(server.url, admin, () => '/api/auth/me', { concurrency: C, seconds: SECONDS, pid: server.pid }) }
     for (const [i, n] of SIZES.entries()) {
       const cookie = await login(server.url, users[i].email)
       const pages = await cursors(server.url, cookie, '/api/conversations?limit=50', 40)
       const adminPages = await cursors(server.url, admin, `/api/admin/users/${users[i].id}/conversations?limit=50`, 40)
-      const opts = { concurrency: C, seconds: SECONDS }
+      const opts = { concurrency: C, seconds: SECONDS, pid: server.pid }
       results[`GET /api/conversations?limit=50 (${n})`] = await load(server.url, cookie, () => '/api/conversations?limit=50', opts)
       results[`GET /api/conversations?limit=50&cursor=… (${n}, first 40 pages)`] = await load(server.url, cookie, j => `/api/conversations?limit=50&cursor=${pages[j % pages.length]}`, opts)
       results[`GET /api/conversations?limit=50&offset=… (${n}, first 40 pages)`] = await load(server.url, cookie, j => `/api/conversations?limit=50&offset=${50 * (1 + (j % 40))}`, opts)
@@ -74,7 +74,7 @@ async function benchOne(kind) {
       results[`admin: GET /api/admin/users/:id/conversations?limit=50 (${n})`] = await load(server.url, admin, () => `/api/admin/users/${users[i].id}/conversations?limit=50`, opts)
       results[`admin: GET /api/admin/users/:id/conversations?cursor=… (${n})`] = await load(server.url, admin, j => `/api/admin/users/${users[i].id}/conversations?limit=50&cursor=${adminPages[j % adminPages.length]}`, opts)
     }
-    results['admin: GET /api/admin/users?limit=50'] = await load(server.url, admin, () => '/api/admin/users?limit=50', { concurrency: C, seconds: SECONDS })
+    results['admin: GET /api/admin/users?limit=50'] = await load(server.url, admin, () => '/api/admin/users?limit=50', { concurrency: C, seconds: SECONDS, pid: server.pid })
     return { seedMs, results }
   }
   finally {

@@ -87,11 +87,11 @@ async function benchOne(kind) {
     const queries = ['copiapo', 'mantencion', 'energia', 'energía mantención', VOCABULARY[0], VOCABULARY[0].slice(0, 3), 'conversación 12']
     for (const q of queries) {
       const { total } = await (await fetch(`${server.url}/api/conversations?limit=50&q=${encodeURIComponent(q)}`, { headers: { cookie } })).json()
-      results[`search "${q}" (${total} of the user's conversations)`] = await load(server.url, cookie, () => `/api/conversations?limit=50&q=${encodeURIComponent(q)}`, { concurrency: 1, seconds: SECONDS })
+      results[`search "${q}" (${total} of the user's conversations)`] = await load(server.url, cookie, () => `/api/conversations?limit=50&q=${encodeURIComponent(q)}`, { concurrency: 1, seconds: SECONDS, pid: server.pid })
     }
-    results['search "energia", 10 clients'] = await load(server.url, cookie, () => '/api/conversations?limit=50&q=energia', { concurrency: 10, seconds: SECONDS })
-    results['admin: GET /api/admin/stats?days=30'] = await load(server.url, admin, () => '/api/admin/stats?days=30', { concurrency: 1, seconds: SECONDS })
-    results['supervisor (team of ~49): GET /api/admin/stats?days=30'] = await load(server.url, supervisor, () => '/api/admin/stats?days=30', { concurrency: 1, seconds: SECONDS })
+    results['search "energia", 10 clients'] = await load(server.url, cookie, () => '/api/conversations?limit=50&q=energia', { concurrency: 10, seconds: SECONDS, pid: server.pid })
+    results['admin: GET /api/admin/stats?days=30'] = await load(server.url, admin, () => '/api/admin/stats?days=30', { concurrency: 1, seconds: SECONDS, pid: server.pid })
+    results['supervisor (team of ~49): GET /api/admin/stats?days=30'] = await load(server.url, supervisor, () => '/api/admin/stats?days=30', { concurrency: 1, seconds: SECONDS, pid: server.pid })
     return { seedMs, results }
   }
   finally {

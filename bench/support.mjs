@@ -1,7 +1,7 @@
 // Shared by the benches (run by hand, not tests): a throw-away database, the built server started on it, bulk
 // seeding straight into the tables, and timing helpers. Kept small and generic: each bench owns its data shape.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -137,11 +137,24 @@ export async function login(url, email, password = 'admin123') {
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
 
-/** `concurrency` keep-alive clients back to back for `seconds` (after a short warm-up): req/s and latency percentiles. */
-export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5, requests = Infinity } = {}) {
+/** CPU time (ms) a process has used so far, user + system (Linux /proc; null elsewhere). */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  }
+  catch { return null }
+}
+
+/**
+ * `concurrency` keep-alive clients back to back for `seconds` (after a short warm-up): req/s, latency
+ * percentiles and, with `pid`, the server's CPU per request (the number that holds on a busy machine).
+ */
+export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5, requests = Infinity, pid } = {}) {
   for (let i = 0; i < 20; i++) await fetch(url + pathFor(i), { headers: { cookie } }).then(r => r.arrayBuffer())
   const times = []
   let n = 0
+  const cpu0 = pid ? cpuMs(pid) : null
   const end = performance.now() + seconds * 1000
   const started = performance.now()
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -156,10 +169,11 @@ export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5,
   }))
   const elapsed = (performance.now() - started) / 1000
   times.sort((a, b) => a - b)
-  return { rps: times.length / elapsed, p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), count: times.length }
+  const cpu = cpu0 === null ? null : (cpuMs(pid) - cpu0) / times.length
+  return { rps: times.length / elapsed, p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), count: times.length, cpu }
 }
 
 export const loadText = () => `load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores`
 
-export const row = (name, r) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} |`
-export const HEADER = '| request | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|'
+export const row = (name, r) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpu?.toFixed(2) ?? '–'} |`
+export const HEADER = '| request | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req |\n|---|---|---|---|---|---|'
