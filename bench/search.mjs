@@ -27,8 +27,14 @@ requireBuild()
 
 // a deterministic pseudo-Spanish vocabulary: 3,000 made-up words, Zipf-like use, plus a few real words planted
 // at known rates so that searches of rare, medium and common words can be compared
+// mulberry32: small and evenly spread (a plain LCG never planted the rarest word)
 let seed = 42
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648)
+function random() {
+  seed = (seed + 0x6D2B79F5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+}
 const SYLLABLES = ['ma', 'ne', 'ri', 'to', 'ca', 'lo', 'pe', 'su', 'dra', 'ción', 'gía', 'tri', 'ven', 'bar', 'qui', 'len', 'so', 'mó']
 const VOCABULARY = Array.from({ length: 3000 }, () => Array.from({ length: 2 + Math.floor(random() * 3) }, () => SYLLABLES[Math.floor(random() * SYLLABLES.length)]).join(''))
 const word = () => VOCABULARY[Math.floor(VOCABULARY.length * random() ** 3)]

@@ -20,20 +20,43 @@ END;
 UPDATE conversations SET message_count = (SELECT count(*) FROM messages WHERE messages.conversation_id = conversations.id AND messages.role <> 'tool');
 --> statement-breakpoint
 
--- full-text index of message text: accents and case folded, the text itself stays in `messages`
-CREATE VIRTUAL TABLE `messages_fts` USING fts5(content, content='messages', tokenize='unicode61 remove_diacritics 2');
+-- full-text index of message text: accents and case folded, the text itself stays in `messages`. Each entry
+-- also carries its conversation owner's id (without dashes: one token), so that one user's search is answered
+-- inside the index instead of fetching every matching message of every user.
+CREATE VIEW `messages_search` AS
+  SELECT m.rowid AS rid, m.content AS content, replace(c.user_id, '-', '') AS owner
+  FROM messages m JOIN conversations c ON c.id = m.conversation_id;
+--> statement-breakpoint
+CREATE VIRTUAL TABLE `messages_fts` USING fts5(content, owner, content='messages_search', content_rowid='rid', tokenize='unicode61 remove_diacritics 2');
 --> statement-breakpoint
 CREATE TRIGGER `messages_fts_insert` AFTER INSERT ON `messages` BEGIN
-  INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+  INSERT INTO messages_fts(rowid, content, owner)
+    SELECT new.rowid, new.content, replace(c.user_id, '-', '') FROM conversations c WHERE c.id = new.conversation_id;
 END;
 --> statement-breakpoint
+-- (a message whose conversation is already gone was taken out of the index with it: see conversations_fts_delete)
 CREATE TRIGGER `messages_fts_delete` AFTER DELETE ON `messages` BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+  INSERT INTO messages_fts(messages_fts, rowid, content, owner)
+    SELECT 'delete', old.rowid, old.content, replace(c.user_id, '-', '') FROM conversations c WHERE c.id = old.conversation_id;
 END;
 --> statement-breakpoint
-CREATE TRIGGER `messages_fts_update` AFTER UPDATE OF content ON `messages` BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
-  INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, new.content);
+CREATE TRIGGER `messages_fts_update` AFTER UPDATE OF content, conversation_id ON `messages` BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content, owner)
+    SELECT 'delete', old.rowid, old.content, replace(c.user_id, '-', '') FROM conversations c WHERE c.id = old.conversation_id;
+  INSERT INTO messages_fts(rowid, content, owner)
+    SELECT new.rowid, new.content, replace(c.user_id, '-', '') FROM conversations c WHERE c.id = new.conversation_id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `conversations_fts_delete` BEFORE DELETE ON `conversations` BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content, owner)
+    SELECT 'delete', m.rowid, m.content, replace(old.user_id, '-', '') FROM messages m WHERE m.conversation_id = old.id;
+END;
+--> statement-breakpoint
+CREATE TRIGGER `conversations_fts_reassign` AFTER UPDATE OF user_id ON `conversations` WHEN old.user_id <> new.user_id BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, content, owner)
+    SELECT 'delete', m.rowid, m.content, replace(old.user_id, '-', '') FROM messages m WHERE m.conversation_id = new.id;
+  INSERT INTO messages_fts(rowid, content, owner)
+    SELECT m.rowid, m.content, replace(new.user_id, '-', '') FROM messages m WHERE m.conversation_id = new.id;
 END;
 --> statement-breakpoint
 INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');

@@ -111,7 +111,7 @@ export async function listConversations(ownerId: string, query: ConversationQuer
   checkPaging(query)
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
   const search = query.q ? searchTerms(query.q) : undefined
-  if (search) filters.push(conversationMatches(search, query.searchMessages ?? false))
+  if (search) filters.push(conversationMatches(search, ownerId, query.searchMessages ?? false))
   if (query.archived !== undefined) filters.push(eq(conversations.archived, query.archived))
   const where = and(...filters)
   const db = useDb()
@@ -124,7 +124,7 @@ export async function listConversations(ownerId: string, query: ConversationQuer
       .limit(query.limit + 1).offset(query.cursor ? 0 : query.offset),
   ])
   const page = keysetPage(rows, query.limit, listKey)
-  const snippets = search && query.searchMessages ? await messageSnippets(page.data.map(c => c.id), search) : undefined
+  const snippets = search && query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search) : undefined
   return {
     total: Number(counted?.total ?? 0),
     data: page.data.map(c => snippets ? { ...toApiConversation(c, c.messageCount), snippet: snippets.get(c.id) ?? null } : toApiConversation(c, c.messageCount)),

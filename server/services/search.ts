@@ -31,23 +31,26 @@ function foldedTitle(): SQL {
   return expr
 }
 
-/** The full-text query: each word as a prefix, all of them required. */
-const ftsQuery = (words: string[]) => dialect === 'pg'
+/**
+ * The full-text query: each word as a prefix, all of them required. SQLite's index also holds each message's
+ * owner (migration 0005): the query names the owner, so one user's search never reads other users' matches.
+ */
+const ftsQuery = (words: string[], ownerId: string) => dialect === 'pg'
   ? words.map(w => `${w}:*`).join(' & ')
-  : words.map(w => `"${w}"*`).join(' ')
+  : [`owner : "${ownerId.replace(/-/g, '')}"`, ...words.map(w => `content : "${w}"*`)].join(' AND ')
 
-/** Ids of the messages (tool calls excluded) whose text matches `words`, as a subquery on `messages m`. */
-function matchingMessages(words: string[]): SQL {
+/** Messages of `ownerId` (tool calls excluded) whose text matches `words`, as a condition on `messages m`. */
+function matchingMessages(words: string[], ownerId: string): SQL {
   return dialect === 'pg'
-    ? sql`m.search_vector @@ to_tsquery('energy_es', ${ftsQuery(words)}) and m.role <> 'tool'`
-    : sql`m.rowid in (select rowid from messages_fts where messages_fts match ${ftsQuery(words)}) and m.role <> 'tool'`
+    ? sql`m.search_vector @@ to_tsquery('energy_es', ${ftsQuery(words, ownerId)}) and m.role <> 'tool'`
+    : sql`m.rowid in (select rowid from messages_fts where messages_fts match ${ftsQuery(words, ownerId)}) and m.role <> 'tool'`
 }
 
-/** The title matches, or (when `inMessages`) any message of the conversation does. */
-export function conversationMatches(search: SearchTerms, inMessages: boolean): SQL {
+/** The title matches, or (when `inMessages`) any message of the conversation (all `ownerId`'s) does. */
+export function conversationMatches(search: SearchTerms, ownerId: string, inMessages: boolean): SQL {
   const inTitle = sql`${foldedTitle()} like ${search.titlePattern} escape '\\'`
   if (!inMessages || search.words.length === 0) return inTitle
-  return sql`(${inTitle} or ${conversations.id} in (select m.conversation_id from messages m where ${matchingMessages(search.words)}))`
+  return sql`(${inTitle} or ${conversations.id} in (select m.conversation_id from messages m where ${matchingMessages(search.words, ownerId)}))`
 }
 
 const START = '\u0002'
@@ -81,12 +84,12 @@ async function rows<T>(query: SQL): Promise<T[]> {
   return dialect === 'pg' ? [...await db.execute(query)] : db.all(query)
 }
 
-/** The excerpt of the newest matching message of each of `conversationIds` (only those with a match). */
-export async function messageSnippets(conversationIds: string[], search: SearchTerms): Promise<Map<string, ApiSnippet>> {
+/** The excerpt of the newest matching message of each of `conversationIds` (`ownerId`'s; only those with a match). */
+export async function messageSnippets(ownerId: string, conversationIds: string[], search: SearchTerms): Promise<Map<string, ApiSnippet>> {
   const found = new Map<string, ApiSnippet>()
   if (conversationIds.length === 0 || search.words.length === 0) return found
   const ids = sql.join(conversationIds.map(id => sql`${id}`), sql`, `)
-  const query = ftsQuery(search.words)
+  const query = ftsQuery(search.words, ownerId)
   const excerpts = dialect === 'pg'
     ? await rows<{ cid: string, marked: string }>(sql`
         select distinct on (m.conversation_id) m.conversation_id as cid,
