@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { Email, FullName, Id, NewPassword, Paging, RoleName } from './schemas'
+import { Email, FullName, Id, NewPassword, Cursor, Paging, RoleName } from './schemas'
 import type { ApiUser, Role } from './types'
 
 /** Request schemas and answer shapes of `/api/admin/*` (API.md "Admin"), shared by the server and the admin store. */
@@ -22,6 +22,7 @@ export const AdminUsersQuery = v.object({
   active: v.optional(BoolText),
   supervisorId: v.optional(Id),
   ...Paging,
+  cursor: Cursor,
 })
 
 export const CreateUserBody = v.strictObject({
@@ -43,7 +44,7 @@ export const UpdateUserBody = v.strictObject({
 
 export const ReassignBody = v.strictObject({ targetUserId: Id })
 
-export const AdminListQuery = v.object({ ...Paging })
+export const AdminListQuery = v.object({ ...Paging, cursor: Cursor })
 
 export const AdminMessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id) })
 

@@ -41,6 +41,9 @@ export const Paging = {
   offset: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(1e9, 'is too large')), '0'),
 }
 
+/** An opaque keyset cursor from a list's `nextCursor` (base64url). */
+export const Cursor = v.optional(v.pipe(v.string('must be a string'), v.maxLength(1000, 'is not a valid cursor'), v.regex(/^[\w-]+$/, 'is not a valid cursor')))
+
 const Bool = (what = 'must be true or false') => v.boolean(what)
 const Title = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters'))
 /** Upper bound of any chat message; the admin setting `maxMessageChars` (≤ 100000) is checked by the server. */
@@ -70,6 +73,7 @@ export const ConversationListQuery = v.object({
   q: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(200, 'must be at most 200 characters'))),
   userId: v.optional(Id),
   archived: v.optional(QueryBool),
+  cursor: Cursor,
 })
 export const MessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id), includeTools: v.optional(QueryBool) })
 export const ExportQuery = v.object({ format: v.optional(v.picklist(['md', 'json'], 'must be md or json'), 'md') })

@@ -62,7 +62,12 @@ export interface ApiConversation {
   messageCount: number
   createdAt: string
   updatedAt: string
+  /** Only in a `q` search: the excerpt of the newest matching message, null when only the title matched. */
+  snippet?: ApiSnippet | null
 }
+
+/** Plain text (never HTML) and the UTF-16 [start, end) ranges of the matched words in it. */
+export interface ApiSnippet { text: string, highlights: Array<[number, number]> }
 
 /** `tool`: a call the assistant made and its result (JSON `{round, name, arguments, result}` in `content`). */
 export type MessageRole = 'user' | 'assistant' | 'system' | 'tool'
@@ -80,6 +85,8 @@ export interface ApiMessage {
 }
 
 export interface ApiList<T> { total: number, data: T[] }
+/** A list that also pages by keyset: pass `nextCursor` back as `?cursor=` (null on the last page). */
+export interface ApiCursorList<T> extends ApiList<T> { nextCursor: string | null }
 export interface ApiModel { name: string, size: number, family: string | null, parameterSize: string | null }
 /** One model server of the pool, as Admin → Modelo shows it (`GET /api/admin/model-servers`). */
 export interface ApiModelServer {

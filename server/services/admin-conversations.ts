@@ -4,20 +4,25 @@ import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
 import { canReassignTo, type Viewer } from './access'
 import { audit } from './audit'
-import { messageCounts, toApiConversation } from './conversations'
+import { toApiConversation } from './conversations'
+import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { findUserById } from './users'
 
-/** One user's conversations (archived included), most recently updated first. */
-export async function listConversationsOf(userId: string, page: { limit: number, offset: number }) {
+const adminOrder = [conversations.updatedAt, conversations.id]
+
+/** One user's conversations (archived included), most recently updated first; by `offset` or keyset `cursor`. */
+export async function listConversationsOf(userId: string, page: { limit: number, offset: number, cursor?: string }) {
+  checkPaging(page)
   const db = useDb()
   const where = eq(conversations.userId, userId)
+  const [updatedAt, id] = page.cursor ? decodeCursor(page.cursor, ['number', 'string']) : []
   const [[counted], rows] = await Promise.all([
     db.select({ total: count() }).from(conversations).where(where),
-    db.select().from(conversations).where(where)
-      .orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(page.limit).offset(page.offset),
+    db.select().from(conversations).where(page.cursor ? and(where, after(adminOrder, [new Date(updatedAt as number), id])) : where)
+      .orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(page.limit + 1).offset(page.cursor ? 0 : page.offset),
   ])
-  const counts = await messageCounts(rows.map(r => r.id))
-  return { total: Number(counted?.total ?? 0), data: rows.map(c => toApiConversation(c, counts.get(c.id) ?? 0)) }
+  const { data, nextCursor } = keysetPage(rows, page.limit, c => [c.updatedAt.getTime(), c.id])
+  return { total: Number(counted?.total ?? 0), data: data.map(c => toApiConversation(c, c.messageCount)), nextCursor }
 }
 
 /**

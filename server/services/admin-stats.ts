@@ -1,7 +1,7 @@
-import { and, count, countDistinct, eq, gte, inArray, isNotNull, type SQL, sql, sum } from 'drizzle-orm'
+import { and, count, countDistinct, eq, gt, gte, inArray, isNotNull, type SQL, sql, sum } from 'drizzle-orm'
 import { type AdminStats, type DailyStats, STATS_TOP_USERS, type TeamUsage, type UserUsage } from '#shared/admin'
 import { useDb } from '../db/client'
-import { conversations, dialect, messages, type User, users } from '../db/schema'
+import { conversations, dialect, latencyDaily, messages, usageDaily, type User, users } from '../db/schema'
 import { type Viewer, visibleUserIds } from './access'
 
 const DAY_MS = 86_400_000
@@ -51,10 +51,25 @@ async function latencyHistograms(from: Date, scope: string[] | null) {
   return { byDay, overall: [...overall].sort((a, b) => a[0] - b[0]) }
 }
 
+/** The admin-wide latency histograms, from the per-day rollup (migration 0005) instead of every answer. */
+async function rolledUpLatencies(firstDay: number) {
+  const rows = await useDb().select({ d: latencyDaily.day, ms: latencyDaily.ms, n: latencyDaily.answers }).from(latencyDaily)
+    .where(and(gte(latencyDaily.day, firstDay), gt(latencyDaily.answers, 0))).orderBy(latencyDaily.ms)
+  const byDay = new Map<number, Array<[number, number]>>()
+  const overall = new Map<number, number>()
+  for (const { d, ms, n } of rows) {
+    if (!byDay.has(d)) byDay.set(d, [])
+    byDay.get(d)!.push([ms, n])
+    overall.set(ms, (overall.get(ms) ?? 0) + n)
+  }
+  return { byDay, overall: [...overall].sort((a, b) => a[0] - b[0]) }
+}
+
 /**
  * Per-day usage over the last `days` UTC days (today included) for the conversations `viewer` may see:
  * messages, active users (owners of a conversation with a message that day), tokens, and the median
- * first-token latency of the answers.
+ * first-token latency of the answers. Counts come from `usage_daily`, kept in step by triggers; a team's
+ * latencies are read from its answers (the latency rollup is company-wide).
  */
 export async function usageStats(viewer: Viewer, days: number): Promise<AdminStats> {
   const now = new Date()
@@ -62,30 +77,27 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
   const from = new Date(firstDay * DAY_MS)
   const scope = await visibleUserIds(viewer, 'conversations')
   const db = useDb()
-  const day = dayNumber()
-  const where = and(gte(messages.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)
+  const where = and(gte(usageDaily.day, firstDay), gt(usageDaily.messages, 0), scope ? inArray(usageDaily.userId, scope) : undefined)
   const [perDay, latencies, [range], [created], perUser] = await Promise.all([
     db.select({
-      d: day,
-      messages: count(),
-      activeUsers: countDistinct(conversations.userId),
-      promptTokens: sum(messages.promptTokens).mapWith(Number),
-      completionTokens: sum(messages.completionTokens).mapWith(Number),
-    }).from(messages).innerJoin(conversations, eq(conversations.id, messages.conversationId)).where(where).groupBy(day),
-    latencyHistograms(from, scope),
-    db.select({ activeUsers: countDistinct(conversations.userId) }).from(messages)
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId)).where(where),
+      d: usageDaily.day,
+      messages: sum(usageDaily.messages).mapWith(Number),
+      activeUsers: count(),
+      promptTokens: sum(usageDaily.promptTokens).mapWith(Number),
+      completionTokens: sum(usageDaily.completionTokens).mapWith(Number),
+    }).from(usageDaily).where(where).groupBy(usageDaily.day),
+    scope ? latencyHistograms(from, scope) : rolledUpLatencies(firstDay),
+    db.select({ activeUsers: countDistinct(usageDaily.userId) }).from(usageDaily).where(where),
     db.select({ n: count() }).from(conversations)
       .where(and(gte(conversations.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)),
     db.select({
-      userId: conversations.userId,
+      userId: usageDaily.userId,
       name: users.fullName,
       supervisorId: users.supervisorId,
-      messages: count(),
-      promptTokens: sum(messages.promptTokens).mapWith(Number),
-      completionTokens: sum(messages.completionTokens).mapWith(Number),
-    }).from(messages).innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .innerJoin(users, eq(users.id, conversations.userId)).where(where).groupBy(conversations.userId, users.fullName, users.supervisorId),
+      messages: sum(usageDaily.messages).mapWith(Number),
+      promptTokens: sum(usageDaily.promptTokens).mapWith(Number),
+      completionTokens: sum(usageDaily.completionTokens).mapWith(Number),
+    }).from(usageDaily).innerJoin(users, eq(users.id, usageDaily.userId)).where(where).groupBy(usageDaily.userId, users.fullName, users.supervisorId),
   ])
   const { byUser, byTeam } = await breakdowns(perUser)
   const byDay = new Map(perDay.map(r => [Number(r.d), r]))

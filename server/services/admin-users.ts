@@ -1,11 +1,13 @@
 import { and, asc, count, eq, inArray, isNotNull, max, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
+import type { ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import {
   apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
   type User, userRoles, users,
 } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
+import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { asViewer, extraRolesOf, withRoles } from './roles'
 import { revokeUserTokens } from './tokens'
 import { hashPassword, passwordProblem } from './passwords'
@@ -19,7 +21,7 @@ const badRequest = (field: string, problem: string) =>
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 /** The users `viewer` may see, filtered and paged, each with their conversation count and last activity. */
-export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter): Promise<{ total: number, data: AdminUser[] }> {
+export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter): Promise<ApiCursorList<AdminUser>> {
   const conditions: Array<SQL | undefined> = [await scopeFilter(viewer, users.id)]
   if (filter.q) {
     const pattern = likePattern(filter.q)
@@ -28,12 +30,18 @@ export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter
   if (filter.role) conditions.push(eq(users.role, filter.role))
   if (filter.active !== undefined) conditions.push(eq(users.active, filter.active))
   if (filter.supervisorId) conditions.push(eq(users.supervisorId, filter.supervisorId))
+  checkPaging(filter)
   const where = and(...conditions)
   const db = useDb()
-  const [[counted], rows] = await Promise.all([
+  const sortName = sql<string>`lower(${users.fullName})`
+  const key = filter.cursor ? decodeCursor(filter.cursor, ['string', 'string']) : undefined
+  const [[counted], sorted] = await Promise.all([
     db.select({ total: count() }).from(users).where(where),
-    db.select().from(users).where(where).orderBy(asc(sql`lower(${users.fullName})`), asc(users.id)).limit(filter.limit).offset(filter.offset),
+    db.select({ user: users, sortName }).from(users).where(key ? and(where, after([sortName, users.id], key, 'asc')) : where)
+      .orderBy(asc(sortName), asc(users.id)).limit(filter.limit + 1).offset(key ? 0 : filter.offset),
   ])
+  const page = keysetPage(sorted, filter.limit, r => [r.sortName, r.user.id])
+  const rows = page.data.map(r => r.user)
   // counted for this page only: an index range per user on conversations(user_id, updated_at)
   const stats = rows.length
     ? await db.select({ userId: conversations.userId, count: count(), lastAt: max(conversations.updatedAt) })
@@ -41,7 +49,11 @@ export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter
     : []
   const byUser = new Map(stats.map(s => [s.userId, s]))
   const extra = await extraRolesOf(rows.map(u => u.id))
-  return { total: Number(counted?.total ?? 0), data: rows.map(user => toAdminUser(withRoles(user, extra.get(user.id) ?? []), byUser.get(user.id))) }
+  return {
+    total: Number(counted?.total ?? 0),
+    data: rows.map(user => toAdminUser(withRoles(user, extra.get(user.id) ?? []), byUser.get(user.id))),
+    nextCursor: page.nextCursor,
+  }
 }
 
 /** Last activity is the later of the last request and the last conversation change. */

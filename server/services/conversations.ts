@@ -1,8 +1,10 @@
 import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import type { ApiConversation, ApiList } from '#shared/types'
+import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages } from '../db/schema'
+import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
+import { conversationMatches, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
 
 /** The title of a conversation nobody named yet; the first exchange replaces it (auto-title). */
@@ -73,6 +75,7 @@ export async function pageMessages(conversationId: string, page: { limit: number
 }
 
 export async function conversationWithCount(c: Conversation) {
+  // read afresh: the row in hand may predate messages saved since (the stored count is kept by triggers)
   return toApiConversation(c, (await messageCounts([c.id])).get(c.id) ?? 0)
 }
 
@@ -86,40 +89,47 @@ export function folded(column: SQLWrapper) {
 
 export const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
-// correlated subqueries: drizzle leaves columns of a single-table select unqualified, so name them in full
-const qualified = (table: string, column: string) => sql`${sql.identifier(table)}.${sql.identifier(column)}`
-const conversationIdColumn = qualified('conversations', 'id')
-
-/** `q` in the title or (when `inMessages`) in any message of the conversation, case-insensitively. */
-function matches(text: string, inMessages: boolean) {
-  const pattern = likePattern(text)
-  if (!inMessages) return sql`${folded(conversations.title)} like ${pattern} escape '\\'`
-  return sql`(${folded(conversations.title)} like ${pattern} escape '\\' or exists (select 1 from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn} and ${qualified('messages', 'role')} <> 'tool' and ${folded(qualified('messages', 'content'))} like ${pattern} escape '\\'))`
-}
-
-const messageCount = sql<number>`(select cast(count(*) as integer) from ${messages} where ${qualified('messages', 'conversation_id')} = ${conversationIdColumn})`
-
 export interface ConversationQuery {
   limit: number
   offset: number
+  cursor?: string
   q?: string
   archived?: boolean
   /** `q` also searches message text: the owner's own search only (anyone else's would be an unaudited read). */
   searchMessages?: boolean
 }
 
-/** One user's conversations: pinned first, then the most recently updated. */
-export async function listConversations(ownerId: string, query: ConversationQuery): Promise<ApiList<ApiConversation>> {
+const listOrder = [conversations.pinned, conversations.updatedAt, conversations.id]
+const listKey = (c: Conversation) => [c.pinned, c.updatedAt.getTime(), c.id]
+
+/**
+ * One user's conversations: pinned first, then the most recently updated. Paged by `offset` or by `cursor`
+ * (keyset: `nextCursor` of the previous page). With `q`, each conversation carries the `snippet` of its newest
+ * matching message (null when only the title matched, or when message text is not searched).
+ */
+export async function listConversations(ownerId: string, query: ConversationQuery): Promise<ApiCursorList<ApiConversation>> {
+  checkPaging(query)
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
-  if (query.q) filters.push(matches(query.q, query.searchMessages ?? false))
+  const search = query.q ? searchTerms(query.q) : undefined
+  if (search) filters.push(conversationMatches(search, ownerId, query.searchMessages ?? false))
   if (query.archived !== undefined) filters.push(eq(conversations.archived, query.archived))
   const where = and(...filters)
   const db = useDb()
-  const [counted] = await db.select({ total: sql<number>`cast(count(*) as integer)` }).from(conversations).where(where)
-  const rows = await db.select({ conversation: conversations, messageCount }).from(conversations).where(where)
-    .orderBy(desc(conversations.pinned), desc(conversations.updatedAt), desc(conversations.id))
-    .limit(query.limit).offset(query.offset)
-  return { total: Number(counted?.total ?? 0), data: rows.map(r => toApiConversation(r.conversation, Number(r.messageCount))) }
+  const [pinned, updatedAt, id] = query.cursor ? decodeCursor(query.cursor, ['boolean', 'number', 'string']) : []
+  const [[counted], rows] = await Promise.all([
+    db.select({ total: count() }).from(conversations).where(where),
+    db.select().from(conversations)
+      .where(query.cursor ? and(where, after(listOrder, [pinned, new Date(updatedAt as number), id])) : where)
+      .orderBy(...listOrder.map(column => desc(column)))
+      .limit(query.limit + 1).offset(query.cursor ? 0 : query.offset),
+  ])
+  const page = keysetPage(rows, query.limit, listKey)
+  const snippets = search && query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search) : undefined
+  return {
+    total: Number(counted?.total ?? 0),
+    data: page.data.map(c => snippets ? { ...toApiConversation(c, c.messageCount), snippet: snippets.get(c.id) ?? null } : toApiConversation(c, c.messageCount)),
+    nextCursor: page.nextCursor,
+  }
 }
 
 /** 400 naming `systemPromptId` when it matches no prompt; else the prompt's id (or the default's). */
@@ -143,6 +153,7 @@ export function newConversation(ownerId: string, input: { title?: string, system
     archived: false,
     channel: input.channel ?? 'web',
     accessSeenAt: null,
+    messageCount: 0,
     createdAt: now,
     updatedAt: now,
   }

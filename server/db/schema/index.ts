@@ -10,7 +10,7 @@ const schema = (dialect === 'pg' ? pg : sqlite) as unknown as typeof sqlite
 
 export const {
   users, sessions, recoveryCodes, apiTokens, systemPrompts, conversations, messages, settings, auditEvents,
-  roles, userRoles, emailTokens, phoneCodes, dms, dmHidden, reports, reportComments, jobs,
+  roles, userRoles, emailTokens, phoneCodes, dms, dmHidden, reports, reportComments, jobs, usageDaily, latencyDaily,
 } = schema
 export { schema }
 

@@ -1,4 +1,4 @@
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // Same export names and column names as ./sqlite.ts; tests/unit/schema.test.ts proves they match.
 const id = () => text('id').primaryKey()
@@ -90,9 +90,17 @@ export const conversations = pgTable('conversations', {
   channel: text('channel', { enum: ['web', 'sms'] }).notNull().default('web'),
   /** When the owner last looked at who opened the conversation (its access log); later reads show a dot. */
   accessSeenAt: at('access_seen_at'),
+  /** Messages shown in the conversation (tool calls not counted): kept by database triggers (migration 0005). */
+  messageCount: integer('message_count').notNull().default(0),
   createdAt: createdAt(),
   updatedAt: at('updated_at').notNull(),
-}, t => [index('conversations_user_updated_idx').on(t.userId, t.updatedAt)])
+}, t => [
+  index('conversations_user_updated_idx').on(t.userId, t.updatedAt),
+  // the sidebar's order (pinned first, newest first) as an index: keyset pages read only the rows they return
+  index('conversations_user_list_idx').on(t.userId, t.pinned, t.updatedAt, t.id),
+  // admin stats count the conversations created in a date range
+  index('conversations_created_idx').on(t.createdAt),
+])
 
 export const messages = pgTable('messages', {
   id: id(),
@@ -262,3 +270,23 @@ export const jobs = pgTable('jobs', {
   // Admin → Canales: the newest jobs of a kind
   index('jobs_kind_created_idx').on(t.kind, t.createdAt),
 ])
+
+/**
+ * Admin stats rollups, kept in step with `messages` by database triggers (custom migration 0005), so stats read
+ * a few rows per day instead of every message. `day` is the UTC day number (days since 1970-01-01).
+ * Per day and conversation owner: every message counted (tool calls too, as the stats always did).
+ */
+export const usageDaily = pgTable('usage_daily', {
+  day: integer('day').notNull(),
+  userId: text('user_id').notNull(),
+  messages: integer('messages').notNull().default(0),
+  promptTokens: integer('prompt_tokens').notNull().default(0),
+  completionTokens: integer('completion_tokens').notNull().default(0),
+}, t => [primaryKey({ columns: [t.day, t.userId] })])
+
+/** Per day, how many answers had each first-token latency (ms): exact medians from a histogram. */
+export const latencyDaily = pgTable('latency_daily', {
+  day: integer('day').notNull(),
+  ms: integer('ms').notNull(),
+  answers: integer('answers').notNull().default(0),
+}, t => [primaryKey({ columns: [t.day, t.ms] })])

@@ -1,1 +1,0 @@
-ALTER TABLE "conversations" ADD COLUMN "access_seen_at" timestamp with time zone;

@@ -1,1 +1,0 @@
-ALTER TABLE `conversations` ADD `access_seen_at` integer;
