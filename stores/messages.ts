@@ -125,7 +125,7 @@ export const useMessagesStore = defineStore('messages', () => {
       if (run !== listRun) return
       const known = new Set(items.value.map(m => m.id))
       items.value = [...items.value, ...page.data.filter(m => !known.has(m.id))]
-      nextCursor.value = page.nextCursor
+      nextCursor.value = page.nextCursor ?? null
     }
     catch {
       if (run === listRun) moreFailed.value = true

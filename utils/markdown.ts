@@ -48,7 +48,7 @@ export function createMarkdown(options: MarkdownOptions = {}): MarkdownIt {
   }
 
   // column alignment as a class (DOMPurify drops style attributes); numeric cells align right on their own
-  const cell: MarkdownIt.Renderer.RenderRule = (tokens, idx, opts, _env, self) => {
+  const cell: NonNullable<MarkdownIt['renderer']['rules'][string]> = (tokens, idx, opts, _env, self) => {
     const token = tokens[idx]!
     const align = /text-align:\s*(left|center|right)/.exec(token.attrGet('style') ?? '')?.[1]
     if (token.attrs) token.attrs = token.attrs.filter(([name]) => name !== 'style')

@@ -50,6 +50,7 @@ const HALT_REASONS: Record<HaltReason, StreamErrorReason> = {
   'revoked': 'session-revoked',
   'reassigned': 'reassigned',
   'deleted': 'deleted',
+  'stopped': 'answer-interrupted',
 }
 
 /**

@@ -84,8 +84,14 @@ export async function listDms(viewer: Viewer, query: DmQuery): Promise<DmPage> {
     sides = query.box === 'sent' ? [sent] : query.box === 'received' || query.unread ? [received] : [sent, received]
   }
   else sides = filters.length ? [and(...filters)!] : [eq(dms.senderId, me), eq(dms.recipientId, me)]
-  const [counts, pages] = await Promise.all([
-    boxTotal(me, query).then(n => n ?? Promise.all(sides.map(side => visibleCount(me, side)))),
+  const countAll = async (): Promise<number> => {
+    const n = await boxTotal(me, query)
+    if (n != null) return n
+    const parts = await Promise.all(sides.map(side => visibleCount(me, side)))
+    return parts.reduce((a, b) => a + b, 0)
+  }
+  const [total, pages] = await Promise.all([
+    countAll(),
     Promise.all(sides.map(side => useDb().select().from(dms).where(and(side, older, notHiddenFor(me)))
       .orderBy(desc(dms.createdAt), desc(dms.id)).limit(query.offset + query.limit))),
   ])
@@ -93,7 +99,6 @@ export async function listDms(viewer: Viewer, query: DmQuery): Promise<DmPage> {
   const rows = merged.slice(query.offset, query.offset + query.limit)
   // a full page may be the last one: the next request then answers an empty page with a null cursor
   const nextCursor = rows.length === query.limit ? rows.at(-1)!.id : null
-  const total = typeof counts === 'number' ? counts : counts.reduce((a, b) => a + b, 0)
   return { total, data: await shaped(rows), nextCursor }
 }
 
@@ -213,7 +218,8 @@ export async function editDm(viewer: Viewer, id: string, content: string) {
   const edited = (await shaped([{ ...dm, content, editedAt }]))[0]!
   // the sender's other tabs, and the recipient unless they deleted it from their view
   publish(userTopic(viewer.id), 'dm-update', { dm: edited })
-  void stillSees(dm.recipientId, dm.id).then(sees => sees && publish(userTopic(dm.recipientId), 'dm-update', { dm: edited }), () => {})
+  const recipientId = dm.recipientId
+  if (recipientId) void stillSees(recipientId, dm.id).then(sees => sees && publish(userTopic(recipientId), 'dm-update', { dm: edited }), () => {})
   return edited
 }
 

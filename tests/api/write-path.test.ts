@@ -142,7 +142,7 @@ describe('checkpoints of long answers', () => {
         })
         const decoder = new TextDecoder()
         let buffer = ''
-        for await (const chunk of res.body!) {
+        for await (const chunk of res.body! as unknown as AsyncIterable<Uint8Array>) {
           buffer += decoder.decode(chunk as Uint8Array, { stream: true })
           const cut = buffer.lastIndexOf('\n\n')
           if (cut < 0) continue
