@@ -7,7 +7,8 @@ import { type RunningServer, startServer } from '../support/server'
 let strict: RunningServer
 
 beforeAll(async () => {
-  strict = await startServer({ DATABASE_URL: inject('databaseUrl'), REQUIRE_2FA_ROLES: 'worker' })
+  // a second server on the suite's database (the first has no REDIS_URL)
+  strict = await startServer({ DATABASE_URL: inject('databaseUrl'), ALLOW_SHARED_DATABASE: '1', REQUIRE_2FA_ROLES: 'worker' })
 })
 afterAll(async () => { await strict?.stop() })
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ChatServer, postChat, startChatServer } from '../support/chat'
+import { ending, postChat, startChatServer, type ChatServer } from '../support/chat'
 import { Client, newWorker } from '../support/http'
 
 let srv: ChatServer
@@ -15,7 +15,7 @@ const messagesOf = async (client: Client, id: string) => (await client.get(`/api
 async function twoExchanges(client: Client) {
   const first = await postChat(client, { message: 'Primera pregunta' })
   const conversationId = first.events[0]!.data.conversationId as string
-  expect((await postChat(client, { message: 'Segunda pregunta', conversationId })).events.at(-1)!.event).toBe('done')
+  expect(ending((await postChat(client, { message: 'Segunda pregunta', conversationId })))!.event).toBe('done')
   return { conversationId, saved: await messagesOf(client, conversationId) }
 }
 
@@ -29,7 +29,7 @@ describe('POST /api/chat with editMessageId', () => {
     const reply = await postChat(client, { message: 'Primera pregunta, corregida', conversationId, editMessageId: saved[0]!.id })
     expect(reply.status).toBe(200)
     expect(reply.events[0]!.data.userMessageId).toBe(saved[0]!.id)
-    expect(reply.events.at(-1)!.event).toBe('done')
+    expect(ending(reply)!.event).toBe('done')
     expect(srv.fake.chatRequests[0]!.body.messages.filter((m: any) => m.role !== 'system')).toEqual([{ role: 'user', content: 'Primera pregunta, corregida' }])
     const after = await messagesOf(client, conversationId)
     expect(after.map(m => [m.role, m.content])).toEqual([['user', 'Primera pregunta, corregida'], ['assistant', 'Nueva respuesta']])
@@ -41,7 +41,7 @@ describe('POST /api/chat with editMessageId', () => {
     const { conversationId, saved } = await twoExchanges(client)
     srv.fake.reset().once({ tokens: ['Otra'] })
     const reply = await postChat(client, { message: 'Segunda, mejor dicha', conversationId, editMessageId: saved[2]!.id })
-    expect(reply.events.at(-1)!.event).toBe('done')
+    expect(ending(reply)!.event).toBe('done')
     const context = srv.fake.chatRequests[0]!.body.messages.filter((m: any) => m.role !== 'system').map((m: any) => m.content)
     expect(context).toEqual(['Primera pregunta', saved[1]!.content, 'Segunda, mejor dicha'])
     const after = await messagesOf(client, conversationId)

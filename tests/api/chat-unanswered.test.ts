@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ChatServer, postChat, startChatServer } from '../support/chat'
+import { ending, postChat, startChatServer, type ChatServer } from '../support/chat'
 import { Client, newWorker } from '../support/http'
 
 let srv: ChatServer
@@ -28,7 +28,7 @@ describe('a first turn that gets no answer names its conversation from the quest
     expect(await titleOf(client, conversationId)).toBe('Turbinas detenidas')
 
     const retry = await postChat(client, { conversationId, regenerate: true })
-    expect(retry.events.at(-1)!.event).toBe('done')
+    expect(ending(retry)!.event).toBe('done')
     expect(retry.events.some(e => e.event === 'title')).toBe(false)
     expect(await titleOf(client, conversationId)).toBe('Turbinas detenidas')
   })

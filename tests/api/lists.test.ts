@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ChatServer, eventually, postChat, startChatServer } from '../support/chat'
+import { ending, eventually, postChat, startChatServer, type ChatServer } from '../support/chat'
 import { dbQuery, dbTime } from '../support/db'
 import { Client, DEMO, newWorker } from '../support/http'
 
@@ -22,7 +22,7 @@ const create = async (client: Client, title: string) => {
 }
 const chat = async (client: Client, body: Record<string, unknown>) => {
   const reply = await postChat(client, body)
-  expect(reply.events.at(-1)?.event).toBe('done')
+  expect(ending(reply)?.event).toBe('done')
   return reply.events[0]!.data.conversationId as string
 }
 const search = async (client: Client, q: string) => (await client.get(`/api/conversations?q=${encodeURIComponent(q)}`)).body

@@ -56,6 +56,7 @@ beforeAll(async () => {
   mailbox = await startMailbox()
   server = await startServer({
     DATABASE_URL: inject('databaseUrl'),
+    ALLOW_SHARED_DATABASE: '1', // a second server on the suite's database (the first has no REDIS_URL)
     SMTP_URL: mailbox.url,
     MAIL_FROM,
     FORGOT_PASSWORD_RATE_LIMIT: '3/15m',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { eventually, postChat } from '../support/chat'
+import { ending, eventually, postChat } from '../support/chat'
 import { FakeOllama, lastMessageOf } from '../support/fake-ollama'
 import { FakeOpenAi, openAiToolResultsOf } from '../support/fake-openai'
 import { Client, DEMO, newWorker } from '../support/http'
@@ -64,7 +64,7 @@ describe('an OpenAI-compatible server (openai+ entry, with OPENAI_API_KEY)', () 
     fake.models = [...fake.models, { name: 'nuevo:1b' }]
     const reply = await postChat(client, { message: 'con el modelo nuevo', model: 'nuevo:1b' })
     expect(reply.status).toBe(200)
-    expect(reply.events.at(-1)!.event).toBe('done')
+    expect(ending(reply)!.event).toBe('done')
     expect(fake.listRequests.length).toBe(before + 1)
   })
 
@@ -173,7 +173,7 @@ describe('a pool of two Ollamas', () => {
     await a.waitFor(() => answers(a).length + answers(b).length === 4, 15_000)
     const busy = await app.admin.get('/api/admin/model-servers')
     expect(busy.body.data.map((s: any) => s.load).reduce((x: number, y: number) => x + y)).toBeGreaterThan(0)
-    for (const reply of await replies) expect(reply.events.at(-1)!.event).toBe('done')
+    for (const reply of await replies) expect(ending(reply)!.event).toBe('done')
     expect([answers(a).length, answers(b).length]).toEqual([2, 2])
   })
 
@@ -184,7 +184,7 @@ describe('a pool of two Ollamas', () => {
     for (let i = 0; i < 4; i++) {
       const reply = await postChat(client, { message: `reintento ${i}` })
       expect(reply.status).toBe(200)
-      expect(reply.events.at(-1)!.event).toBe('done')
+      expect(ending(reply)!.event).toBe('done')
     }
     expect(answers(a).length).toBeGreaterThan(0) // it was tried first at least once…
     expect(answers(b).length).toBe(4) // …and every answer came from the other
@@ -196,7 +196,7 @@ describe('a pool of two Ollamas', () => {
     const port = Number(new URL(a.url).port)
     await a.close()
     const { client } = await newWorker(app.server.url)
-    for (let i = 0; i < 3; i++) expect((await postChat(client, { message: `sin a ${i}` })).events.at(-1)!.event).toBe('done')
+    for (let i = 0; i < 3; i++) expect(ending((await postChat(client, { message: `sin a ${i}` })))!.event).toBe('done')
     expect(answers(b).length).toBe(3)
     const down = await eventually(async () => {
       const r = await app.admin.get('/api/admin/model-servers')

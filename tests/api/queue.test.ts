@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ChatServer, ending, postChat, type SseEvent, startChatServer } from '../support/chat'
+import { ending, isTitleCall, postChat, startChatServer, type ChatServer, type SseEvent } from '../support/chat'
 import { newWorker } from '../support/http'
 
-const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')
 
 // one model slot (the default), a rate limit low enough to reach
 let srv: ChatServer

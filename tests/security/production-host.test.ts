@@ -14,15 +14,14 @@ const reachable = (host: string, port: number) => new Promise<boolean>((resolve)
 
 // Issue #15 item 8: `NODE_ENV=production node .output/server/index.mjs` listened on every interface.
 describe('HOST defaults to 127.0.0.1 in production', () => {
-  let db: TestDatabase | undefined
   const stops: Array<() => Promise<void>> = []
   afterAll(async () => {
     for (const stop of stops) await stop()
-    await db?.drop()
   })
 
   async function start(env: Record<string, string>) {
-    db ??= await createTestDatabase(inject('dbKind'))
+    // a database per server: two app processes on one database without REDIS_URL refuse to start (#14)
+    const db: TestDatabase = await createTestDatabase(inject('dbKind'))
     const port = await freePort()
     const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-prod-'))
     const child = spawn(process.execPath, [join(OUTPUT, 'server', 'index.mjs')], {
@@ -34,6 +33,7 @@ describe('HOST defaults to 127.0.0.1 in production', () => {
       if (child.exitCode === null) child.kill('SIGKILL')
       await exited
       rmSync(dataDir, { recursive: true, force: true })
+      await db.drop()
     })
     let log = ''
     await new Promise<void>((resolve, reject) => {

@@ -47,6 +47,9 @@ export interface ChatOptions {
  * The event that ended the answer (`done` or `error`): the last one but a `title`, which may follow `done` on a
  * conversation's first exchange (API.md).
  */
+/** A model request that asks for a conversation's title (it runs after the answer freed its slot). */
+export const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')
+
 export const ending = (reply: Pick<ChatReply, 'events'>) => reply.events.filter(e => e.event !== 'title').at(-1)
 
 /** POST /api/chat as `client`, reading the event stream as it arrives. */
