@@ -79,7 +79,7 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
     chmodSync(join(dir, 'systemctl'), 0o755)
     env = {
       APP_ROOT: join(dir, 'app'), INSTANCES: '1 2', PORT_BASE: String(portBase), ENV_FILE: join(dir, 'app.env'),
-      SYSTEMCTL: join(dir, 'systemctl'), DEPLOY_BACKUP_DIR: join(dir, 'backups'), HEALTH_TRIES: '15', FAKE_STATE: state,
+      SYSTEMCTL: join(dir, 'systemctl'), DEPLOY_BACKUP_DIR: join(dir, 'backups'), HEALTH_TRIES: '30', FAKE_STATE: state,
       NODE_PATH: join(ROOT, 'node_modules'),
     }
 
