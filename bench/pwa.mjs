@@ -76,7 +76,8 @@ try {
   // a new tab straight onto a conversation: the chat page with messages rendered (markdown included)
   page = await cold.newPage()
   scripts = collectScripts(page)
-  await page.goto(conversationUrl, { waitUntil: 'networkidle' })
+  // not 'networkidle': a signed-in page keeps its live-event stream (/api/events) open
+  await page.goto(conversationUrl)
   await page.locator('[data-testid="message"][data-role="assistant"]').waitFor()
   const chat = scripts()
   // a new tab onto the empty new-chat page: the JS it needs before the first message (composer ready), and what
@@ -86,7 +87,8 @@ try {
   await page.goto('/chat')
   await page.getByTestId('composer').waitFor()
   const newChat = scripts()
-  await page.waitForLoadState('networkidle')
+  // the idle-time loads (the live-event stream never lets the network go idle): give the browser 3 s of idle time
+  await page.waitForTimeout(3000)
   const newChatIdle = scripts()
   await cold.close()
 
