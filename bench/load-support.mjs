@@ -1,88 +1,20 @@
-// Load-loop helpers for bench/lists.mjs and bench/search.mjs (bulk seeding, concurrent clients, CPU per request).
-// Shared by the benches (run by hand, not tests): a throw-away database, the built server started on it, bulk
-// seeding straight into the tables, and timing helpers. Kept small and generic: each bench owns its data shape.
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+// Load-loop helpers for bench/lists.mjs and bench/search.mjs (run by hand, not tests): bulk seeding straight into
+// the tables, concurrent clients, server CPU per request. The server start, fresh databases and ports come from
+// bench/support.mjs.
+import { readFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
+import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import postgres from 'postgres'
+import { freePort, freshDatabase, pgAdminUrl, pgReachable, requireBuild, root, startServer as startBuiltServer } from './support.mjs'
 
-export const root = resolve(import.meta.dirname, '..')
-export const output = resolve(root, process.env.NUXT_OUTPUT_DIR || '.output')
-export const pgAdminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+export { freePort, pgAdminUrl, pgReachable, requireBuild, root }
 
-export function requireBuild() {
-  if (existsSync(join(output, 'server/index.mjs'))) return
-  console.error(`no build at ${output}; run npm run build (or set NUXT_OUTPUT_DIR)`)
-  process.exit(1)
-}
+/** The built server on `databaseUrl` (bench/support.mjs's startServer, positional form). */
+export const startServer = (databaseUrl, env = {}) => startBuiltServer({ databaseUrl, env })
 
-export const freePort = () => new Promise((ok, fail) => {
-  const srv = createServer().on('error', fail)
-  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
-})
-
-/** The built server (NODE_ENV=production) on `databaseUrl`, with the demo accounts; `env` adds or overrides. */
-export async function startServer(databaseUrl, env = {}) {
-  const port = await freePort()
-  const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
-  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
-    env: {
-      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
-      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',
-      OLLAMA_HOST: 'http://127.0.0.1:9', PORT: String(port), HOST: '127.0.0.1', PUBLIC_ORIGIN: `http://127.0.0.1:${port}`,
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
-    if (await fetch(`${url}/api/health`).then(r => r.ok, () => false)) break
-    if (i > 1200) throw new Error('server did not start')
-    await new Promise(r => setTimeout(r, 100))
-  }
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      child.kill('SIGTERM')
-      if (child.exitCode === null) await new Promise(r => child.once('exit', r))
-      rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
-}
-
-/** A fresh database of `kind` ('sqlite' | 'pg'): its URL and how to drop it. */
-export async function createDatabase(kind) {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
-    return { url: `file:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
-  }
-  const name = `energyapp_bench_${process.pid}_${Date.now() % 100000}`
-  const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
-  await admin.end()
-  const u = new URL(pgAdminUrl)
-  u.pathname = `/${name}`
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-      await c.unsafe(`drop database if exists ${name} with (force)`)
-      await c.end()
-    },
-  }
-}
-
-export async function pgReachable() {
-  const sql = postgres(pgAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
-  try { await sql`select 1`; return true }
-  catch { return false }
-  finally { await sql.end({ timeout: 1 }).catch(() => {}) }
-}
+/** A fresh database of `kind` ('sqlite' | 'pg'), named apart from any other this process made. */
+export const createDatabase = kind => freshDatabase(kind, `energyapp_bench_${Date.now() % 100000}`)
 
 function* chunks(iterable, size) {
   let batch = []
