@@ -1,9 +1,10 @@
 // `npm test`: every test this machine can run. Builds the app if needed, finds PostgreSQL and Chromium,
 // runs the vitest projects that can run, and says what it skipped and why.
 // REQUIRE_POSTGRES=1 / REQUIRE_BROWSER=1 turn a skip into a failure (CI sets both).
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { createInterface } from 'node:readline'
 import postgres from 'postgres'
 import { ensureBuild } from './ensure-build.mjs'
 
@@ -51,14 +52,44 @@ if (!redis) {
 
 ensureBuild({ quiet: true })
 
-const selected = args.some(a => a.startsWith('--project')) ? [] : projects.flatMap(p => ['--project', p])
-const result = spawnSync(process.execPath, [resolve(root, 'node_modules/vitest/vitest.mjs'), 'run', ...selected, ...args], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, CHROMIUM_PATH: chromium ?? '', TEST_PG_URL: pgUrl },
-})
+// vitest gives a 2-core machine one worker, so the projects would run one file after another (~23 min in CI).
+// They share nothing (each has its own built server and its own fresh database; ports, Redis and Caddy are per test),
+// so with no arguments each project group runs in its own vitest process, side by side, its files still one at a
+// time. Lines are prefixed with the group's name; a summary follows. TEST_SERIAL=1, or any argument, runs one vitest.
+const vitest = [resolve(root, 'node_modules/vitest/vitest.mjs'), 'run']
+const env = { ...process.env, CHROMIUM_PATH: chromium ?? '', TEST_PG_URL: pgUrl }
+const groups = [['unit', 'api-sqlite'], ['api-pg'], ['e2e']].map(g => g.filter(p => projects.includes(p))).filter(g => g.length)
+const status = args.length || process.env.TEST_SERIAL === '1' || groups.length < 2
+  ? spawnSync(process.execPath, [...vitest, ...projectArgs(projects), ...args], { cwd: root, stdio: 'inherit', env }).status ?? 1
+  : await runSideBySide(groups)
 if (skipped.length) {
   console.log('\nSkipped on this machine:')
   for (const line of skipped) console.log(`  - ${line}`)
 }
-process.exit(result.status ?? 1)
+process.exit(status)
+
+function projectArgs(names) {
+  return args.some(a => a.startsWith('--project')) ? [] : names.flatMap(p => ['--project', p])
+}
+
+async function runSideBySide(groups) {
+  const width = Math.max(...groups.map(g => g.join('+').length))
+  console.log(`energyapp: running ${groups.map(g => g.join('+')).join(', ')} side by side (TEST_SERIAL=1 for one at a time)`)
+  const results = await Promise.all(groups.map(group => new Promise((done) => {
+    const name = group.join('+')
+    const tag = `[${name.padEnd(width)}] `
+    const started = Date.now()
+    const child = spawn(process.execPath, [...vitest, ...projectArgs(group)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const tail = []
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        process.stdout.write(`${tag}${line}\n`)
+        if (/^\s*(Test Files|Tests|Errors|Duration)\s/.test(line)) tail.push(line.trim())
+      })
+    }
+    child.on('close', code => done({ name, code: code ?? 1, seconds: Math.round((Date.now() - started) / 1000), tail }))
+  })))
+  console.log('\nSummary')
+  for (const r of results) console.log(`  ${r.code === 0 ? 'ok  ' : 'FAIL'} ${r.name.padEnd(width)} ${String(r.seconds).padStart(5)} s  ${r.tail.join(' · ')}`)
+  return results.some(r => r.code !== 0) ? 1 : 0
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { ending, isTitleCall, postChat, startChatServer, type ChatServer, type SseEvent } from '../support/chat'
+import { ending, eventually, isTitleCall, postChat, startChatServer, type ChatServer, type SseEvent } from '../support/chat'
 import { newWorker } from '../support/http'
 
 
@@ -19,14 +19,19 @@ describe('the generation queue', () => {
   it('two users, one slot: the second waits with its position, both get complete answers, never two answers at once', async () => {
     const [a, b, c] = await Promise.all([newWorker(srv.url), newWorker(srv.url), newWorker(srv.url)])
     srv.fake.set({ tokenCount: 15, delayMs: 10 })
+    // a's answer waits at the gate until b and c are in line, however slow the machine is
+    const { gate, open } = srv.fake.gate()
+    srv.fake.once({ gate })
     const ta = timeline()
     const tb = timeline()
     const tc = timeline()
     const first = postChat(a.client, { message: 'primero' }, { onEvent: ta.onEvent })
     await srv.fake.waitFor(requests => requests.some(r => r.path === '/api/chat'))
     const second = postChat(b.client, { message: 'segundo' }, { onEvent: tb.onEvent })
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await eventually(async () => tb.seen.some(e => e.event === 'queue'), 30_000)
     const third = postChat(c.client, { message: 'tercero' }, { onEvent: tc.onEvent })
+    await eventually(async () => tc.seen.some(e => e.event === 'queue'), 30_000)
+    open()
     const replies = await Promise.all([first, second, third])
 
     for (const reply of replies) {
@@ -49,14 +54,19 @@ describe('the generation queue', () => {
   })
 
   it('a client that leaves while waiting gives up its place; the model never sees its request', async () => {
-    const [a, b] = await Promise.all([newWorker(srv.url), newWorker(srv.url)])
+    const [a, b, c] = await Promise.all([newWorker(srv.url), newWorker(srv.url), newWorker(srv.url)])
     srv.fake.set({ tokenCount: 20, delayMs: 15 })
+    const { gate, open } = srv.fake.gate()
+    srv.fake.once({ gate })
     const first = postChat(a.client, { message: 'primero' })
     await srv.fake.waitFor(requests => requests.some(r => r.path === '/api/chat'))
-    const gone = await postChat(b.client, { message: 'me voy' }, { disconnectAfterMs: 100 })
+    const gone = await postChat(b.client, { message: 'me voy' }, { disconnectOnEvent: 'queue' })
     expect(gone.events.map(e => e.event)).toEqual(['meta', 'queue'])
+    open()
     expect(ending((await first))!.event).toBe('done')
-    await new Promise(resolve => setTimeout(resolve, 100))
+    // had b kept its place, it would be served before anyone who comes after it: c is served, b never
+    const later = await postChat(c.client, { message: 'después' })
+    expect(ending(later)!.event).toBe('done')
     expect(srv.fake.chatRequests.every(r => r.body.messages.at(-1).content !== 'me voy')).toBe(true)
     // the user message was saved before waiting; no answer was generated
     const conversationId = gone.events[0]!.data.conversationId

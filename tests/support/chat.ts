@@ -37,6 +37,8 @@ export interface ChatReply {
 export interface ChatOptions {
   /** Disconnect after this many `token` events (a browser closing the tab, or Stop). */
   disconnectAfterTokens?: number
+  /** Disconnect as soon as an event of this name arrives (e.g. `queue`: a client that leaves while waiting). */
+  disconnectOnEvent?: string
   /** Disconnect after this many ms. */
   disconnectAfterMs?: number
   /** Called for each event as it arrives. */
@@ -88,7 +90,8 @@ export async function postChat(client: Client, body: unknown, options: ChatOptio
         options.onEvent?.(event)
         if (event.event === 'token') { reply.tokens += event.data.t; tokenEvents++ }
       }
-      if (options.disconnectAfterTokens !== undefined && tokenEvents >= options.disconnectAfterTokens) {
+      const leave = options.disconnectOnEvent !== undefined && parsed.events.some(e => e.event === options.disconnectOnEvent)
+      if (leave || (options.disconnectAfterTokens !== undefined && tokenEvents >= options.disconnectAfterTokens)) {
         controller.abort()
         break
       }

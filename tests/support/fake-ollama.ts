@@ -37,6 +37,8 @@ export interface Behaviour {
    * final `done:true` line. Return null or [] to answer with text instead (e.g. after a `tool` message).
    */
   toolCalls: ((body: any) => FakeToolCall[] | null | undefined) | null
+  /** When set, the answer waits for this promise before its first token (a test opens the gate when ready). */
+  gate: Promise<unknown> | null
 }
 
 export interface FakeToolCall { name: string, arguments: Record<string, unknown> }
@@ -84,6 +86,7 @@ export const defaultBehaviour = (): Behaviour => ({
   errorMessage: 'fake failure',
   errorAfter: null,
   toolCalls: null,
+  gate: null,
 })
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
@@ -126,6 +129,13 @@ export class FakeOllama {
   set(change: Partial<Behaviour>) { Object.assign(this.behaviour, change); return this }
   /** Queues a behaviour for the next chat request only (call again for the one after). */
   once(change: Partial<Behaviour>) { this.queued.push(change); return this }
+  /** A gate for `set`/`once({ gate })`: answers given it wait before their first token until `open()`. */
+  gate() {
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    return { gate, open }
+  }
+
   /** Back to defaults; forgets recorded requests and queued behaviours. */
   reset() { this.behaviour = { ...defaultBehaviour(), ...this.options.behaviour }; this.queued = []; this.requests = []; return this }
 
@@ -215,6 +225,7 @@ export class FakeOllama {
     // end the socket (not destroy) so the tokens already written still reach the client before the cut
     const drop = () => { record.dropped = true; if (res.socket) res.socket.end(); else res.destroy() }
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+    if (b.gate) await b.gate
     for (const [i, t] of tokens.entries()) {
       if (b.dropAfter !== null && i >= b.dropAfter) return drop()
       if (b.errorAfter !== null && i >= b.errorAfter) return this.finish(record, () => res.end(`${JSON.stringify({ error: b.errorMessage })}\n`))
