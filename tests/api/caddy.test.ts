@@ -95,8 +95,6 @@ describe.skipIf(!caddy || inject('dbKind') !== 'sqlite')('behind Caddy (the repo
   })
 
   it('writes a JSON access log', async () => {
-    await new Promise(r => setTimeout(r, 300))
-    const files = readdirSync(logDir)
-    expect(files).toContain('energyapp-access.log')
+    await expect.poll(() => readdirSync(logDir), { timeout: 10_000 }).toContain('energyapp-access.log')
   })
 })

@@ -39,8 +39,8 @@ export interface ChatOptions {
   disconnectAfterTokens?: number
   /** Disconnect as soon as an event of this name arrives (e.g. `queue`: a client that leaves while waiting). */
   disconnectOnEvent?: string
-  /** Disconnect after this many ms. */
-  disconnectAfterMs?: number
+  /** Disconnect as soon as this holds for what arrived so far (e.g. a `ping` comment). */
+  disconnectWhen?: (reply: ChatReply) => boolean
   /** Called for each event as it arrives. */
   onEvent?: (event: SseEvent) => void
 }
@@ -60,7 +60,6 @@ export async function postChat(client: Client, body: unknown, options: ChatOptio
   const headers: Record<string, string> = { 'content-type': 'application/json' }
   if (client.cookies.size) headers.cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
   if (client.bearer) headers.authorization = `Bearer ${client.bearer}`
-  if (options.disconnectAfterMs !== undefined) setTimeout(() => controller.abort(), options.disconnectAfterMs)
   const res = await fetch(`${client.baseUrl}/api/chat`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body), signal: controller.signal })
     .catch((error) => { if (controller.signal.aborted) return null; throw error })
   const reply: ChatReply = { status: res?.status ?? 0, headers: res?.headers ?? new Headers(), events: [], comments: [], json: null, text: '', tokens: '' }
@@ -91,7 +90,7 @@ export async function postChat(client: Client, body: unknown, options: ChatOptio
         if (event.event === 'token') { reply.tokens += event.data.t; tokenEvents++ }
       }
       const leave = options.disconnectOnEvent !== undefined && parsed.events.some(e => e.event === options.disconnectOnEvent)
-      if (leave || (options.disconnectAfterTokens !== undefined && tokenEvents >= options.disconnectAfterTokens)) {
+      if (leave || options.disconnectWhen?.(reply) || (options.disconnectAfterTokens !== undefined && tokenEvents >= options.disconnectAfterTokens)) {
         controller.abort()
         break
       }
