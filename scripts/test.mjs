@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { stripVTControlCharacters } from 'node:util'
 import postgres from 'postgres'
 import { ensureBuild } from './ensure-build.mjs'
 
@@ -84,7 +85,8 @@ async function runSideBySide(groups) {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         process.stdout.write(`${tag}${line}\n`)
-        if (/^\s*(Test Files|Tests|Errors|Duration)\s/.test(line)) tail.push(line.trim())
+        const plain = stripVTControlCharacters(line).trim()
+        if (/^(Test Files|Tests|Errors|Duration)\s/.test(plain)) tail.push(plain.replace(/\s+/g, ' '))
       })
     }
     child.on('close', code => done({ name, code: code ?? 1, seconds: Math.round((Date.now() - started) / 1000), tail }))
