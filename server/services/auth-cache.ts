@@ -89,5 +89,12 @@ export const dropAuth = (key: string) => { entries.delete(key) }
 /** After a committed write to sessions, users, roles or user roles: forget every cached sign-in, here and elsewhere. */
 export async function forgetAuth() {
   clearHere()
-  if (redis) await redis.publisher.publish(CHANNEL, '1').catch(() => {})
+  if (!redis) return
+  // awaited (briefly) so that the answer to a sign-out leaves after the other processes were told; with Redis down
+  // their subscriptions are down too, and they cache nothing until they are back (then they start empty)
+  let timer: NodeJS.Timeout | undefined
+  const told = redis.publisher.publish(CHANNEL, '1').then(() => {}, () => {})
+  await Promise.race([told, new Promise((resolve) => { timer = setTimeout(resolve, PUBLISH_WAIT_MS) })])
+  clearTimeout(timer)
 }
+const PUBLISH_WAIT_MS = 1_000
