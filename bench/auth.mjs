@@ -4,12 +4,13 @@
 // argon2id hash/verify in this process. Client and server share the machine's cores: the numbers are a floor.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { hash, verify } from '@node-rs/argon2'
 import postgres from 'postgres'
 import { outputDir } from '../scripts/build-state.mjs'
+import { cpuMs } from './load-support.mjs'
 import { ensureBuild } from '../scripts/ensure-build.mjs'
 
 const { values: opts } = parseArgs({
@@ -95,15 +96,16 @@ async function startServer(databaseUrl, dataDir) {
     if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error('server did not start in 60 s') }
     await new Promise(r => setTimeout(r, 100))
   }
-  return { url, stop: () => new Promise((ok) => { child.once('exit', ok); child.kill('SIGTERM') }) }
+  return { url, pid: child.pid, stop: () => new Promise((ok) => { child.once('exit', ok); child.kill('SIGTERM') }) }
 }
 
 /** N clients each sending `request` back to back for `seconds`; latencies of the 2xx answers. */
-async function load(name, request) {
+async function load(name, request, pid) {
   const latencies = []
   let errors = 0
   const end = performance.now() + SECONDS * 1000
   const started = performance.now()
+  const cpu0 = pid ? cpuMs(pid) : null
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (performance.now() < end) {
       const t = performance.now()
@@ -118,7 +120,9 @@ async function load(name, request) {
   }))
   const elapsed = (performance.now() - started) / 1000
   latencies.sort((a, b) => a - b)
-  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+  // the server's CPU per request: the figure that holds when other work shares the cores
+  const cpu = cpu0 === null ? null : (cpuMs(pid) - cpu0) / Math.max(1, latencies.length + errors)
+  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpu }
 }
 
 async function main() {
@@ -138,12 +142,13 @@ async function main() {
     if (first.status !== 200 || !cookie) throw new Error(`login failed: ${first.status}`)
 
     const results = [
-      await load('POST /api/auth/login', login),
-      await load('GET  /api/auth/me', () => fetch(`${server.url}/api/auth/me`, { headers: { cookie } })),
+      await load('POST /api/auth/login', login, server.pid),
+      await load('GET  /api/auth/me', () => fetch(`${server.url}/api/auth/me`, { headers: { cookie } }), server.pid),
     ]
-    console.log('\nroute                  requests  errors   req/s     p50       p99')
+    console.log(`\n${loadavg().map(n => n.toFixed(1)).join(' ')} load average`)
+    console.log('route                  requests  errors   req/s     p50       p99   server CPU/req')
     for (const r of results)
-      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(7)} ${r.rps.toFixed(1).padStart(7)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)}`)
+      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(7)} ${r.rps.toFixed(1).padStart(7)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)} ${r.cpu === null ? '–' : `${r.cpu.toFixed(3)} ms`}`)
     console.log(`\n${JSON.stringify({ cores: cpus().length, db: opts.pg ? 'pg' : 'sqlite', concurrency: CONCURRENCY, seconds: SECONDS, argon2: argon, results })}`)
   }
   finally {

@@ -10,8 +10,13 @@ import { freePort, freshDatabase, pgAdminUrl, pgReachable, requireBuild, root, s
 
 export { freePort, pgAdminUrl, pgReachable, requireBuild, root }
 
-/** The built server on `databaseUrl` (bench/support.mjs's startServer, positional form). */
-export const startServer = (databaseUrl, env = {}) => startBuiltServer({ databaseUrl, env })
+/**
+ * The built server on `databaseUrl` (bench/support.mjs's startServer, positional form). With BENCH_CPU_PROF=DIR the
+ * server runs under `node --cpu-prof` and leaves its profile in DIR when it stops.
+ */
+const profile = process.env.BENCH_CPU_PROF
+export const startServer = (databaseUrl, env = {}) =>
+  startBuiltServer({ databaseUrl, env, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] })
 
 /** A fresh database of `kind` ('sqlite' | 'pg'), named apart from any other this process made. */
 export const createDatabase = kind => freshDatabase(kind, `energyapp_bench_${Date.now() % 100000}`)

@@ -3,14 +3,16 @@
 // Every message must be answered exactly once; reports the webhook's p50/p95 latency (it only stores and
 // enqueues: target p95 < 20 ms) and the time from webhook to reply accepted by Twilio.
 //
-//   node bench/sms.mjs [--messages 200] [--seconds 10] [--pg]
+//   node bench/sms.mjs [--messages 200] [--seconds 10] [--pg] [--profile DIR]
+//
+// --profile writes the server's CPU profile (node --cpu-prof) into DIR when it stops.
 //
 // Uses the build in $NUXT_OUTPUT_DIR (default .output; run `npm run build` first). --pg uses PostgreSQL at
 // TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres) instead of a libSQL file.
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createClient } from '@libsql/client'
@@ -18,7 +20,7 @@ import { createJiti } from 'jiti'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
 
-const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, pg: { type: 'boolean', default: false } } })
+const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, pg: { type: 'boolean', default: false }, profile: { type: 'string' } } })
 const MESSAGES = Number(args.messages)
 const SPREAD_MS = Number(args.seconds) * 1000
 const root = resolve(import.meta.dirname, '..')
@@ -68,7 +70,7 @@ const model = await new FakeOllama().start()
 const twilio = await new FakeTwilio().start()
 const port = await freePort()
 const origin = `http://127.0.0.1:${port}`
-const server = spawn(process.execPath, [join(output, 'server/index.mjs')], {
+const server = spawn(process.execPath, [...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] : []), join(output, 'server/index.mjs')], {
   env: { PATH: process.env.PATH, NODE_ENV: 'test', LOG_LEVEL: 'silent', SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DATABASE_URL: databaseUrl, DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_ORIGIN: origin, OLLAMA_HOST: model.url, TWILIO_API_BASE: twilio.url, REGISTRATION_DOMAINS: 'bench.local', DEMO_ACCOUNTS: 'false', ...TWILIO },
   stdio: 'inherit',
 })
@@ -120,6 +122,7 @@ try {
     webhookMs: { p50: +pct(latencies, 0.5).toFixed(1), p95: +pct(latencies, 0.95).toFixed(1), max: +Math.max(...latencies).toFixed(1) },
     replyMs: replyMs.length ? { p50: pct(replyMs, 0.5), p95: pct(replyMs, 0.95), max: Math.max(...replyMs) } : null,
     totalSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+    loadAverage: loadavg().map(n => +n.toFixed(1)),
   }, null, 2))
   if (answeredOnce !== MESSAGES) process.exitCode = 1
 }

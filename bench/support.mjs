@@ -29,12 +29,13 @@ export const freePort = () => new Promise((ok, fail) => {
 /**
  * Starts the built server (`NODE_ENV=production`, demo accounts, no model server unless `env` names one) on a
  * free port with its own data directory, waits until `/api/health` answers 200, and returns `{url, pid, stop}`.
- * `env` is added to (and overrides) the defaults; the server's stderr goes to this process's.
+ * `env` is added to (and overrides) the defaults; `nodeArgs` go to node (e.g. `--cpu-prof`); the server's stderr goes
+ * to this process's.
  */
-export async function startServer({ databaseUrl, env = {}, output = requireBuild() }) {
+export async function startServer({ databaseUrl, env = {}, output = requireBuild(), nodeArgs = [] }) {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
-  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(output, 'server/index.mjs')], {
     env: {
       PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
       SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',

@@ -8,6 +8,7 @@ import { useDb } from '../db/client'
 import { phoneCodes, type User, users } from '../db/schema'
 import { assertPhoneFree } from './admin-users'
 import { sendSms } from './sms'
+import { forgetAuth } from './auth-cache'
 
 /** The signed-in user's own changes: profile, preferences, phone number. */
 
@@ -19,6 +20,7 @@ export async function updateProfile(user: User, changes: v.InferOutput<typeof Pr
   if (changes.preferences) set.preferences = { ...readPreferences(user.preferences), ...changes.preferences }
   if (!Object.keys(set).length) return { user, changed: [] as string[] }
   const [updated] = await useDb().update(users).set(set).where(eq(users.id, user.id)).returning()
+  await forgetAuth()
   return { user: updated!, changed: Object.keys(set) }
 }
 
@@ -62,6 +64,7 @@ export async function confirmPhoneCode(user: User, code: string) {
   await assertPhoneFree(pending.phone, user.id)
   await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
   const [updated] = await db.update(users).set({ phone: pending.phone, phoneVerifiedAt: new Date() }).where(eq(users.id, user.id)).returning()
+  await forgetAuth()
   return updated!
 }
 
@@ -70,4 +73,5 @@ export async function removePhone(user: User) {
   const db = useDb()
   await db.update(phoneCodes).set({ usedAt: new Date() }).where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt)))
   await db.update(users).set({ phone: null, phoneVerifiedAt: null }).where(eq(users.id, user.id))
+  await forgetAuth()
 }

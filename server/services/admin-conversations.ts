@@ -1,10 +1,10 @@
 import type { H3Event } from 'h3'
-import { and, count, desc, eq } from 'drizzle-orm'
+import { and, desc, eq } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
 import { canReassignTo, type Viewer } from './access'
 import { audit } from './audit'
-import { toApiConversation } from './conversations'
+import { storedTotal, toApiConversation } from './conversations'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { findUserById } from './users'
 
@@ -16,13 +16,13 @@ export async function listConversationsOf(userId: string, page: { limit: number,
   const db = useDb()
   const where = eq(conversations.userId, userId)
   const [updatedAt, id] = page.cursor ? decodeCursor(page.cursor, ['number', 'string']) : []
-  const [[counted], rows] = await Promise.all([
-    db.select({ total: count() }).from(conversations).where(where),
+  const [total, rows] = await Promise.all([
+    storedTotal(userId),
     db.select().from(conversations).where(page.cursor ? and(where, after(adminOrder, [new Date(updatedAt as number), id])) : where)
       .orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(page.limit + 1).offset(page.cursor ? 0 : page.offset),
   ])
   const { data, nextCursor } = keysetPage(rows, page.limit, c => [c.updatedAt.getTime(), c.id])
-  return { total: Number(counted?.total ?? 0), data: data.map(c => toApiConversation(c, c.messageCount)), nextCursor }
+  return { total, data: data.map(c => toApiConversation(c, c.messageCount)), nextCursor }
 }
 
 /**

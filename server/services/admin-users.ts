@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, max, ne, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray, isNotNull, ne, or, type SQL, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import type { ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
@@ -13,6 +13,7 @@ import { revokeUserTokens } from './tokens'
 import { hashPassword, passwordProblem } from './passwords'
 import { revokeUserSessions } from './sessions'
 import { createUser, findUserByEmail, findUserById, toApiUser } from './users'
+import { forgetAuth } from './auth-cache'
 
 const badRequest = (field: string, problem: string) =>
   createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
@@ -42,10 +43,10 @@ export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter
   ])
   const page = keysetPage(sorted, filter.limit, r => [r.sortName, r.user.id])
   const rows = page.data.map(r => r.user)
-  // counted for this page only: an index range per user on conversations(user_id, updated_at)
+  // for this page only: the stored count (migration 0008) and the newest `updated_at`, one index probe per user
   const stats = rows.length
-    ? await db.select({ userId: conversations.userId, count: count(), lastAt: max(conversations.updatedAt) })
-      .from(conversations).where(inArray(conversations.userId, rows.map(u => u.id))).groupBy(conversations.userId)
+    ? await db.select({ userId: users.id, count: users.conversationCount, lastAt: lastConversationAt })
+      .from(users).where(inArray(users.id, rows.map(u => u.id)))
     : []
   const byUser = new Map(stats.map(s => [s.userId, s]))
   const extra = await extraRolesOf(rows.map(u => u.id))
@@ -55,6 +56,11 @@ export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter
     nextCursor: page.nextCursor,
   }
 }
+
+// the user's most recently changed conversation: the last entry of conversations(user_id, updated_at). Written
+// out: drizzle drops the table names of columns in a one-table select, and `id` would then mean the inner table's
+const lastConversationAt = sql`(select max(c.updated_at) from conversations c where c.user_id = "users"."id")`
+  .mapWith(conversations.updatedAt)
 
 /** Last activity is the later of the last request and the last conversation change. */
 function toAdminUser(user: Viewer, stats?: { count: number, lastAt: Date | null }): AdminUser {
@@ -130,8 +136,10 @@ export async function updateUserByAdmin(actor: User, target: User, changes: User
     // two admins removing each other at the same moment: both checks passed, so undo ours
     const undo = Object.fromEntries(Object.keys(diff).map(key => [key, target[key as keyof UserChanges]]))
     await useDb().update(users).set(undo).where(eq(users.id, target.id))
+    await forgetAuth()
     throw createError({ statusCode: 409, message: 'The last active admin cannot be deactivated or demoted' })
   }
+  await forgetAuth()
   // tokens are deleted, not paused: they do not come back on reactivation
   if (diff.active === false) await Promise.all([revokeUserSessions(target.id), revokeUserTokens(target.id)])
   return { user: user!, diff }
@@ -149,8 +157,8 @@ export async function resetPasswordByAdmin(target: User) {
 /** One user for the admin panel: the user (with extra roles and permissions) and their conversation count. */
 export async function userForAdmin(user: User): Promise<AdminUser> {
   const viewer = await asViewer(user)
-  const [stats] = await useDb().select({ count: count(), lastAt: max(conversations.updatedAt) })
-    .from(conversations).where(eq(conversations.userId, user.id))
+  const [stats] = await useDb().select({ count: users.conversationCount, lastAt: lastConversationAt })
+    .from(users).where(eq(users.id, user.id))
   return toAdminUser(viewer, stats)
 }
 
@@ -165,6 +173,7 @@ export async function assertPhoneFree(phone: string, userId: string) {
 export async function setVerifiedPhone(target: User, phone: string) {
   await assertPhoneFree(phone, target.id)
   const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, target.id)).returning()
+  await forgetAuth()
   return user!
 }
 
@@ -204,5 +213,6 @@ export async function deleteUserByAdmin(actor: User, target: User, transferTo?: 
     await tx.delete(users).where(eq(users.id, target.id))
     return { conversations: Number(conv?.n ?? 0), reports: Number(rep?.n ?? 0) }
   })
+  await forgetAuth()
   return counts
 }

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQL
 import { uuidv7 } from 'uuidv7'
 import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
-import { type Conversation, conversations, type Message, messages } from '../db/schema'
+import { type Conversation, conversations, type Message, messages, users } from '../db/schema'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { conversationMatches, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
@@ -116,8 +116,9 @@ export async function listConversations(ownerId: string, query: ConversationQuer
   const where = and(...filters)
   const db = useDb()
   const [pinned, updatedAt, id] = query.cursor ? decodeCursor(query.cursor, ['boolean', 'number', 'string']) : []
-  const [[counted], rows] = await Promise.all([
-    db.select({ total: count() }).from(conversations).where(where),
+  const [total, rows] = await Promise.all([
+    // without a search the total is the owner's stored count (kept by triggers: migration 0008), not a count(*)
+    search ? db.select({ total: count() }).from(conversations).where(where).then(([row]) => Number(row?.total ?? 0)) : storedTotal(ownerId, query.archived),
     db.select().from(conversations)
       .where(query.cursor ? and(where, after(listOrder, [pinned, new Date(updatedAt as number), id])) : where)
       .orderBy(...listOrder.map(column => desc(column)))
@@ -126,10 +127,18 @@ export async function listConversations(ownerId: string, query: ConversationQuer
   const page = keysetPage(rows, query.limit, listKey)
   const snippets = search && query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search) : undefined
   return {
-    total: Number(counted?.total ?? 0),
+    total,
     data: page.data.map(c => snippets ? { ...toApiConversation(c, c.messageCount), snippet: snippets.get(c.id) ?? null } : toApiConversation(c, c.messageCount)),
     nextCursor: page.nextCursor,
   }
+}
+
+/** How many conversations `ownerId` has (all, or only the archived or unarchived ones), from the owner's row. */
+export async function storedTotal(ownerId: string, archived?: boolean) {
+  const [row] = await useDb().select({ all: users.conversationCount, archived: users.archivedConversationCount })
+    .from(users).where(eq(users.id, ownerId)).limit(1)
+  if (!row) return 0
+  return archived === undefined ? row.all : archived ? row.archived : row.all - row.archived
 }
 
 /** 400 naming `systemPromptId` when it matches no prompt; else the prompt's id (or the default's). */

@@ -7,6 +7,7 @@ import { audit } from './audit'
 import { sendInBackground, verificationMail } from './mail'
 import { startSession } from './sessions'
 import { toApiUser } from './users'
+import { forgetAuth } from './auth-cache'
 
 export type Purpose = 'verify-email' | 'reset-password'
 
@@ -72,6 +73,7 @@ export async function confirmEmail(event: H3Event, token: string) {
   if (!row || !row.user.active || row.user.emailVerifiedAt || !(await claimLink(row.link.id))) throw badLink()
   const now = new Date()
   await useDb().update(users).set({ emailVerifiedAt: now }).where(eq(users.id, row.user.id))
+  await forgetAuth()
   const user = { ...row.user, emailVerifiedAt: now }
   await audit(event, 'auth.email_verified', { actorId: user.id, targetType: 'user', targetId: user.id })
   if (user.totpEnabled) return { user: toApiUser(user), signedIn: false }

@@ -177,8 +177,12 @@ function reason(error: unknown) {
 // ---- the worker -------------------------------------------------------------------------------------------
 
 const wakers = new Set<() => void>()
-/** Tells this process's worker there is work now (an enqueue); other processes find it on their next poll. */
-export function wakeWorkers() { for (const wake of wakers) wake() }
+/**
+ * Tells this process's worker there is work now (an enqueue); other processes find it on their next poll. The
+ * worker starts after the current I/O callbacks, not within the enqueuing request: on SQLite every statement runs
+ * synchronously, so a claim made at once would hold the webhook's answer back by its own writes.
+ */
+export function wakeWorkers() { setImmediate(() => { for (const wake of wakers) wake() }) }
 
 /**
  * A small in-process worker: up to `concurrency` jobs at once, claimed from the database, each lease renewed

@@ -5,6 +5,7 @@ import type { ApiRole, RoleChanges, RoleInput } from '#shared/roles'
 import { useDb } from '../db/client'
 import { type CustomRole, roles, type User, userRoles, users } from '../db/schema'
 import type { Viewer } from './access'
+import { forgetAuth } from './auth-cache'
 
 /** The extra (custom) roles of each user: names and permission lists, read fresh on every request. */
 export async function extraRolesOf(userIds: readonly string[]): Promise<Map<string, Array<{ id: string, name: string, permissions: string[] }>>> {
@@ -125,6 +126,7 @@ export async function updateRole(role: CustomRole, changes: RoleChanges): Promis
       if (changes.name) await assertNameFree(changes.name, role.id)
       throw error
     })
+  await forgetAuth()
   return toApiRole(updated!, await userCountOf(role.id))
 }
 
@@ -133,6 +135,7 @@ export async function deleteRole(role: CustomRole) {
   const holders = await userCountOf(role.id)
   if (holders > 0) throw createError({ statusCode: 409, message: `The role is assigned to ${holders} user(s); remove it from them first`, data: { userCount: holders } })
   await useDb().delete(roles).where(eq(roles.id, role.id))
+  await forgetAuth()
 }
 
 /** The extra roles of one user, as the roles API shows them. */
@@ -162,5 +165,6 @@ export async function setUserRoles(userId: string, roleIds: string[]) {
   if (drop.length) await db.delete(userRoles).where(and(eq(userRoles.userId, userId), inArray(userRoles.roleId, drop)))
   // a concurrent assignment of the same pair loses quietly on the unique index
   for (const roleId of add) await db.insert(userRoles).values({ id: uuidv7(), userId, roleId }).onConflictDoNothing()
+  await forgetAuth()
   return { before: before.map(r => r.name), after: found.map(r => r.name).sort() }
 }

@@ -3,7 +3,10 @@ import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm'
 import { sealData, unsealData } from 'iron-session'
 import { uuidv7 } from 'uuidv7'
 import { useDb } from '../db/client'
-import { sessions, type User, users } from '../db/schema'
+import { type Session, sessions, type User, users } from '../db/schema'
+import type { Viewer } from './access'
+import { authGeneration, cachedAuth, dropAuth, forgetAuth, rememberAuth } from './auth-cache'
+import { asViewer } from './roles'
 
 export const SESSION_COOKIE = 'energyapp_session'
 export const SESSION_DAYS = 30
@@ -71,26 +74,44 @@ async function cookieToken(sealed: string): Promise<string | null> {
   return token
 }
 
-/** The live session and its user named by the request's cookie, or null. Slides the expiry once a minute. */
-export async function sessionFromCookie(event: H3Event) {
+/**
+ * The live session and its user (with effective permissions) named by the request's cookie, or null. Slides the
+ * expiry once a minute. Recent answers come from memory (services/auth-cache.ts); expiry and the cap are checked
+ * on every request all the same.
+ */
+export async function sessionFromCookie(event: H3Event): Promise<{ session: Session, user: Viewer } | null> {
   const sealed = getCookie(event, SESSION_COOKIE)
   if (!sealed || sealed.length > 2048) return null
+  const now = new Date()
+  const cached = cachedAuth(sealed)
+  if (cached) {
+    if (live(cached.session, cached.user, now) && !due(cached.session, now)) return cached
+    dropAuth(sealed)
+  }
+  const since = authGeneration()
   const token = await cookieToken(sealed)
   if (!token) return null
-  const now = new Date()
   const [row] = await useDb().select({ session: sessions, user: users }).from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, sha256(token)), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
     .limit(1)
-  if (!row || !row.user.active || outlived(row.session.createdAt, now)) return null
-  if (now.getTime() - row.session.lastSeenAt.getTime() > TOUCH_MS) {
+  if (!row || !live(row.session, row.user, now)) return null
+  if (due(row.session, now)) {
     const expiresAt = slidingExpiry(row.session.createdAt, now)
     await useDb().update(sessions).set({ lastSeenAt: now, expiresAt, ip: clientIp(event) }).where(eq(sessions.id, row.session.id))
     await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, row.user.id))
+    Object.assign(row.session, { lastSeenAt: now, expiresAt })
+    row.user.lastActiveAt = now
     setSessionCookie(event, sealed)
   }
-  return row
+  const found = { session: row.session, user: await asViewer(row.user) }
+  rememberAuth(sealed, since, found)
+  return found
 }
+
+const live = (session: Session, user: User, now: Date) =>
+  user.active && !session.revokedAt && session.expiresAt.getTime() > now.getTime() && !outlived(session.createdAt, now)
+const due = (session: Session, now: Date) => now.getTime() - session.lastSeenAt.getTime() > TOUCH_MS
 
 export function clearSessionCookie(event: H3Event) {
   deleteCookie(event, SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: useConfig().secureCookies, path: '/' })
@@ -105,6 +126,7 @@ export async function revokeSession(userId: string, sessionId: string) {
   const revoked = await useDb().update(sessions).set({ revokedAt: new Date() })
     .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
     .returning({ id: sessions.id })
+  await forgetAuth()
   return revoked.length > 0
 }
 
@@ -114,5 +136,6 @@ export async function revokeUserSessions(userId: string, keepId?: string) {
     ? and(eq(sessions.userId, userId), isNull(sessions.revokedAt), ne(sessions.id, keepId))
     : and(eq(sessions.userId, userId), isNull(sessions.revokedAt))
   const revoked = await useDb().update(sessions).set({ revokedAt: new Date() }).where(where).returning({ id: sessions.id })
+  await forgetAuth()
   return revoked.length
 }

@@ -3,6 +3,7 @@ import * as v from 'valibot'
 import { Id } from '#shared/schemas'
 import { useDb } from '../db/client'
 import { settings, users } from '../db/schema'
+import { forgetAuth } from './auth-cache'
 
 /** Team membership: the default supervisor of new sign-ups per email domain, and bulk assignment. */
 
@@ -63,5 +64,6 @@ export async function assignSupervisor(userIds: string[], supervisorId: string |
   const missing = userIds.find(id => !found.some(u => u.id === id))
   if (missing) throw badRequest('userIds', `unknown user ${missing}`)
   const updated = await useDb().update(users).set({ supervisorId }).where(inArray(users.id, userIds)).returning({ id: users.id })
+  await forgetAuth()
   return updated.length
 }

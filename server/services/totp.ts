@@ -5,6 +5,7 @@ import QRCode from 'qrcode'
 import { uuidv7 } from 'uuidv7'
 import { useDb } from '../db/client'
 import { recoveryCodes, type User, users } from '../db/schema'
+import { forgetAuth } from './auth-cache'
 
 const ISSUER = 'EnergyApp'
 
@@ -13,6 +14,7 @@ export async function beginTotpSetup(user: User) {
   const secret = generateSecret()
   await useDb().update(users).set({ totpSecret: encryptSecret(secret, useConfig().sessionSecret), totpEnabled: false, totpLastStep: null })
     .where(eq(users.id, user.id))
+  await forgetAuth()
   const otpauthUrl = generateURI({ issuer: ISSUER, label: user.email, secret })
   const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
   return { secret, otpauthUrl, qrSvg }
@@ -36,6 +38,7 @@ export async function consumeTotp(user: User, code: string): Promise<boolean> {
   const burnt = await useDb().update(users).set({ totpLastStep: step })
     .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
     .returning({ id: users.id })
+  if (burnt.length) await forgetAuth()
   return burnt.length === 1
 }
 
@@ -67,6 +70,7 @@ export async function enableTotp(user: User) {
   await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))
   await db.insert(recoveryCodes).values(codes.map(code => ({ id: uuidv7(), userId: user.id, codeHash: sha256(normaliseRecovery(code)), createdAt: new Date() })))
   await db.update(users).set({ totpEnabled: true }).where(eq(users.id, user.id))
+  await forgetAuth()
   return codes
 }
 
@@ -74,4 +78,5 @@ export async function disableTotp(userId: string) {
   const db = useDb()
   await db.update(users).set({ totpEnabled: false, totpSecret: null, totpLastStep: null }).where(eq(users.id, userId))
   await db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+  await forgetAuth()
 }

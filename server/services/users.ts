@@ -8,6 +8,7 @@ import { useDb } from '../db/client'
 import { type Role, type User, users } from '../db/schema'
 import type { Viewer } from './access'
 import { hashPassword } from './passwords'
+import { forgetAuth } from './auth-cache'
 
 /**
  * The only shape of a user that leaves the server: never a hash or a secret. Pass a viewer (or a user
@@ -80,6 +81,7 @@ export async function createUser(input: NewUser) {
 /** The user's own new password: a temporary one is no longer pending. */
 export async function setPassword(userId: string, password: string) {
   await useDb().update(users).set({ passwordHash: await hashPassword(password), mustChangePassword: false }).where(eq(users.id, userId))
+  await forgetAuth()
 }
 
 export const emailDomain = (email: string) => email.split('@').pop()!.toLowerCase()

@@ -38,16 +38,17 @@ async function authFromBearer(token: string): Promise<{ user: User, sessionId: n
 export async function getAuth(event: H3Event): Promise<Auth | null> {
   if (event.context.auth !== undefined) return event.context.auth
   const header = getRequestHeader(event, 'authorization')
-  let found: { user: User, sessionId: string | null, tokenId: string | null } | null = null
+  let auth: Auth | null = null
   if (header?.toLowerCase().startsWith('bearer ')) {
-    found = await authFromBearer(header.slice(7).trim())
+    const found = await authFromBearer(header.slice(7).trim())
+    // permissions are read on every request, so a role change takes effect at once
+    if (found) auth = { ...found, user: await asViewer(found.user) }
   }
   else {
+    // the cookie's session and permissions may come from memory: every change to them empties that cache at once
     const row = await sessionFromCookie(event)
-    found = row ? { user: row.user, sessionId: row.session.id, tokenId: null } : null
+    if (row) auth = { user: row.user, sessionId: row.session.id, tokenId: null }
   }
-  // permissions are read on every request, so a role change takes effect at once
-  const auth: Auth | null = found ? { ...found, user: await asViewer(found.user) } : null
   event.context.auth = auth
   return auth
 }

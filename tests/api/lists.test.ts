@@ -118,6 +118,45 @@ describe('conversation lists: stored message count', () => {
   })
 })
 
+describe('conversation lists: stored conversation count (the `total`)', () => {
+  it('every total equals a direct count after creating, archiving, SQL inserts and deletes, a reassignment and a user deleted with a transfer', async () => {
+    const admin = await signedIn(DEMO.admin)
+    const a = await worker()
+    const b = await worker()
+    const counted = async (userId: string, archived?: boolean) => Number((await sql<{ n: number | string }>(
+      `select count(*) as n from conversations where user_id = ?${archived === undefined ? '' : ` and archived = ${archived ? 'true' : 'false'}`}`,
+      [userId]))[0]!.n)
+    const check = async (who: { client: Client, user: { id: string } }) => {
+      const id = who.user.id
+      for (const archived of [undefined, true, false]) {
+        const filter = archived === undefined ? '' : `&archived=${archived}`
+        expect((await who.client.get(`/api/conversations?limit=1${filter}`)).body.total, `archived=${archived}`).toBe(await counted(id, archived))
+      }
+      expect((await admin.get(`/api/admin/users/${id}/conversations?limit=1`)).body.total).toBe(await counted(id))
+      expect((await admin.get(`/api/admin/users/${id}`)).body.conversationCount).toBe(await counted(id))
+    }
+    const ids = [await create(a.client, 'uno'), await create(a.client, 'dos'), await create(a.client, 'tres')]
+    await check(a)
+    expect((await a.client.patch(`/api/conversations/${ids[0]}`, { archived: true })).status).toBe(200)
+    await check(a)
+    // straight into the table (not through the app): the triggers keep the count all the same
+    const raw = crypto.randomUUID()
+    const now = dbTime(new Date(), srv.db.url)
+    await sql('insert into conversations (id, user_id, title, model, pinned, archived, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
+      [raw, a.user.id, 'sql', 'm', false, true, now, now])
+    await check(a)
+    expect((await a.client.request(`/api/conversations/${ids[1]}`, { method: 'DELETE' })).status).toBe(204)
+    await sql('delete from conversations where id = ?', [raw])
+    await check(a)
+    expect((await admin.patch(`/api/admin/conversations/${ids[0]}/reassign`, { targetUserId: b.user.id })).status).toBe(200)
+    await check(a)
+    await check(b)
+    expect((await admin.delete(`/api/admin/users/${a.user.id}?transferTo=${b.user.id}`)).status).toBe(204)
+    await check(b)
+    expect(await counted(b.user.id)).toBe(2)
+  })
+})
+
 describe('conversation search: full-text, accents both ways, snippets', () => {
   it('finds message text without accents or case, either way round, and word starts', async () => {
     const { client } = await worker()

@@ -65,6 +65,9 @@ export const TEST_ENV: Record<string, string> = {
   REGISTRATION_DOMAINS: 'test.local,example.com',
   LOGIN_IP_RATE_LIMIT: '100000/15m',
   OLLAMA_HOST: 'http://127.0.0.1:9',
+  // signed-in requests are remembered this long (server/services/auth-cache.ts; 5 s by default): the app's own writes
+  // empty that cache at once, and tests that change sessions or users straight in the database wait at most this
+  AUTH_CACHE_MS: '1000',
 }
 
 // every server a test file starts dies with that file's worker, even when the test that started it failed

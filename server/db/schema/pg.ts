@@ -26,6 +26,9 @@ export const users = pgTable('users', {
   emailVerifiedAt: at('email_verified_at'),
   createdAt: createdAt(),
   lastActiveAt: at('last_active_at'),
+  /** The user's conversations, and how many of them are archived: kept by triggers on `conversations` (migration 0008). */
+  conversationCount: integer('conversation_count').notNull().default(0),
+  archivedConversationCount: integer('archived_conversation_count').notNull().default(0),
 }, t => [
   uniqueIndex('users_email_unique').on(t.email),
   index('users_supervisor_idx').on(t.supervisorId),
