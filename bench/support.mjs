@@ -31,10 +31,10 @@ export const freePort = () => new Promise((ok, fail) => {
  * free port with its own data directory, waits until `/api/health` answers 200, and returns `{url, pid, stop}`.
  * `env` is added to (and overrides) the defaults; the server's stderr goes to this process's.
  */
-export async function startServer({ databaseUrl, env = {}, output = requireBuild() }) {
+export async function startServer({ databaseUrl, env = {}, output = requireBuild(), nodeArgs = cpuProfileArgs(), startTimeoutMs = 60_000 }) {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
-  const child = spawn(process.execPath, [join(output, 'server/index.mjs')], {
+  const child = spawn(process.execPath, [...nodeArgs, join(output, 'server/index.mjs')], {
     env: {
       PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl, DATA_DIR: dataDir,
       SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123', DEMO_ACCOUNTS: 'true',
@@ -48,7 +48,7 @@ export async function startServer({ databaseUrl, env = {}, output = requireBuild
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
     const ok = await fetch(`${url}/api/health`).then(r => r.ok, () => false)
     if (ok) break
-    if (i > 600) throw new Error('server did not start')
+    if (i * 100 > startTimeoutMs) { child.kill('SIGTERM'); throw new Error(`server did not start within ${startTimeoutMs / 1000} s`) }
     await new Promise(r => setTimeout(r, 100))
   }
   return {
@@ -63,6 +63,9 @@ export async function startServer({ databaseUrl, env = {}, output = requireBuild
     },
   }
 }
+
+/** BENCH_CPU_PROF=<dir>: the server writes a CPU profile (--cpu-prof) there when it stops. */
+export const cpuProfileArgs = () => process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : []
 
 /** A fresh SQLite file or PostgreSQL database (`kind` 'sqlite' | 'pg'): `{url, drop}`. */
 export async function freshDatabase(kind, prefix = 'energyapp_bench') {

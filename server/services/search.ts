@@ -1,13 +1,13 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { ApiSnippet } from '#shared/types'
-import { useDb } from '../db/client'
+import { rawRows } from '../db/client'
 import { conversations, dialect } from '../db/schema'
 
 /**
  * Conversation search: titles by substring (accents and case folded, `%` and `_` literal), message text through
- * the full-text index of migration 0005 — SQLite FTS5 (`unicode61 remove_diacritics 2`) or PostgreSQL's
- * `energy_es` configuration (unaccent, then the Spanish stemmer). Every word of `q` must match the start of a
- * word of the message, so a search works while it is being typed.
+ * the full-text index of migrations 0006–0007 — SQLite FTS5 (`unicode61 remove_diacritics 2`, prefix indexes) or
+ * PostgreSQL's `energy_es` configuration (unaccent, then the Spanish stemmer). Every word of `q` must match the start
+ * of a word of the message, so a search works while it is being typed.
  */
 export interface SearchTerms { titlePattern: string, words: string[] }
 
@@ -32,20 +32,23 @@ function foldedTitle(): SQL {
 }
 
 /**
- * The full-text query: each word as a prefix, all of them required. SQLite's index also holds each message's
- * owner (migration 0005): the query names the owner, so one user's search never reads other users' matches.
+ * The full-text query: each word as a prefix, all of them required, within one owner's part of the index:
+ * SQLite's index holds each message's owner in its `owner` column (migration 0006) and the query names it;
+ * PostgreSQL's vector stores every lexeme behind the owner's id (migration 0007), so the query's lexemes (stemmed
+ * and unaccented by to_tsquery) get the same prefix. One user's search never reads other users' matches.
  */
 const ftsQuery = (words: string[], ownerId: string) => dialect === 'pg'
   ? words.map(w => `${w}:*`).join(' & ')
   : [`owner : "${ownerId.replace(/-/g, '')}"`, ...words.map(w => `content : "${w}"*`)].join(' AND ')
 
+/** PostgreSQL: `to_tsquery` of `words` with each lexeme behind the owner's prefix (energy_search_vector's). */
+const ownerTsQuery = (words: string[], ownerId: string): SQL =>
+  sql`regexp_replace(to_tsquery('energy_es', ${ftsQuery(words, ownerId)})::text, '''([^'']+)''', ${`'${ownerId.replace(/[^0-9A-Za-z]/g, '')}.\\1'`}, 'g')::tsquery`
+
 /** Messages of `ownerId` (tool calls excluded) whose text matches `words`, as a condition on `messages m`. */
 function matchingMessages(words: string[], ownerId: string): SQL {
-  // the owner's conversations named inside the subquery: the planner may then walk one user's messages for a
-  // common word instead of taking every user's matches from the GIN index
   return dialect === 'pg'
-    ? sql`m.search_vector @@ to_tsquery('energy_es', ${ftsQuery(words, ownerId)}) and m.role <> 'tool'
-        and m.conversation_id in (select o.id from conversations o where o.user_id = ${ownerId})`
+    ? sql`m.search_vector @@ ${ownerTsQuery(words, ownerId)} and m.role <> 'tool'`
     : sql`m.rowid in (select rowid from messages_fts where messages_fts match ${ftsQuery(words, ownerId)}) and m.role <> 'tool'`
 }
 
@@ -82,10 +85,6 @@ const MARKUP = '<>&'
 const MARKUP_STANDINS = '\u0001\u0004\u0005'
 const unmasked = (text: string) => text.replace(/[\u0001\u0004\u0005]/g, c => MARKUP[MARKUP_STANDINS.indexOf(c)]!)
 
-async function rows<T>(query: SQL): Promise<T[]> {
-  const db = useDb() as unknown as { all: (q: SQL) => Promise<T[]>, execute: (q: SQL) => Promise<T[]> }
-  return dialect === 'pg' ? [...await db.execute(query)] : db.all(query)
-}
 
 /** The excerpt of the newest matching message of each of `conversationIds` (`ownerId`'s; only those with a match). */
 export async function messageSnippets(ownerId: string, conversationIds: string[], search: SearchTerms): Promise<Map<string, ApiSnippet>> {
@@ -94,13 +93,13 @@ export async function messageSnippets(ownerId: string, conversationIds: string[]
   const ids = sql.join(conversationIds.map(id => sql`${id}`), sql`, `)
   const query = ftsQuery(search.words, ownerId)
   const excerpts = dialect === 'pg'
-    ? await rows<{ cid: string, marked: string }>(sql`
+    ? await rawRows<{ cid: string, marked: string }>(sql`
         select distinct on (m.conversation_id) m.conversation_id as cid,
           ts_headline('energy_es', translate(m.content, ${MARKUP}, ${MARKUP_STANDINS}), q.query, ${`StartSel="${START}", StopSel="${STOP}", MaxFragments=1, MaxWords=24, MinWords=8, FragmentDelimiter=" … "`}) as marked
         from messages m, (select to_tsquery('energy_es', ${query}) as query) q
-        where m.conversation_id in (${ids}) and m.role <> 'tool' and m.search_vector @@ q.query
+        where m.conversation_id in (${ids}) and m.role <> 'tool' and m.search_vector @@ ${ownerTsQuery(search.words, ownerId)}
         order by m.conversation_id, m.created_at desc, m.id desc`)
-    : await rows<{ cid: string, marked: string }>(sql`
+    : await rawRows<{ cid: string, marked: string }>(sql`
         select m.conversation_id as cid, snippet(messages_fts, 0, char(2), char(3), '…', 24) as marked
         from messages_fts join messages m on m.rowid = messages_fts.rowid
         where messages_fts match ${query} and m.conversation_id in (${ids}) and m.role <> 'tool'
