@@ -10,13 +10,8 @@ import { freePort, freshDatabase, pgAdminUrl, pgReachable, requireBuild, root, s
 
 export { freePort, pgAdminUrl, pgReachable, requireBuild, root }
 
-/**
- * The built server on `databaseUrl` (bench/support.mjs's startServer, positional form). With BENCH_CPU_PROF=DIR the
- * server runs under `node --cpu-prof` and leaves its profile in DIR when it stops.
- */
-const profile = process.env.BENCH_CPU_PROF
-export const startServer = (databaseUrl, env = {}) =>
-  startBuiltServer({ databaseUrl, env, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] })
+/** The built server on `databaseUrl` (bench/support.mjs's startServer, positional form). */
+export const startServer = (databaseUrl, env = {}, options = {}) => startBuiltServer({ databaseUrl, env, ...options })
 
 /** A fresh database of `kind` ('sqlite' | 'pg'), named apart from any other this process made. */
 export const createDatabase = kind => freshDatabase(kind, `energyapp_bench_${Date.now() % 100000}`)
@@ -46,6 +41,7 @@ export async function bulkWriter(url) {
       demoPasswordHash: (await sql`select password_hash from users where email = 'admin@example.com'`)[0].password_hash,
       // autovacuum would do this within a minute of such a load; without statistics the planner seq-scans
       finish: async () => { await sql`vacuum analyze`; await sql.end() },
+      close: () => sql.end(),
     }
   }
   const client = createClient({ url })
@@ -64,6 +60,7 @@ export async function bulkWriter(url) {
     query: async text => (await client.execute(text)).rows,
     demoPasswordHash: (await client.execute(`select password_hash from users where email = 'admin@example.com'`)).rows[0].password_hash,
     finish: async () => { await client.execute('analyze'); client.close() },
+    close: async () => client.close(),
   }
 }
 

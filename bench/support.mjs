@@ -32,7 +32,7 @@ export const freePort = () => new Promise((ok, fail) => {
  * `env` is added to (and overrides) the defaults; `nodeArgs` go to node (e.g. `--cpu-prof`); the server's stderr goes
  * to this process's.
  */
-export async function startServer({ databaseUrl, env = {}, output = requireBuild(), nodeArgs = [] }) {
+export async function startServer({ databaseUrl, env = {}, output = requireBuild(), nodeArgs = cpuProfileArgs(), startTimeoutMs = 60_000 }) {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-data-'))
   const child = spawn(process.execPath, [...nodeArgs, join(output, 'server/index.mjs')], {
@@ -49,7 +49,7 @@ export async function startServer({ databaseUrl, env = {}, output = requireBuild
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
     const ok = await fetch(`${url}/api/health`).then(r => r.ok, () => false)
     if (ok) break
-    if (i > 600) throw new Error('server did not start')
+    if (i * 100 > startTimeoutMs) { child.kill('SIGTERM'); throw new Error(`server did not start within ${startTimeoutMs / 1000} s`) }
     await new Promise(r => setTimeout(r, 100))
   }
   return {
@@ -64,6 +64,9 @@ export async function startServer({ databaseUrl, env = {}, output = requireBuild
     },
   }
 }
+
+/** BENCH_CPU_PROF=<dir>: the server writes a CPU profile (--cpu-prof) there when it stops. */
+export const cpuProfileArgs = () => process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : []
 
 /** A fresh SQLite file or PostgreSQL database (`kind` 'sqlite' | 'pg'): `{url, drop}`. */
 export async function freshDatabase(kind, prefix = 'energyapp_bench') {

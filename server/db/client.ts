@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { createClient } from '@libsql/client'
+import type { SQL } from 'drizzle-orm'
 import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
@@ -36,6 +37,12 @@ export function useConnection(): Connection {
 
 /** The app's database handle. */
 export const useDb = () => useConnection().db
+
+/** The rows of a raw `sql` query, either dialect (libSQL's `all`, postgres-js's `execute`). */
+export async function rawRows<T>(query: SQL): Promise<T[]> {
+  const db = useDb() as unknown as { all: (q: SQL) => Promise<T[]>, execute: (q: SQL) => Promise<T[]> }
+  return dialect === 'pg' ? [...await db.execute(query)] : db.all(query)
+}
 
 // connection-level failures (not bad queries): the database is down, frozen or restarting
 const UNAVAILABLE = new Set([

@@ -1,6 +1,6 @@
 import { and, count, countDistinct, eq, gt, gte, inArray, isNotNull, type SQL, sql, sum } from 'drizzle-orm'
 import { type AdminStats, type DailyStats, STATS_TOP_USERS, type TeamUsage, type UserUsage } from '#shared/admin'
-import { useDb } from '../db/client'
+import { rawRows, useDb } from '../db/client'
 import { conversations, dialect, latencyDaily, messages, usageDaily, type User, users } from '../db/schema'
 import { type Viewer, visibleUserIds } from './access'
 
@@ -28,17 +28,30 @@ export function histogramMedian(histogram: Array<[number, number]>): number | nu
   return Math.round((valueAt(Math.floor((n - 1) / 2)) + valueAt(Math.floor(n / 2))) / 2)
 }
 
+/** The medians the stats show: one per day (absent when the day had no answers) and one for the whole range. */
+interface LatencyMedians { byDay: Map<number, number>, overall: number | null }
+
+/** Medians from histograms of [value, count] pairs per day (values ascending). */
+function mediansOf(byDay: Map<number, Array<[number, number]>>, overall: Array<[number, number]>): LatencyMedians {
+  const medians = new Map<number, number>()
+  for (const [day, histogram] of byDay) {
+    const median = histogramMedian(histogram)
+    if (median !== null) medians.set(day, median)
+  }
+  return { byDay: medians, overall: histogramMedian(overall) }
+}
+
 /**
- * First-token latencies as a histogram per day: one row per (day, distinct latency), so the database returns far
- * fewer rows than answers and both the daily and the overall medians stay exact.
+ * A team's first-token latencies, read from its answers as a histogram per day: one row per (day, distinct
+ * latency), so the database returns far fewer rows than answers and both the daily and the overall medians stay
+ * exact.
  */
-async function latencyHistograms(from: Date, scope: string[] | null) {
+async function latencyHistograms(from: Date, scope: string[]): Promise<LatencyMedians> {
   const db = useDb()
   const day = dayNumber()
-  const base = db.select({ d: day, ms: messages.firstTokenMs, n: count() }).from(messages)
-  const scoped = scope ? base.innerJoin(conversations, eq(conversations.id, messages.conversationId)) : base
-  const rows = await scoped
-    .where(and(gte(messages.createdAt, from), eq(messages.role, 'assistant'), isNotNull(messages.firstTokenMs), scope ? inArray(conversations.userId, scope) : undefined))
+  const rows = await db.select({ d: day, ms: messages.firstTokenMs, n: count() }).from(messages)
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .where(and(gte(messages.createdAt, from), eq(messages.role, 'assistant'), isNotNull(messages.firstTokenMs), inArray(conversations.userId, scope)))
     .groupBy(day, messages.firstTokenMs).orderBy(messages.firstTokenMs)
   const byDay = new Map<number, Array<[number, number]>>()
   const overall = new Map<number, number>()
@@ -48,21 +61,30 @@ async function latencyHistograms(from: Date, scope: string[] | null) {
     byDay.get(d)!.push([value, Number(n)])
     overall.set(value, (overall.get(value) ?? 0) + Number(n))
   }
-  return { byDay, overall: [...overall].sort((a, b) => a[0] - b[0]) }
+  return mediansOf(byDay, [...overall].sort((a, b) => a[0] - b[0]))
 }
 
-/** The admin-wide latency histograms, from the per-day rollup (migration 0005) instead of every answer. */
-async function rolledUpLatencies(firstDay: number) {
-  const rows = await useDb().select({ d: latencyDaily.day, ms: latencyDaily.ms, n: latencyDaily.answers }).from(latencyDaily)
-    .where(and(gte(latencyDaily.day, firstDay), gt(latencyDaily.answers, 0))).orderBy(latencyDaily.ms)
+/**
+ * The admin-wide medians from the per-day latency rollup (migration 0006): one row per day, its histogram packed
+ * into one `ms:answers,…` string by the database. A month is ~12k (day, latency) pairs at 1M messages; as rows,
+ * their conversion to objects in the driver was most of the request's CPU, as 30 strings it is a split.
+ */
+async function rolledUpMedians(firstDay: number): Promise<LatencyMedians> {
+  const pair = sql`${latencyDaily.ms} || ':' || ${latencyDaily.answers}`
+  const packed = await rawRows<{ d: number, h: string }>(sql`select ${latencyDaily.day} as d,
+      ${dialect === 'pg' ? sql`string_agg(${pair}, ',')` : sql`group_concat(${pair}, ',')`} as h
+    from ${latencyDaily} where ${latencyDaily.day} >= ${firstDay} and ${latencyDaily.answers} > 0 group by ${latencyDaily.day}`)
   const byDay = new Map<number, Array<[number, number]>>()
   const overall = new Map<number, number>()
-  for (const { d, ms, n } of rows) {
-    if (!byDay.has(d)) byDay.set(d, [])
-    byDay.get(d)!.push([ms, n])
-    overall.set(ms, (overall.get(ms) ?? 0) + n)
+  for (const { d, h } of packed) {
+    const histogram = h.split(',').map((entry) => {
+      const [ms, n] = entry.split(':').map(Number) as [number, number]
+      overall.set(ms, (overall.get(ms) ?? 0) + n)
+      return [ms, n] as [number, number]
+    })
+    byDay.set(Number(d), histogram.sort((a, b) => a[0] - b[0]))
   }
-  return { byDay, overall: [...overall].sort((a, b) => a[0] - b[0]) }
+  return mediansOf(byDay, [...overall].sort((a, b) => a[0] - b[0]))
 }
 
 /**
@@ -86,7 +108,7 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
       promptTokens: sum(usageDaily.promptTokens).mapWith(Number),
       completionTokens: sum(usageDaily.completionTokens).mapWith(Number),
     }).from(usageDaily).where(where).groupBy(usageDaily.day),
-    scope ? latencyHistograms(from, scope) : rolledUpLatencies(firstDay),
+    scope ? latencyHistograms(from, scope) : rolledUpMedians(firstDay),
     db.select({ activeUsers: countDistinct(usageDaily.userId) }).from(usageDaily).where(where),
     db.select({ n: count() }).from(conversations)
       .where(and(gte(conversations.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)),
@@ -112,7 +134,7 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
       promptTokens,
       completionTokens,
       tokens: promptTokens + completionTokens,
-      medianFirstTokenMs: histogramMedian(latencies.byDay.get(firstDay + i) ?? []),
+      medianFirstTokenMs: latencies.byDay.get(firstDay + i) ?? null,
     }
   })
   const total = (key: 'messages' | 'promptTokens' | 'completionTokens' | 'tokens') => data.reduce((n, d) => n + d[key], 0)
@@ -127,7 +149,7 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
       promptTokens: total('promptTokens'),
       completionTokens: total('completionTokens'),
       tokens: total('tokens'),
-      medianFirstTokenMs: histogramMedian(latencies.overall),
+      medianFirstTokenMs: latencies.overall,
       conversations: Number(created?.n ?? 0),
     },
     byUser,

@@ -4,7 +4,7 @@ import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages, users } from '../db/schema'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
-import { conversationMatches, messageSnippets, searchTerms } from './search'
+import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
 
 /** The title of a conversation nobody named yet; the first exchange replaces it (auto-title). */
@@ -111,7 +111,9 @@ export async function listConversations(ownerId: string, query: ConversationQuer
   checkPaging(query)
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
   const search = query.q ? searchTerms(query.q) : undefined
-  if (search) filters.push(conversationMatches(search, ownerId, query.searchMessages ?? false))
+  // SQLite: the full-text query is evaluated once, here, for the total, the page and the snippets
+  const hits = search && query.searchMessages ? await messageHits(ownerId, search) : undefined
+  if (search) filters.push(conversationMatches(search, ownerId, query.searchMessages ?? false, hits))
   if (query.archived !== undefined) filters.push(eq(conversations.archived, query.archived))
   const where = and(...filters)
   const db = useDb()
@@ -125,7 +127,7 @@ export async function listConversations(ownerId: string, query: ConversationQuer
       .limit(query.limit + 1).offset(query.cursor ? 0 : query.offset),
   ])
   const page = keysetPage(rows, query.limit, listKey)
-  const snippets = search && query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search) : undefined
+  const snippets = search && query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search, hits) : undefined
   return {
     total,
     data: page.data.map(c => snippets ? { ...toApiConversation(c, c.messageCount), snippet: snippets.get(c.id) ?? null } : toApiConversation(c, c.messageCount)),

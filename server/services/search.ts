@@ -1,13 +1,13 @@
 import { type SQL, sql } from 'drizzle-orm'
 import type { ApiSnippet } from '#shared/types'
-import { useDb } from '../db/client'
+import { rawRows } from '../db/client'
 import { conversations, dialect } from '../db/schema'
 
 /**
  * Conversation search: titles by substring (accents and case folded, `%` and `_` literal), message text through
- * the full-text index of migration 0005 — SQLite FTS5 (`unicode61 remove_diacritics 2`) or PostgreSQL's
- * `energy_es` configuration (unaccent, then the Spanish stemmer). Every word of `q` must match the start of a
- * word of the message, so a search works while it is being typed.
+ * the full-text index of migrations 0006–0007 — SQLite FTS5 (`unicode61 remove_diacritics 2`, prefix indexes) or
+ * PostgreSQL's `energy_es` configuration (unaccent, then the Spanish stemmer). Every word of `q` must match the start
+ * of a word of the message, so a search works while it is being typed.
  */
 export interface SearchTerms { titlePattern: string, words: string[] }
 
@@ -32,27 +32,34 @@ function foldedTitle(): SQL {
 }
 
 /**
- * The full-text query: each word as a prefix, all of them required. SQLite's index also holds each message's
- * owner (migration 0005): the query names the owner, so one user's search never reads other users' matches.
+ * The full-text query: each word as a prefix, all of them required, within one owner's part of the index:
+ * SQLite's index holds each message's owner in its `owner` column (migration 0006) and the query names it;
+ * PostgreSQL's vector stores every lexeme behind the owner's id (migration 0007), so the query's lexemes (stemmed
+ * and unaccented by to_tsquery) get the same prefix. One user's search never reads other users' matches.
  */
 const ftsQuery = (words: string[], ownerId: string) => dialect === 'pg'
   ? words.map(w => `${w}:*`).join(' & ')
   : [`owner : "${ownerId.replace(/-/g, '')}"`, ...words.map(w => `content : "${w}"*`)].join(' AND ')
 
+/** PostgreSQL: `to_tsquery` of `words` with each lexeme behind the owner's prefix (energy_search_vector's). */
+const ownerTsQuery = (words: string[], ownerId: string): SQL =>
+  sql`regexp_replace(to_tsquery('energy_es', ${ftsQuery(words, ownerId)})::text, '''([^'']+)''', ${`'${ownerId.replace(/[^0-9A-Za-z]/g, '')}.\\1'`}, 'g')::tsquery`
+
 /** Messages of `ownerId` (tool calls excluded) whose text matches `words`, as a condition on `messages m`. */
 function matchingMessages(words: string[], ownerId: string): SQL {
-  // the owner's conversations named inside the subquery: the planner may then walk one user's messages for a
-  // common word instead of taking every user's matches from the GIN index
   return dialect === 'pg'
-    ? sql`m.search_vector @@ to_tsquery('energy_es', ${ftsQuery(words, ownerId)}) and m.role <> 'tool'
-        and m.conversation_id in (select o.id from conversations o where o.user_id = ${ownerId})`
+    ? sql`m.search_vector @@ ${ownerTsQuery(words, ownerId)} and m.role <> 'tool'`
     : sql`m.rowid in (select rowid from messages_fts where messages_fts match ${ftsQuery(words, ownerId)}) and m.role <> 'tool'`
 }
 
-/** The title matches, or (when `inMessages`) any message of the conversation (all `ownerId`'s) does. */
-export function conversationMatches(search: SearchTerms, ownerId: string, inMessages: boolean): SQL {
+/**
+ * The title matches, or (when `inMessages`) any message of the conversation (all `ownerId`'s) does. With `hits`
+ * (SQLite: messageHits of the same search) the matching conversations are the ones already found.
+ */
+export function conversationMatches(search: SearchTerms, ownerId: string, inMessages: boolean, hits?: MessageHits): SQL {
   const inTitle = sql`${foldedTitle()} like ${search.titlePattern} escape '\\'`
   if (!inMessages || search.words.length === 0) return inTitle
+  if (hits) return sql`(${inTitle} or ${conversations.id} in (select value from json_each(${JSON.stringify([...hits.keys()])})))`
   return sql`(${inTitle} or ${conversations.id} in (select m.conversation_id from messages m where ${matchingMessages(search.words, ownerId)}))`
 }
 
@@ -82,25 +89,79 @@ const MARKUP = '<>&'
 const MARKUP_STANDINS = '\u0001\u0004\u0005'
 const unmasked = (text: string) => text.replace(/[\u0001\u0004\u0005]/g, c => MARKUP[MARKUP_STANDINS.indexOf(c)]!)
 
-async function rows<T>(query: SQL): Promise<T[]> {
-  const db = useDb() as unknown as { all: (q: SQL) => Promise<T[]>, execute: (q: SQL) => Promise<T[]> }
-  return dialect === 'pg' ? [...await db.execute(query)] : db.all(query)
+/** Each conversation with a matching message → the rowid of its newest matching message. */
+export type MessageHits = Map<string, number>
+
+/**
+ * SQLite: the one evaluation of the full-text query per search. FTS5 answers a prefix by merging the entries of every
+ * word that starts with it (all users' — prefix indexes cover only 2 and 3 letters), so a long prefix of a common
+ * word costs tens of ms; the total, the page and the snippets all take their matches from here instead of asking
+ * the index three times. Undefined on PostgreSQL, whose owner-prefixed index answers each of them in about a ms.
+ */
+export async function messageHits(ownerId: string, search: SearchTerms): Promise<MessageHits | undefined> {
+  if (dialect === 'pg' || search.words.length === 0) return undefined
+  // the bare rowid comes from the row with the max(): the newest matching message of each conversation
+  const rows = await rawRows<{ cid: string, rid: number }>(sql`
+    select m.conversation_id as cid, m.rowid as rid, max(m.created_at) as newest from messages m
+    where ${matchingMessages(search.words, ownerId)} group by m.conversation_id`)
+  return new Map(rows.map(r => [r.cid, Number(r.rid)]))
 }
 
-/** The excerpt of the newest matching message of each of `conversationIds` (`ownerId`'s; only those with a match). */
-export async function messageSnippets(ownerId: string, conversationIds: string[], search: SearchTerms): Promise<Map<string, ApiSnippet>> {
+const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu
+/** What FTS5's `unicode61 remove_diacritics 2` does to a token: diacritics dropped, lower case. */
+const foldToken = (token: string) => token.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()
+
+/**
+ * An excerpt of `text` like FTS5's snippet(…, 24): the window of `size` tokens with the most tokens that start with
+ * one of `words` (folded), `…` where text was cut, and those tokens' UTF-16 ranges as highlights.
+ */
+export function textSnippet(text: string, words: string[], size = 24): ApiSnippet {
+  const prefixes = words.map(foldToken)
+  const tokens = [...text.matchAll(TOKEN)].map(m => ({ start: m.index, end: m.index + m[0].length, hit: prefixes.some(p => foldToken(m[0]).startsWith(p)) }))
+  let best = 0
+  let bestHits = -1
+  let inWindow = 0
+  for (let i = 0; i < tokens.length; i++) {
+    inWindow += Number(tokens[i]!.hit) - Number(i >= size && tokens[i - size]!.hit)
+    if (i >= Math.min(size, tokens.length) - 1 && inWindow > bestHits) { bestHits = inWindow; best = Math.max(0, i - size + 1) }
+  }
+  const window = tokens.slice(best, best + size)
+  const from = best === 0 ? 0 : window[0]!.start
+  const to = best + size >= tokens.length ? text.length : window.at(-1)!.end
+  const lead = from > 0 ? '…' : ''
+  const shift = lead.length - from
+  return {
+    // one space per line break or tab keeps the excerpt one line without moving the ranges (as markedSnippet)
+    text: lead + text.slice(from, to).replace(/[\t\n\r\v\f]/g, ' ') + (to < text.length ? '…' : ''),
+    highlights: window.filter(t => t.hit).map(t => [t.start + shift, t.end + shift] as [number, number]),
+  }
+}
+
+/**
+ * The excerpt of the newest matching message of each of `conversationIds` (`ownerId`'s; only those with a match).
+ * With `hits` (SQLite) the messages are already known: their text is read by rowid and cut here.
+ */
+export async function messageSnippets(ownerId: string, conversationIds: string[], search: SearchTerms, hits?: MessageHits): Promise<Map<string, ApiSnippet>> {
   const found = new Map<string, ApiSnippet>()
   if (conversationIds.length === 0 || search.words.length === 0) return found
+  if (hits) {
+    const wanted = conversationIds.filter(id => hits.has(id))
+    if (wanted.length === 0) return found
+    const texts = await rawRows<{ cid: string, content: string }>(sql`select conversation_id as cid, content from messages
+      where rowid in (${sql.join(wanted.map(id => sql`${hits.get(id)!}`), sql`, `)})`)
+    for (const { cid, content } of texts) found.set(cid, textSnippet(content, search.words))
+    return found
+  }
   const ids = sql.join(conversationIds.map(id => sql`${id}`), sql`, `)
   const query = ftsQuery(search.words, ownerId)
   const excerpts = dialect === 'pg'
-    ? await rows<{ cid: string, marked: string }>(sql`
+    ? await rawRows<{ cid: string, marked: string }>(sql`
         select distinct on (m.conversation_id) m.conversation_id as cid,
           ts_headline('energy_es', translate(m.content, ${MARKUP}, ${MARKUP_STANDINS}), q.query, ${`StartSel="${START}", StopSel="${STOP}", MaxFragments=1, MaxWords=24, MinWords=8, FragmentDelimiter=" … "`}) as marked
         from messages m, (select to_tsquery('energy_es', ${query}) as query) q
-        where m.conversation_id in (${ids}) and m.role <> 'tool' and m.search_vector @@ q.query
+        where m.conversation_id in (${ids}) and m.role <> 'tool' and m.search_vector @@ ${ownerTsQuery(search.words, ownerId)}
         order by m.conversation_id, m.created_at desc, m.id desc`)
-    : await rows<{ cid: string, marked: string }>(sql`
+    : await rawRows<{ cid: string, marked: string }>(sql`
         select m.conversation_id as cid, snippet(messages_fts, 0, char(2), char(3), '…', 24) as marked
         from messages_fts join messages m on m.rowid = messages_fts.rowid
         where messages_fts match ${query} and m.conversation_id in (${ids}) and m.role <> 'tool'
