@@ -34,14 +34,15 @@ export const useAuthStore = defineStore('auth', () => {
   /** Who is signed in (once per page load unless `force`); null when nobody. */
   function me(force = false): Promise<ApiUser | null> {
     if (checked.value && !force) return Promise.resolve(user.value)
-    checking ??= api<ApiUser>('/api/auth/me')
-      .then(value => (user.value = value))
+    // the probe answers 200 {user: null} when signed out: a signed-out visit logs no failed request
+    checking ??= api<{ user: ApiUser | null }>('/api/auth/session')
+      .then(async ({ user: value }) => {
+        user.value = value
+        if (!value) await offline.signedOut()
+        return value
+      })
       .catch(async (error: unknown) => {
-        if (isApiError(error) && error.statusCode === 401) {
-          user.value = null
-          await offline.signedOut()
-        }
-        else if (!isApiError(error) || error.statusCode !== 0) throw error
+        if (!isApiError(error) || error.statusCode !== 0) throw error
         // no network: the user last signed in on this device opens the app from the offline copy
         else user.value ??= await offline.userWithoutServer()
         return user.value

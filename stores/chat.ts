@@ -1,6 +1,7 @@
 import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption, ToolStatus } from '#shared/types'
 import type { StreamErrorReason } from '#shared/errors'
 import { type ChatRequest, useChatStream } from '~/composables/useChatStream'
+import { until } from '~/utils/until'
 
 const MESSAGE_PAGE = 50
 
@@ -18,6 +19,11 @@ export type ChatPhase = 'idle' | 'waiting' | 'queued' | 'streaming'
 export interface ToolLine { name: string, status: ToolStatus }
 
 interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage }
+
+/** A message typed while the server could not be reached (the outbox keeps it until `sendQueued`). */
+export interface QueuedMessage { message: string, conversationId: string | null, model?: string, systemPromptId?: string }
+/** `kept`: the server saved the message (in `conversationId`); else `failed` says why it was refused, or it waits. */
+export type QueuedOutcome = { kept: true, conversationId: string | null } | { kept: false, failed?: string }
 
 let localIds = 0
 function localMessage(role: ApiMessage['role'], content: string, conversationId: string | null): ApiMessage {
@@ -147,7 +153,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   /** Streams one request into `live`; the exchange joins the history when it ends. */
-  async function run(request: ChatRequest, user: ApiMessage | null, replaced: ApiMessage | null = null, retried = false): Promise<void> {
+  async function run(request: ChatRequest, user: ApiMessage | null, replaced: ApiMessage | null = null, retried = false, backToDraft = true): Promise<void> {
     failure.value = null
     retryRequest.value = null
     queuePosition.value = null
@@ -213,7 +219,7 @@ export const useChatStore = defineStore('chat', () => {
         // right after a Stop the server may still be saving the stopped answer: try once more shortly
         if (live.value === exchange) live.value = null
         await new Promise(resolve => setTimeout(resolve, 800))
-        return run(request, user, replaced, true)
+        return run(request, user, replaced, true, backToDraft)
       }
       if (e.statusCode === 503) {
         // the server kept the user's message: show it, and let Retry ask for the answer again
@@ -234,8 +240,8 @@ export const useChatStore = defineStore('chat', () => {
         // no answer at all: the server cannot be reached (the banner says so, the outbox takes over)
         if (e.statusCode === 0) offline.markUnreachable()
         failure.value = e.statusCode === 429 ? { kind: 'rate-limited', retryAfter: e.retryAfter } : { kind: 'error', message: e.message, error: e }
-        // nothing was saved: the text goes back to the composer, a replaced answer back in place
-        if (exchange.user && !draft.value) draft.value = exchange.user.content
+        // nothing was saved: the text goes back to the composer (a queued one stays in the outbox), a replaced answer back in place
+        if (backToDraft && exchange.user && !draft.value) draft.value = exchange.user.content
         settle(exchange, replaced ? [replaced] : [], targetId, false)
       }
     }
@@ -279,6 +285,43 @@ export const useChatStore = defineStore('chat', () => {
     useOutboxStore().enqueue({ message, conversationId: conversationId.value, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined })
     draft.value = ''
     return true
+  }
+
+  /**
+   * Sends a message the outbox kept while the server could not be reached: waits for an answer still running,
+   * opens the message's conversation (a new one gets the model and instructions chosen when it was typed), and
+   * streams the answer as for a message typed now. `kept`: the server saved it (answered, or the answer failed and
+   * Retry is offered); otherwise `failed` says why it was refused, or nothing when it should simply wait.
+   */
+  async function sendQueued(item: QueuedMessage): Promise<QueuedOutcome> {
+    const router = useRouter()
+    if (!(await until(() => !busy.value, 5 * 60_000))) return { kept: false }
+    const target = item.conversationId
+    if (conversationId.value !== target) {
+      await router.push(target ? `/chat/${target}` : '/chat')
+      if (!(await until(() => conversationId.value === target && !loading.value, 20_000))) return { kept: false }
+    }
+    if (notFound.value) return { kept: false, failed: 'not-found' }
+    if (!target) {
+      if (item.model) model.value = item.model
+      if (item.systemPromptId) systemPromptId.value = item.systemPromptId
+    }
+    // a 429 (an answer still finishing, or the rate limit) only means "later": wait as told, a few times
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (busy.value || conversationId.value !== target) return { kept: false }
+      const request: ChatRequest = target
+        ? { message: item.message, conversationId: target }
+        : { message: item.message, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined }
+      await run(request, localMessage('user', item.message, target), null, false, false)
+      const limited = failure.value
+      if (limited?.kind !== 'rate-limited') break
+      await new Promise(resolve => setTimeout(resolve, Math.min(limited.retryAfter ?? 1, 10) * 1000))
+    }
+    const failed = failure.value
+    if (!failed || failed.kind === 'unavailable' || canRetry.value) return { kept: true, conversationId: conversationId.value }
+    // the connection went again before the server answered: the message just waits
+    if (offline.offline) return { kept: false }
+    return { kept: false, failed: failed.kind === 'error' ? failed.message : failed.kind }
   }
 
   /** Asks for a new version of the last answer. */
@@ -387,6 +430,6 @@ export const useChatStore = defineStore('chat', () => {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, unavailableOffline, hasOlder,
     phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
-    open, loadOlder, send, submit, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,
+    open, loadOlder, send, submit, sendQueued, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,
   }
 })

@@ -2,7 +2,6 @@ import { type DataKey, isSealed, type Sealed, sealSync, unseal } from '~/utils/o
 import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem, type OutboxKind, outboxKind } from '~/utils/idb-outbox'
 
 const RETRY_MS = 30_000
-const WAIT_MS = 20_000
 
 let threads = 0
 const newThread = () => `new-${Date.now().toString(36)}-${++threads}`
@@ -50,20 +49,6 @@ const journal = {
     }
     catch {}
   },
-}
-
-/** Resolves once `condition` holds (checked on every change), or false after `ms`. */
-function until(condition: () => boolean, ms = WAIT_MS): Promise<boolean> {
-  if (condition()) return Promise.resolve(true)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => { stop(); resolve(false) }, ms)
-    const stop = watch(condition, (ok) => {
-      if (!ok) return
-      clearTimeout(timer)
-      stop()
-      resolve(true)
-    })
-  })
 }
 
 /**
@@ -148,61 +133,26 @@ export const useOutboxStore = defineStore('outbox', () => {
   }
 
   /**
-   * Sends one message through the chat store, in its conversation (opened first), and tells whether the
-   * server kept it. The chat store shows it and streams the answer as for a message typed online.
+   * Sends one chat message through the chat store, which opens its conversation and streams the answer as for a
+   * message typed online, and tells whether the server kept it.
    */
   async function deliver(item: OutboxItem): Promise<boolean> {
     if (outboxKind(item) !== 'chat') return deliverDirect(item)
-    const chat = useChatStore()
-    const router = useRouter()
-    if (!(await until(() => !chat.busy, 5 * 60_000))) return false
-    const target = item.conversationId
-    if (chat.conversationId !== target) {
-      await router.push(target ? `/chat/${target}` : '/chat')
-      if (!(await until(() => chat.conversationId === target && !chat.loading))) return false
-    }
-    if (chat.notFound) {
-      update({ ...item, failed: 'not-found' })
-      return false
-    }
-    if (!target) {
-      if (item.model) chat.model = item.model
-      if (item.systemPromptId) chat.systemPromptId = item.systemPromptId
-    }
     sending.value = item.id
     try {
-      let failure: typeof chat.failure = null
-      // a 429 (an answer still finishing, or the rate limit) only means "later": wait as told, a few times
-      for (let attempt = 0; attempt < 3; attempt++) {
-        if (!chat.send(item.message)) return false
-        await until(() => !chat.busy, 10 * 60_000)
-        failure = chat.failure
-        if (failure?.kind !== 'rate-limited') break
-        if (chat.draft === item.message) chat.draft = ''
-        const seconds = Math.min(failure.retryAfter ?? 1, 10)
-        await new Promise(resolve => setTimeout(resolve, seconds * 1000))
+      const outcome = await useChatStore().sendQueued(item)
+      if (outcome.kept) {
+        forget(item.id)
+        // the other messages typed into the same new conversation follow the first one there
+        if (!item.conversationId && item.thread && outcome.conversationId) {
+          for (const next of items.value.filter(i => i.conversationId === null && i.thread === item.thread))
+            update({ ...next, conversationId: outcome.conversationId, thread: undefined })
+          if (thread.value === item.thread) thread.value = newThread()
+        }
+        return true
       }
-      // kept by the server: answered, or saved with the answer failing (the chat store offers Retry then)
-      const kept = !failure || failure.kind === 'unavailable' || chat.canRetry
-      if (failure && !kept && offline.offline) {
-        // the connection went again before the server answered: the message just waits, as before
-        if (chat.draft === item.message) chat.draft = ''
-        return false
-      }
-      if (failure && !kept) {
-        // the chat store hands unsent text back to the composer; here it stays in the outbox instead
-        if (chat.draft === item.message) chat.draft = ''
-        update({ ...item, failed: failure.kind === 'error' ? failure.message : failure.kind })
-        return false
-      }
-      forget(item.id)
-      if (!target && item.thread && chat.conversationId) {
-        const conversationId = chat.conversationId
-        for (const next of items.value.filter(i => i.conversationId === null && i.thread === item.thread))
-          update({ ...next, conversationId, thread: undefined })
-        if (thread.value === item.thread) thread.value = newThread()
-      }
-      return true
+      if (outcome.failed) update({ ...item, failed: outcome.failed })
+      return false
     }
     finally {
       sending.value = null

@@ -3,6 +3,8 @@ export const useStarterPromptsStore = defineStore('starter-prompts', () => {
   const api = useApi()
   const prompts = ref<string[]>([])
   const loaded = ref(false)
+  /** The first load has answered (or failed): the empty chat lays out what follows the suggestions only then. */
+  const settled = ref(false)
 
   async function load() {
     try {
@@ -10,6 +12,7 @@ export const useStarterPromptsStore = defineStore('starter-prompts', () => {
       loaded.value = true
     }
     catch {} // suggestions are optional: the empty chat works without them
+    finally { settled.value = true }
   }
 
   async function save(list: string[]) {
@@ -18,8 +21,8 @@ export const useStarterPromptsStore = defineStore('starter-prompts', () => {
     return prompts.value
   }
 
-  function $reset() { prompts.value = []; loaded.value = false }
+  function $reset() { prompts.value = []; loaded.value = false; settled.value = false }
   useAuthStore().onSignOut($reset)
 
-  return { prompts, loaded, load, save, $reset }
+  return { prompts, loaded, settled, load, save, $reset }
 })

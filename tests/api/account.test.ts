@@ -25,6 +25,23 @@ async function newToken(client: Client, password = GOOD_PASSWORD) {
   return bearer(res.body.token)
 }
 
+describe('GET /api/auth/session (the app\'s sign-in probe)', () => {
+  it('answers 200 {user: null} signed out, the same user as /api/auth/me signed in, and null again after logout', async () => {
+    const client = new Client()
+    const out = await client.get('/api/auth/session')
+    expect(out.status).toBe(200)
+    expect(out.body).toEqual({ user: null })
+    expect((await client.get('/api/auth/me')).status).toBe(401)
+    await client.login(DEMO.worker.email, DEMO.worker.password)
+    const signedIn = await client.get('/api/auth/session')
+    expect(signedIn.status).toBe(200)
+    expect(signedIn.body.user).toEqual((await client.get('/api/auth/me')).body)
+    expect(signedIn.body.user.passwordHash).toBeUndefined()
+    await client.post('/api/auth/logout')
+    expect((await client.get('/api/auth/session')).body).toEqual({ user: null })
+  })
+})
+
 describe('mustChangePassword (temporary passwords)', () => {
   it('an admin-created account is held: 403 reason change-password everywhere but me, password and logout, until it changes the password', async () => {
     const email = uniqueEmail('temp')

@@ -78,6 +78,7 @@ const MATRIX: Record<string, Row> = {
   // the signed-in user's own account
   'POST /api/auth/logout-all': { anon: 401, ...allRoles(204), caller: 'throwaway' },
   'GET /api/auth/me': { anon: 401, ...allRoles(200) },
+  'GET /api/auth/session': { anon: 200, ...allRoles(200) },
   'PUT /api/auth/password': { anon: 401, ...allRoles(204), caller: 'throwaway', body: () => ({ currentPassword: GOOD_PASSWORD, newPassword: 'otra-clave-segura-42' }) },
   'POST /api/auth/2fa/setup': { anon: 401, ...allRoles(200), caller: 'throwaway', body: () => ({ password: GOOD_PASSWORD }) },
   'POST /api/auth/2fa/enable': { anon: 401, ...allRoles(400), body: () => ({ code: '000000' }) },

@@ -396,6 +396,36 @@ describe('offline', () => {
     await context.close()
   }, 180_000) // with the PIN set and typed twice (600 000-round PBKDF2 each), over 90 s on a shared machine
 
+  it('two messages typed offline on the new-chat screen are sent, once back, into one new conversation, in order', async () => {
+    const { page, context, errors, setNetwork } = await open()
+    await signIn(page, WORKER)
+    await page.getByTestId('composer').waitFor()
+    await setNetwork(false)
+    await page.getByTestId('offline-banner').waitFor()
+    // no server: the chat store puts each message into the outbox instead of sending it
+    await page.getByTestId('composer').fill('Primera pregunta sin red')
+    await page.getByTestId('composer').press('Enter')
+    await page.getByTestId('outbox-item').filter({ hasText: 'Primera pregunta sin red' }).waitFor()
+    await page.getByTestId('composer').fill('Segunda pregunta sin red')
+    await page.getByTestId('composer').press('Enter')
+    await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(2)
+    expect(await page.getByTestId('composer').inputValue()).toBe('')
+
+    const calls = fake.requests.length
+    await setNetwork(true)
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: 'Respuesta a: Segunda pregunta sin red' }).waitFor({ timeout: 30_000 })
+    await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(0)
+    const id = new URL(page.url()).pathname.split('/').pop()!
+    const saved = await page.evaluate(async id => (await (await fetch(`/api/conversations/${id}/messages`)).json()) as { data: Array<{ role: string, content: string }> }, id)
+    expect(saved.data.filter(m => m.role === 'user').map(m => m.content)).toEqual(['Primera pregunta sin red', 'Segunda pregunta sin red'])
+    const sent = fake.requests.slice(calls).filter(r => r.path === '/api/chat' && !isTitleCall(r.body)).map(r => questionOf(r.body))
+    expect([...new Set(sent)]).toEqual(['Primera pregunta sin red', 'Segunda pregunta sin red'])
+    // nothing went back into the composer on the way
+    expect(await page.getByTestId('composer').inputValue()).toBe('')
+    expect(errors).toEqual([])
+    await context.close()
+  }, 120_000)
+
   it('a session revoked elsewhere (401) wipes the user\'s saved data on this device', async () => {
     const { page, context, errors, swApi, setNetwork } = await open()
     const user = { email: uniqueEmail('pwa-revoked'), password: GOOD_PASSWORD }

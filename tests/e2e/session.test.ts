@@ -88,7 +88,12 @@ describe('signing out', () => {
   it('a session revoked while chatting lands on the sign-in page, with no raw server message', async () => {
     const page = await open()
     await page.goto('/login')
+    // the chat page's own first requests answer before the session goes: on a loaded machine one of them, not the
+    // chat request, was the first to hear the 401 (and the sign-out emptied the composer before Send)
+    const firstLoads = Promise.all(['/api/conversations', '/api/conversations/access-unseen', '/api/starter-prompts', '/api/models', '/api/system-prompts']
+      .map(path => page.waitForResponse(response => new URL(response.url()).pathname === path)))
     await signIn(page, worker)
+    expect((await firstLoads).map(response => response.status())).not.toContain(401)
     await page.getByTestId('composer').fill('¿Sigo conectado?')
     // the session row disappears (expired, or removed by an admin) without the live stream being told: the chat
     // request is the first to hear the 401

@@ -26,7 +26,7 @@ export interface TestPage {
   close: () => Promise<void>
 }
 
-// a 401 from /api/auth/me is how a signed-out SPA learns it is signed out, not a fault
+// refusals the tests provoke on purpose (a signed-out visit itself asks /api/auth/session, which answers 200)
 const EXPECTED = [/Failed to load resource: the server responded with a status of (401|403|409|429|400)/]
 
 /** A fresh browser context (its own cookies) on the test server, collecting console errors. */

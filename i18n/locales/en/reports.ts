@@ -28,6 +28,7 @@ export default {
   keepStatus: 'Keep the status',
   resolve: 'Resolve',
   send: 'Send comment',
+  detailRegion: 'Report details',
   queueTitle: 'Team reports',
   search: 'Search title and description',
   filterStatus: 'Status',

@@ -104,7 +104,6 @@ export default {
     lastSeen: 'last active {when}',
     started: 'Signed in {when}',
     revoke: 'Sign out',
-    revokeLabel: 'Sign out {device}',
     signOutHere: 'Sign out here',
     revoked: 'Session signed out.',
     signOutAll: 'Sign out everywhere',

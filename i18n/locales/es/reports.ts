@@ -28,6 +28,7 @@ export default {
   keepStatus: 'Sin cambiar el estado',
   resolve: 'Resolver',
   send: 'Enviar comentario',
+  detailRegion: 'Detalle del reporte',
   queueTitle: 'Reportes del equipo',
   search: 'Buscar en título y descripción',
   filterStatus: 'Estado',

@@ -104,7 +104,6 @@ export default {
     lastSeen: 'última actividad {when}',
     started: 'Inició sesión {when}',
     revoke: 'Cerrar sesión',
-    revokeLabel: 'Cerrar la sesión de {device}',
     signOutHere: 'Salir aquí',
     revoked: 'Sesión cerrada.',
     signOutAll: 'Cerrar todas las sesiones',
