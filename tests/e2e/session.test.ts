@@ -99,6 +99,11 @@ describe('signing out', () => {
     // request is the first to hear the 401
     const chatAnswer = page.waitForResponse(response => new URL(response.url()).pathname === '/api/chat')
     await sqlRun('delete from sessions where user_id = ?', [worker.id])
+    // the server remembers a signed-in cookie for AUTH_CACHE_MS (1 s in tests) unless the app itself revoked it: wait,
+    // with the page's own cookie, until hand-written SQL is seen (the page itself sends nothing meanwhile)
+    const sameCookie = new Client()
+    for (const cookie of await page.context().cookies()) sameCookie.cookies.set(cookie.name, cookie.value)
+    await expect.poll(async () => (await sameCookie.get('/api/auth/me')).status, { timeout: 15_000 }).toBe(401)
     await page.getByTestId('send').click()
     expect((await chatAnswer).status()).toBe(401)
     await page.waitForURL(url => url.pathname === '/login' && url.searchParams.get('redirect')?.startsWith('/chat') === true)
