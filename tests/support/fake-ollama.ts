@@ -37,6 +37,11 @@ export interface Behaviour {
    * final `done:true` line. Return null or [] to answer with text instead (e.g. after a `tool` message).
    */
   toolCalls: ((body: any) => FakeToolCall[] | null | undefined) | null
+  /**
+   * At most this many chat requests generate at once (like OLLAMA_NUM_PARALLEL); later ones wait, unanswered,
+   * for a free place (FIFO). null: no limit. A model that is the bottleneck.
+   */
+  concurrency: number | null
 }
 
 export interface FakeToolCall { name: string, arguments: Record<string, unknown> }
@@ -84,6 +89,7 @@ export const defaultBehaviour = (): Behaviour => ({
   errorMessage: 'fake failure',
   errorAfter: null,
   toolCalls: null,
+  concurrency: null,
 })
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
@@ -96,6 +102,8 @@ export class FakeOllama {
   /** Every request received, oldest first. */
   requests: RecordedRequest[] = []
   private queued: Partial<Behaviour>[] = []
+  private generating = 0
+  private parked: Array<() => void> = []
   private server: Server
   private sockets = new Set<import('node:net').Socket>()
   url = ''
@@ -186,6 +194,12 @@ export class FakeOllama {
     const delay = b.firstTokenDelayFor?.(body) ?? b.firstTokenDelayMs
     if (delay) await sleep(delay)
     if (gone()) return
+    if (b.concurrency !== null) {
+      while (this.generating >= b.concurrency) await new Promise<void>(resolve => this.parked.push(resolve))
+      if (gone()) return this.nextParked()
+      this.generating++
+      res.once('close', () => { this.generating--; this.nextParked() })
+    }
     if (b.errorStatus) return this.finish(record, () => json(res, b.errorStatus!, { error: b.errorMessage }))
     const model = String(body?.model ?? '')
     if (!this.models.some(m => m.name === model))
@@ -227,6 +241,8 @@ export class FakeOllama {
     if (b.dropAfter !== null && tokens.length >= b.dropAfter) return drop()
     this.finish(record, () => res.end(`${JSON.stringify(final(tokens.length))}\n`))
   }
+
+  private nextParked() { this.parked.shift()?.() }
 
   /** A streamed tool-call answer, as Ollama sends it: one chunk carrying `message.tool_calls`, then `done`. */
   private callTools(res: ServerResponse, record: RecordedRequest, final: (evalCount: number) => object, calls: FakeToolCall[], model: string) {
