@@ -166,6 +166,8 @@ export class FakeOllama {
     if (req.method === 'GET' && path === '/api/tags') return this.finish(record, () => json(res, 200, { models: this.models.map(tagEntry) }))
     if (req.method === 'POST' && path === '/api/show') return this.finish(record, () => this.show(res, body))
     if (req.method === 'POST' && path === '/api/chat') return this.chat(res, body, record)
+    // a benchmark driving the CLI fake from another process changes plain knobs (delayMs, concurrency…) between phases
+    if (req.method === 'POST' && path === '/_fake/set') return this.finish(record, () => { this.set(body ?? {}); json(res, 200, { ok: true }) })
     return this.finish(record, () => json(res, 404, { error: `404 page not found` }))
   }
 
