@@ -1,8 +1,10 @@
 // Several app processes on one database and one Redis, behind Caddy, against one or two model servers (issue 14).
 //   node bench/scale.mjs        (~3–4 minutes; NUXT_OUTPUT_DIR picks the build; it is built when stale)
 // Env: BENCH_PROCESSES (1,2,3), BENCH_OLLAMAS (1,2), BENCH_C (50 streams at once), BENCH_ROUNDS (3),
-// BENCH_TOKENS (100 per answer in the throughput run), BENCH_DELAY_MS (10 ms/token), BENCH_MODEL_PARALLEL (8 answers
+// BENCH_TOKENS (20 per answer in the throughput run), BENCH_DELAY_MS (40 ms/token), BENCH_MODEL_PARALLEL (4 answers
 // generated at once per model server in the throughput run, like OLLAMA_NUM_PARALLEL), BENCH_DB (pg | sqlite; pg).
+// The defaults make one model server 100 tok/s (4 × 1000/40), far below what the app streams even on a busy 2-core
+// machine, so the model is the bottleneck: the ideal is 100 tok/s with one server and 200 with two.
 //
 // For every (processes, model servers) pair: N built app processes with REDIS_URL (queue, limits, pool load shared),
 // OLLAMA_HOSTS naming 1 or 2 fake Ollamas, Caddy in front with the N processes as upstreams (the repo's Caddyfile),
@@ -25,9 +27,9 @@ const PROCESSES = list(process.env.BENCH_PROCESSES, '1,2,3')
 const OLLAMAS = list(process.env.BENCH_OLLAMAS, '1,2')
 const C = Number(process.env.BENCH_C || 50)
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3)
-const TOKENS = Number(process.env.BENCH_TOKENS || 100)
-const DELAY = Number(process.env.BENCH_DELAY_MS ?? 10)
-const PARALLEL = Number(process.env.BENCH_MODEL_PARALLEL || 8)
+const TOKENS = Number(process.env.BENCH_TOKENS || 20)
+const DELAY = Number(process.env.BENCH_DELAY_MS ?? 40)
+const PARALLEL = Number(process.env.BENCH_MODEL_PARALLEL || 4)
 const KIND = process.env.BENCH_DB || 'pg'
 const MODEL = 'qwen2.5:3b-instruct'
 const CADDY = ['/usr/bin/caddy', '/usr/local/bin/caddy'].find(p => existsSync(p))
@@ -110,7 +112,7 @@ async function main() {
           body: JSON.stringify({ message: `bench ${tokens}`, conversationId: u.conversationId }),
         })))
         // first-token latency, model servers unlimited
-        await tune(hosts, { concurrency: null })
+        await tune(hosts, { concurrency: null, delayMs: 10 })
         await all(5) // warm-up: connections, JIT, caches
         const medians = []
         const firsts = []
@@ -120,7 +122,7 @@ async function main() {
           firsts.push(...r)
         }
         // throughput with the model as the bottleneck: PARALLEL answers at once per server
-        await tune(hosts, { concurrency: PARALLEL })
+        await tune(hosts, { concurrency: PARALLEL, delayMs: DELAY })
         const t0 = performance.now()
         const long = await all(TOKENS)
         const wall = (performance.now() - t0) / 1000
@@ -143,7 +145,7 @@ async function main() {
   }
   const f = x => x.toFixed(1)
   console.log(`\n${C} streams at once through Caddy → N app processes (${KIND === 'pg' ? 'PostgreSQL' : 'libSQL'} + Redis) → fake Ollama(s); `
-    + `first token: 5-token answers, median of ${ROUNDS} rounds' medians (min–max of those), p99 of all; throughput: ${TOKENS}-token answers at ${DELAY} ms/token, `
+    + `first token: 5-token answers at 10 ms/token, model unlimited, median of ${ROUNDS} rounds' medians (min–max of those), p99 of all; throughput: ${TOKENS}-token answers at ${DELAY} ms/token, `
     + `each model server generating ${PARALLEL} at once (the ideal is ${Math.round(PARALLEL * 1000 / DELAY)} tok/s per server). Node ${process.version}, `
     + `${((Date.now() - started) / 1000).toFixed(0)} s in all.\n`)
   console.log('| model servers | processes | first token median (min–max) | p99 | throughput | complete | load average |')
