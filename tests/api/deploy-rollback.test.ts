@@ -189,6 +189,7 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
       expect(out).toMatch(/restarting energyapp@1[\s\S]*restarting energyapp@2[\s\S]*is live/)
       expect(out).not.toMatch(/backing it up/)
       expect(replies.length).toBeGreaterThan(6)
+      console.info(`rolling restart: ${replies.filter(r => r.status === 200).length} of ${replies.length} chats answered`)
       // no 502 (caddy#7546: a POST retried after a refused connection) and no 503: a stopping process answers
       // /api/health 503 draining for SHUTDOWN_DRAIN_MS while it still serves, so Caddy stops sending to it before its
       // port closes, and deploy.sh lets Caddy take the restarted process back before the next one drains
