@@ -34,18 +34,23 @@ export function deferStop(drainMs: number) {
     process.removeAllListeners('SIGTERM')
     let signalled = false
     // `on`, not `once`: a second SIGTERM during the drain must not fall back to Node's default (exit at once)
-    process.on('SIGTERM', () => {
+    const onSignal = () => {
       if (signalled) return
       signalled = true
       draining = true
       const stop = () => {
         for (const fn of atStop) fn()
         for (const listener of nitroStop) listener.call(process, 'SIGTERM')
+        if (nitroStop.length) return
+        // no graceful shutdown to hand over to (NITRO_SHUTDOWN_DISABLED): Node's default, exit on the signal
+        process.removeListener('SIGTERM', onSignal)
+        process.kill(process.pid, 'SIGTERM')
       }
       if (drainMs <= 0) return stop()
       log.info('draining', { ms: drainMs })
       setTimeout(stop, drainMs)
-    })
+    }
+    process.on('SIGTERM', onSignal)
   })
 }
 
