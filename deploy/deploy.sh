@@ -17,6 +17,9 @@
 #   ENV_FILE          where DATABASE_URL is read for the backup (default /etc/energyapp/energyapp.env)
 #   RELEASE_DIR       an already built release to deploy (skips fetch and build; CI artefacts, tests)
 #   SYSTEMCTL         the service manager command (default systemctl)
+#   SETTLE_SECONDS    with INSTANCES, the wait after a restarted process is healthy before the next one stops
+#                     (default 3: Caddy's health check, every 1 s with a 2 s timeout, must send to it again first;
+#                     each stopping process drains for SHUTDOWN_DRAIN_MS, README "Scaling past one VPS")
 set -euo pipefail
 APP_ROOT=${APP_ROOT:-/opt/energyapp}
 REF=${1:-main}
@@ -25,6 +28,7 @@ INSTANCES=${INSTANCES:-}
 PORT_BASE=${PORT_BASE:-3000}
 HEALTH_URL=${HEALTH_URL:-http://127.0.0.1:3000/api/health}
 HEALTH_TRIES=${HEALTH_TRIES:-30}
+SETTLE_SECONDS=${SETTLE_SECONDS:-3}
 KEEP_RELEASES=${KEEP_RELEASES:-5}
 ENV_FILE=${ENV_FILE:-/etc/energyapp/energyapp.env}
 BACKUP_DIR=${DEPLOY_BACKUP_DIR:-$APP_ROOT/deploy-backups}
@@ -74,7 +78,11 @@ fi
 
 switch_to "$release"
 failed=""
+first=1
 for unit in $(units); do
+  # the load balancer must see the process restarted before this one healthy again before this one drains
+  [ -n "$INSTANCES" ] && [ "$first" = 0 ] && sleep "$SETTLE_SECONDS"
+  first=0
   echo "deploy: restarting $unit"
   "$SYSTEMCTL" restart "$unit"
   if ! healthy "$(health_url "$unit")"; then failed=$unit; break; fi

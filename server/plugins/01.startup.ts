@@ -5,7 +5,7 @@ import { dialect } from '../db/schema'
 import { seedDemoAccounts } from '../services/demo'
 import { confirmEarlierAccounts } from '../services/email-links'
 import { claimDatabase, ProcessConflict, releaseDatabase } from '../services/instances'
-import { drainWork, stopAll } from '../services/shutdown'
+import { deferStop, drainWork, stopAll } from '../services/shutdown'
 import { ensureDefaultSystemPrompt } from '../services/system-prompts'
 import { twoFactorPolicy } from '../services/users'
 import { displayUrl } from '../services/model/hosts'
@@ -27,6 +27,8 @@ export default defineNitroPlugin(async (nitroApp) => {
     console.error(`energyapp: ${(error as Error).message}`)
     process.exit(1)
   }
+  // SIGTERM: serve on for SHUTDOWN_DRAIN_MS while health answers 503, then Nitro's shutdown (services/shutdown.ts)
+  deferStop(config.shutdownDrainMs)
   try {
     // several processes on one database without Redis: refused (services/instances.ts), unless this process says it
     // knowingly shares the database (ALLOW_SHARED_DATABASE=1: a test's second server, a one-off maintenance process)

@@ -8,6 +8,7 @@ import { can, canSeeUser, type Viewer } from './access'
 import { unreadCount } from './dms'
 import { type BusMessage, REPORTS_TOPIC, useEventBus, userTopic } from './events'
 import { asViewer } from './roles'
+import { onStopping } from './shutdown'
 
 /**
  * `GET /api/events`: one text/event-stream per open tab (API.md "Live events"). Written straight to the Node
@@ -23,7 +24,7 @@ let sigtermHooked = false
 function hookShutdown() {
   if (sigtermHooked) return
   sigtermHooked = true
-  process.once('SIGTERM', () => { for (const close of [...open]) close() })
+  onStopping(() => { for (const close of [...open]) close() })
 }
 
 /** Whether the sign-in behind this stream still stands; the fresh user when it does. */

@@ -54,6 +54,8 @@ const EnvSchema = v.object({
   OPENAI_API_KEY: v.optional(v.string()),
   // how often a healthy model server's list is refreshed (a down one is retried sooner, with back-off)
   MODEL_CHECK_MS: int(10_000, 100, 600_000),
+  // on SIGTERM, keep serving this long while /api/health answers 503 draining (0: stop at once; README "Scaling")
+  SHUTDOWN_DRAIN_MS: int(0, 0, 60_000),
   OLLAMA_MODEL: v.pipe(v.optional(v.string(), 'qwen2.5:3b-instruct'), v.minLength(1, 'must not be empty')),
   SESSION_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   PUBLIC_ORIGIN: v.pipe(url('http://localhost:3000'), v.transform(s => new URL(s).origin)),
@@ -98,6 +100,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     modelHosts: parseHosts(env.OLLAMA_HOSTS, env.OLLAMA_HOST),
     openaiApiKey: env.OPENAI_API_KEY || undefined,
     modelCheckMs: env.MODEL_CHECK_MS,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
     sessionSecret: env.SESSION_SECRET ?? devSecret(env.DATA_DIR),
     publicOrigin: env.PUBLIC_ORIGIN,
     secureCookies: env.PUBLIC_ORIGIN.startsWith('https:'),

@@ -1,4 +1,8 @@
+import Redis from 'ioredis'
+import { leaseMs } from '../services/coordination'
+import { redisLoadTracker } from '../services/model/load-redis'
 import { type LoadTracker, ModelPool } from '../services/model/pool'
+import { onShutdown } from '../services/shutdown'
 import type { ModelInfo } from '../services/model/types'
 
 export type { ModelInfo }
@@ -15,6 +19,16 @@ export function useModelLoadTracker(tracker: LoadTracker) {
   load = tracker
 }
 
+/** With REDIS_URL the answers in flight are counted across processes (model/load-redis.ts); else in this one. */
+function sharedLoad(redisUrl: string | undefined): LoadTracker | undefined {
+  if (!redisUrl) return undefined
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 })
+  redis.on('error', () => {})
+  const tracker = redisLoadTracker(redis, leaseMs())
+  onShutdown(() => { void tracker.close().finally(() => redis.disconnect()) })
+  return tracker
+}
+
 /**
  * The pool of model servers (`OLLAMA_HOSTS`, else `OLLAMA_HOST`), started on first use. Hosts come from the
  * server's configuration, never from a request.
@@ -22,6 +36,7 @@ export function useModelLoadTracker(tracker: LoadTracker) {
 export function useModelPool(): ModelPool {
   if (!pool) {
     const config = useConfig()
+    load ??= sharedLoad(config.redisUrl)
     pool = ModelPool.fromHosts(config.modelHosts, config.openaiApiKey, { checkMs: config.modelCheckMs, describe: modelErrorText, load })
     pool.start()
   }

@@ -1,11 +1,13 @@
-import { spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { createClient } from '@libsql/client'
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { ending, postChat } from '../support/chat'
+import { FakeOllama } from '../support/fake-ollama'
+import { Client, GOOD_PASSWORD, newWorker, uniqueEmail } from '../support/http'
 import { type RunningRedis, startRedis } from '../support/redis'
 import { createTestDatabase, freePort, OUTPUT, redisServerPath, ROOT, TEST_ENV, type TestDatabase } from '../support/server'
 
@@ -13,7 +15,9 @@ const kind = inject('dbKind')
 
 // deploy/deploy.sh end to end with two built releases and two app processes (energyapp@1, energyapp@2): a good
 // release goes live with a rolling restart; a release whose migration runs but whose health check fails is rolled
-// back — processes stopped, the pre-deploy backup restored, the previous build started and healthy again.
+// back — processes stopped, the pre-deploy backup restored, the previous build started and healthy again. Then a
+// rolling restart behind Caddy (the Caddyfile with both processes as upstreams) while answers stream: none is cut,
+// and no chat sent meanwhile fails (each stopping process drains: Caddy's health check takes it out first).
 // systemctl is a small stand-in that starts and stops the processes as the template unit would.
 const FAKE_SYSTEMCTL = `#!/usr/bin/env bash
 set -eu
@@ -50,9 +54,13 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
   let db: TestDatabase
   let redis: RunningRedis
   let env: Record<string, string> = {}
+  let fake: FakeOllama
+  let portBase = 0
+  let good = ''
 
   afterAll(async () => {
     for (const n of [1, 2]) spawnSync(join(dir, 'systemctl'), ['stop', `energyapp@${n}`], { env: { ...process.env, ...env } })
+    await fake?.close()
     await redis?.stop()
     await db?.drop()
     rmSync(dir, { recursive: true, force: true })
@@ -66,13 +74,17 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
   it('deploy → live; a release failing its health check after migrating → restored and rolled back, healthy again', async () => {
     db = await createTestDatabase(kind)
     redis = await startRedis()
-    const portBase = (await freePort()) - 1
+    fake = await new FakeOllama().start()
+    portBase = (await freePort()) - 1
     const state = join(dir, 'state')
     mkdirSync(state)
     mkdirSync(join(dir, 'app', 'releases'), { recursive: true })
     const appEnv = {
       ...TEST_ENV, DATABASE_URL: db.url, REDIS_URL: redis.url, PUBLIC_ORIGIN: `http://127.0.0.1:${portBase + 1}`,
-      DATA_DIR: join(dir, 'data'), FAKE_STATE: state, NITRO_SHUTDOWN_TIMEOUT: '1000',
+      DATA_DIR: join(dir, 'data'), FAKE_STATE: state, NITRO_SHUTDOWN_TIMEOUT: '10000', OLLAMA_HOST: fake.url,
+      // as deploy/energyapp@.service: on SIGTERM serve on for 3 s while /api/health answers 503 draining
+      SHUTDOWN_DRAIN_MS: '3000',
+      CHAT_RATE_LIMIT: '10000/1m', CONVERSATION_RATE_LIMIT: '10000/1m', MAX_CONCURRENT_GENERATIONS: '4',
     }
     writeFileSync(join(dir, 'app.env'), Object.entries(appEnv).map(([k, v]) => `${k}='${v}'`).join('\n'))
     writeFileSync(join(dir, 'systemctl'), FAKE_SYSTEMCTL)
@@ -84,7 +96,7 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
     }
 
     // release 1: the build as it is
-    const good = join(dir, 'app', 'releases', 'good')
+    good = join(dir, 'app', 'releases', 'good')
     mkdirSync(good)
     cpSync(OUTPUT, join(good, '.output'), { recursive: true })
     // release 2: one more migration (a new table), and a server that never answers its health check
@@ -122,6 +134,78 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
     await new Client(site(2)).login(email, GOOD_PASSWORD)
     expect(await tableExists(db.url, 'deploy_probe')).toBe(false)
     expect(await tableExists(db.url, 'users')).toBe(true)
+  }, 180_000)
+
+  it('a rolling restart behind Caddy fails no chat: every chat sent meanwhile is answered and ends complete', async () => {
+    expect(readlinkSync(join(dir, 'app', 'current'))).toBe(good)
+    fake.reset().set({ tokenCount: 20, delayMs: 40 })
+    const port = await freePort()
+    const site = `http://127.0.0.1:${port}`
+    const logDir = join(dir, 'caddy-logs')
+    mkdirSync(logDir)
+    const caddy: ChildProcess = spawn('/usr/bin/caddy', ['run', '--config', join(ROOT, 'Caddyfile'), '--adapter', 'caddyfile'], {
+      env: { ...process.env, SITE_ADDRESS: site, APP_UPSTREAM: `127.0.0.1:${portBase + 1} 127.0.0.1:${portBase + 2}`, CADDY_LOG_DIR: logDir, CADDY_ADMIN: `127.0.0.1:${await freePort()}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    // Caddy's own log (JSON lines on stderr): why a request failed, if one does
+    let caddyErrors = ''
+    caddy.stderr!.on('data', (d) => { for (const line of String(d).split('\n')) if (/"level":"error"/.test(line)) caddyErrors += `${line}\n` })
+    try {
+      await expect.poll(() => fetch(`${site}/api/health`).then(r => r.status, () => 0), { timeout: 15_000 }).toBe(200)
+      const users = await Promise.all([1, 2, 3].map(() => newWorker(site)))
+      // the same release again: no migration, no backup — only the one-at-a-time restart (async: the streams go on meanwhile)
+      const deploying = new Promise<{ code: number | null, out: string }>((resolve) => {
+        const child = spawn('bash', [join(ROOT, 'deploy/deploy.sh')], { cwd: ROOT, env: { ...process.env, ...env, RELEASE_DIR: good } })
+        let out = ''
+        child.stdout.on('data', (d) => { out += d })
+        child.stderr.on('data', (d) => { out += d })
+        child.on('exit', code => resolve({ code, out }))
+      })
+      let deployed = false
+      void deploying.then(() => { deployed = true })
+      // what each process's own health says while the deploy runs: each must go through `draining` (503)
+      const drained = new Set<number>()
+      const watching = (async () => {
+        while (!deployed) {
+          for (const n of [1, 2]) {
+            const res = await fetch(`http://127.0.0.1:${portBase + n}/api/health`, { signal: AbortSignal.timeout(2000) }).catch(() => null)
+            if (res?.status === 503 && (await res.json()).status === 'draining') drained.add(n)
+          }
+          await new Promise(resolve => setTimeout(resolve, 100))
+        }
+      })()
+      const replies = (await Promise.all(users.map(async (u, i) => {
+        const mine = []
+        while (!deployed) {
+          const reply = await postChat(u.client, { message: `durante ${i}` })
+          mine.push(reply)
+          if (reply.status !== 200) await new Promise(resolve => setTimeout(resolve, 200))
+        }
+        return mine
+      }))).flat()
+      const { code, out } = await deploying
+      await watching
+      expect(code, out).toBe(0)
+      expect(out).toMatch(/restarting energyapp@1[\s\S]*restarting energyapp@2[\s\S]*is live/)
+      expect(out).not.toMatch(/backing it up/)
+      expect(replies.length).toBeGreaterThan(6)
+      console.info(`rolling restart: ${replies.filter(r => r.status === 200).length} of ${replies.length} chats answered`)
+      // no 502 (caddy#7546: a POST retried after a refused connection) and no 503: a stopping process answers
+      // /api/health 503 draining for SHUTDOWN_DRAIN_MS while it still serves, so Caddy stops sending to it before its
+      // port closes, and deploy.sh lets Caddy take the restarted process back before the next one drains
+      expect(replies.map(r => r.status), caddyErrors).toEqual(replies.map(() => 200))
+      // every answer ran to its end: a process being stopped lets its running answers finish
+      for (const reply of replies) {
+        expect(ending(reply), reply.text).toMatchObject({ event: 'done', data: { finishReason: 'stop' } })
+        expect(reply.tokens).toBe(Array.from({ length: 20 }, (_, k) => `tok${k} `).join(''))
+      }
+      expect(caddyErrors).toBe('')
+      // both processes went through the drain, so the zero above is the drain's doing
+      expect([...drained].sort()).toEqual([1, 2])
+    }
+    finally {
+      caddy.kill('SIGTERM')
+    }
   }, 180_000)
 })
 

@@ -71,8 +71,9 @@ describe.skipIf(!redisServerPath())('three app processes, one database, one Redi
   })
 
   it('fairness: 3 users × 10 requests, each on its own process, one global slot → served round-robin, never two at once', async () => {
-    // answers long enough that a user who is done re-queues before the other two have both been served
-    fake.reset().set({ tokenCount: 5, delayMs: 30 })
+    // answers long enough that a user who is done re-queues before the other two have both been served, even on a
+    // busy machine (a re-queue is an HTTP round trip and a commit: it took over 300 ms at load average 20)
+    fake.reset().set({ tokenCount: 8, delayMs: 60 })
     const users = await Promise.all(apps.map(app => newWorker(app.url)))
     const positions: number[][] = users.map(() => [])
     // when each request was first told its place in line (this clock; the fake records on the same clock)

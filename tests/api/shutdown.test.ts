@@ -79,4 +79,25 @@ describe('graceful shutdown', () => {
     expect(answer.status).toBe('complete')
     expect(answer.content).toBe(result.tokens)
   })
+  it('SHUTDOWN_DRAIN_MS: after SIGTERM health answers 503 draining while chats and reads are still served; then it exits 0', async () => {
+    fake.reset().set({ tokenCount: 5, delayMs: 20 })
+    const server = await startServer({ DATABASE_URL: db.url, OLLAMA_HOST: fake.url, SHUTDOWN_DRAIN_MS: '5000' })
+    const { client } = await signedIn(server.url)
+    expect((await fetch(`${server.url}/api/health?lb`)).status).toBe(200)
+    let gone = false
+    const exited = server.stop('SIGTERM').then((code) => { gone = true; return code })
+    await expect.poll(async () => (await fetch(`${server.url}/api/health`)).status, { timeout: 3000 }).toBe(503)
+    // still draining: every health form says so, and the app serves as usual
+    for (const path of ['/api/health', '/api/health?lb', '/health']) {
+      const res = await fetch(`${server.url}${path}`)
+      expect(res.status, path).toBe(503)
+      expect(await res.json()).toMatchObject({ status: 'draining' })
+    }
+    const reply = await postChat(client, { message: 'durante el drenaje' })
+    expect(reply.status).toBe(200)
+    expect(reply.events.map(e => e.event)).toContain('done')
+    expect((await client.get('/api/conversations')).status).toBe(200)
+    expect(gone).toBe(false)
+    expect(await exited).toBe(0)
+  })
 })

@@ -1,6 +1,7 @@
 // `npm run dev:fake-ollama`: a labelled fake model on 127.0.0.1:11434 so the UI can be tried without Ollama.
 // Env: PORT (11434), HOST (127.0.0.1), FAKE_DELAY_MS per token (40), FAKE_FIRST_TOKEN_MS (300),
-// FAKE_TOKEN_COUNT (fixed `tokN` answers), FAKE_MODELS (comma-separated names).
+// FAKE_TOKEN_COUNT (fixed `tokN` answers), FAKE_MODELS (comma-separated names), FAKE_CONCURRENCY (answers generated
+// at once, the rest wait: a model that is the bottleneck; unlimited by default).
 // A user message `bench N` is answered with N tokens `tok0 tok1 …` (bench/stream.mjs).
 // `--rich` (or FAKE_RICH=1): answers carry a heading, a table with numbers and a code block, so a newcomer can
 // judge how answers render (tables on a phone, highlighting) without a real model.
@@ -53,6 +54,7 @@ const fake = new FakeOllama({
     firstTokenDelayMs: Number(env.FAKE_FIRST_TOKEN_MS ?? 300),
     tokenCount,
     reply: tokenCount === null ? reply : null,
+    concurrency: env.FAKE_CONCURRENCY ? Number(env.FAKE_CONCURRENCY) : null,
   },
 })
 

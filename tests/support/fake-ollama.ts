@@ -39,6 +39,11 @@ export interface Behaviour {
   toolCalls: ((body: any) => FakeToolCall[] | null | undefined) | null
   /** When set, the answer waits for this promise before its first token (a test opens the gate when ready). */
   gate: Promise<unknown> | null
+  /**
+   * At most this many chat requests generate at once (like OLLAMA_NUM_PARALLEL); later ones wait, unanswered,
+   * for a free place (FIFO). null: no limit. A model that is the bottleneck.
+   */
+  concurrency: number | null
 }
 
 export interface FakeToolCall { name: string, arguments: Record<string, unknown> }
@@ -87,6 +92,7 @@ export const defaultBehaviour = (): Behaviour => ({
   errorAfter: null,
   toolCalls: null,
   gate: null,
+  concurrency: null,
 })
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
@@ -99,6 +105,8 @@ export class FakeOllama {
   /** Every request received, oldest first. */
   requests: RecordedRequest[] = []
   private queued: Partial<Behaviour>[] = []
+  private generating = 0
+  private parked: Array<() => void> = []
   private server: Server
   private sockets = new Set<import('node:net').Socket>()
   url = ''
@@ -168,6 +176,8 @@ export class FakeOllama {
     if (req.method === 'GET' && path === '/api/tags') return this.finish(record, () => json(res, 200, { models: this.models.map(tagEntry) }))
     if (req.method === 'POST' && path === '/api/show') return this.finish(record, () => this.show(res, body))
     if (req.method === 'POST' && path === '/api/chat') return this.chat(res, body, record)
+    // a benchmark driving the CLI fake from another process changes plain knobs (delayMs, concurrency…) between phases
+    if (req.method === 'POST' && path === '/_fake/set') return this.finish(record, () => { this.set(body ?? {}); json(res, 200, { ok: true }) })
     return this.finish(record, () => json(res, 404, { error: `404 page not found` }))
   }
 
@@ -196,6 +206,12 @@ export class FakeOllama {
     const delay = b.firstTokenDelayFor?.(body) ?? b.firstTokenDelayMs
     if (delay) await sleep(delay)
     if (gone()) return
+    if (b.concurrency !== null) {
+      while (this.generating >= b.concurrency) await new Promise<void>(resolve => this.parked.push(resolve))
+      if (gone()) return this.nextParked()
+      this.generating++
+      res.once('close', () => { this.generating--; this.nextParked() })
+    }
     if (b.errorStatus) return this.finish(record, () => json(res, b.errorStatus!, { error: b.errorMessage }))
     const model = String(body?.model ?? '')
     if (!this.models.some(m => m.name === model))
@@ -238,6 +254,8 @@ export class FakeOllama {
     if (b.dropAfter !== null && tokens.length >= b.dropAfter) return drop()
     this.finish(record, () => res.end(`${JSON.stringify(final(tokens.length))}\n`))
   }
+
+  private nextParked() { this.parked.shift()?.() }
 
   /** A streamed tool-call answer, as Ollama sends it: one chunk carrying `message.tool_calls`, then `done`. */
   private callTools(res: ServerResponse, record: RecordedRequest, final: (evalCount: number) => object, calls: FakeToolCall[], model: string) {

@@ -4,8 +4,8 @@ import { displayUrl, type HostEntry } from './hosts'
 import type { BackendKind, ModelBackend, ModelChatRequest, ModelChunk, ModelInfo, ModelStream } from './types'
 
 /**
- * Answers in flight per server. In one process a counter; `scale` may swap in one shared through Redis (keep a
- * local mirror: `load` is read on every pick and must not wait).
+ * Answers in flight per server. In one process a counter; with REDIS_URL one shared through Redis
+ * (load-redis.ts: a local mirror, since `load` is read on every pick and must not wait).
  */
 export interface LoadTracker {
   load: (serverId: string) => number
