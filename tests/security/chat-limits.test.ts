@@ -132,7 +132,8 @@ describe('a conversation reassigned while an answer streams', () => {
     const { reply, conversationId, tookMs } = await slowChat(from.client, id => admin.patch(`/api/admin/conversations/${id}/reassign`, { targetUserId: to.user.id }))
     expect(tookMs).toBeLessThan(4000)
     expect(ending(reply)).toMatchObject({ event: 'error', data: { message: expect.stringMatching(/reassigned/) } })
-    expect(srv.fake.chatRequests[0]!.aborted).toBe(true)
+    // the model request's socket closes just after the stream's last event: wait for the fake to see it
+    await expect.poll(() => srv.fake.chatRequests[0]!.aborted).toBe(true)
     const saved = await eventually(() => lastAssistant(to.client, conversationId))
     expect(saved).toMatchObject({ status: 'stopped', content: reply.tokens })
     expect((await from.client.get(`/api/conversations/${conversationId}`)).status).toBe(404)
