@@ -51,6 +51,19 @@ export async function runMigrations(url: string) {
  */
 async function migrateSqlite(url: string, folder: string) {
   const migrations = readMigrationFiles({ migrationsFolder: folder })
+  const deadline = Date.now() + SQLITE_LOCK_WAIT_MS
+  for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
+    try { return await applyPending(url, migrations) }
+    catch (error) {
+      // the write lock was ours, but the COMMIT met another connection's read lock (a file still in rollback-journal
+      // mode: a new database before WAL is set) and busy_timeout is 0: nothing was applied, so take turns again
+      if (!isBusy(error) || Date.now() > deadline) throw error
+    }
+    await new Promise(resolve => setTimeout(resolve, wait))
+  }
+}
+
+async function applyPending(url: string, migrations: ReturnType<typeof readMigrationFiles>) {
   const { client, tx } = await writeTransaction(url)
   try {
     // table rebuilds must not cascade: the pragma is a no-op inside a transaction, so it was set before BEGIN
@@ -71,6 +84,8 @@ async function migrateSqlite(url: string, folder: string) {
   }
 }
 
+const isBusy = (error: unknown) => String((error as { code?: string })?.code ?? '').startsWith('SQLITE_BUSY')
+
 /**
  * BEGIN IMMEDIATE on a new connection, retried while another connection holds the write lock. busy_timeout is
  * 0 so that the wait never blocks the event loop (the other holder may be this very process), and each try
@@ -81,12 +96,15 @@ async function writeTransaction(url: string): Promise<{ client: Client, tx: Tran
   for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
     const client = createClient({ url, timeout: 0 })
     try {
+      // WAL first (kept in the file): a reader then never makes the migrations' COMMIT busy; best effort, since
+      // switching needs a moment alone with the file (the start-up sets it again after migrating)
+      await client.execute('pragma journal_mode = wal').catch(() => {})
       await client.execute('pragma foreign_keys = off')
       return { client, tx: await client.transaction('write') }
     }
     catch (error) {
       client.close()
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error
+      if (!isBusy(error) || Date.now() > deadline) throw error
     }
     await new Promise(resolve => setTimeout(resolve, wait))
   }

@@ -76,7 +76,8 @@ describe.skipIf(!caddy || inject('dbKind') !== 'sqlite')('behind Caddy (the repo
     const spread = arrivals.at(-1)! - arrivals[0]!
     expect(spread).toBeGreaterThan(800)
     const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!)
-    expect(gaps.filter(g => g > 50).length).toBeGreaterThanOrEqual(8)
+    // buffered, the tokens would arrive in one or two lumps; streamed, most arrive apart (a busy machine merges some)
+    expect(gaps.filter(g => g > 50).length).toBeGreaterThanOrEqual(5)
   })
 
   it('compresses static assets and API JSON, and sets HSTS', async () => {
