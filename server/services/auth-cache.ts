@@ -30,9 +30,8 @@ export const startAuthCache = () => { ttlMs() }
 
 function ttlMs(): number {
   if (ttl !== undefined) return ttl
-  const configured = Number(process.env.AUTH_CACHE_MS ?? 5_000)
-  const { redisUrl } = useConfig()
-  ttl = Number.isFinite(configured) && configured > 0 ? Math.min(configured, 300_000) : 0
+  const { redisUrl, authCacheMs } = useConfig()
+  ttl = authCacheMs
   if (!redisUrl && process.env.ALLOW_SHARED_DATABASE === '1') ttl = 0
   if (ttl && redisUrl) listen(redisUrl)
   return ttl

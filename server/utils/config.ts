@@ -56,6 +56,8 @@ const EnvSchema = v.object({
   MODEL_CHECK_MS: int(10_000, 100, 600_000),
   // on SIGTERM, keep serving this long while /api/health answers 503 draining (0: stop at once; README "Scaling")
   SHUTDOWN_DRAIN_MS: int(0, 0, 60_000),
+  // how long a signed-in cookie's session and user are remembered in memory (0: not at all; services/auth-cache.ts)
+  AUTH_CACHE_MS: int(5_000, 0, 600_000),
   OLLAMA_MODEL: v.pipe(v.optional(v.string(), 'qwen2.5:3b-instruct'), v.minLength(1, 'must not be empty')),
   SESSION_SECRET: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   PUBLIC_ORIGIN: v.pipe(url('http://localhost:3000'), v.transform(s => new URL(s).origin)),
@@ -101,6 +103,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     openaiApiKey: env.OPENAI_API_KEY || undefined,
     modelCheckMs: env.MODEL_CHECK_MS,
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
+    authCacheMs: env.AUTH_CACHE_MS,
     sessionSecret: env.SESSION_SECRET ?? devSecret(env.DATA_DIR),
     publicOrigin: env.PUBLIC_ORIGIN,
     secureCookies: env.PUBLIC_ORIGIN.startsWith('https:'),
