@@ -3,14 +3,14 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { conversationOwner, insertConversation, makeUser, type TestUser } from '../api/admin-support'
-import { launchBrowser, openPage, SCREENSHOTS, settled, type TestPage } from '../support/browser'
+import { launchBrowser, SCREENSHOTS, settled, signIn, trackTabs } from '../support/browser'
 import { Client, DEMO } from '../support/http'
 
 // Issue 13.3: reassign is reachable on a phone (a row menu in the conversations column, and the message reader),
 // and the users column is dense enough for 10+ people on a 1280×800 screen.
 
 let browser: Browser
-const opened: TestPage[] = []
+const tabs = trackTabs(() => browser, { allow: [/status of 503/] })
 let supervisor: TestUser
 let workers: TestUser[]
 
@@ -27,23 +27,12 @@ beforeAll(async () => {
 
 afterAll(async () => { await browser?.close() })
 
-afterEach(async () => {
-  for (const tab of opened.splice(0)) {
-    await tab.close()
-    // this server's Ollama is down on purpose: the chat page where sign-in lands gets 503 from /api/models
-    expect(tab.errors.filter(e => !/status of 503/.test(e))).toEqual([])
-  }
-})
+// this server's Ollama is down on purpose: the chat page where sign-in lands gets 503 from /api/models
+afterEach(() => tabs.closeAll())
 
 async function open(width: number, height: number) {
-  const tab = await openPage(browser, { width, height })
-  opened.push(tab)
-  const { page } = tab
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(supervisor.email)
-  await page.locator('input[autocomplete="current-password"]').fill(supervisor.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(url => url.pathname.startsWith('/chat'))
+  const { page } = await tabs.open({ width, height })
+  await signIn(page, supervisor)
   return page
 }
 

@@ -1,9 +1,9 @@
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { conversationOwner, insertConversation, makeUser, type TestUser } from '../api/admin-support'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { launchBrowser, openPage, SCREENSHOTS, type TestPage } from '../support/browser'
+import { type Account, launchBrowser, SCREENSHOTS, signIn, trackTabs } from '../support/browser'
 import { Client, DEMO, uniqueEmail } from '../support/http'
 
 // The admin panel in Chromium against the real built server, tablet first (1024×768): reading a worker's
@@ -12,7 +12,6 @@ import { Client, DEMO, uniqueEmail } from '../support/http'
 
 
 let browser: Browser
-const opened: Array<TestPage & { allow: RegExp[] }> = []
 let admin: Client
 let supervisor: TestUser
 let ana: TestUser
@@ -46,27 +45,15 @@ beforeAll(async () => {
 
 afterAll(async () => { await browser?.close() })
 
-afterEach(async () => {
-  for (const tab of opened.splice(0)) {
-    await tab.close()
-    expect(tab.errors.filter(e => !tab.allow.some(re => re.test(e))), 'console errors').toEqual([])
-  }
-})
-
 // this server's Ollama is down on purpose: the chat page (where sign-in lands) gets 503 from /api/models
 const OLLAMA_DOWN = /status of 503/
+const tabs = trackTabs(() => browser, { allow: [OLLAMA_DOWN], clipboard: true })
+afterEach(() => tabs.closeAll())
 
 /** A fresh browser context signed in through the login page. */
-async function open(account: { email: string, password: string }, width = 1024, height = 768) {
-  const tab = await openPage(browser, { width, height })
-  await tab.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: inject('baseUrl') })
-  opened.push({ ...tab, allow: [OLLAMA_DOWN] })
-  const { page } = tab
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(account.email)
-  await page.locator('input[autocomplete="current-password"]').fill(account.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(url => url.pathname.startsWith('/chat'))
+async function open(account: Account, width = 1024, height = 768) {
+  const { page } = await tabs.open({ width, height })
+  await signIn(page, account)
   return page
 }
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { insertConversation } from '../api/admin-support'
-import { launchBrowser, SETTLE_MS, settled } from '../support/browser'
+import { launchBrowser, SETTLE_MS, settled, signIn } from '../support/browser'
 import { Client, DEMO } from '../support/http'
 
 // axe-core (WCAG 2.0–2.2 A/AA and best practices) on every page, at 360 and 1280 px, light and dark: zero
@@ -76,14 +76,6 @@ async function bothSchemes(page: Page, where: string): Promise<string[]> {
   return found
 }
 
-async function signIn(page: Page) {
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(DEMO.admin.email)
-  await page.locator('input[autocomplete="current-password"]').fill(DEMO.admin.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(url => url.pathname.startsWith('/chat'))
-}
-
 describe('axe-core on every page', () => {
   // one context per width, signed in once; each page is loaded once and checked in both colour schemes
   it.each(WIDTHS)('$width px, light and dark: no violations', async (size) => {
@@ -97,7 +89,7 @@ describe('axe-core on every page', () => {
         await ready(page, path)
         found.push(...await bothSchemes(page, where(path)))
       }
-      await signIn(page)
+      await signIn(page, DEMO.admin)
       // the conversation last: its open states are checked on the same load
       for (const path of [...SIGNED_IN, conversationPath]) {
         await page.goto(path)

@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, settled } from '../support/browser'
+import { lastAnswer, launchBrowser, screenshot, send, settled, signIn, trackTabs } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
 
@@ -31,38 +31,17 @@ afterAll(async () => {
   await fake?.close()
 })
 
-const pages: Array<{ page: Page, errors: string[] }> = []
 // the 503 of the outage test is expected in the console
-const EXPECTED = [/status of (401|503)/]
+const tabs = trackTabs(() => browser, { allow: [/status of 503/] })
+afterEach(() => tabs.closeAll())
 
+/** A worker signed in on the chat, at `width`×`height`. */
 async function open(width = 1280, height = 800) {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width, height }, locale: 'es-CL' })
-  const page = await context.newPage()
-  const entry = { page, errors: [] as string[] }
-  page.on('console', (msg) => { if (msg.type() === 'error' && !EXPECTED.some(re => re.test(msg.text()))) entry.errors.push(msg.text()) })
-  page.on('pageerror', error => entry.errors.push(`pageerror: ${error.message}`))
-  pages.push(entry)
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(WORKER.email)
-  await page.locator('input[autocomplete="current-password"]').fill(WORKER.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(/\/chat\/?$/)
+  const { page } = await tabs.open({ baseUrl: server.url, width, height })
+  await signIn(page, WORKER)
   return page
 }
 
-afterEach(async () => {
-  for (const { page, errors } of pages.splice(0)) {
-    await page.context().close()
-    expect(errors).toEqual([])
-  }
-})
-
-async function send(page: Page, text: string) {
-  const composer = page.getByTestId('composer')
-  await composer.fill(text)
-  await composer.press('Enter')
-}
-const lastAnswer = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]').last()
 function answerWith(text: string, delayMs = 0) {
   fake.reset().set({ delayMs, reply: body => (isTitleCall(body) ? 'Título' : text) })
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, settled } from '../support/browser'
+import { type Account, lastAnswer, launchBrowser, screenshot, send, settled, signIn, trackTabs } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, DEMO, newWorker } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
@@ -37,38 +37,17 @@ afterAll(async () => {
   await fake?.close()
 })
 
-const pages: Array<{ page: Page, errors: string[] }> = []
+const tabs = trackTabs(() => browser)
+afterEach(() => tabs.closeAll())
 
-async function open(account: { email: string, password: string } | null, width = 1280, height = 800) {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width, height }, locale: 'es-CL', acceptDownloads: true })
-  const page = await context.newPage()
-  const entry = { page, errors: [] as string[] }
-  page.on('console', (msg) => { if (msg.type() === 'error' && !/status of 401/.test(msg.text())) entry.errors.push(msg.text()) })
-  page.on('pageerror', error => entry.errors.push(`pageerror: ${error.message}`))
-  pages.push(entry)
-  await page.goto('/login')
-  if (account) {
-    await page.locator('input[autocomplete="username"]').fill(account.email)
-    await page.locator('input[autocomplete="current-password"]').fill(account.password)
-    await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-    await page.waitForURL(/\/chat\/?$/)
-  }
+/** A browser on the login page, signed in as `account` (and so on the chat) unless it is null. */
+async function open(account: Account | null, width = 1280, height = 800) {
+  const { page } = await tabs.open({ baseUrl: server.url, width, height })
+  if (account) await signIn(page, account)
+  else await page.goto('/login')
   return page
 }
 
-afterEach(async () => {
-  for (const { page, errors } of pages.splice(0)) {
-    await page.context().close()
-    expect(errors).toEqual([])
-  }
-})
-
-async function send(page: Page, text: string) {
-  const composer = page.getByTestId('composer')
-  await composer.fill(text)
-  await composer.press('Enter')
-}
-const lastAnswer = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]').last()
 const done = (page: Page) => lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
 async function shots(page: Page, name: string) {
   for (const [width, height] of SIZES) {

@@ -1,6 +1,6 @@
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser, screenshot, settled, SETTLE_MS } from '../support/browser'
+import { assistantMessages, lastAnswer, launchBrowser, screenshot, send, settled, SETTLE_MS, signIn, trackTabs } from '../support/browser'
 import { dbQuery } from '../support/db'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -36,43 +36,12 @@ afterAll(async () => {
   await fake?.close()
 })
 
-const pages: Array<{ page: Page, errors: string[], allow: RegExp[] }> = []
+const tabs = trackTabs(() => browser, { clipboard: true })
+afterEach(() => tabs.closeAll())
 
-/** A fresh signed-out browser context on `baseUrl` that records console errors and dialogs. */
+/** A fresh signed-out browser context on `baseUrl`. */
 async function open(baseUrl: string, width = 1280, height = 800, allow: RegExp[] = []) {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width, height }, locale: 'es-CL' })
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl })
-  const page = await context.newPage()
-  const entry = { page, errors: [] as string[], allow: [/status of 401/, ...allow] }
-  page.on('console', (msg) => { if (msg.type() === 'error') entry.errors.push(msg.text()) })
-  page.on('pageerror', error => entry.errors.push(`pageerror: ${error.message}`))
-  page.on('dialog', (dialog) => { entry.errors.push(`dialog: ${dialog.message()}`); void dialog.dismiss() })
-  pages.push(entry)
-  return page
-}
-
-afterEach(async () => {
-  for (const { page, errors, allow } of pages.splice(0)) {
-    await page.context().close()
-    expect(errors.filter(e => !allow.some(re => re.test(e)))).toEqual([])
-  }
-})
-
-async function signIn(page: Page, user = WORKER) {
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(user.email)
-  await page.locator('input[autocomplete="current-password"]').fill(user.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(/\/chat\/?$/)
-}
-
-const assistantMessages = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]')
-const lastAnswer = (page: Page) => assistantMessages(page).last()
-
-async function send(page: Page, text: string) {
-  const composer = page.getByTestId('composer')
-  await composer.fill(text)
-  await composer.press('Enter')
+  return (await tabs.open({ baseUrl, width, height, allow })).page
 }
 
 function useModel(reply: (question: string) => string, delayMs = 0) {
@@ -86,7 +55,7 @@ describe('chat screen', () => {
     // 40 tokens 120 ms apart: ~5 s of streaming, long enough to sample its growth on a loaded machine
     useModel(() => words.join(' '), 120)
     const page = await open(server.url)
-    await signIn(page)
+    await signIn(page, WORKER)
     await page.getByRole('heading', { name: '¿En qué te ayudo hoy?' }).waitFor()
     await expect.poll(() => page.getByTestId('model-picker').inputValue()).toBe('qwen2.5:3b-instruct')
     await screenshot(page, 'chat-new-1280')
@@ -121,7 +90,7 @@ describe('chat screen', () => {
     // the title call takes 12 s: the server sends done first and the title on the same stream afterwards
     fake.set({ firstTokenDelayFor: body => (isTitleCall(body) ? 12_000 : 0) })
     const page = await open(server.url)
-    await signIn(page)
+    await signIn(page, WORKER)
     await send(page, 'Título tardío por favor')
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
     await page.getByTestId('send').waitFor()
@@ -135,7 +104,7 @@ describe('chat screen', () => {
   it('stops an answer (kept as stopped), regenerates it, renames, searches, and finds it again after a reload', async () => {
     useModel(() => Array.from({ length: 400 }, (_, i) => `t${i}`).join(' '), 40)
     const page = await open(server.url)
-    await signIn(page)
+    await signIn(page, WORKER)
     await send(page, 'Explica el mantenimiento preventivo de transformadores')
     await page.getByTestId('generating').waitFor()
     await expect.poll(async () => (await lastAnswer(page).getByTestId('message-body').textContent().catch(() => ''))?.length ?? 0).toBeGreaterThan(20)
@@ -202,7 +171,7 @@ describe('chat screen', () => {
   it('shows an answer with HTML, a javascript: link and an image as inert text', async () => {
     useModel(() => 'Mira <script>alert(1)</script> y [x](javascript:alert(1)) y <img src=x onerror=alert(2)> y ![foto](https://example.com/a.png) y [docs](https://example.com/docs)\n\n```html\n<script>alert(3)</script>\n```')
     const page = await open(server.url)
-    await signIn(page)
+    await signIn(page, WORKER)
     await send(page, 'Muéstrame HTML peligroso')
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
     const body = lastAnswer(page).getByTestId('message-body')
@@ -250,7 +219,7 @@ describe('chat screen', () => {
   it('keeps paging: a long conversation opens at its newest messages and loads older ones when scrolled up', async () => {
     useModel(() => 'ok')
     const page = await open(server.url)
-    await signIn(page)
+    await signIn(page, WORKER)
     // 60 exchanges through the API (the fake answers instantly)
     let conversationId: string | undefined
     for (let i = 0; i < 60; i++) {
@@ -285,7 +254,7 @@ describe('chat screen', () => {
     useModel(question => (question.includes('larga') ? Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ') : 'Ahora sí te toca.'), 30)
     // signed in first: the slot is taken only when the message is about to be sent
     const page = await open(server.url)
-    await signIn(page)
+    await signIn(page, WORKER)
     const other = new Client(server.url)
     await other.post('/api/auth/register', { email: uniqueEmail('cola'), password: GOOD_PASSWORD, fullName: 'Otra Persona' })
     const busy = other.post('/api/chat', { message: 'Una respuesta larga, por favor' })
@@ -378,7 +347,7 @@ describe('chat screen', () => {
       'Más detalles en https://example.com/manual.',
     ].join('\n'))
     const desktop = await open(server.url, 1280, 800)
-    await signIn(desktop)
+    await signIn(desktop, WORKER)
     await send(desktop, '¿Qué debo revisar en la subestación?')
     await lastAnswer(desktop).and(desktop.locator('[data-status="complete"]')).waitFor()
     await lastAnswer(desktop).locator('.hljs-keyword').first().waitFor()
@@ -386,7 +355,7 @@ describe('chat screen', () => {
     const url = desktop.url()
 
     const mobile = await open(server.url, 360, 740)
-    await signIn(mobile)
+    await signIn(mobile, WORKER)
     await mobile.goto(url)
     await lastAnswer(mobile).and(mobile.locator('[data-status="complete"]')).waitFor()
     await lastAnswer(mobile).locator('.hljs-keyword').first().waitFor()
@@ -407,7 +376,7 @@ describe('chat screen with the model server down', () => {
   it('shows the banner without the internal model server address, keeps the message in history and offers Retry', async () => {
     // the project's shared test server points OLLAMA_HOST at a closed port
     const page = await open(inject('baseUrl'), 1280, 800, [/status of 503/])
-    await signIn(page)
+    await signIn(page, WORKER)
     const banner = page.getByTestId('model-unavailable')
     await banner.waitFor()
     await expect.poll(() => banner.textContent()).toMatch(/El modelo no está disponible\./)

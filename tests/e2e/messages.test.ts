@@ -1,7 +1,7 @@
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeUser, type TestUser } from '../api/admin-support'
-import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { type Account, launchBrowser, screenshot, signIn, trackTabs } from '../support/browser'
 import { dbQuery, dbTime } from '../support/db'
 import { Client, DEMO } from '../support/http'
 
@@ -11,14 +11,13 @@ import { Client, DEMO } from '../support/http'
 // reply typed offline that the outbox sends once the connection is back.
 
 let browser: Browser
-const opened: TestPage[] = []
 let supervisor: TestUser
 let ana: TestUser
 let beto: TestUser
 
 // the e2e server has no model server on purpose (the chat page where sign-in lands gets 503 from /api/models);
 // going offline makes the browser log the requests it could not send
-const ALLOWED = [/status of 503/, /ERR_INTERNET_DISCONNECTED/, /Failed to fetch/]
+const tabs = trackTabs(() => browser, { allow: [/status of 503/, /ERR_INTERNET_DISCONNECTED/, /Failed to fetch/] })
 
 beforeAll(async () => {
   browser = await launchBrowser()
@@ -34,23 +33,12 @@ beforeAll(async () => {
 
 afterAll(async () => { await browser?.close() })
 
-afterEach(async () => {
-  for (const tab of opened.splice(0)) {
-    await tab.close()
-    expect(tab.errors.filter(e => !ALLOWED.some(re => re.test(e))), 'console errors').toEqual([])
-  }
-})
+afterEach(() => tabs.closeAll())
 
 /** A fresh browser context signed in through the login page (it lands on the chat). */
-async function open(account: { email: string, password: string }, width = 1280, height = 800) {
-  const tab = await openPage(browser, { width, height })
-  opened.push(tab)
-  const { page } = tab
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(account.email)
-  await page.locator('input[autocomplete="current-password"]').fill(account.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(url => url.pathname.startsWith('/chat'))
+async function open(account: Account, width = 1280, height = 800) {
+  const tab = await tabs.open({ width, height })
+  await signIn(tab.page, account)
   return tab
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot, SETTLE_MS } from '../support/browser'
+import { lastAnswer, launchBrowser, screenshot, SETTLE_MS, signIn } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { startProxy } from '../support/proxy'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -79,21 +79,12 @@ async function open(): Promise<Watched> {
   return { page, context, errors, swApi, setNetwork }
 }
 
-async function signIn(page: Page, user: { email: string, password: string }) {
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(user.email)
-  await page.locator('input[autocomplete="current-password"]').fill(user.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(/\/chat\/?$/)
-}
-
 async function signOut(page: Page) {
   await page.getByTestId('user-menu').click()
   await page.getByRole('button', { name: 'Cerrar sesión' }).click()
   await page.waitForURL(/\/login/)
 }
 
-const lastAnswer = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]').last()
 const conversationItems = (page: Page) => page.getByTestId('conversation-item')
 
 async function ask(page: Page, text: string) {

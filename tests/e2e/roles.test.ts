@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { insertConversation, makeUser, type TestUser } from '../api/admin-support'
-import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
+import { type Account, launchBrowser, screenshot, signIn, trackTabs } from '../support/browser'
 import { Client, DEMO, uniqueEmail } from '../support/http'
 
 // Roles as data in the browser: an admin makes an "Auditor" role and gives it to a worker, who then gets the
@@ -9,12 +9,12 @@ import { Client, DEMO, uniqueEmail } from '../support/http'
 // change-password screen until the person picks their own password.
 
 let browser: Browser
-const opened: TestPage[] = []
 let admin: Client
 let worker: TestUser
 let other: TestUser
 let otherConversation: string
 const OLLAMA_DOWN = /status of 503/
+const tabs = trackTabs(() => browser, { width: 1024, height: 768, allow: [OLLAMA_DOWN] })
 
 beforeAll(async () => {
   browser = await launchBrowser()
@@ -28,22 +28,12 @@ beforeAll(async () => {
 
 afterAll(async () => { await browser?.close() })
 
-afterEach(async () => {
-  for (const tab of opened.splice(0)) {
-    await tab.close()
-    expect(tab.errors.filter(e => !OLLAMA_DOWN.test(e)), 'console errors').toEqual([])
-  }
-})
+afterEach(() => tabs.closeAll())
 
-async function signIn(email: string, password: string, landing = '/chat') {
-  const tab = await openPage(browser, { width: 1024, height: 768 })
-  opened.push(tab)
-  const { page } = tab
-  await page.goto('/login')
-  await page.locator('input[autocomplete="username"]').fill(email)
-  await page.locator('input[autocomplete="current-password"]').fill(password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(url => url.pathname.startsWith(landing))
+/** A fresh tab signed in as `account`, on `landing`. */
+async function signedIn(account: Account, landing = '/chat') {
+  const { page } = await tabs.open()
+  await signIn(page, account, { landing })
   return page
 }
 
@@ -53,7 +43,7 @@ const conversationRow = (page: Page, id: string) => page.locator(`[data-testid="
 describe('custom roles', () => {
   it('an admin creates an Auditor role and assigns it; the worker sees the audit tab and others\' conversations, never a reassign button', async () => {
     const roleName = `Auditor ${Date.now().toString(36)}`
-    const page = await signIn(DEMO.admin.email, DEMO.admin.password)
+    const page = await signedIn(DEMO.admin)
     await page.goto('/admin/roles')
     await page.locator('[data-testid="admin-role"][data-role="admin"]').waitFor()
     await page.getByTestId('admin-role-create').click()
@@ -81,7 +71,7 @@ describe('custom roles', () => {
     await screenshot(page, 'admin-user-roles-1024')
 
     // the worker, already signed in or not, gets it on their next request
-    const auditor = await signIn(worker.email, worker.password)
+    const auditor = await signedIn(worker)
     await auditor.goto('/admin')
     await auditor.getByTestId('admin-tab-audit').waitFor()
     expect(await auditor.getByTestId('admin-tab-users').count()).toBe(0)
@@ -102,7 +92,7 @@ describe('temporary passwords', () => {
     const email = uniqueEmail('e2e-temp')
     const created = await admin.post('/api/admin/users', { email, fullName: 'Clave Temporal', role: 'worker' })
     const temporary = created.body.temporaryPassword as string
-    const page = await signIn(email, temporary, '/change-password')
+    const page = await signedIn({ email, password: temporary }, '/change-password')
     await page.getByTestId('change-password-hold').waitFor()
     await screenshot(page, 'change-password-hold-1024')
     // nothing else opens meanwhile

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeUser, sqlRun, type TestUser } from '../api/admin-support'
-import { launchBrowser, openPage, type TestPage } from '../support/browser'
+import { launchBrowser, signIn, trackTabs } from '../support/browser'
 import { Client, DEMO } from '../support/http'
 
 // One sign-out path: every store forgets the last user (another person may sign in on the same device without a
@@ -11,7 +11,8 @@ let browser: Browser
 let admin: Client
 let adminId: string
 let worker: TestUser
-const opened: TestPage[] = []
+// the model server is down on this test server: /api/models answers 503 on the chat page
+const tabs = trackTabs(() => browser, { allow: [/status of 503/] })
 const TOKEN_NAME = `token-del-admin-${Date.now().toString(36)}`
 
 beforeAll(async () => {
@@ -27,26 +28,12 @@ afterAll(async () => {
   for (const token of tokens.filter(t => t.name === TOKEN_NAME)) await admin.delete(`/api/auth/tokens/${token.id}`)
   await browser?.close()
 })
-afterEach(async () => {
-  for (const tab of opened.splice(0)) {
-    await tab.close()
-    // the model server is down on this test server: /api/models answers 503 on the chat page
-    expect(tab.errors.filter(e => !/status of 503/.test(e)), 'console errors').toEqual([])
-  }
-})
+afterEach(() => tabs.closeAll())
 
 async function open() {
-  const tab = await openPage(browser)
-  opened.push(tab)
-  return tab.page
+  return (await tabs.open()).page
 }
 
-async function signIn(page: Page, account: { email: string, password: string }) {
-  await page.locator('input[autocomplete="username"]').fill(account.email)
-  await page.locator('input[autocomplete="current-password"]').fill(account.password)
-  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
-  await page.waitForURL(url => url.pathname.startsWith('/chat'))
-}
 
 /** In-app navigation (no reload): the stores keep whatever they hold. */
 const go = (page: Page, path: string) => page.evaluate(to => (document.querySelector('#__nuxt') as any).__vue_app__.config.globalProperties.$router.push(to), path)
@@ -56,7 +43,6 @@ const storeState = (page: Page) => page.evaluate(() => JSON.stringify((document.
 describe('signing out', () => {
   it('leaves nothing of the last user in memory: the next person on the device sees only their own data', async () => {
     const page = await open()
-    await page.goto('/login')
     await signIn(page, DEMO.admin)
     for (const path of ['/settings/tokens', '/settings/sessions', '/admin/users', '/admin/audit']) {
       await go(page, path)
@@ -77,7 +63,7 @@ describe('signing out', () => {
     expect(after).not.toContain(adminId)
 
     // another person signs in on the same page (no reload) and opens the same screens
-    await signIn(page, worker)
+    await signIn(page, worker, { goto: false })
     await go(page, '/settings/tokens')
     await page.waitForURL(url => url.pathname === '/settings/tokens')
     await page.getByTestId('tokens-empty').waitFor()
@@ -92,7 +78,7 @@ describe('signing out', () => {
     // chat request, was the first to hear the 401 (and the sign-out emptied the composer before Send)
     const firstLoads = Promise.all(['/api/conversations', '/api/conversations/access-unseen', '/api/starter-prompts', '/api/models', '/api/system-prompts']
       .map(path => page.waitForResponse(response => new URL(response.url()).pathname === path)))
-    await signIn(page, worker)
+    await signIn(page, worker, { goto: false })
     expect((await firstLoads).map(response => response.status())).not.toContain(401)
     await page.getByTestId('composer').fill('¿Sigo conectado?')
     // the session row disappears (expired, or removed by an admin) without the live stream being told: the chat

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { inject } from 'vitest'
+import { expect, inject } from 'vitest'
 
 /**
  * How long a page may take to get somewhere on the CI machine (2 cores shared with the API suites and a
@@ -29,23 +29,88 @@ export interface TestPage {
 // refusals the tests provoke on purpose (a signed-out visit itself asks /api/auth/session, which answers 200)
 const EXPECTED = [/Failed to load resource: the server responded with a status of (401|403|409|429|400)/]
 
-/** A fresh browser context (its own cookies) on the test server, collecting console errors. */
-export async function openPage(browser: Browser, opts: { width?: number, height?: number, locale?: string, colorScheme?: 'light' | 'dark', baseUrl?: string } = {}): Promise<TestPage> {
+export interface OpenOptions {
+  width?: number
+  height?: number
+  locale?: string
+  colorScheme?: 'light' | 'dark'
+  baseUrl?: string
+  /** Console errors this page may show besides the usual refusals (say why where you pass it). */
+  allow?: RegExp[]
+  /** Lets the page read and write the clipboard (copy buttons). */
+  clipboard?: boolean
+}
+
+/**
+ * A fresh browser context (its own cookies) on the test server, collecting console errors, uncaught
+ * exceptions and any native dialog (the app has none: one would block a real user).
+ */
+export async function openPage(browser: Browser, opts: OpenOptions = {}): Promise<TestPage> {
+  const baseURL = opts.baseUrl ?? inject('baseUrl')
   const context = await browser.newContext({
-    baseURL: opts.baseUrl ?? inject('baseUrl'),
+    baseURL,
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
     locale: opts.locale ?? 'es-CL',
     colorScheme: opts.colorScheme ?? 'light',
   })
   context.setDefaultTimeout(SETTLE_MS)
+  if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL })
   const page = await context.newPage()
   const errors: string[] = []
+  const expected = [...EXPECTED, ...(opts.allow ?? [])]
   page.on('console', (msg) => {
-    if (msg.type() === 'error' && !EXPECTED.some(re => re.test(msg.text()))) errors.push(`console: ${msg.text()}`)
+    if (msg.type() === 'error' && !expected.some(re => re.test(msg.text()))) errors.push(`console: ${msg.text()}`)
   })
   page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
+  page.on('dialog', (dialog) => { errors.push(`dialog: ${dialog.message()}`); void dialog.dismiss() })
   return { page, context, errors, close: () => context.close() }
 }
+
+/**
+ * The tabs one test file opens, with the file's defaults: `open()` in a test, `closeAll()` in `afterEach`,
+ * which closes them and fails the test on any error a tab collected.
+ */
+export function trackTabs(browser: () => Browser, defaults: OpenOptions = {}) {
+  const opened: TestPage[] = []
+  return {
+    async open(opts: OpenOptions = {}) {
+      const tab = await openPage(browser(), { ...defaults, ...opts, allow: [...(defaults.allow ?? []), ...(opts.allow ?? [])] })
+      opened.push(tab)
+      return tab
+    },
+    async closeAll() {
+      for (const tab of opened.splice(0)) {
+        const errors = [...tab.errors]
+        await tab.close()
+        expect(errors, 'console errors').toEqual([])
+      }
+    },
+  }
+}
+
+export interface Account { email: string, password: string }
+
+/**
+ * Signs in through the Spanish login form (opened first unless `goto: false`) and waits to land on
+ * `landing` (the chat, unless the account must change its password first).
+ */
+export async function signIn(page: Page, account: Account, { landing = '/chat', goto = true } = {}) {
+  if (goto) await page.goto('/login')
+  await page.locator('input[autocomplete="username"]').fill(account.email)
+  await page.locator('input[autocomplete="current-password"]').fill(account.password)
+  await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+  await page.waitForURL(url => url.pathname.replace(/\/$/, '') === landing)
+}
+
+/** Types `text` in the chat composer and sends it with Enter. */
+export async function send(page: Page, text: string) {
+  const composer = page.getByTestId('composer')
+  await composer.fill(text)
+  await composer.press('Enter')
+}
+
+export const assistantMessages = (page: Page) => page.locator('[data-testid="message"][data-role="assistant"]')
+export const lastAnswer = (page: Page) => assistantMessages(page).last()
 
 /**
  * Resolves once nothing on the page is moving — no CSS transition or animation running (endless ones, like a
