@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util'
 import { hash, verify } from '@node-rs/argon2'
 import postgres from 'postgres'
 import { outputDir } from '../scripts/build-state.mjs'
+import { keepAliveClient, ownCpuMs } from './http-client.mjs'
 import { cpuMs } from './load-support.mjs'
 import { ensureBuild } from '../scripts/ensure-build.mjs'
 
@@ -99,30 +100,36 @@ async function startServer(databaseUrl, dataDir) {
   return { url, pid: child.pid, stop: () => new Promise((ok) => { child.once('exit', ok); child.kill('SIGTERM') }) }
 }
 
-/** N clients each sending `request` back to back for `seconds`; latencies of the 2xx answers. */
-async function load(name, request, pid) {
+/**
+ * N clients, each one keep-alive connection (bench/http-client.mjs), sending `request(client)` back to back for
+ * `seconds`; latencies of the 2xx answers, the server's CPU per request and this generator's own.
+ */
+async function load(name, request, pid, url) {
+  const clients = Array.from({ length: CONCURRENCY }, () => keepAliveClient(url))
   const latencies = []
   let errors = 0
   const end = performance.now() + SECONDS * 1000
   const started = performance.now()
   const cpu0 = pid ? cpuMs(pid) : null
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+  const own0 = ownCpuMs()
+  await Promise.all(clients.map(async (client) => {
     while (performance.now() < end) {
       const t = performance.now()
       try {
-        const res = await request()
-        await res.arrayBuffer()
-        if (res.ok) latencies.push(performance.now() - t)
+        const res = await request(client)
+        if (res.status >= 200 && res.status < 300) latencies.push(performance.now() - t)
         else errors++
       }
       catch { errors++ }
     }
   }))
   const elapsed = (performance.now() - started) / 1000
+  const total = Math.max(1, latencies.length + errors)
+  for (const client of clients) client.close()
   latencies.sort((a, b) => a - b)
   // the server's CPU per request: the figure that holds when other work shares the cores
-  const cpu = cpu0 === null ? null : (cpuMs(pid) - cpu0) / Math.max(1, latencies.length + errors)
-  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpu }
+  const cpu = cpu0 === null ? null : (cpuMs(pid) - cpu0) / total
+  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), cpu, clientCpu: (ownCpuMs() - own0) / total }
 }
 
 async function main() {
@@ -142,13 +149,13 @@ async function main() {
     if (first.status !== 200 || !cookie) throw new Error(`login failed: ${first.status}`)
 
     const results = [
-      await load('POST /api/auth/login', login, server.pid),
-      await load('GET  /api/auth/me', () => fetch(`${server.url}/api/auth/me`, { headers: { cookie } }), server.pid),
+      await load('POST /api/auth/login', client => client.request('/api/auth/login', { method: 'POST', headers, body }), server.pid, server.url),
+      await load('GET  /api/auth/me', client => client.request('/api/auth/me', { headers: { cookie } }), server.pid, server.url),
     ]
     console.log(`\n${loadavg().map(n => n.toFixed(1)).join(' ')} load average`)
-    console.log('route                  requests  errors   req/s     p50       p99   server CPU/req')
+    console.log('route                  requests  errors   req/s     p50       p99   server CPU/req  bench client CPU/req')
     for (const r of results)
-      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(7)} ${r.rps.toFixed(1).padStart(7)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)} ${r.cpu === null ? '–' : `${r.cpu.toFixed(3)} ms`}`)
+      console.log(`${r.name.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.errors).padStart(7)} ${r.rps.toFixed(1).padStart(7)} ${ms(r.p50).padStart(9)} ${ms(r.p99).padStart(9)} ${(r.cpu === null ? '–' : `${r.cpu.toFixed(3)} ms`).padStart(14)}  ${r.clientCpu.toFixed(3)} ms`)
     console.log(`\n${JSON.stringify({ cores: cpus().length, db: opts.pg ? 'pg' : 'sqlite', concurrency: CONCURRENCY, seconds: SECONDS, argon2: argon, results })}`)
   }
   finally {

@@ -6,6 +6,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '@libsql/client'
 import postgres from 'postgres'
+import { keepAliveClient, ownCpuMs } from './http-client.mjs'
 import { freePort, freshDatabase, pgAdminUrl, pgReachable, requireBuild, root, startServer as startBuiltServer } from './support.mjs'
 
 export { freePort, pgAdminUrl, pgReachable, requireBuild, root }
@@ -82,33 +83,38 @@ export function cpuMs(pid) {
 }
 
 /**
- * `concurrency` keep-alive clients back to back for `seconds` (after a short warm-up): req/s, latency
- * percentiles and, with `pid`, the server's CPU per request (the number that holds on a busy machine).
+ * `concurrency` keep-alive clients (one connection each, bench/http-client.mjs) back to back for `seconds` (after a
+ * short warm-up), each reading the whole body and checking the status: req/s, latency percentiles, this generator's
+ * own CPU per request (`clientCpu`) and, with `pid`, the server's (`cpu`: the number that holds on a busy machine).
  */
 export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5, requests = Infinity, pid } = {}) {
-  for (let i = 0; i < 20; i++) await fetch(url + pathFor(i), { headers: { cookie } }).then(r => r.arrayBuffer())
+  const clients = Array.from({ length: concurrency }, () => keepAliveClient(url))
+  const headers = { cookie }
+  for (let i = 0; i < 20; i++) await clients[i % concurrency].request(pathFor(i), { headers })
   const times = []
   let n = 0
   const cpu0 = pid ? cpuMs(pid) : null
+  const own0 = ownCpuMs()
   const end = performance.now() + seconds * 1000
   const started = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
+  await Promise.all(clients.map(async (client) => {
     while (performance.now() < end && n < requests) {
       const i = n++
       const t0 = performance.now()
-      const res = await fetch(url + pathFor(i), { headers: { cookie } })
-      await res.arrayBuffer()
+      const res = await client.request(pathFor(i), { headers })
       times.push(performance.now() - t0)
       if (res.status !== 200) throw new Error(`${pathFor(i)} → ${res.status}`)
     }
   }))
   const elapsed = (performance.now() - started) / 1000
+  const clientCpu = (ownCpuMs() - own0) / times.length
+  for (const client of clients) client.close()
   times.sort((a, b) => a - b)
   const cpu = cpu0 === null ? null : (cpuMs(pid) - cpu0) / times.length
-  return { rps: times.length / elapsed, p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), count: times.length, cpu }
+  return { rps: times.length / elapsed, p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), count: times.length, cpu, clientCpu }
 }
 
 export const loadText = () => `load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores`
 
-export const row = (name, r) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpu?.toFixed(2) ?? '–'} |`
-export const HEADER = '| request | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req |\n|---|---|---|---|---|---|'
+export const row = (name, r) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpu?.toFixed(2) ?? '–'} | ${r.clientCpu.toFixed(2)} |`
+export const HEADER = '| request | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | bench client CPU ms/req |\n|---|---|---|---|---|---|---|'

@@ -54,7 +54,7 @@ async function seed1M(url) {
   const now = Date.now()
   const users = Array.from({ length: USERS }, (_, i) => ({
     id: uuidv7(), email: `search-${i}@bench.local`, password_hash: db.demoPasswordHash, full_name: `Persona ${i}`,
-    role: i < 4 ? 'supervisor' : 'worker', active: true, created_at: new Date(now - 400 * 86_400_000), must_change_password: false,
+    role: i < 4 ? 'supervisor' : 'worker', supervisor_id: null, active: true, created_at: new Date(now - 400 * 86_400_000), must_change_password: false,
   }))
   for (const [i, u] of users.entries()) if (i >= 4) u.supervisor_id = users[i % 4].id
   await db.insert('users', users)

@@ -5,26 +5,29 @@ import type { SQL } from 'drizzle-orm'
 import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { pgRowReader, type RowReader, sqliteRowReader } from './row-reader'
 import { dialect, schema } from './schema'
 
 export type Database = LibSQLDatabase<typeof schema>
 
-interface Connection { db: Database, close: () => Promise<void>, ping: () => Promise<void> }
+interface Connection { db: Database, read: RowReader, close: () => Promise<void>, ping: () => Promise<void> }
 
 /** Opens the database named by the URL; the two drivers are hidden behind one drizzle type. */
 export function connect(url: string): Connection {
   if (dialect === 'pg') {
     const client = postgres(url, { max: Number(process.env.DATABASE_POOL_SIZE || 10), onnotice: () => {} })
     const db = drizzlePg(client, { schema: schema as never }) as unknown as Database
-    return { db, close: () => client.end({ timeout: 5 }), ping: async () => { await client`select 1` } }
+    return { db, read: pgRowReader(client), close: () => client.end({ timeout: 5 }), ping: async () => { await client`select 1` } }
   }
   if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true })
   // pooled connections wait (up to 5 s) for the single writer instead of failing with SQLITE_BUSY
   const client = createClient({ url, timeout: 5000 })
   const db = drizzleLibsql(client, { schema })
+  const read = sqliteRowReader(url, client)
   return {
     db,
-    close: async () => client.close(),
+    read,
+    close: async () => { read.close(); client.close() },
     ping: async () => { await client.execute('select 1') },
   }
 }
@@ -37,6 +40,16 @@ export function useConnection(): Connection {
 
 /** The app's database handle. */
 export const useDb = () => useConnection().db
+
+/** Positional rows of a hand-written read query with `?` placeholders, for hot paths (server/db/row-reader.ts). */
+export const readRows = (text: string, args: readonly unknown[]) => useConnection().read(text, args)
+
+/** A timestamp column as epoch milliseconds in a hand-written select (SQLite stores them so). */
+export const epochMs = (column: string) => dialect === 'pg' ? `floor(extract(epoch from ${column}) * 1000)::float8` : column
+
+/** A value as the driver takes it in a hand-written query: SQLite keeps dates as ms and flags as 0/1. */
+export const driverValue = (value: Date | boolean | string | number) =>
+  dialect === 'pg' ? (value instanceof Date ? value.toISOString() : value) : value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
 
 /** The rows of a raw `sql` query, either dialect (libSQL's `all`, postgres-js's `execute`). */
 export async function rawRows<T>(query: SQL): Promise<T[]> {

@@ -1,28 +1,23 @@
 import type { H3Event } from 'h3'
-import { and, desc, eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
 import { canReassignTo, type Viewer } from './access'
 import { audit } from './audit'
-import { storedTotal, toApiConversation } from './conversations'
-import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
+import { conversationPage, storedTotal } from './conversation-pages'
+import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { findUserById } from './users'
-
-const adminOrder = [conversations.updatedAt, conversations.id]
 
 /** One user's conversations (archived included), most recently updated first; by `offset` or keyset `cursor`. */
 export async function listConversationsOf(userId: string, page: { limit: number, offset: number, cursor?: string }) {
   checkPaging(page)
-  const db = useDb()
-  const where = eq(conversations.userId, userId)
-  const [updatedAt, id] = page.cursor ? decodeCursor(page.cursor, ['number', 'string']) : []
+  const key = page.cursor ? decodeCursor(page.cursor, ['number', 'string']) : undefined
   const [total, rows] = await Promise.all([
     storedTotal(userId),
-    db.select().from(conversations).where(page.cursor ? and(where, after(adminOrder, [new Date(updatedAt as number), id])) : where)
-      .orderBy(desc(conversations.updatedAt), desc(conversations.id)).limit(page.limit + 1).offset(page.cursor ? 0 : page.offset),
+    conversationPage(userId, { order: 'admin', limit: page.limit + 1, offset: page.offset, key }),
   ])
-  const { data, nextCursor } = keysetPage(rows, page.limit, c => [c.updatedAt.getTime(), c.id])
-  return { total, data: data.map(c => toApiConversation(c, c.messageCount)), nextCursor }
+  const { data, nextCursor } = keysetPage(rows, page.limit, r => [r.updatedAtMs, r.id])
+  return { total, data: data.map(r => r.api), nextCursor }
 }
 
 /**

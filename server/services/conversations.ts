@@ -2,7 +2,8 @@ import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQL
 import { uuidv7 } from 'uuidv7'
 import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
-import { type Conversation, conversations, type Message, messages, users } from '../db/schema'
+import { type Conversation, conversations, type Message, messages } from '../db/schema'
+import { conversationPage, storedTotal } from './conversation-pages'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
@@ -109,38 +110,38 @@ const listKey = (c: Conversation) => [c.pinned, c.updatedAt.getTime(), c.id]
  */
 export async function listConversations(ownerId: string, query: ConversationQuery): Promise<ApiCursorList<ApiConversation>> {
   checkPaging(query)
-  const filters: SQL[] = [eq(conversations.userId, ownerId)]
+  const [pinned, updatedAt, id] = query.cursor ? decodeCursor(query.cursor, ['boolean', 'number', 'string']) : []
   const search = query.q ? searchTerms(query.q) : undefined
+  if (!search) {
+    // without a search the total is the owner's stored count (kept by triggers: migration 0008), not a count(*)
+    const [total, rows] = await Promise.all([
+      storedTotal(ownerId, query.archived),
+      conversationPage(ownerId, { order: 'list', limit: query.limit + 1, offset: query.offset, archived: query.archived, key: query.cursor ? [pinned!, updatedAt!, id!] : undefined }),
+    ])
+    const page = keysetPage(rows, query.limit, r => [r.pinned, r.updatedAtMs, r.id])
+    return { total, data: page.data.map(r => r.api), nextCursor: page.nextCursor }
+  }
+  const filters: SQL[] = [eq(conversations.userId, ownerId)]
   // SQLite: the full-text query is evaluated once, here, for the total, the page and the snippets
-  const hits = search && query.searchMessages ? await messageHits(ownerId, search) : undefined
-  if (search) filters.push(conversationMatches(search, ownerId, query.searchMessages ?? false, hits))
+  const hits = query.searchMessages ? await messageHits(ownerId, search) : undefined
+  filters.push(conversationMatches(search, ownerId, query.searchMessages ?? false, hits))
   if (query.archived !== undefined) filters.push(eq(conversations.archived, query.archived))
   const where = and(...filters)
   const db = useDb()
-  const [pinned, updatedAt, id] = query.cursor ? decodeCursor(query.cursor, ['boolean', 'number', 'string']) : []
   const [total, rows] = await Promise.all([
-    // without a search the total is the owner's stored count (kept by triggers: migration 0008), not a count(*)
-    search ? db.select({ total: count() }).from(conversations).where(where).then(([row]) => Number(row?.total ?? 0)) : storedTotal(ownerId, query.archived),
+    db.select({ total: count() }).from(conversations).where(where).then(([row]) => Number(row?.total ?? 0)),
     db.select().from(conversations)
       .where(query.cursor ? and(where, after(listOrder, [pinned, new Date(updatedAt as number), id])) : where)
       .orderBy(...listOrder.map(column => desc(column)))
       .limit(query.limit + 1).offset(query.cursor ? 0 : query.offset),
   ])
   const page = keysetPage(rows, query.limit, listKey)
-  const snippets = search && query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search, hits) : undefined
+  const snippets = query.searchMessages ? await messageSnippets(ownerId, page.data.map(c => c.id), search, hits) : undefined
   return {
     total,
     data: page.data.map(c => snippets ? { ...toApiConversation(c, c.messageCount), snippet: snippets.get(c.id) ?? null } : toApiConversation(c, c.messageCount)),
     nextCursor: page.nextCursor,
   }
-}
-
-/** How many conversations `ownerId` has (all, or only the archived or unarchived ones), from the owner's row. */
-export async function storedTotal(ownerId: string, archived?: boolean) {
-  const [row] = await useDb().select({ all: users.conversationCount, archived: users.archivedConversationCount })
-    .from(users).where(eq(users.id, ownerId)).limit(1)
-  if (!row) return 0
-  return archived === undefined ? row.all : archived ? row.archived : row.all - row.archived
 }
 
 /** 400 naming `systemPromptId` when it matches no prompt; else the prompt's id (or the default's). */

@@ -97,6 +97,35 @@ describe('conversation lists: keyset paging', () => {
     } while (cursor)
     expect(ids).toEqual(everyone.data.map((u: any) => u.id))
   })
+
+  it('every list entry is the conversation exactly as GET /api/conversations/:id answers it (own list and the admin\'s)', async () => {
+    const admin = await signedIn(DEMO.admin)
+    const { client, user } = await worker()
+    const plain = await create(client, 'plain')
+    const pinned = await create(client, 'pinned «ñandú»')
+    const archived = await create(client, 'archived')
+    await client.patch(`/api/conversations/${pinned}`, { pinned: true })
+    await client.patch(`/api/conversations/${archived}`, { archived: true })
+    await chat(client, { conversationId: plain, message: 'hola' })
+    const single = Object.fromEntries(await Promise.all([plain, pinned, archived].map(async id => [id, (await client.get(`/api/conversations/${id}`)).body])))
+    expect(single[plain].messageCount).toBe(2)
+    expect(single[pinned].pinned).toBe(true)
+    expect(single[archived].archived).toBe(true)
+    const own = (await client.get('/api/conversations?limit=10')).body
+    const unarchived = (await client.get('/api/conversations?limit=10&archived=false')).body
+    const ofUser = (await admin.get(`/api/admin/users/${user.id}/conversations?limit=10`)).body
+    for (const list of [own, ofUser]) {
+      expect(list.total).toBe(3)
+      expect(list.data).toHaveLength(3)
+      for (const entry of list.data) expect(entry).toStrictEqual(single[entry.id])
+    }
+    expect(unarchived.total).toBe(2)
+    expect(unarchived.data.map((c: any) => c.id)).toEqual([pinned, plain])
+    // the cursor of a one-entry page leads to the same entries as the full list
+    const first = (await client.get('/api/conversations?limit=1')).body
+    const rest = (await client.get(`/api/conversations?limit=10&cursor=${first.nextCursor}`)).body
+    expect([...first.data, ...rest.data]).toStrictEqual(own.data)
+  })
 })
 
 describe('conversation lists: stored message count', () => {
