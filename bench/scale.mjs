@@ -111,14 +111,25 @@ async function perProcessCost(users, env, caddyPorts) {
       // warm-up: every process and every Caddy serves a few rounds first
       for (let i = 0; i < 10; i++) for (const s of setups) await Promise.all(users.slice(0, c).map(u => ask(s.site, u, 5)))
       const samples = setups.map(() => [])
+      let dropped = 0
       for (let r = 0; r < rounds; r++) {
-        for (let j = 0; j < setups.length; j++) {
-          const s = (j + r) % setups.length
-          const firsts = await Promise.all(users.slice(0, c).map(u => ask(setups[s].site, u, 5)))
-          samples[s].push(median(firsts.map(x => x.firstMs)))
+        const round = []
+        try {
+          for (let j = 0; j < setups.length; j++) {
+            const s = (j + r) % setups.length
+            const firsts = await Promise.all(users.slice(0, c).map(u => ask(setups[s].site, u, 5)))
+            round[s] = median(firsts.map(x => x.firstMs))
+          }
         }
+        catch (error) {
+          // a failed request drops the whole round: the samples stay paired
+          dropped++
+          console.error(`c=${c}, round ${r} dropped: ${String(error.message).slice(0, 160)}`)
+          continue
+        }
+        round.forEach((x, s) => samples[s].push(x))
       }
-      results.push({ c, rounds, medians: samples.map(median), b: pairedMedian(samples[0], samples[1]), cc: pairedMedian(samples[0], samples[2]), load: load() })
+      results.push({ c, rounds: rounds - dropped, dropped, medians: samples.map(median), b: pairedMedian(samples[0], samples[1]), cc: pairedMedian(samples[0], samples[2]), load: load() })
       console.error(`c=${c}: first token ${samples.map(x => f(median(x))).join(' / ')} ms for 1 / 2 / 3 processes (load ${load()})`)
     }
   }
@@ -231,11 +242,11 @@ async function main() {
   const ideal = Math.round(PARALLEL * 1000 / DELAY)
   console.log(`\n${KIND === 'pg' ? 'PostgreSQL' : 'libSQL'} + Redis, Caddy in front, fake Ollama(s). Node ${process.version}, ${((Date.now() - started) / 1000).toFixed(0)} s in all.`)
   console.log(`\n1. First token by number of processes, setups side by side and interleaved (5-token answers at 10 ms/token, model unlimited; one sample = one round's median):\n`)
-  console.log('| c | rounds per setup | 1 process | 2 processes | 3 processes | 2 − 1 (95 % CI) | 3 − 1 (95 % CI) | load average |')
+  console.log('| c | rounds per setup (dropped) | 1 process | 2 processes | 3 processes | 2 − 1 (95 % CI) | 3 − 1 (95 % CI) | load average |')
   console.log('|---:|---:|---:|---:|---:|---:|---:|---|')
   for (const r of cost) {
     const d = x => `${x.median >= 0 ? '+' : ''}${f(x.median)} ms (${f(x.lo)} … ${f(x.hi)})`
-    console.log(`| ${r.c} | ${r.rounds} | ${r.medians.map(x => `${f(x)} ms`).join(' | ')} | ${d(r.b)} | ${d(r.cc)} | ${r.load} |`)
+    console.log(`| ${r.c} | ${r.rounds} (${r.dropped}) | ${r.medians.map(x => `${f(x)} ms`).join(' | ')} | ${d(r.b)} | ${d(r.cc)} | ${r.load} |`)
   }
   console.log(`\n2–3. ${C} users through Caddy; first token: ${C} 5-token answers at once, median of ${ROUNDS} rounds' medians (min–max), p99 of all; `
     + `throughput: closed loop of ${C} users, ${TOKENS}-token answers at ${DELAY} ms/token, each model server generating ${PARALLEL} at once `
