@@ -181,7 +181,10 @@ export async function benchDatabase(kind, dataDir, label) {
   return { url: url.toString(), drop: async () => { await admin.unsafe(`drop database if exists ${name} with (force)`); await admin.end() } }
 }
 
-/** One streamed answer of the fake (`tok0 tok1 …`): time to the first token, token count, first-to-last time. */
+/**
+ * One streamed answer of the fake (`tok0 tok1 …`): time to the first token, token count, first-to-last time, and
+ * each token's arrival (`performance.now()`).
+ */
 export async function measureStream(url, init) {
   const t0 = performance.now()
   const res = await fetch(url, init).catch((error) => { throw new Error(`${url}: ${error.cause?.message ?? error.message}`) })
@@ -190,6 +193,7 @@ export async function measureStream(url, init) {
   let first = null
   let last = null
   let tokens = 0
+  const times = []
   let buffer = ''
   let ended = false
   for await (const chunk of res.body) {
@@ -197,10 +201,10 @@ export async function measureStream(url, init) {
     const lines = buffer.split('\n')
     buffer = lines.pop()
     for (const line of lines) {
-      if (/tok\d/.test(line)) { tokens++; last = performance.now(); first ??= last }
+      if (/tok\d/.test(line)) { tokens++; last = performance.now(); first ??= last; times.push(last) }
       if (line.includes('"done":true') || line === 'event: done') ended = true
     }
   }
   if (!ended) throw new Error(`${url}: stream ended without done`)
-  return { firstMs: first - t0, tokens, streamingMs: last - first }
+  return { firstMs: first - t0, tokens, streamingMs: last - first, times }
 }

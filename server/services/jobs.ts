@@ -23,10 +23,15 @@ export interface JobRun {
   job: Job
   /** Stores the payload as it is now (a later try, after a crash or failure, starts from it). */
   saveProgress: (payload: Record<string, unknown>) => Promise<void>
+  /** Stores the final payload and marks the job done in one statement (one commit instead of two). */
+  finish: (payload: Record<string, unknown>) => Promise<void>
 }
 
+/** What `run` resolves to: `'done'` when it already marked the job done in its own commit (`finish`, `jobDone`). */
+export type JobOutcome = void | 'done'
+
 export interface JobHandler {
-  run: (run: JobRun) => Promise<void>
+  run: (run: JobRun) => Promise<JobOutcome>
   /** Tries before the job is marked failed (default 6: with the default back-off ≈ 10 minutes). */
   maxAttempts?: number
   /** Called once when the job fails for good (e.g. tell the user the assistant is unavailable). */
@@ -203,16 +208,17 @@ export function startWorker(options: Partial<ReturnType<typeof jobTiming>> = {})
     renew.unref()
     try {
       if (!handler) throw new PermanentError(`no handler for job kind ${job.kind}`)
-      let current = job
-      await handler.run({
+      const outcome = await handler.run({
         job,
         saveProgress: async (payload) => {
-          current = { ...current, payload }
           await useDb().update(jobs).set({ payload, updatedAt: new Date() }).where(eq(jobs.id, job.id))
         },
+        finish: async (payload) => {
+          await useDb().update(jobs).set({ payload, status: 'done', leaseUntil: null, lastError: null, updatedAt: new Date() }).where(eq(jobs.id, job.id))
+        },
       })
-      // a handler may already have completed the job inside its own transaction; this is then a no-op rewrite
-      await completeJob(job.id)
+      // every commit is a synchronous write on SQLite's event loop: a handler that completed the job itself is not rewritten
+      if (outcome !== 'done') await completeJob(job.id)
     }
     catch (caught) {
       if (stopped && !(caught instanceof PermanentError)) return // shutting down: released below, not counted as a failure

@@ -103,6 +103,7 @@ defineJob('sms.inbound', {
       jobDone(d, job.id),
     ])
     log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length })
+    return 'done'
   },
   // the model stayed down through every try: one message saying so (the user's own message stays saved)
   async onGiveUp(job) {
@@ -114,14 +115,19 @@ defineJob('sms.inbound', {
 defineJob('sms.send', {
   maxAttempts: Number(process.env.SMS_SEND_ATTEMPTS) || 6,
   // one step per part, in order; `sent` is saved after each part Twilio accepted, so a retry goes on from there
-  async run({ job, saveProgress }) {
+  // (the last part's progress and the job's end are one statement)
+  async run({ job, saveProgress, finish }) {
     let p = job.payload as unknown as SendPayload
     const config = twilioConfig()
     if (!config) throw new PermanentError('the SMS channel is not configured')
     for (let i = p.sent; i < p.parts.length; i++) {
       const sid = await postMessage(config, { to: p.to, from: senderFor(config, p.channel), body: p.parts[i]! })
       p = { ...p, sent: i + 1, sids: [...p.sids, sid] }
-      await saveProgress({ ...p })
+      if (p.sent < p.parts.length) await saveProgress({ ...p })
+      else {
+        await finish({ ...p })
+        return 'done'
+      }
     }
   },
 })
