@@ -16,13 +16,12 @@ function load() {
 }
 
 /**
- * Starts loading the renderer once the browser is idle: the empty new-chat page does not need it to paint, but
- * the first answer should not wait for it. Messages on screen (useMarkdown) load it at once.
+ * Starts loading the renderer before any message is on screen (the chat page calls it once a message is being
+ * written), so the first answer does not wait for it. Messages on screen (useMarkdown) load it at once.
  */
 export function preloadMarkdown() {
   if (typeof window === 'undefined' || modules.value) return
-  if ('requestIdleCallback' in window) requestIdleCallback(() => void load(), { timeout: 4000 })
-  else setTimeout(() => void load(), 2000)
+  void load()
 }
 
 /**
