@@ -51,7 +51,11 @@ try {
     for (let i = 0; i < RUNS; i++) {
       const load = loadavg()[0]
       const file = join(reports, `${name}-${i + 1}.json`)
-      await lighthouse(site + urls[name], file, name === 'login' ? null : cookie)
+      // under heavy load Lighthouse sometimes loses its trace (NO_NAVSTART, NO_FCP): such a run is taken again
+      for (let attempt = 1; ; attempt++) {
+        try { await lighthouse(site + urls[name], file, name === 'login' ? null : cookie); break }
+        catch (error) { if (attempt === 3) throw error; console.log(`  ${name} run ${i + 1}: ${error.message}; again`) }
+      }
       runs.push({ ...summarise(JSON.parse(readFileSync(file, 'utf8'))), load })
       const r = runs.at(-1)
       console.log(`  ${name} run ${i + 1}: perf ${r.score}, FCP ${r.fcp}, LCP ${r.lcp}, TBT ${r.tbt}, CLS ${r.cls}, load ${load.toFixed(1)}, benchmarkIndex ${r.benchmarkIndex}`)
