@@ -5,6 +5,8 @@ type Modules = [typeof import('~/utils/markdown'), typeof import('~/utils/markdo
 
 // loaded on first use so markdown-it, highlight.js and DOMPurify stay out of the sign-in page's bundle
 const modules = shallowRef<Modules | null>(null)
+/** The renderer has loaded, or failed to (offline without it cached): answers may be shown either way. */
+const settled = shallowRef(false)
 let loading: Promise<void> | null = null
 const renderers = new Map<string, Render>()
 
@@ -12,6 +14,7 @@ function load() {
   loading ??= Promise.all([import('~/utils/markdown'), import('~/utils/markdown-highlight'), import('dompurify')])
     .then((loaded) => { modules.value = loaded })
     .catch(() => { loading = null })
+    .finally(() => { settled.value = true })
   return loading
 }
 
@@ -42,5 +45,5 @@ export function useMarkdown(copyLabel: MaybeRefOrGetter<string> = 'Copiar') {
     }
     return renderer
   })
-  return { render, ready: computed(() => !!modules.value), load }
+  return { render, ready: computed(() => !!modules.value), settled: computed(() => settled.value), load }
 }
