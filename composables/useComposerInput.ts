@@ -18,6 +18,8 @@ export function useComposerInput(text: Ref<string>, textarea: Ref<HTMLTextAreaEl
     el.style.height = `${Math.min(el.scrollHeight, maxHeight)}px`
   }
   watch(text, () => nextTick(autosize))
-  onMounted(autosize)
+  // an empty box already has its one-row height: measuring it on mount only forced a layout of the whole page
+  // inside the mount task (the chat page's forced reflow); a restored draft is measured
+  onMounted(() => { if (text.value) autosize() })
   return { onKeydown }
 }

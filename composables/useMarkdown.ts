@@ -5,6 +5,8 @@ type Modules = [typeof import('~/utils/markdown'), typeof import('~/utils/markdo
 
 // loaded on first use so markdown-it, highlight.js and DOMPurify stay out of the sign-in page's bundle
 const modules = shallowRef<Modules | null>(null)
+/** The renderer has loaded, or failed to (offline without it cached): answers may be shown either way. */
+const settled = shallowRef(false)
 let loading: Promise<void> | null = null
 const renderers = new Map<string, Render>()
 
@@ -12,17 +14,17 @@ function load() {
   loading ??= Promise.all([import('~/utils/markdown'), import('~/utils/markdown-highlight'), import('dompurify')])
     .then((loaded) => { modules.value = loaded })
     .catch(() => { loading = null })
+    .finally(() => { settled.value = true })
   return loading
 }
 
 /**
- * Starts loading the renderer once the browser is idle: the empty new-chat page does not need it to paint, but
- * the first answer should not wait for it. Messages on screen (useMarkdown) load it at once.
+ * Starts loading the renderer before any message is on screen (the chat page calls it once a message is being
+ * written), so the first answer does not wait for it. Messages on screen (useMarkdown) load it at once.
  */
 export function preloadMarkdown() {
   if (typeof window === 'undefined' || modules.value) return
-  if ('requestIdleCallback' in window) requestIdleCallback(() => void load(), { timeout: 4000 })
-  else setTimeout(() => void load(), 2000)
+  void load()
 }
 
 /**
@@ -43,5 +45,5 @@ export function useMarkdown(copyLabel: MaybeRefOrGetter<string> = 'Copiar') {
     }
     return renderer
   })
-  return { render, ready: computed(() => !!modules.value), load }
+  return { render, ready: computed(() => !!modules.value), settled: computed(() => settled.value), load }
 }

@@ -113,6 +113,19 @@ export const numberFormat = (code: string, options: Intl.NumberFormatOptions = {
 export const relativeTimeFormat = (code: string) =>
   cached(`relative|${code}`, () => new Intl.RelativeTimeFormat(tagOf(code), { numeric: 'auto', style: 'short' }))
 
+const warmed = new Set<string>()
+/**
+ * Builds the date formatters of language `code` ahead of use, each in its own idle moment (e.g. while the session
+ * request of a page load is in flight), so the first page that shows dates does not pay for them while rendering.
+ */
+export function warmDateFormatters(code: string) {
+  if (typeof window === 'undefined' || warmed.has(code)) return
+  warmed.add(code)
+  const idle = (run: () => void) => ('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 1000 }) : setTimeout(run, 0))
+  for (const build of [() => formatDateTime(new Date(), code), () => formatDateTime(new Date(), code, false), () => relativeTimeFormat(code)])
+    idle(build)
+}
+
 /** A date (ISO string) for people: "12 mar 2025, 14:05" in es-CL. */
 export function formatDateTime(iso: string | Date | null | undefined, code: string, withTime = true) {
   if (!iso) return ''

@@ -1,4 +1,5 @@
 import type { Permission } from '#shared/permissions'
+import { warmDateFormatters } from '~/i18n'
 import { ADMIN_TABS } from '~/stores/admin'
 
 declare module '#app' {
@@ -19,6 +20,8 @@ const CHANGE_PASSWORD_PATH = '/change-password'
  */
 export default defineNuxtRouteMiddleware(async (to) => {
   const auth = useAuthStore()
+  // signed-in pages show dates: their formatters are built while the session is being checked
+  if (!to.meta.public) warmDateFormatters(useAppStore().locale)
   await auth.me()
   const user = auth.user
 

@@ -213,8 +213,16 @@ describe('installable app', () => {
     expect(manifest.errors).toEqual([])
     await expect.poll(async () => (await cdp.send('Page.getInstallabilityErrors')).installabilityErrors).toEqual([])
 
-    // the browser offers installation: the app shows its own install card instead of the mini-infobar
+    // the browser offers installation: the app shows its own install card instead of the mini-infobar, but only
+    // once the user has touched the page (it must not be what a visitor first sees, nor the page's last big paint)
+    await page.addInitScript(() => addEventListener('beforeinstallprompt', () => { (window as any).installOffered = true }))
     await page.reload()
+    await expect.poll(() => page.evaluate(() => !!(window as any).installOffered), { timeout: SETTLE_MS }).toBe(true)
+    await page.locator('input[autocomplete="username"]').waitFor()
+    // Vue renders a state change on its next microtask: two frames later the card would be on screen
+    await page.evaluate(() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done))))
+    expect(await page.getByTestId('pwa-install').count(), 'no install card before any interaction').toBe(0)
+    await page.keyboard.press('Tab')
     await page.getByTestId('pwa-install').waitFor({ timeout: SETTLE_MS })
     await expect.poll(() => page.getByTestId('pwa-install-button').textContent()).toContain('Instalar')
 
