@@ -96,6 +96,5 @@ function bodyReader(res: http.IncomingMessage, abortReason: () => unknown) {
       })
     },
     releaseLock() {},
-    cancel: async () => { res.destroy() },
   }
 }
