@@ -24,6 +24,8 @@ export class Halted extends Error {
  * `signal` aborts when the client disconnects before `end()` or when the server halts the answer.
  * A client that stops reading holds a socket buffer, not the model: a write that has not drained within
  * `drainTimeoutMs` closes the connection, which counts as the client leaving.
+ * Events written in the same turn of the event loop (tokens that arrived in one read from the model) leave in one
+ * socket write: the socket is corked at the first and uncorked once the turn's microtasks are done (no timer).
  */
 export class ChatStream {
   private res: ServerResponse
@@ -32,6 +34,7 @@ export class ChatStream {
   private opened = false
   private ended = false
   private gone = false
+  private corked = false
   haltReason?: HaltReason
 
   constructor(event: H3Event, private pingMs: number, private drainTimeoutMs: number) {
@@ -83,6 +86,11 @@ export class ChatStream {
 
   private write(chunk: string): Promise<void> | void {
     if (!this.opened || this.ended || this.res.destroyed) return
+    if (!this.corked) {
+      this.corked = true
+      this.res.cork()
+      process.nextTick(this.uncork)
+    }
     if (this.res.write(chunk)) return
     return new Promise((resolve) => {
       // a reader that does not drain in time is treated as gone: the slot is not held for a socket buffer
@@ -91,6 +99,12 @@ export class ChatStream {
       this.res.on('drain', done)
       this.res.on('close', done)
     })
+  }
+
+  // `end()` flushes a corked socket itself; uncorking after it could release a cork the next request set
+  private uncork = () => {
+    this.corked = false
+    if (!this.res.writableEnded && !this.res.destroyed) this.res.uncork()
   }
 
   end() {

@@ -9,23 +9,34 @@ export interface AnswerOwner { userId: string, sessionId: string | null, tokenId
 /**
  * Why a running answer must stop now, or null: the credential it was asked with is revoked or expired, the user
  * deactivated, or the conversation deleted or moved to someone else (only the owner writes into a conversation).
+ * One statement (it runs every second for every answer under way): the user, with the session or token and the
+ * conversation left-joined by id.
  */
 export async function haltReasonFor(owner: AnswerOwner, conversationId: string): Promise<HaltReason | null> {
-  const db = useDb()
   const now = Date.now()
-  const [user] = await db.select({ active: users.active }).from(users).where(eq(users.id, owner.userId)).limit(1)
-  if (!user?.active) return 'revoked'
+  const [row] = await useDb().select({
+    active: users.active,
+    sessionId: sessions.id,
+    revokedAt: sessions.revokedAt,
+    sessionExpiresAt: sessions.expiresAt,
+    tokenId: apiTokens.id,
+    tokenExpiresAt: apiTokens.expiresAt,
+    conversationOwner: conversations.userId,
+  }).from(users)
+    .leftJoin(sessions, eq(sessions.id, owner.sessionId ?? ''))
+    .leftJoin(apiTokens, eq(apiTokens.id, owner.tokenId ?? ''))
+    .leftJoin(conversations, eq(conversations.id, conversationId))
+    .where(eq(users.id, owner.userId))
+    .limit(1)
+  if (!row?.active) return 'revoked'
   if (owner.sessionId) {
-    const [session] = await db.select({ revokedAt: sessions.revokedAt, expiresAt: sessions.expiresAt }).from(sessions).where(eq(sessions.id, owner.sessionId)).limit(1)
-    if (!session || session.revokedAt || session.expiresAt.getTime() <= now) return 'revoked'
+    if (!row.sessionId || row.revokedAt || !row.sessionExpiresAt || row.sessionExpiresAt.getTime() <= now) return 'revoked'
   }
   else if (owner.tokenId) {
-    const [token] = await db.select({ expiresAt: apiTokens.expiresAt }).from(apiTokens).where(eq(apiTokens.id, owner.tokenId)).limit(1)
-    if (!token || (token.expiresAt && token.expiresAt.getTime() <= now)) return 'revoked'
+    if (!row.tokenId || (row.tokenExpiresAt && row.tokenExpiresAt.getTime() <= now)) return 'revoked'
   }
-  const [conversation] = await db.select({ userId: conversations.userId }).from(conversations).where(eq(conversations.id, conversationId)).limit(1)
-  if (!conversation) return 'deleted'
-  if (conversation.userId !== owner.userId) return 'reassigned'
+  if (!row.conversationOwner) return 'deleted'
+  if (row.conversationOwner !== owner.userId) return 'reassigned'
   return null
 }
 

@@ -296,29 +296,29 @@ export class ModelPool {
       Object.assign(server, { state: 'healthy', failures: 0, lastError: null })
       void this.check(server)
     }
-    const pool = this
-    async function* chunks(): AsyncGenerator<ModelChunk> {
-      try {
-        if (first.done) return
-        yield first.value
-        for (;;) {
-          const next = await iterator.next()
-          if (next.done) return
-          yield next.value
-        }
-      }
-      catch (error) {
-        // after the first chunk the answer is not retried (tokens were shown): the server is checked again
-        if (!request.signal.aborted) { server.lastError = pool.describe(error); void pool.check(server) }
-        throw error
-      }
-      finally {
-        end()
-      }
+    // a plain iterator, not an async generator: every token passes here, and a generator layer costs several
+    // promise hops per token; the first chunk (already read) is handed out first
+    let held: IteratorResult<ModelChunk> | undefined = first
+    const pass = (next: IteratorResult<ModelChunk>) => { if (next.done) end(); return next }
+    const fail = (error: unknown): never => {
+      end()
+      // after the first chunk the answer is not retried (tokens were shown): the server is checked again
+      if (!request.signal.aborted) { server.lastError = this.describe(error); void this.check(server) }
+      throw error
     }
-    const wrapped = chunks()
+    const chunks: AsyncIterableIterator<ModelChunk> = {
+      next: () => {
+        if (!held) return iterator.next().then(pass, fail)
+        const next = held
+        held = undefined
+        return Promise.resolve(pass(next))
+      },
+      // the caller stopped reading (break): the server's count ends; `abort()` closes the connection
+      return: (value?: unknown) => { end(); return Promise.resolve({ done: true, value }) },
+      [Symbol.asyncIterator]: () => chunks,
+    }
     return {
-      [Symbol.asyncIterator]: () => wrapped,
+      [Symbol.asyncIterator]: () => chunks,
       abort: () => { stream.abort(); end() },
     }
   }

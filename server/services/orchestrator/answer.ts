@@ -166,7 +166,8 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
             lastCheckpoint = performance.now()
             answer.checkpoint = saveCheckpoint(turn, answer, tokens.join('')).finally(() => { checkpointing = false })
           }
-          await emit('token', { t })
+          const sent = emit('token', { t })
+          if (sent) await sent
         }
         if (part.toolCalls) calls.push(...part.toolCalls)
         if (part.done) {

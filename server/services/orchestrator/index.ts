@@ -46,7 +46,8 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     regenerate: input.regenerate,
     editMessageId: input.editMessageId,
   }, message, settings, models, input.instructions, input.channel)
-  const emit: Emit = async (type, data) => { await input.onEvent?.({ type, data } as TurnEvent) }
+  // not an async wrapper: a token whose write did not block costs no promise (it is emitted ~200 times an answer)
+  const emit: Emit = (type, data) => input.onEvent?.({ type, data } as TurnEvent)
   try {
     return await trackWork(answerTurn(turn, settings, input, emit))
   }
@@ -61,7 +62,8 @@ export type Channel = 'web' | 'sms'
 
 /** One event of the chat stream (API.md "Chat"), typed by name. */
 export type TurnEvent = { [K in ChatEventName]: { type: K, data: ChatEvents[K] } }[ChatEventName]
-export type Emit = <K extends ChatEventName>(type: K, data: ChatEvents[K]) => Promise<void>
+/** Sends one event; a promise when the caller must wait (backpressure), else nothing. */
+export type Emit = <K extends ChatEventName>(type: K, data: ChatEvents[K]) => void | Promise<void>
 
 export interface TurnInput {
   user: Viewer

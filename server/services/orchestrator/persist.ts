@@ -1,5 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import { databaseUnavailable, rootCause, useDb } from '../../db/client'
+import { databaseUnavailable, rootCause } from '../../db/client'
 import { groupCommit } from '../../db/group-commit'
 import { conversations, type Message, messages } from '../../db/schema'
 import type { Turn } from '../chat-turn'
@@ -95,8 +95,9 @@ export async function nameConversation(turn: Turn, answer: Answer, signal: Abort
     ? await proposeTitle(turn.model, turn.userMessage.content, answer.text, signal)
     : null
   const title = proposed ?? titleFromMessage(turn.userMessage.content)
-  // only a still-unnamed conversation: a rename during the answer wins
-  await useDb().update(conversations).set({ title })
-    .where(and(eq(conversations.id, turn.conversation.id), eq(conversations.title, DEFAULT_TITLE)))
+  // only a still-unnamed conversation: a rename during the answer wins. Through the group commit: titles of answers
+  // that finished together share one commit (one fsync), like the answers themselves
+  await groupCommit(db => [db.update(conversations).set({ title })
+    .where(and(eq(conversations.id, turn.conversation.id), eq(conversations.title, DEFAULT_TITLE)))])
   return title
 }
