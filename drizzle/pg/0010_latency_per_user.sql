@@ -11,6 +11,10 @@ CREATE TABLE "latency_user_daily" (
 	CONSTRAINT "latency_user_daily_user_id_day_ms_pk" PRIMARY KEY("user_id","day","ms")
 );
 --> statement-breakpoint
+-- and the team's count of conversations started in the range, from this index alone (it read every one of the
+-- team's conversations: 22k heap pages on PostgreSQL at 1M messages)
+CREATE INDEX "conversations_user_created_idx" ON "conversations" USING btree ("user_id","created_at");
+--> statement-breakpoint
 CREATE OR REPLACE FUNCTION messages_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE owner text;
 BEGIN

@@ -12,6 +12,10 @@ CREATE TABLE `latency_user_daily` (
 	PRIMARY KEY(`user_id`, `day`, `ms`)
 ) WITHOUT ROWID;
 --> statement-breakpoint
+-- and the team's count of conversations started in the range, from this index alone (it read every one of the
+-- team's conversations: 22k heap pages on PostgreSQL at 1M messages)
+CREATE INDEX `conversations_user_created_idx` ON `conversations` (`user_id`,`created_at`);
+--> statement-breakpoint
 CREATE TRIGGER `messages_latency_user_insert` AFTER INSERT ON `messages`
   WHEN new.role = 'assistant' AND new.first_token_ms IS NOT NULL BEGIN
   INSERT INTO latency_user_daily (day, user_id, ms, answers)

@@ -104,6 +104,8 @@ export const conversations = sqliteTable('conversations', {
   index('conversations_user_list_idx').on(t.userId, t.pinned, t.updatedAt, t.id),
   // admin stats count the conversations created in a date range
   index('conversations_created_idx').on(t.createdAt),
+  // a team's admin stats: conversations its members started in the range, from the index alone
+  index('conversations_user_created_idx').on(t.userId, t.createdAt),
 ])
 
 export const messages = sqliteTable('messages', {
