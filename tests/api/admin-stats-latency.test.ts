@@ -5,7 +5,7 @@ import { demoAdmin, insertConversation, makeTeam, sqlRun } from './admin-support
 // A team's median first-token latencies come from the per-owner rollup `latency_user_daily` (migration 0010),
 // kept in step by triggers. Here they are checked against the medians computed from the raw answers, after every
 // kind of write the triggers must follow: inserts, a conversation reassigned to another team, a conversation
-// deleted, one answer deleted, one answer's latency changed.
+// deleted, one answer deleted, one answer's latency changed, one answer moved to another team's conversation.
 
 const DAY_MS = 86_400_000
 const DAYS = 7
@@ -43,7 +43,7 @@ async function shownMedians(supervisor: Client) {
 }
 
 describe('GET /api/admin/stats: a supervisor\'s latency medians equal those of the raw answers', () => {
-  it('after inserts, a reassign to another team, a deleted conversation, a deleted answer and a changed latency', async () => {
+  it('after inserts, a reassign to another team, a deleted conversation, a deleted answer, a changed latency and a moved answer', async () => {
     const admin = await demoAdmin()
     const a = await makeTeam(admin, 2)
     const b = await makeTeam(admin, 1)
@@ -60,7 +60,7 @@ describe('GET /api/admin/stats: a supervisor\'s latency medians equal those of t
     const moved = await insertConversation(a.workers[0]!.id, { messages: [...answers(0, [110, 120, 130]), ...answers(1, [900, 910])] })
     const deleted = await insertConversation(a.workers[1]!.id, { messages: [...answers(0, [500, 520]), ...answers(2, [40])] })
     const kept = await insertConversation(a.workers[1]!.id, { messages: [...answers(0, [300, 310, 110]), ...answers(1, [60])] })
-    await insertConversation(b.workers[0]!.id, { messages: [...answers(0, [700, 720]), ...answers(2, [800])] })
+    const teamBs = await insertConversation(b.workers[0]!.id, { messages: [...answers(0, [700, 720]), ...answers(2, [800])] })
     // an answer older than the range counts nowhere
     await insertConversation(a.workers[0]!.id, { at: new Date(now - 20 * DAY_MS), messages: answers(20, [1]) })
 
@@ -86,5 +86,11 @@ describe('GET /api/admin/stats: a supervisor\'s latency medians equal those of t
     await sqlRun('update messages set first_token_ms = ? where conversation_id = ? and first_token_ms = ?', [990, kept, 310])
     const edited = await agrees()
     expect(edited.a.overall).toBe(median([990, 110, 60]))
+
+    // one answer moved into a conversation of the other team
+    await sqlRun('update messages set conversation_id = ? where conversation_id = ? and first_token_ms = ?', [teamBs, kept, 60])
+    const movedAnswer = await agrees()
+    expect(movedAnswer.a.overall).toBe(median([990, 110]))
+    expect(movedAnswer.b.overall).toBe(median([700, 720, 800, 110, 120, 130, 900, 910, 60]))
   })
 })
