@@ -1,15 +1,10 @@
-import { and, count, countDistinct, eq, gt, gte, inArray, isNotNull, type SQL, sql, sum } from 'drizzle-orm'
+import { and, count, countDistinct, eq, gt, gte, inArray, sql, sum } from 'drizzle-orm'
 import { type AdminStats, type DailyStats, STATS_TOP_USERS, type TeamUsage, type UserUsage } from '#shared/admin'
 import { rawRows, useDb } from '../db/client'
-import { conversations, dialect, latencyDaily, messages, usageDaily, type User, users } from '../db/schema'
+import { conversations, dialect, latencyDaily, latencyUserDaily, usageDaily, type User, users } from '../db/schema'
 import { type Viewer, visibleUserIds } from './access'
 
 const DAY_MS = 86_400_000
-
-/** The UTC day number of a message (days since 1970-01-01): integer arithmetic, cheaper than date formatting. */
-const dayNumber = (): SQL<number> => (dialect === 'pg'
-  ? sql`floor(extract(epoch from ${messages.createdAt}) / 86400)::int`
-  : sql`(${messages.createdAt} / 86400000)`).mapWith(Number)
 
 const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
 
@@ -42,38 +37,23 @@ function mediansOf(byDay: Map<number, Array<[number, number]>>, overall: Array<[
 }
 
 /**
- * A team's first-token latencies, read from its answers as a histogram per day: one row per (day, distinct
- * latency), so the database returns far fewer rows than answers and both the daily and the overall medians stay
- * exact.
+ * Exact medians from the latency rollups: the company-wide one (migration 0006) for an unscoped viewer, the
+ * per-owner one (migration 0010) summed over the team's members otherwise — one key range per member instead of
+ * every answer of the team. Each day's histogram comes packed into one `ms:answers,…` string by the database: a
+ * month is ~12k (day, latency) pairs at 1M messages; as rows, their conversion to objects in the driver was most
+ * of the request's CPU, as 30 strings it is a split.
  */
-async function latencyHistograms(from: Date, scope: string[]): Promise<LatencyMedians> {
-  const db = useDb()
-  const day = dayNumber()
-  const rows = await db.select({ d: day, ms: messages.firstTokenMs, n: count() }).from(messages)
-    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-    .where(and(gte(messages.createdAt, from), eq(messages.role, 'assistant'), isNotNull(messages.firstTokenMs), inArray(conversations.userId, scope)))
-    .groupBy(day, messages.firstTokenMs).orderBy(messages.firstTokenMs)
-  const byDay = new Map<number, Array<[number, number]>>()
-  const overall = new Map<number, number>()
-  for (const { d, ms, n } of rows) {
-    const value = Number(ms)
-    if (!byDay.has(d)) byDay.set(d, [])
-    byDay.get(d)!.push([value, Number(n)])
-    overall.set(value, (overall.get(value) ?? 0) + Number(n))
-  }
-  return mediansOf(byDay, [...overall].sort((a, b) => a[0] - b[0]))
-}
-
-/**
- * The admin-wide medians from the per-day latency rollup (migration 0006): one row per day, its histogram packed
- * into one `ms:answers,…` string by the database. A month is ~12k (day, latency) pairs at 1M messages; as rows,
- * their conversion to objects in the driver was most of the request's CPU, as 30 strings it is a split.
- */
-async function rolledUpMedians(firstDay: number): Promise<LatencyMedians> {
-  const pair = sql`${latencyDaily.ms} || ':' || ${latencyDaily.answers}`
-  const packed = await rawRows<{ d: number, h: string }>(sql`select ${latencyDaily.day} as d,
+async function rolledUpMedians(firstDay: number, scope: string[] | null): Promise<LatencyMedians> {
+  const histograms = scope
+    ? sql`select ${latencyUserDaily.day} as d, ${latencyUserDaily.ms} as ms, sum(${latencyUserDaily.answers}) as n from ${latencyUserDaily}
+        where ${inArray(latencyUserDaily.userId, scope)} and ${latencyUserDaily.day} >= ${firstDay}
+        group by ${latencyUserDaily.day}, ${latencyUserDaily.ms}`
+    : sql`select ${latencyDaily.day} as d, ${latencyDaily.ms} as ms, ${latencyDaily.answers} as n from ${latencyDaily}
+        where ${latencyDaily.day} >= ${firstDay}`
+  const pair = sql`h.ms || ':' || h.n`
+  const packed = await rawRows<{ d: number, h: string }>(sql`select h.d as d,
       ${dialect === 'pg' ? sql`string_agg(${pair}, ',')` : sql`group_concat(${pair}, ',')`} as h
-    from ${latencyDaily} where ${latencyDaily.day} >= ${firstDay} and ${latencyDaily.answers} > 0 group by ${latencyDaily.day}`)
+    from (${histograms}) h where h.n > 0 group by h.d`)
   const byDay = new Map<number, Array<[number, number]>>()
   const overall = new Map<number, number>()
   for (const { d, h } of packed) {
@@ -90,8 +70,8 @@ async function rolledUpMedians(firstDay: number): Promise<LatencyMedians> {
 /**
  * Per-day usage over the last `days` UTC days (today included) for the conversations `viewer` may see:
  * messages, active users (owners of a conversation with a message that day), tokens, and the median
- * first-token latency of the answers. Counts come from `usage_daily`, kept in step by triggers; a team's
- * latencies are read from its answers (the latency rollup is company-wide).
+ * first-token latency of the answers. Everything comes from rollups kept in step by triggers: counts from
+ * `usage_daily`, latencies from `latency_daily` or, for a team, `latency_user_daily`.
  */
 export async function usageStats(viewer: Viewer, days: number): Promise<AdminStats> {
   const now = new Date()
@@ -108,7 +88,7 @@ export async function usageStats(viewer: Viewer, days: number): Promise<AdminSta
       promptTokens: sum(usageDaily.promptTokens).mapWith(Number),
       completionTokens: sum(usageDaily.completionTokens).mapWith(Number),
     }).from(usageDaily).where(where).groupBy(usageDaily.day),
-    scope ? latencyHistograms(from, scope) : rolledUpMedians(firstDay),
+    rolledUpMedians(firstDay, scope),
     db.select({ activeUsers: countDistinct(usageDaily.userId) }).from(usageDaily).where(where),
     db.select({ n: count() }).from(conversations)
       .where(and(gte(conversations.createdAt, from), scope ? inArray(conversations.userId, scope) : undefined)),

@@ -104,6 +104,8 @@ export const conversations = sqliteTable('conversations', {
   index('conversations_user_list_idx').on(t.userId, t.pinned, t.updatedAt, t.id),
   // admin stats count the conversations created in a date range
   index('conversations_created_idx').on(t.createdAt),
+  // a team's admin stats: conversations its members started in the range, from the index alone
+  index('conversations_user_created_idx').on(t.userId, t.createdAt),
 ])
 
 export const messages = sqliteTable('messages', {
@@ -294,3 +296,15 @@ export const latencyDaily = sqliteTable('latency_daily', {
   ms: integer('ms').notNull(),
   answers: integer('answers').notNull().default(0),
 }, t => [primaryKey({ columns: [t.day, t.ms] })])
+
+/**
+ * Per conversation owner and day, how many answers had each first-token latency (ms): a team's exact medians
+ * from its members' histograms (custom migration 0010). Keyed by owner first, so a team's range is one index
+ * range per member. Like `usage_daily`, counted by the conversation's current owner.
+ */
+export const latencyUserDaily = sqliteTable('latency_user_daily', {
+  day: integer('day').notNull(),
+  userId: text('user_id').notNull(),
+  ms: integer('ms').notNull(),
+  answers: integer('answers').notNull().default(0),
+}, t => [primaryKey({ columns: [t.userId, t.day, t.ms] })])

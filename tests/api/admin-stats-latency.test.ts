@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import type { Client } from '../support/http'
+import { demoAdmin, insertConversation, makeTeam, sqlRun } from './admin-support'
+
+// A team's median first-token latencies come from the per-owner rollup `latency_user_daily` (migration 0010),
+// kept in step by triggers. Here they are checked against the medians computed from the raw answers, after every
+// kind of write the triggers must follow: inserts, a conversation reassigned to another team, a conversation
+// deleted, one answer deleted, one answer's latency changed, one answer moved to another team's conversation.
+
+const DAY_MS = 86_400_000
+const DAYS = 7
+
+/** The median as the stats define it: the mean of the two middle values when even, rounded. */
+function median(values: number[]): number | null {
+  if (!values.length) return null
+  const sorted = [...values].sort((a, b) => a - b)
+  return Math.round((sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.floor(sorted.length / 2)]!) / 2)
+}
+
+/** Per-day and overall medians of the team's answers, straight from `messages` (by the conversation's owner now). */
+async function rawMedians(members: string[]) {
+  const firstDay = Math.floor(Date.now() / DAY_MS) - (DAYS - 1)
+  const rows = await sqlRun<{ ms: number, at: Date | number }>(
+    `select m.first_token_ms as ms, m.created_at as at from messages m join conversations c on c.id = m.conversation_id
+     where m.role = 'assistant' and m.first_token_ms is not null and c.user_id in (${members.map(() => '?').join(', ')})`, members)
+  const byDay = new Map<string, number[]>()
+  const all: number[] = []
+  for (const { ms, at } of rows) {
+    const time = new Date(at).getTime()
+    if (Math.floor(time / DAY_MS) < firstDay) continue
+    const date = new Date(time).toISOString().slice(0, 10)
+    byDay.set(date, [...byDay.get(date) ?? [], Number(ms)])
+    all.push(Number(ms))
+  }
+  return { byDay: Object.fromEntries([...byDay].map(([date, values]) => [date, median(values)])), overall: median(all) }
+}
+
+async function shownMedians(supervisor: Client) {
+  const res = await supervisor.get(`/api/admin/stats?days=${DAYS}`)
+  expect(res.status).toBe(200)
+  const byDay = Object.fromEntries(res.body.data.filter((d: any) => d.medianFirstTokenMs !== null).map((d: any) => [d.date, d.medianFirstTokenMs]))
+  return { byDay, overall: res.body.totals.medianFirstTokenMs }
+}
+
+describe('GET /api/admin/stats: a supervisor\'s latency medians equal those of the raw answers', () => {
+  it('after inserts, a reassign to another team, a deleted conversation, a deleted answer, a changed latency and a moved answer', async () => {
+    const admin = await demoAdmin()
+    const a = await makeTeam(admin, 2)
+    const b = await makeTeam(admin, 1)
+    const teamA = [a.supervisor.id, ...a.workers.map(w => w.id)]
+    const teamB = [b.supervisor.id, ...b.workers.map(w => w.id)]
+    const now = Date.now()
+    const answers = (daysAgo: number, latencies: number[]) => latencies.flatMap((ms, i) => {
+      const at = new Date(now - daysAgo * DAY_MS + i * 2)
+      return [
+        { role: 'user' as const, content: 'q', at },
+        { role: 'assistant' as const, content: 'a', at: new Date(at.getTime() + 1), promptTokens: 3, completionTokens: 2, firstTokenMs: ms },
+      ]
+    })
+    const moved = await insertConversation(a.workers[0]!.id, { messages: [...answers(0, [110, 120, 130]), ...answers(1, [900, 910])] })
+    const deleted = await insertConversation(a.workers[1]!.id, { messages: [...answers(0, [500, 520]), ...answers(2, [40])] })
+    const kept = await insertConversation(a.workers[1]!.id, { messages: [...answers(0, [300, 310, 110]), ...answers(1, [60])] })
+    const teamBs = await insertConversation(b.workers[0]!.id, { messages: [...answers(0, [700, 720]), ...answers(2, [800])] })
+    // an answer older than the range counts nowhere
+    await insertConversation(a.workers[0]!.id, { at: new Date(now - 20 * DAY_MS), messages: answers(20, [1]) })
+
+    const agrees = async () => {
+      const [shownA, rawA, shownB, rawB] = [await shownMedians(a.supervisor.client), await rawMedians(teamA), await shownMedians(b.supervisor.client), await rawMedians(teamB)]
+      expect(shownA).toEqual(rawA)
+      expect(shownB).toEqual(rawB)
+      return { a: shownA, b: shownB }
+    }
+    const before = await agrees()
+    expect(before.a.overall).toBe(median([110, 120, 130, 900, 910, 500, 520, 40, 300, 310, 110, 60]))
+    expect(before.b.overall).toBe(720)
+
+    // the conversation (and its five answers) moves to team B: counted by its new owner from now on
+    expect((await admin.patch(`/api/admin/conversations/${moved}/reassign`, { targetUserId: b.workers[0]!.id })).status).toBe(200)
+    const reassigned = await agrees()
+    expect(reassigned.a.overall).toBe(median([500, 520, 40, 300, 310, 110, 60]))
+    expect(reassigned.b.overall).toBe(median([700, 720, 800, 110, 120, 130, 900, 910]))
+
+    expect((await admin.delete(`/api/conversations/${deleted}`)).status).toBe(204)
+    const [answer] = await sqlRun<{ id: string }>('select id from messages where conversation_id = ? and first_token_ms = ?', [kept, 300])
+    await sqlRun('delete from messages where id = ?', [answer!.id])
+    await sqlRun('update messages set first_token_ms = ? where conversation_id = ? and first_token_ms = ?', [990, kept, 310])
+    const edited = await agrees()
+    expect(edited.a.overall).toBe(median([990, 110, 60]))
+
+    // one answer moved into a conversation of the other team
+    await sqlRun('update messages set conversation_id = ? where conversation_id = ? and first_token_ms = ?', [teamBs, kept, 60])
+    const movedAnswer = await agrees()
+    expect(movedAnswer.a.overall).toBe(median([990, 110]))
+    expect(movedAnswer.b.overall).toBe(median([700, 720, 800, 110, 120, 130, 900, 910, 60]))
+  })
+})
