@@ -49,8 +49,13 @@ describe.skipIf(!redisServerPath())('generation slots in Redis', () => {
       await (await grants.get(served[i]!)!)()
     }
     expect(served).toEqual(['x0', 'a1', 'b1', 'c1', 'a2', 'b2', 'a3'])
-    // a3 (its place grew while other users joined ahead) then moved up one place at a time as the others were served
-    expect(places.get('a3')!.slice(-6)).toEqual([6, 5, 4, 3, 2, 1])
+    // a3's place grew to 6 while other users joined ahead, then only went down as the others were served, to 1
+    // (two releases close together may reach it as one update: 5 → 3 is fine, a place going back up is not)
+    const a3 = places.get('a3')!
+    const after = a3.slice(a3.lastIndexOf(6))
+    expect(after.length).toBeGreaterThan(1)
+    expect(after.every((place, i) => i === 0 || place < after[i - 1]!), `a3's places: ${a3}`).toBe(true)
+    expect(after.at(-1)).toBe(1)
   })
 
   it('a process that stops renewing (killed) loses its slot and marks after the lease; a waiter elsewhere gets the slot', async () => {

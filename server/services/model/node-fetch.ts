@@ -13,28 +13,39 @@ import https from 'node:https'
  * an aborted signal rejects with its reason. The body is read with back-pressure: the socket is paused while a
  * chunk waits for its reader. `extraSignal` aborts the request too (our own, for a model that is still loading).
  */
-const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) }
+// An idle kept-alive socket is closed by us after 4 s, before a Node server's default 5 s keep-alive timeout
+// closes it under a request (Ollama's own limit is longer); the race that is left is retried below.
+const IDLE_MS = 4000
+const agents = { 'http:': new http.Agent({ keepAlive: true, timeout: IDLE_MS }), 'https:': new https.Agent({ keepAlive: true, timeout: IDLE_MS }) }
+
+/** A kept-alive socket the server closed while idle: the request never reached it, so it is sent again once. */
+const staleSocket = (req: http.ClientRequest, error: NodeJS.ErrnoException) =>
+  req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')
 
 type FetchInit = Pick<RequestInit, 'method' | 'headers' | 'body' | 'signal'>
 
-export function nodeFetch(input: string | URL | Request, init: FetchInit = {}, extraSignal?: AbortSignal): Promise<Response> {
+export function nodeFetch(input: string | URL | Request, init: FetchInit = {}, extraSignal?: AbortSignal, retried = false): Promise<Response> {
   const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url)
   const signals = [init.signal, extraSignal].filter((s): s is AbortSignal => !!s)
   return new Promise((resolve, reject) => {
     const aborted = signals.find(s => s.aborted)
     if (aborted) return reject(aborted.reason)
     const client = url.protocol === 'https:' ? https : http
+    let answered = false
+    let reason: unknown
     const req = client.request(url, {
       method: init.method ?? 'GET',
       headers: init.headers as http.OutgoingHttpHeaders | undefined,
       agent: agents[url.protocol as keyof typeof agents],
-    }, res => resolve(responseOf(res, () => reason)))
-    let reason: unknown
+    }, (res) => { answered = true; resolve(responseOf(res, () => reason)) })
     const onAbort = function (this: AbortSignal) { reason ??= this.reason; req.destroy() }
     for (const s of signals) s.addEventListener('abort', onAbort, { once: true })
     req.once('close', () => { for (const s of signals) s.removeEventListener('abort', onAbort) })
     // before the answer's head: aborted → the signal's reason, anything else → fetch's connection failure
-    req.once('error', error => reject(reason ?? new TypeError('fetch failed', { cause: error })))
+    req.once('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && reason === undefined && !retried && staleSocket(req, error)) resolve(nodeFetch(input, init, extraSignal, true))
+      else reject(reason ?? new TypeError('fetch failed', { cause: error }))
+    })
     req.end(typeof init.body === 'string' ? init.body : undefined)
   })
 }
