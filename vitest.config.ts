@@ -12,6 +12,9 @@ const api = (db: 'sqlite' | 'pg') => ({
     globalSetup: ['tests/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // a state the server reaches on its own (a ping, a stream's end) may take seconds on a busy 2-core CI machine:
+    // the default 1 s budget made such waits flaky (events.test.ts's two pings 300 ms apart)
+    expect: { poll: { timeout: 10_000, interval: 50 } },
   },
 })
 
