@@ -42,15 +42,17 @@ export async function signIn(email: string, password: string, baseUrl?: string) 
 
 /**
  * Turns on TOTP for the signed-in client: setup + enable with the current step's code (which burns it).
- * The next TOTP code the server accepts for this user is therefore `totpCode(secret, 1)`.
+ * The next TOTP code the server accepts for this user is therefore `totpCode(secret, 1)`; `enablingCode` is the
+ * burnt one (not `totpCode(secret)` read later: the step may have rolled over since).
  */
 export async function enrolTotp(client: Client, password: string) {
   const setup = await client.post('/api/auth/2fa/setup', { password })
   if (setup.status !== 200) throw new Error(`2fa setup → ${setup.status} ${setup.text}`)
   const secret = setup.body.secret as string
-  const enable = await client.post('/api/auth/2fa/enable', { code: await totpCode(secret) })
+  const enablingCode = await totpCode(secret)
+  const enable = await client.post('/api/auth/2fa/enable', { code: enablingCode })
   if (enable.status !== 200) throw new Error(`2fa enable → ${enable.status} ${enable.text}`)
-  return { secret, recoveryCodes: enable.body.recoveryCodes as string[] }
+  return { secret, enablingCode, recoveryCodes: enable.body.recoveryCodes as string[] }
 }
 
 /** A 4xx error body of the API's shape whose message names `field`. */
