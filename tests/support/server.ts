@@ -70,9 +70,17 @@ export const TEST_ENV: Record<string, string> = {
   AUTH_CACHE_MS: '1000',
 }
 
-// every server a test file starts dies with that file's worker, even when the test that started it failed
+// every server a test file starts dies with that file's worker, even when the test that started it failed; a worker
+// ended by a signal (vitest tearing down a timed-out file, ^C) never emits 'exit', and its servers lived on orphaned
 const running = new Set<ChildProcess>()
-process.once('exit', () => { for (const child of running) child.kill('SIGKILL') })
+const killAll = () => { for (const child of running) child.kill('SIGKILL') }
+process.once('exit', killAll)
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAll()
+    process.kill(process.pid, signal)
+  })
+}
 
 /** Starts the built Nitro server (`.output/server/index.mjs`) and waits until it answers. */
 export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
