@@ -2,7 +2,10 @@
 // straight into a fresh database, then the built server answers the sidebar's list and the admin lists under
 // concurrent keep-alive clients.
 //
-//   node bench/lists.mjs [--seconds 5] [--concurrency 10] [--sqlite-only] [--pg-only]
+//   node bench/lists.mjs [--seconds 5] [--concurrency 10] [--sqlite-only] [--pg-only] [--only <text>]
+//
+// --only runs just the lines whose name contains <text> (e.g. `--only admin/users?` for the users list, with
+// BENCH_CPU_PROF=<dir> to profile that route alone).
 //
 // Targets (issue #12): GET /api/conversations?limit=50 ≥ 1,000 req/s at c=10 with p99 < 20 ms at 10k
 // conversations; p95 < 50 ms at 100k; the same for the admin lists. /api/auth/me is measured as the floor every
@@ -17,6 +20,7 @@ const { values: args } = parseArgs({
     'concurrency': { type: 'string', default: '10' },
     'sqlite-only': { type: 'boolean', default: false },
     'pg-only': { type: 'boolean', default: false },
+    'only': { type: 'string' },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -61,20 +65,24 @@ async function benchOne(kind) {
     const users = await seed(db.url)
     const seedMs = performance.now() - t0
     const admin = await login(server.url, 'admin@example.com')
-    const results = { me: await load(server.url, admin, () => '/api/auth/me', { concurrency: C, seconds: SECONDS, pid: server.pid }) }
+    const opts = { concurrency: C, seconds: SECONDS, pid: server.pid }
+    const results = {}
+    const measure = async (name, cookie, path) => {
+      if (!args.only || name.includes(args.only)) results[name] = await load(server.url, cookie, path, opts)
+    }
+    await measure('GET /api/auth/me (floor)', admin, () => '/api/auth/me')
     for (const [i, n] of SIZES.entries()) {
       const cookie = await login(server.url, users[i].email)
       const pages = await cursors(server.url, cookie, '/api/conversations?limit=50', 40)
       const adminPages = await cursors(server.url, admin, `/api/admin/users/${users[i].id}/conversations?limit=50`, 40)
-      const opts = { concurrency: C, seconds: SECONDS, pid: server.pid }
-      results[`GET /api/conversations?limit=50 (${n})`] = await load(server.url, cookie, () => '/api/conversations?limit=50', opts)
-      results[`GET /api/conversations?limit=50&cursor=… (${n}, first 40 pages)`] = await load(server.url, cookie, j => `/api/conversations?limit=50&cursor=${pages[j % pages.length]}`, opts)
-      results[`GET /api/conversations?limit=50&offset=… (${n}, first 40 pages)`] = await load(server.url, cookie, j => `/api/conversations?limit=50&offset=${50 * (1 + (j % 40))}`, opts)
-      results[`GET /api/conversations?limit=50&archived=false (${n})`] = await load(server.url, cookie, () => '/api/conversations?limit=50&archived=false', opts)
-      results[`admin: GET /api/admin/users/:id/conversations?limit=50 (${n})`] = await load(server.url, admin, () => `/api/admin/users/${users[i].id}/conversations?limit=50`, opts)
-      results[`admin: GET /api/admin/users/:id/conversations?cursor=… (${n})`] = await load(server.url, admin, j => `/api/admin/users/${users[i].id}/conversations?limit=50&cursor=${adminPages[j % adminPages.length]}`, opts)
+      await measure(`GET /api/conversations?limit=50 (${n})`, cookie, () => '/api/conversations?limit=50')
+      await measure(`GET /api/conversations?limit=50&cursor=… (${n}, first 40 pages)`, cookie, j => `/api/conversations?limit=50&cursor=${pages[j % pages.length]}`)
+      await measure(`GET /api/conversations?limit=50&offset=… (${n}, first 40 pages)`, cookie, j => `/api/conversations?limit=50&offset=${50 * (1 + (j % 40))}`)
+      await measure(`GET /api/conversations?limit=50&archived=false (${n})`, cookie, () => '/api/conversations?limit=50&archived=false')
+      await measure(`admin: GET /api/admin/users/:id/conversations?limit=50 (${n})`, admin, () => `/api/admin/users/${users[i].id}/conversations?limit=50`)
+      await measure(`admin: GET /api/admin/users/:id/conversations?cursor=… (${n})`, admin, j => `/api/admin/users/${users[i].id}/conversations?limit=50&cursor=${adminPages[j % adminPages.length]}`)
     }
-    results['admin: GET /api/admin/users?limit=50'] = await load(server.url, admin, () => '/api/admin/users?limit=50', { concurrency: C, seconds: SECONDS, pid: server.pid })
+    await measure('admin: GET /api/admin/users?limit=50', admin, () => '/api/admin/users?limit=50')
     return { seedMs, results }
   }
   finally {
@@ -90,5 +98,5 @@ for (const kind of kinds) {
   const { seedMs, results } = await benchOne(kind)
   console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; ${loadText()})`)
   console.log(HEADER)
-  for (const [name, r] of Object.entries(results)) console.log(row(name === 'me' ? 'GET /api/auth/me (floor)' : name, r))
+  for (const [name, r] of Object.entries(results)) console.log(row(name, r))
 }

@@ -51,6 +51,16 @@ export const epochMs = (column: string) => dialect === 'pg' ? `floor(extract(epo
 export const driverValue = (value: Date | boolean | string | number) =>
   dialect === 'pg' ? (value instanceof Date ? value.toISOString() : value) : value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
 
+/**
+ * `column` is one of a list of ids bound as ONE argument (`listValue`) in a hand-written query: the statement text
+ * (and so the prepared statement) is the same whatever the list's length.
+ */
+export const inList = (column: string) => dialect === 'pg' ? `${column} = any(?::text[])` : `${column} in (select value from json_each(?))`
+export const listValue = (values: readonly string[]) => dialect === 'pg' ? [...values] : JSON.stringify(values)
+
+/** A JSON column read by a hand-written query: SQLite keeps it as text, postgres.js has already parsed jsonb. */
+export const jsonValue = (value: unknown) => typeof value === 'string' ? JSON.parse(value) as unknown : value
+
 /** The rows of a raw `sql` query, either dialect (libSQL's `all`, postgres-js's `execute`). */
 export async function rawRows<T>(query: SQL): Promise<T[]> {
   const db = useDb() as unknown as { all: (q: SQL) => Promise<T[]>, execute: (q: SQL) => Promise<T[]> }

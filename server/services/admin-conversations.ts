@@ -5,6 +5,7 @@ import { type Conversation, conversations, type User } from '../db/schema'
 import { canReassignTo, type Viewer } from './access'
 import { audit } from './audit'
 import { conversationPage, storedTotal } from './conversation-pages'
+import { toApiConversation } from './conversations'
 import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { findUserById } from './users'
 
@@ -16,8 +17,8 @@ export async function listConversationsOf(userId: string, page: { limit: number,
     storedTotal(userId),
     conversationPage(userId, { order: 'admin', limit: page.limit + 1, offset: page.offset, key }),
   ])
-  const { data, nextCursor } = keysetPage(rows, page.limit, r => [r.updatedAtMs, r.id])
-  return { total, data: data.map(r => r.api), nextCursor }
+  const { data, nextCursor } = keysetPage(rows, page.limit, r => [r.updatedAt.getTime(), r.id])
+  return { total, data: data.map(r => toApiConversation(r, r.messageCount)), nextCursor }
 }
 
 /**

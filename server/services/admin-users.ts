@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, ne, or, type SQL, sql } from 'drizzle-orm'
+import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import type { ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
@@ -6,8 +6,9 @@ import {
   apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
   type User, userRoles, users,
 } from '../db/schema'
-import { scopeFilter, type Viewer } from './access'
-import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
+import { type Viewer, visibleUserIds } from './access'
+import { checkPaging, decodeCursor, keysetPage } from './keyset'
+import { userPage } from './user-pages'
 import { asViewer, extraRolesOf, withRoles } from './roles'
 import { revokeUserTokens } from './tokens'
 import { hashPassword, passwordProblem } from './passwords'
@@ -18,41 +19,16 @@ import { forgetAuth } from './auth-cache'
 const badRequest = (field: string, problem: string) =>
   createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
 
-/** `%`, `_` and `\` typed by the user match themselves in LIKE. */
-const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
-
 /** The users `viewer` may see, filtered and paged, each with their conversation count and last activity. */
 export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter): Promise<ApiCursorList<AdminUser>> {
-  const conditions: Array<SQL | undefined> = [await scopeFilter(viewer, users.id)]
-  if (filter.q) {
-    const pattern = likePattern(filter.q)
-    conditions.push(or(sql`lower(${users.email}) like ${pattern} escape '\\'`, sql`lower(${users.fullName}) like ${pattern} escape '\\'`))
-  }
-  if (filter.role) conditions.push(eq(users.role, filter.role))
-  if (filter.active !== undefined) conditions.push(eq(users.active, filter.active))
-  if (filter.supervisorId) conditions.push(eq(users.supervisorId, filter.supervisorId))
   checkPaging(filter)
-  const where = and(...conditions)
-  const db = useDb()
-  const sortName = sql<string>`lower(${users.fullName})`
-  const key = filter.cursor ? decodeCursor(filter.cursor, ['string', 'string']) : undefined
-  const [[counted], sorted] = await Promise.all([
-    db.select({ total: count() }).from(users).where(where),
-    db.select({ user: users, sortName }).from(users).where(key ? and(where, after([sortName, users.id], key, 'asc')) : where)
-      .orderBy(asc(sortName), asc(users.id)).limit(filter.limit + 1).offset(key ? 0 : filter.offset),
-  ])
-  const page = keysetPage(sorted, filter.limit, r => [r.sortName, r.user.id])
-  const rows = page.data.map(r => r.user)
-  // for this page only: the stored count (migration 0008) and the newest `updated_at`, one index probe per user
-  const stats = rows.length
-    ? await db.select({ userId: users.id, count: users.conversationCount, lastAt: lastConversationAt })
-      .from(users).where(inArray(users.id, rows.map(u => u.id)))
-    : []
-  const byUser = new Map(stats.map(s => [s.userId, s]))
-  const extra = await extraRolesOf(rows.map(u => u.id))
+  const key = filter.cursor ? decodeCursor(filter.cursor, ['string', 'string']) as [string, string] : undefined
+  const { total, rows } = await userPage({ ...filter, limit: filter.limit + 1, visible: await visibleUserIds(viewer), key })
+  const page = keysetPage(rows, filter.limit, r => [r.sortName, r.id])
+  const extra = await extraRolesOf(page.data.map(u => u.id))
   return {
-    total: Number(counted?.total ?? 0),
-    data: rows.map(user => toAdminUser(withRoles(user, extra.get(user.id) ?? []), byUser.get(user.id))),
+    total,
+    data: page.data.map(user => toAdminUser(withRoles(user, extra.get(user.id) ?? []), { count: user.conversationCount, lastAt: user.lastConversationAt })),
     nextCursor: page.nextCursor,
   }
 }
@@ -63,7 +39,7 @@ const lastConversationAt = sql`(select max(c.updated_at) from conversations c wh
   .mapWith(conversations.updatedAt)
 
 /** Last activity is the later of the last request and the last conversation change. */
-function toAdminUser(user: Viewer, stats?: { count: number, lastAt: Date | null }): AdminUser {
+function toAdminUser(user: Parameters<typeof toApiUser>[0], stats?: { count: number, lastAt: Date | null }): AdminUser {
   const api = toApiUser(user)
   const times = [user.lastActiveAt, stats?.lastAt ? new Date(stats.lastAt) : null].filter((d): d is Date => !!d)
   const last = times.length ? new Date(Math.max(...times.map(d => d.getTime()))) : null

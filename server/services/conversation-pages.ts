@@ -1,13 +1,14 @@
-import type { ApiConversation } from '#shared/types'
 import { driverValue, epochMs, readRows } from '../db/client'
+import type { Conversation } from '../db/schema'
 
 /**
  * A page of one owner's conversations without a search, in hand-written SQL read as positional rows
  * (server/db/row-reader.ts): the sidebar's list and the admin's list of a user's conversations are the most
  * requested reads, and through drizzle's builder and row objects a 51-row page cost ~2 ms of CPU. Only the
- * columns `conversation` (API.md) shows are read; each row also carries its keyset sort key.
+ * columns `conversation` (API.md) shows are read, as a plain row: `toApiConversation` (conversations.ts) is the one
+ * place that shapes a row for the API.
  */
-export interface PageRow { api: ApiConversation, pinned: boolean, updatedAtMs: number, id: string }
+export type PageRow = Pick<Conversation, 'id' | 'userId' | 'title' | 'model' | 'systemPromptId' | 'pinned' | 'archived' | 'channel' | 'messageCount' | 'createdAt' | 'updatedAt'>
 
 /** `list`: pinned first, then newest (conversations_user_list_idx); `admin`: newest, archived included. */
 export type PageOrder = 'list' | 'admin'
@@ -47,23 +48,20 @@ export async function conversationPage(ownerId: string, page: { order: PageOrder
 }
 
 function toPageRow(row: unknown[]): PageRow {
-  const [id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [string, string, string, string, string | null, unknown, unknown, string, number, number, number]
-  const updatedAtMs = Number(updatedAt)
-  const api: ApiConversation = {
+  const [id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
+  return {
     id,
     userId,
     title,
     model,
-    systemPromptId: systemPromptId ?? null,
+    systemPromptId,
     pinned: Boolean(pinned),
     archived: Boolean(archived),
-    // only SMS conversations carry it: the web ones keep API.md's exact shape (as toApiConversation)
-    ...(channel === 'sms' ? { channel: 'sms' as const } : {}),
+    channel,
     messageCount: Number(messageCount),
-    createdAt: new Date(Number(createdAt)).toISOString(),
-    updatedAt: new Date(updatedAtMs).toISOString(),
+    createdAt: new Date(Number(createdAt)),
+    updatedAt: new Date(Number(updatedAt)),
   }
-  return { api, pinned: api.pinned, updatedAtMs, id }
 }
 
 /** How many conversations `ownerId` has (all, or only the archived or unarchived ones), from the owner's row. */

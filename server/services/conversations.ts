@@ -3,7 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages } from '../db/schema'
-import { conversationPage, storedTotal } from './conversation-pages'
+import { conversationPage, type PageRow, storedTotal } from './conversation-pages'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
@@ -11,8 +11,8 @@ import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
 /** The title of a conversation nobody named yet; the first exchange replaces it (auto-title). */
 export const DEFAULT_TITLE = 'Nueva conversación'
 
-/** API.md `conversation`. */
-export function toApiConversation(c: Conversation, messageCount: number) {
+/** API.md `conversation`: the one shaper of a conversation row (a full row, or a list page's columns). */
+export function toApiConversation(c: PageRow, messageCount: number): ApiConversation {
   return {
     id: c.id,
     userId: c.userId,
@@ -101,7 +101,7 @@ export interface ConversationQuery {
 }
 
 const listOrder = [conversations.pinned, conversations.updatedAt, conversations.id]
-const listKey = (c: Conversation) => [c.pinned, c.updatedAt.getTime(), c.id]
+const listKey = (c: PageRow) => [c.pinned, c.updatedAt.getTime(), c.id]
 
 /**
  * One user's conversations: pinned first, then the most recently updated. Paged by `offset` or by `cursor`
@@ -118,8 +118,8 @@ export async function listConversations(ownerId: string, query: ConversationQuer
       storedTotal(ownerId, query.archived),
       conversationPage(ownerId, { order: 'list', limit: query.limit + 1, offset: query.offset, archived: query.archived, key: query.cursor ? [pinned!, updatedAt!, id!] : undefined }),
     ])
-    const page = keysetPage(rows, query.limit, r => [r.pinned, r.updatedAtMs, r.id])
-    return { total, data: page.data.map(r => r.api), nextCursor: page.nextCursor }
+    const page = keysetPage(rows, query.limit, listKey)
+    return { total, data: page.data.map(r => toApiConversation(r, r.messageCount)), nextCursor: page.nextCursor }
   }
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
   // SQLite: the full-text query is evaluated once, here, for the total, the page and the snippets

@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { BUILT_IN, BUILT_IN_ROLES, type BuiltInRole, effectivePermissions, isBuiltInRole, PERMISSIONS } from '#shared/permissions'
 import type { ApiRole, RoleChanges, RoleInput } from '#shared/roles'
-import { useDb } from '../db/client'
+import { inList, jsonValue, listValue, readRows, useDb } from '../db/client'
 import { type CustomRole, roles, type User, userRoles, users } from '../db/schema'
 import type { Viewer } from './access'
 import { forgetAuth } from './auth-cache'
@@ -11,13 +11,13 @@ import { forgetAuth } from './auth-cache'
 export async function extraRolesOf(userIds: readonly string[]): Promise<Map<string, Array<{ id: string, name: string, permissions: string[] }>>> {
   const result = new Map<string, Array<{ id: string, name: string, permissions: string[] }>>()
   if (!userIds.length) return result
-  const rows = await useDb().select({ userId: userRoles.userId, id: roles.id, name: roles.name, permissions: roles.permissions })
-    .from(userRoles).innerJoin(roles, eq(roles.id, userRoles.roleId))
-    .where(userIds.length === 1 ? eq(userRoles.userId, userIds[0]!) : inArray(userRoles.userId, [...userIds]))
-  for (const row of rows) {
-    const list = result.get(row.userId) ?? []
-    list.push({ id: row.id, name: row.name, permissions: Array.isArray(row.permissions) ? row.permissions : [] })
-    result.set(row.userId, list)
+  // hand-written and positional (db/row-reader.ts): read for every page of the admin users list
+  const rows = await readRows(`select ur.user_id, r.id, r.name, r.permissions from user_roles ur join roles r on r.id = ur.role_id where ${inList('ur.user_id')}`, [listValue(userIds)])
+  for (const [userId, id, name, stored] of rows as Array<[string, string, string, unknown]>) {
+    const list = result.get(userId) ?? []
+    const permissions = jsonValue(stored)
+    list.push({ id, name, permissions: Array.isArray(permissions) ? permissions as string[] : [] })
+    result.set(userId, list)
   }
   return result
 }
@@ -28,7 +28,7 @@ export async function asViewer(user: User): Promise<Viewer> {
   return withRoles(user, extra)
 }
 
-export function withRoles(user: User, extra: ReadonlyArray<{ name: string, permissions: readonly string[] }>): Viewer {
+export function withRoles<U extends Pick<User, 'role' | 'active'>>(user: U, extra: ReadonlyArray<{ name: string, permissions: readonly string[] }>): U & Pick<Viewer, 'permissions' | 'roleNames'> {
   return {
     ...user,
     // a deactivated account holds nothing

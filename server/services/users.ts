@@ -14,7 +14,11 @@ import { forgetAuth } from './auth-cache'
  * The only shape of a user that leaves the server: never a hash or a secret. Pass a viewer (or a user
  * through `withRoles`) to include extra roles; a bare row shows its built-in role's permissions.
  */
-export function toApiUser(user: User & Partial<Pick<Viewer, 'permissions' | 'roleNames'>>): ApiUser {
+/** The columns `user` (API.md) is made of. */
+export type ApiUserColumns = Pick<User, 'id' | 'email' | 'fullName' | 'role' | 'active' | 'supervisorId' | 'totpEnabled' | 'isDemo' | 'phone'
+  | 'phoneVerifiedAt' | 'bio' | 'preferences' | 'mustChangePassword' | 'createdAt' | 'lastActiveAt'>
+
+export function toApiUser(user: ApiUserColumns & Partial<Pick<Viewer, 'permissions' | 'roleNames'>>): ApiUser {
   const { require2faRoles } = useConfig()
   return {
     id: user.id,

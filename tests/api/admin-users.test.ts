@@ -55,6 +55,28 @@ describe('GET /api/admin/users', () => {
     await admin.patch(`/api/admin/users/${team.workers[1]!.id}`, { active: true })
   })
 
+  it('every list entry is the user exactly as GET /api/admin/users/:id answers it (extra roles, phone, preferences, last activity)', async () => {
+    const tag = Math.random().toString(36).slice(2, 8)
+    const [worker] = team.workers
+    await admin.patch(`/api/admin/users/${team.supervisor.id}`, { fullName: `Ítalo Lista ${tag}` })
+    await admin.patch(`/api/admin/users/${worker!.id}`, { fullName: `ítalo lista ${tag} Ñuñoa` })
+    const role = await admin.post('/api/admin/roles', { name: `Lista ${tag}`, description: 'prueba', permissions: ['audit.read'] })
+    expect(role.status).toBe(201)
+    expect((await admin.put(`/api/admin/users/${worker!.id}/roles`, { roleIds: [role.body.id] })).status).toBe(200)
+    expect((await worker!.client.put('/api/auth/me', { bio: 'Bio «ñ»', preferences: { theme: 'dark', defaultModel: 'qwen2.5:3b-instruct', customInstructions: 'breve' } })).status).toBe(200)
+    await sqlRun('update users set phone = ?, phone_verified_at = ? where id = ?', [`+5691${Date.now() % 10_000_000}`, new Date(), worker!.id])
+
+    for (const viewer of [admin, team.supervisor.client]) {
+      const list = await viewer.get(`/api/admin/users?q=${encodeURIComponent(`lista ${tag}`)}`)
+      expect(list.status).toBe(200)
+      expect(list.body.data.map((u: any) => u.id)).toEqual([team.supervisor.id, worker!.id])
+      for (const entry of list.body.data) expect(entry).toEqual((await viewer.get(`/api/admin/users/${entry.id}`)).body)
+    }
+    const [, listed] = (await admin.get(`/api/admin/users?q=${encodeURIComponent(`lista ${tag}`)}`)).body.data
+    expect(listed).toMatchObject({ roles: [`Lista ${tag}`], phoneVerified: true, bio: 'Bio «ñ»', preferences: { theme: 'dark', customInstructions: 'breve' }, conversationCount: 2 })
+    expect(listed.permissions).toContain('audit.read')
+  })
+
   it('a LIKE wildcard in q matches itself only', async () => {
     const res = await admin.get('/api/admin/users?q=%25')
     expect(res.status).toBe(200)
