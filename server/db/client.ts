@@ -5,6 +5,7 @@ import type { SQL } from 'drizzle-orm'
 import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsql'
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
+import { useConfig } from '../utils/config'
 import { pgRowReader, type RowReader, sqliteRowReader } from './row-reader'
 import { dialect, schema } from './schema'
 
@@ -13,15 +14,14 @@ export type Database = LibSQLDatabase<typeof schema>
 interface Connection { db: Database, read: RowReader, close: () => Promise<void>, ping: () => Promise<void> }
 
 /** Opens the database named by the URL; the two drivers are hidden behind one drizzle type. */
-export function connect(url: string): Connection {
+export function connect(url: string, poolSize = 10): Connection {
   if (dialect === 'pg') {
-    const client = postgres(url, { max: Number(process.env.DATABASE_POOL_SIZE || 10), onnotice: () => {} })
+    const client = postgres(url, { max: poolSize, onnotice: () => {} })
     const db = drizzlePg(client, { schema: schema as never }) as unknown as Database
     return { db, read: pgRowReader(client), close: () => client.end({ timeout: 5 }), ping: async () => { await client`select 1` } }
   }
   if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true })
-  // pooled connections wait (up to 5 s) for the single writer instead of failing with SQLITE_BUSY
-  const client = createClient({ url, timeout: 5000 })
+  const client = sqliteClient(url)
   const db = drizzleLibsql(client, { schema })
   const read = sqliteRowReader(url, client)
   return {
@@ -32,10 +32,29 @@ export function connect(url: string): Connection {
   }
 }
 
+/**
+ * The libSQL client: pooled connections wait (up to 5 s, busy_timeout) for the write lock instead of failing with
+ * SQLITE_BUSY — and batches begin IMMEDIATE, taking the write lock first. drizzle's `db.batch` asks libSQL for
+ * BEGIN DEFERRED: a batch that reads first and then writes must upgrade its read lock, SQLite refuses that at once
+ * (no busy wait: waiting could deadlock) whenever another process holds the write lock or committed since the read,
+ * and libSQL then leaves the failed statement un-reset: the connection keeps its old snapshot, so every later write
+ * on it fails at once with SQLITE_BUSY until the statement is garbage-collected (the split web + worker processes
+ * on one file: the likely cause of ~100 s of failing claims in bench/README "SQLite, split"). Interactive transactions already default
+ * to IMMEDIATE ('write').
+ */
+export function sqliteClient(url: string, timeoutMs = 5000) {
+  const client = createClient({ url, timeout: timeoutMs })
+  const batch = client.batch.bind(client)
+  client.batch = (statements, mode = 'write') => batch(statements, mode)
+  return client
+}
+
 let connection: Connection | undefined
 
 export function useConnection(): Connection {
-  return (connection ??= connect(process.env.DATABASE_URL || 'file:./data/energyapp.db'))
+  if (connection) return connection
+  const { databaseUrl, databasePoolSize } = useConfig()
+  return (connection = connect(databaseUrl, databasePoolSize))
 }
 
 /** The app's database handle. */

@@ -7,10 +7,13 @@ import { migrate as migratePg } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { dialect } from './schema'
 
-/** The migrations ship inside the build (.output/server/drizzle); in dev they are read from the repo. */
-export function migrationsFolder() {
+/**
+ * The migrations ship inside the build (.output/server/drizzle); in dev they are read from the repo. `dir` is
+ * MIGRATIONS_DIR, passed in by the start-up (the db layer does not read the configuration itself).
+ */
+export function migrationsFolder(dir?: string) {
   const candidates = [
-    process.env.MIGRATIONS_DIR,
+    dir,
     process.argv[1] && join(dirname(resolve(process.argv[1])), 'drizzle'),
     resolve('drizzle'),
   ].filter(Boolean) as string[]
@@ -28,8 +31,8 @@ const SQLITE_LOCK_WAIT_MS = 120_000
  * Applies pending migrations. Instances starting together take turns: on PostgreSQL on an advisory lock, on
  * SQLite on the database's own write lock, held from reading what is applied until the last migration commits.
  */
-export async function runMigrations(url: string) {
-  const folder = migrationsFolder()
+export async function runMigrations(url: string, dir?: string) {
+  const folder = migrationsFolder(dir)
   if (dialect === 'pg') {
     const client = postgres(url, { max: 1, onnotice: () => {} })
     try {

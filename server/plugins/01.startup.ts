@@ -32,8 +32,8 @@ export default defineNitroPlugin(async (nitroApp) => {
   try {
     // several processes on one database without Redis: refused (services/instances.ts), unless this process says it
     // knowingly shares the database (ALLOW_SHARED_DATABASE=1: a test's second server, a one-off maintenance process)
-    if (process.env.ALLOW_SHARED_DATABASE !== '1') await claimDatabase(config.databaseUrl, !!config.redisUrl)
-    await runMigrations(config.databaseUrl)
+    if (!config.allowSharedDatabase) await claimDatabase(config.databaseUrl, !!config.redisUrl)
+    await runMigrations(config.databaseUrl, config.migrationsDir)
     if (dialect === 'sqlite') {
       // WAL (kept in the file): readers never wait for the writer
       await useConnection().db.run(sql`pragma journal_mode = wal`).catch(() => {})

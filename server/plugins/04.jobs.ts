@@ -8,7 +8,7 @@ import { onShutdown, trackWork } from '../services/shutdown'
  * `JOBS_WORKER=false` runs an app process that only enqueues (another process does the work).
  */
 export default defineNitroPlugin(() => {
-  if (import.meta.prerender || ['false', '0', 'no'].includes(String(process.env.JOBS_WORKER))) return
+  if (import.meta.prerender || !useConfig().jobsWorker) return
   let stopped = false
   appReady.then(() => {
     if (stopped) return

@@ -30,9 +30,9 @@ export const startAuthCache = () => { ttlMs() }
 
 function ttlMs(): number {
   if (ttl !== undefined) return ttl
-  const { redisUrl, authCacheMs } = useConfig()
+  const { redisUrl, authCacheMs, allowSharedDatabase } = useConfig()
   ttl = authCacheMs
-  if (!redisUrl && process.env.ALLOW_SHARED_DATABASE === '1') ttl = 0
+  if (!redisUrl && allowSharedDatabase) ttl = 0
   if (ttl && redisUrl) listen(redisUrl)
   return ttl
 }

@@ -19,11 +19,9 @@ import { onShutdown } from './shutdown'
  */
 
 const BUSY_RETRY_SECONDS = 5
-const pingMs = () => Number(process.env.CHAT_PING_MS) || 15_000
-// a reader whose socket has not drained for this long is treated as gone (back-pressure timeout)
-const drainTimeoutMs = () => Number(process.env.CHAT_DRAIN_TIMEOUT_MS) || 30_000
-// how often a running answer re-checks its session, its user and its conversation's owner
-const watchMs = () => Number(process.env.CHAT_WATCH_MS) || 1000
+// CHAT_PING_MS: keep-alive; CHAT_DRAIN_TIMEOUT_MS: a reader whose socket has not drained for this long is treated
+// as gone (back-pressure timeout); CHAT_WATCH_MS: how often a running answer re-checks its session, user and owner
+const chatTiming = () => useConfig().chat
 
 /** What the client is told when the server stopped its answer (the text so far is saved as `stopped`). */
 const HALT_MESSAGES: Record<HaltReason, string> = {
@@ -61,7 +59,7 @@ const HALT_REASONS: Record<HaltReason, StreamErrorReason> = {
 export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutput<typeof ChatBody>) {
   const endGenerating = await claimUser(event, user.id)
   const { maxAnswerSeconds } = await getSettings()
-  const stream = new ChatStream(event, pingMs(), drainTimeoutMs())
+  const stream = new ChatStream(event, chatTiming().pingMs, chatTiming().drainTimeoutMs)
   const forget = onShutdown(() => stream.stop())
   event.node.res.once('close', forget)
   const auth = event.context.auth
@@ -88,7 +86,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
       onEvent: ({ type, data }) => {
         if (type === 'meta') {
           stream.open()
-          unwatch = watchAnswer(owner, data.conversationId, watchMs(), reason => stream.halt(reason))
+          unwatch = watchAnswer(owner, data.conversationId, chatTiming().watchMs, reason => stream.halt(reason))
           // POST /api/chat/:conversationId/stop, from any process
           unstop = onStopRequest(data.conversationId, () => stream.halt('stopped'))
           armCap()

@@ -10,7 +10,7 @@ import { onShutdown } from './shutdown'
  */
 
 // a slot's or mark's lease: renewed every third of it while the answer runs; a killed process's expire after it
-export const leaseMs = () => Number(process.env.GENERATION_LEASE_MS) || 15_000
+export const leaseMs = () => useConfig().generationLeaseMs
 
 const STOP_CHANNEL = 'energyapp:chat-stop'
 

@@ -45,14 +45,13 @@ export function defineJob(kind: string, handler: JobHandler) {
   handlers.set(kind, handler)
 }
 
-export const jobTiming = () => ({
-  /** First retry delay; each next one is 3× longer (5 s, 15 s, 45 s, 135 s …: 3 retries span over a minute). */
-  backoffMs: Number(process.env.JOB_BACKOFF_MS) || 5_000,
-  /** How long a claim lasts without renewal; a crashed worker's jobs are taken over after it. */
-  leaseMs: Number(process.env.JOB_LEASE_MS) || 60_000,
-  pollMs: Number(process.env.JOB_POLL_MS) || 1_000,
-  concurrency: Number(process.env.JOB_CONCURRENCY) || 8,
-})
+/**
+ * JOB_* settings (utils/config.ts): `backoffMs` is the first retry delay, each next one 3× longer (5 s, 15 s, 45 s,
+ * 135 s …: 3 retries span over a minute); `leaseMs` how long a claim lasts without renewal (a crashed worker's jobs
+ * are taken over after it); `pollMs` and `concurrency` the worker's poll interval and jobs at once.
+ */
+export const jobTiming = (): JobTiming => useConfig().jobs
+export interface JobTiming { backoffMs: number, leaseMs: number, pollMs: number, concurrency: number }
 
 export const backoffDelay = (attempts: number, baseMs = jobTiming().backoffMs) => baseMs * 3 ** Math.max(0, attempts - 1)
 
@@ -193,7 +192,7 @@ export function wakeWorkers() { setImmediate(() => { for (const wake of wakers) 
  * A small in-process worker: up to `concurrency` jobs at once, claimed from the database, each lease renewed
  * while its job runs. `stop()` stops claiming, waits up to `graceMs` for running jobs and hands back the rest.
  */
-export function startWorker(options: Partial<ReturnType<typeof jobTiming>> = {}) {
+export function startWorker(options: Partial<JobTiming> = {}) {
   const timing = { ...jobTiming(), ...options }
   const running = new Map<string, Promise<void>>()
   let stopped = false

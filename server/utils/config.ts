@@ -85,7 +85,38 @@ const EnvSchema = v.object({
   EVENTS_RECHECK_MS: int(10_000, 100, 30_000),
   DATA_DIR: v.optional(v.string(), './data'),
   SESSION_MAX_DAYS: int(90, 1, 3650),
-  LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'must be one of debug, info, warn, error, silent')),
+  LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent'], 'must be one of debug, info, warn, error, silent'), 'info'),
+  // also write app.log, auth.log and audit.log into this folder (utils/log.ts)
+  LOG_DIR: v.optional(v.string()),
+  // PostgreSQL connections per process (SQLite: one file, no pool)
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  // where drizzle/<dialect> is looked for first (db/migrate.ts; default: next to the server, then ./drizzle)
+  MIGRATIONS_DIR: v.optional(v.string()),
+  // this process knowingly shares its database without Redis (a test's second server, a maintenance process)
+  ALLOW_SHARED_DATABASE: bool(false),
+  // false: this process only enqueues background jobs, another process runs them (plugins/04.jobs.ts)
+  JOBS_WORKER: bool(true),
+  // background jobs (services/jobs.ts): first retry delay (×3 each time), claim lease, poll interval, jobs at once
+  JOB_BACKOFF_MS: int(5_000, 10, 3_600_000),
+  JOB_LEASE_MS: int(60_000, 500, 3_600_000),
+  JOB_POLL_MS: int(1_000, 10, 600_000),
+  JOB_CONCURRENCY: int(8, 1, 256),
+  // a model slot's, an "answer running" mark's and a server load share's lease in Redis (services/coordination.ts)
+  GENERATION_LEASE_MS: int(15_000, 300, 600_000),
+  // web chat stream (services/chat.ts): keep-alive ping, a stalled reader's timeout, the answer's re-check interval
+  CHAT_PING_MS: int(15_000, 50, 600_000),
+  CHAT_DRAIN_TIMEOUT_MS: int(30_000, 100, 600_000),
+  CHAT_WATCH_MS: int(1_000, 50, 60_000),
+  // a streaming answer's text is saved this often (orchestrator/persist.ts)
+  CHAT_CHECKPOINT_MS: int(3_000, 100, 600_000),
+  // SMS channel (Twilio): on when the account, token and number are all set
+  TWILIO_ACCOUNT_SID: v.optional(v.string()),
+  TWILIO_AUTH_TOKEN: v.optional(v.string()),
+  TWILIO_PHONE_NUMBER: v.optional(v.string()),
+  TWILIO_WHATSAPP_NUMBER: v.optional(v.string()),
+  TWILIO_API_BASE: url('https://api.twilio.com'),
+  SMS_MODEL_ATTEMPTS: int(4, 1, 100),
+  SMS_SEND_ATTEMPTS: int(6, 1, 100),
 })
 
 export type AppConfig = ReturnType<typeof buildConfig>
@@ -128,6 +159,32 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     dataDir: resolve(env.DATA_DIR),
     /** A session slides for 30 days of use but never outlives this many days from sign-in. */
     sessionMaxDays: env.SESSION_MAX_DAYS,
+    logLevel: env.LOG_LEVEL,
+    logDir: env.LOG_DIR,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    migrationsDir: env.MIGRATIONS_DIR,
+    allowSharedDatabase: env.ALLOW_SHARED_DATABASE,
+    jobsWorker: env.JOBS_WORKER,
+    jobs: { backoffMs: env.JOB_BACKOFF_MS, leaseMs: env.JOB_LEASE_MS, pollMs: env.JOB_POLL_MS, concurrency: env.JOB_CONCURRENCY },
+    generationLeaseMs: env.GENERATION_LEASE_MS,
+    chat: { pingMs: env.CHAT_PING_MS, drainTimeoutMs: env.CHAT_DRAIN_TIMEOUT_MS, watchMs: env.CHAT_WATCH_MS, checkpointMs: env.CHAT_CHECKPOINT_MS },
+    twilio: twilioSettings(env),
+    sms: { modelAttempts: env.SMS_MODEL_ATTEMPTS, sendAttempts: env.SMS_SEND_ATTEMPTS },
+  }
+}
+
+export interface TwilioConfig { accountSid: string, authToken: string, phoneNumber: string, whatsappNumber: string, apiBase: string }
+
+/** The SMS channel's account, or null (channel off) unless the account, token and number are all set. */
+function twilioSettings(env: v.InferOutput<typeof EnvSchema>): TwilioConfig | null {
+  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_PHONE_NUMBER: phoneNumber } = env
+  if (!accountSid || !authToken || !phoneNumber) return null
+  return {
+    accountSid,
+    authToken,
+    phoneNumber,
+    whatsappNumber: env.TWILIO_WHATSAPP_NUMBER || phoneNumber,
+    apiBase: env.TWILIO_API_BASE.replace(/\/+$/, ''),
   }
 }
 
@@ -141,7 +198,7 @@ function devSecret(dataDir: string) {
   return secret
 }
 
-const SECRET_VARIABLES = ['SESSION_SECRET', 'SMTP_URL', 'OPENAI_API_KEY', 'OLLAMA_HOSTS']
+const SECRET_VARIABLES = ['SESSION_SECRET', 'SMTP_URL', 'OPENAI_API_KEY', 'OLLAMA_HOSTS', 'TWILIO_AUTH_TOKEN']
 
 export class ConfigError extends Error {}
 

@@ -1,21 +1,31 @@
 import { createStream, type RotatingFileStream } from 'rotating-file-stream'
+import { useConfig } from './config'
 
 type Channel = 'app' | 'auth' | 'audit'
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
 const RANK: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 }
 
-/** LOG_LEVEL: debug | info (default) | warn | error | silent; lines below it are dropped. */
-function threshold() {
-  const level = process.env.LOG_LEVEL as keyof typeof RANK | undefined
-  return RANK[level && level in RANK ? level : 'info']
+let settings: { rank: number, dir?: string } | undefined
+
+/**
+ * LOG_LEVEL (debug | info (default) | warn | error | silent: lines below it are dropped) and LOG_DIR, from the
+ * configuration. Until the configuration is valid, `info` to stdout: the start-up reports a bad value and stops.
+ */
+function logSettings() {
+  if (settings) return settings
+  try {
+    const { logLevel, logDir } = useConfig()
+    return (settings = { rank: RANK[logLevel], dir: logDir })
+  }
+  catch { return { rank: RANK.info } }
 }
 
 // Optional files next to stdout/journald: LOG_DIR/{app,auth,audit}.log, rotated at 10 MB, 5 kept.
 const files = new Map<Channel, RotatingFileStream>()
 
 function fileFor(channel: Channel) {
-  const dir = process.env.LOG_DIR
+  const dir = logSettings().dir
   if (!dir) return undefined
   let stream = files.get(channel)
   if (!stream) {
@@ -28,7 +38,7 @@ function fileFor(channel: Channel) {
 
 // One JSON object per line; message bodies, passwords, tokens and secrets never reach here.
 function write(channel: Channel, level: Level, msg: string, fields: Record<string, unknown> = {}) {
-  if (RANK[level] < threshold()) return
+  if (RANK[level] < logSettings().rank) return
   const line = JSON.stringify({ time: new Date().toISOString(), level, channel, msg, ...fields })
   if (level === 'error') console.error(line)
   else console.log(line)

@@ -14,7 +14,8 @@ export async function dbQuery<T = Record<string, unknown>>(text: string, params:
     try { return await sql.unsafe(text.replace(/\?/g, () => `$${++n}`), params as never[]) as unknown as T[] }
     finally { await sql.end({ timeout: 5 }) }
   }
-  const client = createClient({ url })
+  // the servers under test write the same file: wait for their write lock (busy_timeout) instead of failing at once
+  const client = createClient({ url, timeout: 5000 })
   try {
     const params2 = params.map(p => typeof p === 'boolean' ? Number(p) : p) as Array<string | number | null>
     const result = await client.execute({ sql: text, args: params2 })

@@ -67,4 +67,58 @@ describe('runtime configuration', () => {
     expect(() => loadConfig({ ...secret, MAIL_FROM: 'nobody' })).toThrow(/MAIL_FROM/)
     expect(() => loadConfig({ ...secret, FORGOT_PASSWORD_RATE_LIMIT: 'often' })).toThrow(/FORGOT_PASSWORD_RATE_LIMIT/)
   })
+
+  it('reads the jobs, chat, database, log and SMS settings with their defaults', () => {
+    const c = loadConfig({ SESSION_SECRET: 'z'.repeat(32) })
+    expect(c.jobs).toEqual({ backoffMs: 5_000, leaseMs: 60_000, pollMs: 1_000, concurrency: 8 })
+    expect(c.chat).toEqual({ pingMs: 15_000, drainTimeoutMs: 30_000, watchMs: 1_000, checkpointMs: 3_000 })
+    expect(c.generationLeaseMs).toBe(15_000)
+    expect(c.databasePoolSize).toBe(10)
+    expect(c.jobsWorker).toBe(true)
+    expect(c.allowSharedDatabase).toBe(false)
+    expect(c.logLevel).toBe('info')
+    expect(c.logDir).toBeUndefined()
+    expect(c.migrationsDir).toBeUndefined()
+    expect(c.sms).toEqual({ modelAttempts: 4, sendAttempts: 6 })
+    expect(c.twilio).toBeNull()
+  })
+
+  it('takes the values given', () => {
+    const c = loadConfig({
+      SESSION_SECRET: 'z'.repeat(32), JOB_POLL_MS: '50', JOB_CONCURRENCY: '2', JOBS_WORKER: 'false', ALLOW_SHARED_DATABASE: '1',
+      CHAT_PING_MS: '100', DATABASE_POOL_SIZE: '4', LOG_DIR: '/var/log/energyapp', MIGRATIONS_DIR: '/opt/drizzle', SMS_SEND_ATTEMPTS: '2',
+    })
+    expect(c.jobs.pollMs).toBe(50)
+    expect(c.jobs.concurrency).toBe(2)
+    expect(c.jobsWorker).toBe(false)
+    expect(c.allowSharedDatabase).toBe(true)
+    expect(c.chat.pingMs).toBe(100)
+    expect(c.databasePoolSize).toBe(4)
+    expect(c.logDir).toBe('/var/log/energyapp')
+    expect(c.migrationsDir).toBe('/opt/drizzle')
+    expect(c.sms.sendAttempts).toBe(2)
+    expect(loadConfig({ SESSION_SECRET: 'z'.repeat(32), JOBS_WORKER: 'no' }).jobsWorker).toBe(false)
+  })
+
+  it('a bad number, flag or URL stops start-up naming the variable (it used to become the default silently)', () => {
+    const secret = { SESSION_SECRET: 'z'.repeat(32) }
+    for (const name of ['CHAT_CHECKPOINT_MS', 'CHAT_PING_MS', 'CHAT_DRAIN_TIMEOUT_MS', 'CHAT_WATCH_MS', 'JOB_BACKOFF_MS', 'JOB_LEASE_MS',
+      'JOB_POLL_MS', 'JOB_CONCURRENCY', 'GENERATION_LEASE_MS', 'DATABASE_POOL_SIZE', 'SMS_MODEL_ATTEMPTS', 'SMS_SEND_ATTEMPTS']) {
+      expect(() => loadConfig({ ...secret, [name]: 'abc' }), name).toThrow(new RegExp(`${name} must be a whole number`))
+      expect(() => loadConfig({ ...secret, [name]: '-5' }), name).toThrow(new RegExp(`${name} must be a whole number`))
+      expect(() => loadConfig({ ...secret, [name]: '0' }), name).toThrow(new RegExp(`${name} must be at least`))
+    }
+    expect(() => loadConfig({ ...secret, JOB_CONCURRENCY: '100000' })).toThrow(/JOB_CONCURRENCY must be at most 256/)
+    expect(() => loadConfig({ ...secret, JOBS_WORKER: 'off' })).toThrow(/JOBS_WORKER/)
+    expect(() => loadConfig({ ...secret, ALLOW_SHARED_DATABASE: 'si' })).toThrow(/ALLOW_SHARED_DATABASE/)
+    expect(() => loadConfig({ ...secret, TWILIO_API_BASE: 'api.twilio.com' })).toThrow(/TWILIO_API_BASE must be a URL/)
+    expect(() => loadConfig({ ...secret, LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/)
+  })
+
+  it('the SMS channel is on with account, token and number', () => {
+    const twilio = { SESSION_SECRET: 'z'.repeat(32), TWILIO_ACCOUNT_SID: 'AC1', TWILIO_AUTH_TOKEN: 'tok-secret', TWILIO_PHONE_NUMBER: '+15005550006' }
+    expect(loadConfig(twilio).twilio).toEqual({ accountSid: 'AC1', authToken: 'tok-secret', phoneNumber: '+15005550006', whatsappNumber: '+15005550006', apiBase: 'https://api.twilio.com' })
+    expect(loadConfig({ ...twilio, TWILIO_API_BASE: 'http://127.0.0.1:9999/' }).twilio?.apiBase).toBe('http://127.0.0.1:9999')
+    expect(loadConfig({ ...twilio, TWILIO_PHONE_NUMBER: '' }).twilio).toBeNull()
+  })
 })

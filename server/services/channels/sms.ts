@@ -87,7 +87,8 @@ async function smsConversation(user: User): Promise<Conversation> {
 }
 
 defineJob('sms.inbound', {
-  maxAttempts: Number(process.env.SMS_MODEL_ATTEMPTS) || 4,
+  // read when a job runs, not at import: a bad SMS_MODEL_ATTEMPTS is reported by the start-up first
+  get maxAttempts() { return useConfig().sms.modelAttempts },
   async run({ job, saveProgress }) {
     const p = job.payload as unknown as InboundPayload
     const db = useDb()
@@ -113,7 +114,7 @@ defineJob('sms.inbound', {
 })
 
 defineJob('sms.send', {
-  maxAttempts: Number(process.env.SMS_SEND_ATTEMPTS) || 6,
+  get maxAttempts() { return useConfig().sms.sendAttempts },
   // one step per part, in order; `sent` is saved after each part Twilio accepted, so a retry goes on from there
   // (the last part's progress and the job's end are one statement)
   async run({ job, saveProgress, finish }) {

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { type TwilioConfig, useConfig } from '../../utils/config'
 import { PermanentError, RetryableError } from '../jobs'
 
 /**
@@ -7,19 +8,8 @@ import { PermanentError, RetryableError } from '../jobs'
  * signature is Twilio's documented HMAC-SHA1, computed with node:crypto.
  */
 
-export interface TwilioConfig { accountSid: string, authToken: string, phoneNumber: string, whatsappNumber: string, apiBase: string }
-
-export function twilioConfig(): TwilioConfig | null {
-  const { TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: authToken, TWILIO_PHONE_NUMBER: phoneNumber } = process.env
-  if (!accountSid || !authToken || !phoneNumber) return null
-  return {
-    accountSid,
-    authToken,
-    phoneNumber,
-    whatsappNumber: process.env.TWILIO_WHATSAPP_NUMBER || phoneNumber,
-    apiBase: (process.env.TWILIO_API_BASE || 'https://api.twilio.com').replace(/\/+$/, ''),
-  }
-}
+/** The account (TWILIO_* variables, read and validated by utils/config.ts); null when the channel is off. */
+export const twilioConfig = (): TwilioConfig | null => useConfig().twilio
 
 /** The SMS channel is on when the account, token and number are all set. */
 export const smsConfigured = () => twilioConfig() !== null

@@ -8,7 +8,7 @@ import { useGenerationSlots } from '../coordination'
 import type { AppSettings } from '../settings'
 import { offeredTools } from './agents'
 import type { Emit, TurnInput, TurnResult } from './index'
-import { CHECKPOINT_MS, nameConversation, saveAnswerWithRetry, saveCheckpoint } from './persist'
+import { checkpointMs, nameConversation, saveAnswerWithRetry, saveCheckpoint } from './persist'
 import { type AgentTool, runToolCall, type ToolRecord } from './tools'
 
 /** At most this many rounds of tool calls per answer; the next model call is offered no tools. */
@@ -160,7 +160,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
           answer.firstTokenMs ??= elapsed()
           tokens.push(t)
           roundText += t
-          if (!checkpointing && performance.now() - lastCheckpoint >= CHECKPOINT_MS) {
+          if (!checkpointing && performance.now() - lastCheckpoint >= checkpointMs()) {
             // a long answer is saved as it grows (not awaited: the stream goes on; one checkpoint at a time)
             checkpointing = true
             lastCheckpoint = performance.now()

@@ -10,12 +10,12 @@ import type { Answer } from './answer'
 import { toolMessageContent } from './tools'
 
 /**
- * Partial answers are saved while they stream, every CHECKPOINT_MS (env CHAT_CHECKPOINT_MS), so that even a
+ * Partial answers are saved while they stream, every `checkpointMs()` (CHAT_CHECKPOINT_MS), so that even a
  * SIGKILL loses at most that much text. A checkpointed row has status `stopped` — what it is if the process dies
  * now, and never `complete` for a reader who sees it mid-stream — and the final save overwrites it (same id).
  * No start-up sweep is needed: a row left by a crash already says `stopped`.
  */
-export const CHECKPOINT_MS = Number(process.env.CHAT_CHECKPOINT_MS) || 3_000
+export const checkpointMs = () => useConfig().chat.checkpointMs
 
 const answerRow = (turn: Turn, answer: Answer, now: Date): Message => ({
   id: answer.id,
