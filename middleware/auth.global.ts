@@ -1,6 +1,6 @@
 import type { Permission } from '#shared/permissions'
 import { warmDateFormatters } from '~/i18n'
-import { ADMIN_TABS } from '~/stores/admin'
+import { ADMIN_TABS } from '~/utils/admin-tabs'
 
 declare module '#app' {
   interface PageMeta {
@@ -22,6 +22,8 @@ export default defineNuxtRouteMiddleware(async (to) => {
   const auth = useAuthStore()
   // signed-in pages show dates: their formatters are built while the session is being checked
   if (!to.meta.public) warmDateFormatters(useAppStore().locale)
+  // the page's code downloads while the session is checked, not after it (one round trip less before its first paint)
+  if (!auth.checked) void preloadRouteComponents(to)
   await auth.me()
   const user = auth.user
 
