@@ -129,7 +129,11 @@ describe('chat answers', () => {
   })
 
   it('"Ir al final" appears while the reader scrolls above a streaming answer and brings them back down', async () => {
-    answerWith(Array.from({ length: 300 }, (_, i) => (i % 12 === 11 ? `p${i}\n\n` : `p${i}`)).join(' '), 60)
+    answerWith(Array.from({ length: 300 }, (_, i) => (i % 12 === 11 ? `p${i}\n\n` : `p${i}`)).join(' '))
+    // half the answer streams, then it waits until the test is done: it is still streaming at every step below (it used
+    // to be 300 tokens 60 ms apart, 18 s that a loaded machine could outlast before Stop was clicked)
+    const held = fake.gate()
+    fake.set({ gate: held.gate, gateAfter: 150 })
     const page = await open(360, 740)
     await send(page, 'Escribe un texto largo')
     await page.getByTestId('generating').waitFor()
@@ -143,5 +147,7 @@ describe('chat answers', () => {
     await expect.poll(() => list.evaluate(el => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(80)
     await expect.poll(() => page.getByTestId('jump-to-end').count()).toBe(0)
     await page.getByTestId('stop').click()
+    await lastAnswer(page).and(page.locator('[data-status="stopped"]')).waitFor()
+    held.open()
   })
 })
