@@ -52,8 +52,11 @@ function useModel(reply: (question: string) => string, delayMs = 0) {
 describe('chat screen', () => {
   it('signs in, sends a message and shows the answer growing token by token, then titles the conversation', async () => {
     const words = Array.from({ length: 40 }, (_, i) => `palabra${i}`)
-    // 40 tokens 120 ms apart: ~5 s of streaming, long enough to sample its growth on a loaded machine
+    // 40 tokens 120 ms apart, held after the first 10 until the test has seen them: a loaded machine could spend the
+    // whole ~5 s stream on the steps before the sampling, which then saw it finished
     useModel(() => words.join(' '), 120)
+    const held = fake.gate()
+    fake.set({ gate: held.gate, gateAfter: 10 })
     const page = await open(server.url)
     await signIn(page, WORKER)
     await page.getByRole('heading', { name: '¿En qué te ayudo hoy?' }).waitFor()
@@ -67,15 +70,15 @@ describe('chat screen', () => {
     await expect.poll(() => page.getByTestId('generating').textContent()).toContain('generando…')
     await page.getByTestId('stop').waitFor()
 
+    // a part of the answer is on screen while it streams; once let go it grows through at least one more length
+    // before the whole (the remaining 30 tokens take ≥ 3.6 s, and the page is polled every 100 ms)
     const body = lastAnswer(page).getByTestId('message-body')
-    const lengths: number[] = []
-    for (let i = 0; i < 60 && lengths.length < 4; i++) {
-      const length = (await body.textContent().catch(() => ''))?.length ?? 0
-      if (length > (lengths.at(-1) ?? 0)) lengths.push(length)
-      await page.waitForTimeout(100)
-    }
-    expect(lengths.length).toBeGreaterThanOrEqual(3)
-    expect(lengths.at(-1)!).toBeLessThan(words.join(' ').length)
+    const partial = words.slice(0, 10).join(' ')
+    await expect.poll(() => body.textContent().then(text => text?.trim())).toBe(partial)
+    held.open()
+    let growing = 0
+    await expect.poll(async () => (growing = (await body.textContent())?.trim().length ?? 0)).toBeGreaterThan(partial.length)
+    expect(growing).toBeLessThan(words.join(' ').length)
 
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
     await expect.poll(() => body.textContent().then(text => text?.trim())).toBe(words.join(' '))
