@@ -88,19 +88,24 @@ describe('chat screen', () => {
     await page.getByTestId('send').waitFor()
   })
 
-  it('a title that comes after done (slow title call) still names the conversation; the answer settles first', { timeout: 120_000 }, async () => {
+  it('a title that comes after done (slow title call) still names the conversation; the answer settles first', async () => {
     useModel(() => 'Respuesta rápida.')
-    // the title call takes 12 s: the server sends done first and the title on the same stream afterwards
-    fake.set({ firstTokenDelayFor: body => (isTitleCall(body) ? 12_000 : 0) })
+    // the title call is held until the answer has settled on screen (it used to take a fixed 12 s, which a loaded
+    // machine could outlast, and every run waited out): the server sends done first and the title on the same
+    // stream afterwards
+    const title = fake.gate()
+    fake.set({ gateFor: body => (isTitleCall(body) ? title.gate : null) })
     const page = await open(server.url)
     await signIn(page, WORKER)
     await send(page, 'Título tardío por favor')
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
     await page.getByTestId('send').waitFor()
     // settled while the title call is still running
-    expect(fake.chatRequests.find(r => isTitleCall(r.body))?.completed).not.toBe(true)
+    await fake.waitFor(requests => requests.some(r => isTitleCall(r.body)), SETTLE_MS)
+    expect(fake.chatRequests.find(r => isTitleCall(r.body))?.completed).toBe(false)
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
-    await expect.poll(() => page.getByTestId('conversation-title').textContent(), { timeout: 40_000 }).toBe('Sobre Título tardío por')
+    title.open()
+    await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe('Sobre Título tardío por')
     await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Título tardío por' }).waitFor()
   })
 
