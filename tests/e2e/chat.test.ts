@@ -258,8 +258,11 @@ describe('chat screen', () => {
   })
 
   it('shows the queue position while another user\'s answer holds the only model slot', async () => {
-    // the other user's answer takes ~6 s, so this user's message certainly arrives while it runs; theirs is short
-    useModel(question => (question.includes('larga') ? Array.from({ length: 200 }, (_, i) => `w${i}`).join(' ') : 'Ahora sí te toca.'), 30)
+    // the other user's answer holds the slot until this user has seen their place in the queue (it used to take a
+    // fixed ~6 s, which a loaded machine could spend before the message even left: then there was no queue to see)
+    useModel(question => (question.includes('larga') ? 'Una respuesta larga.' : 'Ahora sí te toca.'))
+    const long = fake.gate()
+    fake.set({ gateFor: body => (questionOf(body).includes('larga') ? long.gate : null) })
     // signed in first: the slot is taken only when the message is about to be sent
     const page = await open(server.url)
     await signIn(page, WORKER)
@@ -270,6 +273,7 @@ describe('chat screen', () => {
 
     await send(page, '¿Me toca?')
     await page.getByText('En cola: posición 1').waitFor()
+    long.open()
     await expect(busy.then(res => res.status)).resolves.toBe(200)
     await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor({ timeout: SETTLE_MS })
     await expect(page.getByText('En cola: posición 1').count()).resolves.toBe(0)
