@@ -314,21 +314,28 @@ describe('chat screen', () => {
     await expect.poll(() => list.evaluate(el => el.scrollHeight)).toBeGreaterThan(400 * 44)
     await expect(page.getByTestId('conversation-item').count()).resolves.toBeLessThan(50)
 
-    // scrolling through what is loaded keeps frames short (generous bound: a shared 2-core machine)
-    const frames = await list.evaluate(async (el) => {
-      const times: number[] = []
-      el.scrollTop = 0
-      let last = performance.now()
-      for (let i = 0; i < 60; i++) {
-        el.scrollTop += 250
+    // scrolling through what is loaded keeps frames short: a frame that scrolls costs under 50 ms more than a frame
+    // that does nothing, measured in turns so both see the same machine. The bare interval (once bounded by 50 ms
+    // alone) measures the machine too: CI at load 30 on 2 cores saw an 83 ms median with the list still virtual
+    const { scrolled, idle } = await list.evaluate(async (el) => {
+      const frame = async (change: () => void) => {
         await new Promise(resolve => requestAnimationFrame(resolve))
-        const t = performance.now()
-        times.push(t - last)
-        last = t
+        const start = performance.now()
+        change()
+        await new Promise(resolve => requestAnimationFrame(resolve))
+        return performance.now() - start
       }
-      return times.sort((a, b) => a - b)
+      const median = (times: number[]) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!
+      const scrolled: number[] = []
+      const idle: number[] = []
+      el.scrollTop = 0
+      for (let i = 0; i < 60; i++) {
+        scrolled.push(await frame(() => { el.scrollTop += 250 }))
+        idle.push(await frame(() => {}))
+      }
+      return { scrolled: median(scrolled), idle: median(idle) }
     })
-    expect(frames[Math.floor(frames.length / 2)]!).toBeLessThan(50)
+    expect(scrolled - idle, `scrolling frame ${scrolled} ms, idle frame ${idle} ms`).toBeLessThan(50)
     await expect(page.getByTestId('conversation-item').count()).resolves.toBeLessThan(50)
 
     // search goes to the server, whatever is loaded
