@@ -56,9 +56,11 @@ describe('chat answers', () => {
     // the server named the failed conversation from the question
     await page.getByTestId('conversation-item').filter({ hasText: 'Estado de la subestación Pampa Norte…' }).waitFor()
     const address = new URL(page.url()).pathname
+    // reopened once; the other sizes are the same page resized (a reload per size cost this test two more cold page
+    // loads, and on a loaded CI machine it outgrew its 90 s budget: 94 s at load 37)
+    await page.goto(address)
     for (const [width, height] of SIZES) {
       await page.setViewportSize({ width, height })
-      await page.goto(address)
       await page.getByTestId('generate-answer').waitFor()
       await settled(page)
       await screenshot(page, `chat-unanswered-${width}`)
@@ -129,7 +131,11 @@ describe('chat answers', () => {
   })
 
   it('"Ir al final" appears while the reader scrolls above a streaming answer and brings them back down', async () => {
-    answerWith(Array.from({ length: 300 }, (_, i) => (i % 12 === 11 ? `p${i}\n\n` : `p${i}`)).join(' '), 60)
+    answerWith(Array.from({ length: 300 }, (_, i) => (i % 12 === 11 ? `p${i}\n\n` : `p${i}`)).join(' '))
+    // half the answer streams, then it waits until the test is done: it is still streaming at every step below (it used
+    // to be 300 tokens 60 ms apart, 18 s that a loaded machine could outlast before Stop was clicked)
+    const held = fake.gate()
+    fake.set({ gate: held.gate, gateAfter: 150 })
     const page = await open(360, 740)
     await send(page, 'Escribe un texto largo')
     await page.getByTestId('generating').waitFor()
@@ -143,5 +149,7 @@ describe('chat answers', () => {
     await expect.poll(() => list.evaluate(el => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(80)
     await expect.poll(() => page.getByTestId('jump-to-end').count()).toBe(0)
     await page.getByTestId('stop').click()
+    await lastAnswer(page).and(page.locator('[data-status="stopped"]')).waitFor()
+    held.open()
   })
 })

@@ -40,6 +40,16 @@ export interface Behaviour {
   /** When set, the answer waits for this promise before its first token (a test opens the gate when ready). */
   gate: Promise<unknown> | null
   /**
+   * How many tokens stream before the answer waits at `gate` (0: before the first): an answer that is certainly
+   * still streaming, with text on screen, until the test says so — instead of hoping a slow stream outlasts the test.
+   */
+  gateAfter: number
+  /**
+   * When set, the gate this request waits at before its response starts (null: none), e.g. only the title call:
+   * the event-driven form of `firstTokenDelayFor`.
+   */
+  gateFor: ((body: any) => Promise<unknown> | null) | null
+  /**
    * At most this many chat requests generate at once (like OLLAMA_NUM_PARALLEL); later ones wait, unanswered,
    * for a free place (FIFO). null: no limit. A model that is the bottleneck.
    */
@@ -92,6 +102,8 @@ export const defaultBehaviour = (): Behaviour => ({
   errorAfter: null,
   toolCalls: null,
   gate: null,
+  gateAfter: 0,
+  gateFor: null,
   concurrency: null,
 })
 
@@ -205,6 +217,8 @@ export class FakeOllama {
     if (b.hang) return // the client aborts or times out; 'close' marks the record aborted
     const delay = b.firstTokenDelayFor?.(body) ?? b.firstTokenDelayMs
     if (delay) await sleep(delay)
+    const held = b.gateFor?.(body)
+    if (held) await held
     if (gone()) return
     if (b.concurrency !== null) {
       while (this.generating >= b.concurrency) await new Promise<void>(resolve => this.parked.push(resolve))
@@ -241,8 +255,8 @@ export class FakeOllama {
     // end the socket (not destroy) so the tokens already written still reach the client before the cut
     const drop = () => { record.dropped = true; if (res.socket) res.socket.end(); else res.destroy() }
     res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-    if (b.gate) await b.gate
     for (const [i, t] of tokens.entries()) {
+      if (b.gate && i === b.gateAfter) await b.gate
       if (b.dropAfter !== null && i >= b.dropAfter) return drop()
       if (b.errorAfter !== null && i >= b.errorAfter) return this.finish(record, () => res.end(`${JSON.stringify({ error: b.errorMessage })}\n`))
       if (b.delayMs) await sleep(b.delayMs)
@@ -251,6 +265,8 @@ export class FakeOllama {
       if (!res.write(`${JSON.stringify(line)}\n`)) await new Promise(resolve => res.once('drain', resolve))
       record.tokensSent++
     }
+    if (b.gate && b.gateAfter >= tokens.length) await b.gate
+    if (gone()) return
     if (b.dropAfter !== null && tokens.length >= b.dropAfter) return drop()
     this.finish(record, () => res.end(`${JSON.stringify(final(tokens.length))}\n`))
   }

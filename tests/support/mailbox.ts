@@ -9,8 +9,13 @@ export interface Mailbox {
   /** `smtp://user:pass@127.0.0.1:PORT`: what the app's SMTP_URL should be. */
   url: string
   mails: ReceivedMail[]
-  /** Holds each message this long before accepting it: a slow mail server. */
-  delayMs: number
+  /**
+   * While set, each message is read but not accepted until this promise settles: a mail server as slow as the test
+   * wants, with no guess at how long the app would take to answer without it.
+   */
+  hold: Promise<unknown> | null
+  /** Messages read and not yet accepted (waiting at `hold`). */
+  holding: number
   /** Waits until `count` mails to `to` have arrived and returns the newest. */
   waitFor: (to: string, count?: number) => Promise<ReceivedMail>
   /** Mails received so far for `to`. */
@@ -27,7 +32,7 @@ const PASS = 'mail-test-secret'
  */
 export async function startMailbox(): Promise<Mailbox> {
   const mails: ReceivedMail[] = []
-  const box = { delayMs: 0 }
+  const box: { hold: Promise<unknown> | null, holding: number } = { hold: null, holding: 0 }
   const server = new SMTPServer({
     logger: false,
     authMethods: ['PLAIN', 'LOGIN'],
@@ -47,7 +52,9 @@ export async function startMailbox(): Promise<Mailbox> {
           raw,
           secure: session.secure,
         })
-        setTimeout(callback, box.delayMs)
+        if (!box.hold) return callback()
+        box.holding++
+        void box.hold.finally(() => { box.holding--; callback() })
       })
     },
   })

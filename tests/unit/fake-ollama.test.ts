@@ -66,4 +66,25 @@ describe('fake Ollama through the real ollama client', () => {
     expect(text.join('')).toBe('tok0 tok1 tok2 tok3 tok4 ')
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)
   })
+
+  it('a gate after N tokens holds the stream there until opened; gateFor holds only the requests it picks', async () => {
+    const held = fake.gate()
+    fake.set({ tokenCount: 5, gate: held.gate, gateAfter: 2 })
+    const seen: string[] = []
+    const done = (async () => { for await (const part of await client.chat({ ...ask(), stream: true })) seen.push(part.message.content) })()
+    await expect.poll(() => fake.chatRequests[0]?.tokensSent).toBe(2)
+    expect(fake.chatRequests[0]!.completed).toBe(false)
+    held.open()
+    await done
+    expect(seen.join('')).toBe('tok0 tok1 tok2 tok3 tok4 ')
+
+    fake.reset()
+    const title = fake.gate()
+    fake.set({ gateFor: body => (body.messages[0].content === 'título' ? title.gate : null) })
+    const titled = client.chat({ ...ask({ messages: [{ role: 'user', content: 'título' }] }), stream: false })
+    expect((await client.chat({ ...ask(), stream: false })).message.content).toBe(DEFAULT_TOKENS.join(''))
+    expect(fake.chatRequests.find(r => r.body.messages[0].content === 'título')?.completed).toBe(false)
+    title.open()
+    expect((await titled).message.content).toBe(DEFAULT_TOKENS.join(''))
+  })
 })
