@@ -308,7 +308,9 @@ describe('admin panel on other screens', () => {
     await screenshot(phone, 'admin-messages-390')
     // touch targets: every button and link in the panel is at least 44 px tall
     const small = await phone.locator('main button:visible, main a:visible, main select:visible, main input:visible').evaluateAll(els =>
-      els.filter(el => !el.closest('.md') && el.getBoundingClientRect().height < 44).map(el => el.outerHTML.slice(0, 80)))
+      // (the query and this function are two evaluations: a re-render in between, e.g. an answer's code coloured at idle,
+      // leaves detached elements, which are on no screen)
+      els.filter(el => el.isConnected && !el.closest('.md') && el.getBoundingClientRect().height < 44).map(el => el.outerHTML.slice(0, 80)))
     expect(small).toEqual([])
     await phone.getByTestId('admin-messages').getByTestId('column-back').click()
     await conversationRow(phone, conversationId).waitFor()
