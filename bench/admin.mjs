@@ -5,13 +5,13 @@
 //
 // Uses the build in $NUXT_OUTPUT_DIR (default .output; run `npm run build` first). PostgreSQL is used too when
 // TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres) answers. Target: p95 < 50 ms.
-import { parseArgs } from 'node:util'
 import { createClient } from '@libsql/client'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
 import { chunks, freshDatabase, login, machine, measure as measureRequests, pgReachable, printTable, requireBuild, startServer } from './support.mjs'
+import { benchArgs } from './args.mjs'
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     'requests': { type: 'string', default: '300' },
     'sqlite-only': { type: 'boolean', default: false },

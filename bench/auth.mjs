@@ -6,15 +6,15 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { hash, verify } from '@node-rs/argon2'
 import postgres from 'postgres'
 import { outputDir } from '../scripts/build-state.mjs'
 import { keepAliveClient, ownCpuMs } from './http-client.mjs'
 import { cpuMs } from './load-support.mjs'
 import { ensureBuild } from '../scripts/ensure-build.mjs'
+import { benchArgs } from './args.mjs'
 
-const { values: opts } = parseArgs({
+const { values: opts } = benchArgs({
   options: {
     seconds: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '16' },

@@ -2,11 +2,11 @@
 // database kept by `node bench/messages.mjs --keep --sqlite-only`, interleaved so both see the same machine load:
 //
 //   node bench/dm-queries.mjs file:/tmp/energyapp-bench-XXXX/bench.db [--runs 200]
-import { parseArgs } from 'node:util'
 import { createClient } from '@libsql/client'
 import { machine, pct } from './support.mjs'
+import { benchArgs } from './args.mjs'
 
-const { values: args, positionals: [url] } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '200' } } })
+const { values: args, positionals: [url] } = benchArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '200' } } })
 if (!url) { console.error('usage: node bench/dm-queries.mjs file:…/bench.db [--runs N]'); process.exit(1) }
 const c = createClient({ url })
 const me = (await c.execute(`select id from users where email = 'trabajador@example.com'`)).rows[0].id

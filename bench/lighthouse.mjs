@@ -10,12 +10,12 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { ensureBuild } from '../scripts/ensure-build.mjs'
 import { freePort, freshDatabase, login, machine, startFakeOllama, startServer, waitFor } from './support.mjs'
+import { benchArgs } from './args.mjs'
 
 const PAGES = ['login', 'chat', 'conversation', 'settings', 'admin']
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '3' }, pages: { type: 'string', default: PAGES.join(',') } } })
+const { values: opts } = benchArgs({ options: { runs: { type: 'string', default: '3' }, pages: { type: 'string', default: PAGES.join(',') } } })
 const RUNS = Math.min(Math.max(Number(opts.runs) || 3, 1), 20)
 const pages = opts.pages.split(',').filter(p => PAGES.includes(p))
 const CADDY = '/usr/bin/caddy'

@@ -10,11 +10,11 @@
 // Targets (issue #12): GET /api/conversations?limit=50 ≥ 1,000 req/s at c=10 with p99 < 20 ms at 10k
 // conversations; p95 < 50 ms at 100k; the same for the admin lists. /api/auth/me is measured as the floor every
 // route pays (session and framework).
-import { parseArgs } from 'node:util'
 import { uuidv7 } from 'uuidv7'
 import { bulkWriter, createDatabase, HEADER, load, loadText, login, pgReachable, requireBuild, row, startServer } from './load-support.mjs'
+import { benchArgs } from './args.mjs'
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     'seconds': { type: 'string', default: '5' },
     'concurrency': { type: 'string', default: '10' },

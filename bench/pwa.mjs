@@ -8,14 +8,14 @@
 //    messages on screen (the encrypted cache's offline reopen; the PBKDF2 derivation alone is timed too).
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { createJiti } from 'jiti'
 import { chromium } from 'playwright-core'
 import { outputDir } from '../scripts/build-state.mjs'
 import { ensureBuild } from '../scripts/ensure-build.mjs'
+import { benchArgs } from './args.mjs'
 
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' } } })
+const { values: opts } = benchArgs({ options: { runs: { type: 'string', default: '5' } } })
 const RUNS = Math.min(Math.max(Number(opts.runs) || 5, 1), 50)
 const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 const PIN = '482915'

@@ -8,11 +8,11 @@
 //                                                      migrates it first, so a new migration's backfill runs on it)
 //
 // Targets (issue #12): search p95 < 50 ms over 1M messages for one user's search; admin stats < 50 ms at 1M.
-import { parseArgs } from 'node:util'
 import { uuidv7 } from 'uuidv7'
 import { bulkWriter, createDatabase, HEADER, load, loadText, login, pgReachable, requireBuild, row, startServer } from './load-support.mjs'
+import { benchArgs } from './args.mjs'
 
-const { values: args } = parseArgs({
+const { values: args } = benchArgs({
   options: {
     'messages': { type: 'string', default: '1000000' },
     'seconds': { type: 'string', default: '5' },

@@ -18,13 +18,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createClient } from '@libsql/client'
 import { createJiti } from 'jiti'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
+import { benchArgs } from './args.mjs'
 
-const { values: args } = parseArgs({ options: { messages: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, pg: { type: 'boolean', default: false }, split: { type: 'boolean', default: false }, profile: { type: 'string' } } })
+const { values: args } = benchArgs({ options: { messages: { type: 'string', default: '200' }, seconds: { type: 'string', default: '10' }, pg: { type: 'boolean', default: false }, split: { type: 'boolean', default: false }, profile: { type: 'string' } } })
 const MESSAGES = Number(args.messages)
 const SPREAD_MS = Number(args.seconds) * 1000
 const root = resolve(import.meta.dirname, '..')
