@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { conversationOwner, insertConversation, makeUser, type TestUser } from '../api/admin-support'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Account, launchBrowser, SCREENSHOTS, signIn, trackTabs } from '../support/browser'
+import { type Account, launchBrowser, SCREENSHOTS, searchList, signIn, trackTabs } from '../support/browser'
 import { Client, DEMO, uniqueEmail } from '../support/http'
 
 // The admin panel in Chromium against the real built server, tablet first (1024×768): reading a worker's
@@ -70,8 +70,7 @@ const visible = (page: Page, testId: string) => page.getByTestId(testId).isVisib
 const focused = (page: Page, attribute: string) => page.evaluate(name => document.activeElement?.getAttribute(name), attribute)
 
 async function findUser(page: Page, user: TestUser) {
-  await page.getByTestId('admin-users').getByLabel('Buscar por nombre o correo').fill(user.email)
-  await userRow(page, user).waitFor()
+  await searchList(page.getByTestId('admin-users').getByLabel('Buscar por nombre o correo'), user.email, page.getByTestId('admin-user-row'))
 }
 
 describe('admin panel at 1024×768 (tablet landscape)', () => {
@@ -112,8 +111,7 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
 
     await page.getByTestId('admin-reassign').click()
     const dialog = page.getByRole('dialog')
-    await dialog.getByLabel('Buscar usuario activo').fill(beto.email)
-    await expect.poll(() => dialog.getByTestId('admin-picker-option').count()).toBe(1)
+    await searchList(dialog.getByLabel('Buscar usuario activo'), beto.email, dialog.getByTestId('admin-picker-option'))
     await dialog.getByTestId('admin-picker-option').filter({ hasText: 'Beto Prueba' }).click()
     await screenshot(page, 'admin-reassign-1024')
     await dialog.getByTestId('admin-reassign-next').click()
@@ -262,7 +260,7 @@ describe('admin panel at 1024×768 (tablet landscape)', () => {
     expect(await page.getByText(password).count()).toBe(0)
 
     // an admin cannot deactivate themself: the API's refusal is shown in words
-    await page.getByLabel('Buscar por nombre o correo').fill(DEMO.admin.email)
+    await searchList(page.getByLabel('Buscar por nombre o correo'), DEMO.admin.email, page.getByTestId('admin-manage-row'))
     const me = page.locator('[data-testid="admin-manage-row"]', { hasText: DEMO.admin.email })
     await me.waitFor()
     await me.getByTestId('admin-edit-user').click()
@@ -349,7 +347,7 @@ describe('admin panel on other screens', () => {
     // both reassignments so far: the admin's and the supervisor's; picking the supervisor leaves theirs
     await expect.poll(() => page.getByTestId('admin-audit-row').count()).toBe(2)
     await page.getByTestId('admin-audit-actor').click()
-    await page.getByRole('dialog').getByLabel('Buscar usuario').fill(supervisor.email)
+    await searchList(page.getByRole('dialog').getByLabel('Buscar usuario'), supervisor.email, page.getByRole('dialog').getByTestId('admin-picker-option'))
     await page.getByRole('dialog').getByTestId('admin-picker-option').filter({ hasText: 'Prueba e2e-sup' }).click()
     await expect.poll(() => page.getByTestId('admin-audit-row').count()).toBe(1)
     // a sentence with names and the title, each a link into the panel (no raw ids or meta keys)

@@ -1,7 +1,7 @@
 import type { Browser, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { makeUser, type TestUser } from '../api/admin-support'
-import { type Account, launchBrowser, screenshot, signIn, trackTabs } from '../support/browser'
+import { type Account, launchBrowser, screenshot, searchList, signIn, trackTabs } from '../support/browser'
 import { dbQuery, dbTime } from '../support/db'
 import { Client, DEMO } from '../support/http'
 
@@ -54,7 +54,7 @@ const message = (page: Page, text: string) => page.getByTestId('dm-message').fil
 
 async function writeNew(page: Page, search: string, text: string) {
   await page.getByTestId('dm-new').click()
-  await page.getByLabel('Buscar por nombre o correo').fill(search)
+  await searchList(page.getByLabel('Buscar por nombre o correo'), search, page.getByTestId('dm-person'))
   await page.getByTestId('dm-person').filter({ hasText: search }).click()
   await page.getByTestId('dm-new-content').fill(text)
   await page.getByTestId('dm-new-send').click()

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { insertConversation, makeUser, type TestUser } from '../api/admin-support'
-import { type Account, launchBrowser, screenshot, signIn, trackTabs } from '../support/browser'
+import { type Account, launchBrowser, screenshot, searchList, signIn, trackTabs } from '../support/browser'
 import { Client, DEMO, uniqueEmail } from '../support/http'
 
 // Roles as data in the browser: an admin makes an "Auditor" role and gives it to a worker, who then gets the
@@ -61,9 +61,8 @@ describe('custom roles', () => {
 
     // assign it in the user dialog
     await page.getByTestId('admin-tab-users').click()
-    await page.getByLabel('Buscar por nombre o correo').fill(worker.email)
+    await searchList(page.getByLabel('Buscar por nombre o correo'), worker.email, page.getByTestId('admin-manage-row'))
     const manageRow = page.locator('[data-testid="admin-manage-row"]', { hasText: worker.email })
-    await manageRow.waitFor()
     await manageRow.getByTestId('admin-edit-user').click()
     await dialog.getByTestId(`admin-user-role-${roleName}`).check()
     await dialog.getByTestId('admin-user-roles-save').click()
@@ -76,7 +75,7 @@ describe('custom roles', () => {
     await auditor.getByTestId('admin-tab-audit').waitFor()
     expect(await auditor.getByTestId('admin-tab-users').count()).toBe(0)
     expect(await auditor.getByTestId('admin-tab-roles').count()).toBe(0)
-    await auditor.getByLabel('Buscar por nombre o correo').first().fill(other.email)
+    await searchList(auditor.getByLabel('Buscar por nombre o correo').first(), other.email, auditor.getByTestId('admin-user-row'))
     await userRow(auditor, other).click()
     await conversationRow(auditor, otherConversation).click()
     await auditor.getByText('Quedan doce.').waitFor()

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
 import { expect, inject } from 'vitest'
 
 /**
@@ -100,6 +100,17 @@ export async function signIn(page: Page, account: Account, { landing = '/chat', 
   await page.locator('input[autocomplete="current-password"]').fill(account.password)
   await page.getByRole('button', { name: 'Iniciar sesión' }).click()
   await page.waitForURL(url => url.pathname.replace(/\/$/, '') === landing)
+}
+
+/**
+ * Types `text` in a search box whose list filters as one types (after a short pause) and resolves once every row of
+ * `rows` contains it. Clicking a row before then can land on another person: the filtered answer redraws the list
+ * between Playwright's aim and its click (CI: roles.test.ts opened the wrong user and waited 30 s for a row).
+ */
+export async function searchList(search: Locator, text: string, rows: Locator) {
+  await search.fill(text)
+  const needle = text.toLowerCase()
+  await expect.poll(() => rows.evaluateAll((els, n) => els.length > 0 && els.every(el => (el.textContent ?? '').toLowerCase().includes(n)), needle)).toBe(true)
 }
 
 /** Types `text` in the chat composer and sends it with Enter. */
