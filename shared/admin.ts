@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { Email, FullName, Id, NewPassword, Cursor, Paging, RoleName } from './schemas'
+import { Email, FullName, Id, NewPassword, Cursor, Paging, RoleName, WholeParam } from './schemas'
 import type { ApiUser, Role } from './types'
 
 /** Request schemas and answer shapes of `/api/admin/*` (API.md "Admin"), shared by the server and the admin store. */
@@ -67,7 +67,7 @@ export const SystemPromptBody = v.strictObject({
 export const SystemPromptPatch = v.partial(SystemPromptBody)
 
 export const StatsQuery = v.object({
-  days: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(365, 'must be at most 365')), '30'),
+  days: v.optional(WholeParam(1, 365), '30'),
 })
 
 export type AdminUsersFilter = v.InferOutput<typeof AdminUsersQuery>

@@ -17,7 +17,7 @@ export const OtpCode = v.pipe(v.string('must be a string'), v.trim(), v.minLengt
 export const RoleName = v.picklist(['admin', 'supervisor', 'worker'], 'must be admin, supervisor or worker')
 
 export const LoginBody = v.strictObject({ email: Email, password: Password, totpCode: v.optional(OtpCode) })
-export const Verify2faBody = v.strictObject({ challenge: v.pipe(v.string('must be a string'), v.minLength(10, 'is invalid'), v.maxLength(200, 'is invalid')), code: OtpCode })
+export const Verify2faBody = v.strictObject({ challenge: v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'), v.maxLength(200, 'is invalid')), code: OtpCode })
 export const RegisterBody = v.strictObject({ email: Email, password: NewPassword, fullName: FullName })
 /** The secret of a mailed link (`?token=`): 43 URL-safe characters today; anything far off is not one. */
 const LinkToken = v.pipe(v.string('must be a string'), v.trim(), v.minLength(16, 'is not a valid link'), v.maxLength(200, 'is not a valid link'), v.regex(/^[\w-]+$/, 'is not a valid link'))
@@ -35,10 +35,14 @@ export const CreateTokenBody = v.strictObject({
   expiresInDays: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3650, 'must be at most 3650'))),
 })
 
+/** A whole-number query parameter within `min`..`max` (a negative one is told the lower bound, not "not a number"). */
+export const WholeParam = (min: number, max: number, tooLarge = `must be at most ${max}`) =>
+  v.pipe(v.string(), v.regex(/^-?\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min, `must be at least ${min}`), v.maxValue(max, tooLarge))
+
 /** Pagination query: `limit` 1..100 (default 50), `offset` ≥ 0. */
 export const Paging = {
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1, 'must be at least 1'), v.maxValue(100, 'must be at most 100')), '50'),
-  offset: v.optional(v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.maxValue(1e9, 'is too large')), '0'),
+  limit: v.optional(WholeParam(1, 100), '50'),
+  offset: v.optional(WholeParam(0, 1e9, 'is too large'), '0'),
 }
 
 /** An opaque keyset cursor from a list's `nextCursor` (base64url). */

@@ -94,6 +94,9 @@ describe('two-step sign-in', () => {
     expect((await device.get('/api/auth/me')).status).toBe(200)
     // the challenge is single-use
     expect((await new SafeClient().post('/api/auth/verify-2fa', { challenge, code: await totpCode(secret, 1) })).status).toBe(401)
+    // a challenge that was never issued, however short, is a bad challenge (401), not malformed input
+    for (const bogus of ['x', 'bogus', 'a'.repeat(64)]) expect((await new SafeClient().post('/api/auth/verify-2fa', { challenge: bogus, code: '123456' })).status, bogus).toBe(401)
+    expect((await new SafeClient().post('/api/auth/verify-2fa', { challenge: '', code: '123456' })).status).toBe(400)
   })
 
   it('a TOTP code is accepted once only (the code that enabled 2FA, and a code reused for a second login)', async () => {

@@ -174,6 +174,9 @@ describe('conversations: list, search, paging, export', () => {
       expect(res.status, query).toBe(400)
       expect(res.body.message).toMatch(new RegExp(`^${field}\\b`))
     }
+    // the message says what is wrong: a negative offset is below the bound, not "not a number"
+    expect((await client.get('/api/conversations?offset=-1')).body.message).toBe('offset: must be at least 0')
+    expect((await client.get('/api/conversations?limit=-5')).body.message).toBe('limit: must be at least 1')
   })
 
   it('q searches titles and message text case-insensitively, accents included, wildcards literal', async () => {
