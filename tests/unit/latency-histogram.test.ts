@@ -23,8 +23,9 @@ describe('packed latency histograms', () => {
     expect(into.size).toBe(3)
   })
 
-  it('per-day and overall medians of several parts per day equal the medians of the values themselves', () => {
-    // a pseudo-random team: 5 members × 3 days, latencies 1..999
+  // dense counts (latencies spanning few values) and maps (the fallback, forced with denseCells = 0) must agree
+  it.each([['dense counts', undefined], ['maps', 0]])('per-day and overall medians of several parts per day equal those of the values themselves (%s)', (_, denseCells) => {
+    // a pseudo-random team: 5 members × 3 days, latencies 1..999, one day with an even count
     let seed = 7
     const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648
     const parts: Array<[number, string]> = []
@@ -36,10 +37,17 @@ describe('packed latency histograms', () => {
         byDay.set(day, [...byDay.get(day) ?? [], ...values])
       }
     }
-    parts.push([103, ''])
-    const medians = packedMedians(parts)
+    parts.push([103, ''], [104, pack([10, 20])])
+    byDay.set(104, [10, 20])
+    const medians = packedMedians(parts, denseCells)
     expect(Object.fromEntries(medians.byDay)).toEqual(Object.fromEntries([...byDay].map(([day, values]) => [day, median(values)])))
     expect(medians.overall).toBe(median([...byDay.values()].flat()))
+  })
+
+  it('an outlier of minutes (a span too wide for dense counts) still gives exact medians', () => {
+    const medians = packedMedians([[1, '300:2,400:1'], [1, '600000:1'], [2, '0:1,900:1']])
+    expect(Object.fromEntries(medians.byDay)).toEqual({ 1: 350, 2: 450 })
+    expect(medians.overall).toBe(350) // 0, 300, 300, 400, 900, 600000
   })
 
   it('no answers: no medians', () => {
