@@ -31,7 +31,7 @@ function migrationsUpTo(lastIdx: number) {
 
 async function started(db: TestDatabase, env: Record<string, string> = {}) {
   const server: RunningServer = await startServer({ DATABASE_URL: db.url, ...env })
-  cleanups.push(() => server.stop())
+  cleanups.push(async () => { await server.stop() })
   return server
 }
 
