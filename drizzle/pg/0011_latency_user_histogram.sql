@@ -14,6 +14,8 @@ CREATE TABLE "latency_user_histogram" (
 -- The person-day's row is locked before its range is read: two transactions changing different latencies of one
 -- person-day would otherwise each rebuild from a snapshot without the other's change, and the later write would
 -- lose the earlier. Under READ COMMITTED the aggregate, a statement after the lock, sees what the holder committed.
+-- (Today messages_rollup's usage_daily upsert, before this, already serializes a person-day's writers — a version
+-- without this lock lost nothing in 3 × 40 concurrent answers — but the rebuild should not depend on that order.)
 CREATE OR REPLACE FUNCTION latency_user_histogram_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO latency_user_histogram (user_id, day) VALUES (NEW.user_id, NEW.day) ON CONFLICT DO NOTHING;

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import postgres from 'postgres'
+import { describe, expect, inject, it } from 'vitest'
 import type { Client } from '../support/http'
 import { demoAdmin, insertConversation, makeTeam, sqlRun } from './admin-support'
 
@@ -129,5 +130,34 @@ describe('GET /api/admin/stats: a supervisor\'s latency medians equal those of t
     // the supervisors' next requests see the new teams (their user, with its scope, may be cached up to AUTH_CACHE_MS)
     await expect.poll(() => shownMedians(a.supervisor.client)).toEqual(expected(latencies.stays))
     await expect.poll(() => shownMedians(b.supervisor.client)).toEqual(expected(latencies.teamB, latencies.moves))
+  })
+
+  // PostgreSQL: each answer's trigger rebuilds its person-day's string from the range; two transactions changing
+  // different latencies of one person-day must not each write a string that lacks the other's answer (0011 locks
+  // the person-day's row; usage_daily's upsert happens to serialize them too)
+  it('answers of one person and day written at once by many transactions are all counted', async () => {
+    const admin = await demoAdmin()
+    const team = await makeTeam(admin, 1)
+    const worker = team.workers[0]!.id
+    const conversation = await insertConversation(worker)
+    const latencies = Array.from({ length: 40 }, (_, i) => 100 + i)
+    const insert = 'insert into messages (id, conversation_id, role, content, status, model, first_token_ms, created_at) values (?, ?, ?, ?, ?, ?, ?, ?)'
+    const args = (ms: number) => [`${conversation}-${ms}`, conversation, 'assistant', 'a', 'complete', 'qwen2.5:3b-instruct', ms, new Date()]
+    if (inject('dbKind') === 'pg') {
+      const pool = postgres(inject('databaseUrl'), { max: 10, onnotice: () => {} })
+      try {
+        await Promise.all(latencies.map((ms) => {
+          let n = 0
+          return pool.unsafe(insert.replace(/\?/g, () => `$${++n}`), args(ms).map(a => a instanceof Date ? a.toISOString() : a) as never[])
+        }))
+      }
+      finally { await pool.end({ timeout: 5 }) }
+    }
+    else {
+      await Promise.all(latencies.map(ms => sqlRun(insert, args(ms))))
+    }
+    const [row] = await sqlRun<{ histogram: string }>('select histogram from latency_user_histogram where user_id = ?', [worker])
+    expect(row!.histogram.split(',').sort()).toEqual(latencies.map(ms => `${ms}:1`).sort())
+    expect((await shownMedians(team.supervisor.client)).overall).toBe(median(latencies))
   })
 })
