@@ -3,9 +3,14 @@
 // through the migration's triggers, so the FTS index / tsvector and the stats rollups are built as on write —
 // then the built server answers one user's searches and the admin stats.
 //
-//   node bench/search.mjs [--messages 1000000] [--seconds 5] [--sqlite-only] [--pg-only] [--keep]
-//   node bench/search.mjs --db <url> [--seconds 5]    (reuse a database kept by --keep: no seeding; the server
+//   node bench/search.mjs [--messages 1000000] [--teams 4] [--seconds 5] [--sqlite-only] [--pg-only] [--keep]
+//   node bench/search.mjs --db <url> [--seconds 5] [--only <text>]    (reuse a database kept by --keep: no seeding; the server
 //                                                      migrates it first, so a new migration's backfill runs on it)
+//
+// --only runs just the lines whose name contains <text> (e.g. `--only stats` for the two stats lines).
+// --teams N seeds N supervisors with 49 workers each (default 4: 200 users). A smaller seed that keeps the
+// supervisor's slice of the 1M case (49 members × 30 days × ~85 answers each per day, so ~75 distinct latencies
+// per person-day) and one user's search size: `--teams 1 --messages 250000` (1M × 1/4).
 //
 // Targets (issue #12): search p95 < 50 ms over 1M messages for one user's search; admin stats < 50 ms at 1M.
 import { uuidv7 } from 'uuidv7'
@@ -20,12 +25,15 @@ const { values: args } = benchArgs({
     'pg-only': { type: 'boolean', default: false },
     'keep': { type: 'boolean', default: false },
     'db': { type: 'string' },
+    'teams': { type: 'string', default: '4' },
+    'only': { type: 'string' },
   },
 })
 const MESSAGES = Number(args.messages)
 const SECONDS = Number(args.seconds)
 const PER_CONVERSATION = 10
-const USERS = 200
+const TEAMS = Number(args.teams)
+const USERS = TEAMS * 50
 const DAYS = 30
 requireBuild()
 
@@ -54,14 +62,14 @@ async function seed1M(url) {
   const now = Date.now()
   const users = Array.from({ length: USERS }, (_, i) => ({
     id: uuidv7(), email: `search-${i}@bench.local`, password_hash: db.demoPasswordHash, full_name: `Persona ${i}`,
-    role: i < 4 ? 'supervisor' : 'worker', supervisor_id: null, active: true, created_at: new Date(now - 400 * 86_400_000), must_change_password: false,
+    role: i < TEAMS ? 'supervisor' : 'worker', supervisor_id: null, active: true, created_at: new Date(now - 400 * 86_400_000), must_change_password: false,
   }))
-  for (const [i, u] of users.entries()) if (i >= 4) u.supervisor_id = users[i % 4].id
+  for (const [i, u] of users.entries()) if (i >= TEAMS) u.supervisor_id = users[i % TEAMS].id
   await db.insert('users', users)
   const conversationCount = Math.ceil(MESSAGES / PER_CONVERSATION)
   const conversations = Array.from({ length: conversationCount }, (_, i) => {
     const at = new Date(now - Math.floor((DAYS * 86_400_000 * (conversationCount - i)) / conversationCount))
-    return { id: uuidv7(), user_id: users[4 + (i % (USERS - 4))].id, title: `Conversación ${i}`, model: 'qwen2.5:3b-instruct', pinned: false, archived: false, created_at: at, updated_at: at }
+    return { id: uuidv7(), user_id: users[TEAMS + (i % (USERS - TEAMS))].id, title: `Conversación ${i}`, model: 'qwen2.5:3b-instruct', pinned: false, archived: false, created_at: at, updated_at: at }
   })
   await db.insert('conversations', conversations)
   function* messages() {
@@ -107,14 +115,18 @@ async function benchOne(kind) {
     const admin = await login(server.url, 'admin@example.com')
     const supervisor = await login(server.url, users[0].email)
     const results = {}
+    const measure = async (name, cookie, pathFor, opts) => {
+      if (!args.only || name.includes(args.only)) results[name] = await load(server.url, cookie, pathFor, { seconds: SECONDS, pid: server.pid, ...opts })
+    }
     const queries = ['copiapo', 'mantencion', 'energia', 'energía mantención', VOCABULARY[0], VOCABULARY[0].slice(0, 3), 'conversación 12']
     for (const q of queries) {
+      if (args.only && !`search "${q}"`.includes(args.only)) continue
       const { total } = await (await fetch(`${server.url}/api/conversations?limit=50&q=${encodeURIComponent(q)}`, { headers: { cookie } })).json()
-      results[`search "${q}" (${total} of the user's conversations)`] = await load(server.url, cookie, () => `/api/conversations?limit=50&q=${encodeURIComponent(q)}`, { concurrency: 1, seconds: SECONDS, pid: server.pid })
+      await measure(`search "${q}" (${total} of the user's conversations)`, cookie, () => `/api/conversations?limit=50&q=${encodeURIComponent(q)}`, { concurrency: 1 })
     }
-    results['search "energia", 10 clients'] = await load(server.url, cookie, () => '/api/conversations?limit=50&q=energia', { concurrency: 10, seconds: SECONDS, pid: server.pid })
-    results['admin: GET /api/admin/stats?days=30'] = await load(server.url, admin, () => '/api/admin/stats?days=30', { concurrency: 1, seconds: SECONDS, pid: server.pid })
-    results['supervisor (team of ~49): GET /api/admin/stats?days=30'] = await load(server.url, supervisor, () => '/api/admin/stats?days=30', { concurrency: 1, seconds: SECONDS, pid: server.pid })
+    await measure('search "energia", 10 clients', cookie, () => '/api/conversations?limit=50&q=energia', { concurrency: 10 })
+    await measure('admin: GET /api/admin/stats?days=30', admin, () => '/api/admin/stats?days=30', { concurrency: 1 })
+    await measure(`supervisor (team of ${USERS / TEAMS - 1}): GET /api/admin/stats?days=30`, supervisor, () => '/api/admin/stats?days=30', { concurrency: 1 })
     return { seedMs, startMs, results }
   }
   finally {
@@ -125,7 +137,7 @@ async function benchOne(kind) {
 
 const kinds = args.db ? [args.db.startsWith('postgres') ? 'pg' : 'sqlite'] : args['pg-only'] ? [] : ['sqlite']
 if (!args.db && !args['sqlite-only'] && await pgReachable()) kinds.push('pg')
-console.log(`search bench: ${MESSAGES} messages in ${Math.ceil(MESSAGES / PER_CONVERSATION)} conversations of ${USERS} users over ${DAYS} days; searches by one user (~${Math.round(MESSAGES / (USERS - 4))} messages), ${SECONDS} s per line`)
+console.log(`search bench: ${MESSAGES} messages in ${Math.ceil(MESSAGES / PER_CONVERSATION)} conversations of ${USERS} users over ${DAYS} days; searches by one user (~${Math.round(MESSAGES / (USERS - TEAMS))} messages), ${SECONDS} s per line`)
 for (const kind of kinds) {
   const { seedMs, startMs, results } = await benchOne(kind)
   console.log(`\n${kind} (${args.db ? 'kept database' : `seeded through the triggers in ${(seedMs / 1000).toFixed(0)} s`}; server start with migrations ${(startMs / 1000).toFixed(1)} s; ${loadText()})`)

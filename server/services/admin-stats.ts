@@ -1,77 +1,38 @@
 import { and, count, countDistinct, eq, gt, gte, inArray, sql, sum } from 'drizzle-orm'
 import { type AdminStats, type DailyStats, STATS_TOP_USERS, type TeamUsage, type UserUsage } from '#shared/admin'
-import { rawRows, useDb } from '../db/client'
-import { conversations, dialect, latencyDaily, latencyUserDaily, usageDaily, type User, users } from '../db/schema'
+import { inList, listValue, rawRows, readRows, useDb } from '../db/client'
+import { conversations, dialect, latencyDaily, usageDaily, type User, users } from '../db/schema'
 import { type Viewer, visibleUserIds } from './access'
+import { type LatencyMedians, packedMedians } from './latency-histogram'
 
 const DAY_MS = 86_400_000
 
 const dateOf = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
 
-/** The median of a histogram of [value, count] pairs sorted by value (the mean of the two middle values when even). */
-export function histogramMedian(histogram: Array<[number, number]>): number | null {
-  const n = histogram.reduce((total, [, count]) => total + count, 0)
-  if (n === 0) return null
-  const valueAt = (rank: number) => {
-    let seen = 0
-    for (const [value, count] of histogram) {
-      seen += count
-      if (rank < seen) return value
-    }
-    return histogram.at(-1)![0]
-  }
-  return Math.round((valueAt(Math.floor((n - 1) / 2)) + valueAt(Math.floor(n / 2))) / 2)
-}
-
-/** The medians the stats show: one per day (absent when the day had no answers) and one for the whole range. */
-interface LatencyMedians { byDay: Map<number, number>, overall: number | null }
-
-/** Medians from histograms of [value, count] pairs per day (values ascending). */
-function mediansOf(byDay: Map<number, Array<[number, number]>>, overall: Array<[number, number]>): LatencyMedians {
-  const medians = new Map<number, number>()
-  for (const [day, histogram] of byDay) {
-    const median = histogramMedian(histogram)
-    if (median !== null) medians.set(day, median)
-  }
-  return { byDay: medians, overall: histogramMedian(overall) }
-}
-
 /**
- * Exact medians from the latency rollups: the company-wide one (migration 0006) for an unscoped viewer, the
- * per-owner one (migration 0010) summed over the team's members otherwise — one key range per member instead of
- * every answer of the team. Each day's histogram comes packed into one `ms:answers,…` string by the database: a
- * month is ~12k (day, latency) pairs at 1M messages; as rows, their conversion to objects in the driver was most
- * of the request's CPU, as 30 strings it is a split.
+ * Exact medians from the latency rollups, as packed `ms:answers,…` strings: for an unscoped viewer the
+ * company-wide histogram (migration 0006), packed per day by the database (a month is ~12k (day, latency) pairs
+ * at 1M messages; as rows, their conversion to objects in the driver was most of the request's CPU); for a team,
+ * its members' per-day histograms (migration 0011), stored packed — one row per person-day, ~1,500 for a team of
+ * 50 over a month, where the unpacked per-owner rollup (0010) was ~110k rows.
  */
 async function rolledUpMedians(firstDay: number, scope: string[] | null): Promise<LatencyMedians> {
-  const histograms = scope
-    ? sql`select ${latencyUserDaily.day} as d, ${latencyUserDaily.ms} as ms, sum(${latencyUserDaily.answers}) as n from ${latencyUserDaily}
-        where ${inArray(latencyUserDaily.userId, scope)} and ${latencyUserDaily.day} >= ${firstDay}
-        group by ${latencyUserDaily.day}, ${latencyUserDaily.ms}`
-    : sql`select ${latencyDaily.day} as d, ${latencyDaily.ms} as ms, ${latencyDaily.answers} as n from ${latencyDaily}
-        where ${latencyDaily.day} >= ${firstDay}`
-  const pair = sql`h.ms || ':' || h.n`
-  const packed = await rawRows<{ d: number, h: string }>(sql`select h.d as d,
-      ${dialect === 'pg' ? sql`string_agg(${pair}, ',')` : sql`group_concat(${pair}, ',')`} as h
-    from (${histograms}) h where h.n > 0 group by h.d`)
-  const byDay = new Map<number, Array<[number, number]>>()
-  const overall = new Map<number, number>()
-  for (const { d, h } of packed) {
-    const histogram = h.split(',').map((entry) => {
-      const [ms, n] = entry.split(':').map(Number) as [number, number]
-      overall.set(ms, (overall.get(ms) ?? 0) + n)
-      return [ms, n] as [number, number]
-    })
-    byDay.set(Number(d), histogram.sort((a, b) => a[0] - b[0]))
+  if (scope) {
+    const rows = await readRows(`select day, histogram from latency_user_histogram where ${inList('user_id')} and day >= ?`, [listValue(scope), firstDay])
+    return packedMedians(rows.map(([day, histogram]) => [Number(day), String(histogram)]))
   }
-  return mediansOf(byDay, [...overall].sort((a, b) => a[0] - b[0]))
+  const pair = sql`${latencyDaily.ms} || ':' || ${latencyDaily.answers}`
+  const packed = await rawRows<{ d: number, h: string }>(sql`select ${latencyDaily.day} as d,
+      ${dialect === 'pg' ? sql`string_agg(${pair}, ',')` : sql`group_concat(${pair}, ',')`} as h
+    from ${latencyDaily} where ${latencyDaily.day} >= ${firstDay} and ${latencyDaily.answers} > 0 group by ${latencyDaily.day}`)
+  return packedMedians(packed.map(({ d, h }) => [Number(d), h]))
 }
 
 /**
  * Per-day usage over the last `days` UTC days (today included) for the conversations `viewer` may see:
  * messages, active users (owners of a conversation with a message that day), tokens, and the median
  * first-token latency of the answers. Everything comes from rollups kept in step by triggers: counts from
- * `usage_daily`, latencies from `latency_daily` or, for a team, `latency_user_daily`.
+ * `usage_daily`, latencies from `latency_daily` or, for a team, `latency_user_histogram`.
  */
 export async function usageStats(viewer: Viewer, days: number): Promise<AdminStats> {
   const now = new Date()

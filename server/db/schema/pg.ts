@@ -307,3 +307,14 @@ export const latencyUserDaily = pgTable('latency_user_daily', {
   ms: integer('ms').notNull(),
   answers: integer('answers').notNull().default(0),
 }, t => [primaryKey({ columns: [t.userId, t.day, t.ms] })])
+
+/**
+ * Per conversation owner and day, that day's latency histogram packed into one `ms:answers,…` string (answers > 0;
+ * '' when none), rebuilt from `latency_user_daily` by a trigger on it (custom migration 0011): a team's month is
+ * one row per person-day instead of ~75, the same packing the company-wide histogram gets when it is read.
+ */
+export const latencyUserHistogram = pgTable('latency_user_histogram', {
+  userId: text('user_id').notNull(),
+  day: integer('day').notNull(),
+  histogram: text('histogram').notNull().default(''),
+}, t => [primaryKey({ columns: [t.userId, t.day] })])
