@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
+import { templateFor } from './template'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const OUTPUT = resolve(ROOT, process.env.NUXT_OUTPUT_DIR || '.output')
@@ -26,15 +27,22 @@ export async function freePort(): Promise<number> {
 
 export interface TestDatabase { url: string, drop: () => Promise<void> }
 
-/** A fresh database: a libSQL file in a temp folder, or a new PostgreSQL database dropped afterwards. */
-export async function createTestDatabase(kind: 'sqlite' | 'pg'): Promise<TestDatabase> {
+/**
+ * A fresh database: a libSQL file in a temp folder, or a new PostgreSQL database dropped afterwards. It is a copy of
+ * the project's migrated template (tests/support/template.ts) unless `empty` is asked for: tests of migrations,
+ * of start-up on a fresh database, of demo seeding, of restoring into a new database need a database with no tables.
+ */
+export async function createTestDatabase(kind: 'sqlite' | 'pg', { empty = false }: { empty?: boolean } = {}): Promise<TestDatabase> {
+  const template = empty ? undefined : templateFor(kind)
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'energyapp-test-'))
-    return { url: `file:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    const file = join(dir, 'test.db')
+    if (template?.kind === 'sqlite') copyFileSync(template.file, file)
+    return { url: `file:${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
   }
   const name = `energyapp_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
+  await admin.unsafe(`create database ${name}${template?.kind === 'pg' ? ` template ${template.name}` : ''}`)
   await admin.end()
   const url = new URL(PG_ADMIN_URL)
   url.pathname = `/${name}`
