@@ -76,6 +76,9 @@ export const TEST_ENV: Record<string, string> = {
   // signed-in requests are remembered this long (server/services/auth-cache.ts; 5 s by default): the app's own writes
   // empty that cache at once, and tests that change sessions or users straight in the database wait at most this
   AUTH_CACHE_MS: '1000',
+  // a live-events stream re-checks its session this often (10 s by default): tests of revoked sessions and disabled
+  // users wait for it, and no test needs the default
+  EVENTS_RECHECK_MS: '1000',
 }
 
 // every server a test file starts dies with that file's worker, even when the test that started it failed; a worker
