@@ -37,7 +37,7 @@ describe('backup and restore (deploy/backup.sh, deploy/restore.sh)', () => {
     const backup = files.find(f => /\.(pgdump|sqlite)$/.test(f))!
     expect(backup).toBeTruthy()
 
-    const target = await createTestDatabase(kind)
+    const target = await createTestDatabase(kind, { empty: true })
     cleanup.push(target.drop)
     run('restore.sh', { DATABASE_URL: target.url }, [join(backupDir, backup)])
     server = await startServer({ DATABASE_URL: target.url })

@@ -18,7 +18,8 @@ function createAdmin(url: string, ...args: string[]) {
 let db: TestDatabase
 let server: RunningServer | undefined
 
-beforeAll(async () => { db = await createTestDatabase(inject('dbKind')) })
+// create-admin migrates the database itself: it gets one with no tables
+beforeAll(async () => { db = await createTestDatabase(inject('dbKind'), { empty: true }) })
 afterAll(async () => {
   await server?.stop()
   await db?.drop()

@@ -72,7 +72,8 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
   }
 
   it('deploy → live; a release failing its health check after migrating → restored and rolled back, healthy again', async () => {
-    db = await createTestDatabase(kind)
+    // the first deploy migrates a database with no tables, as on a new machine
+    db = await createTestDatabase(kind, { empty: true })
     redis = await startRedis()
     fake = await new FakeOllama().start()
     portBase = (await freePort()) - 1

@@ -15,7 +15,7 @@ describe('deploy files', () => {
   afterAll(async () => { for (const db of dbs) await db.drop() })
 
   it('two instances (with Redis) starting together on one empty database migrate it once and both serve', async () => {
-    const db = await createTestDatabase(kind)
+    const db = await createTestDatabase(kind, { empty: true })
     dbs.push(db)
     const redis = await startRedis()
     dbs.push({ url: redis.url, drop: redis.stop })

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
+import { templateFor } from './template'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const OUTPUT = resolve(ROOT, process.env.NUXT_OUTPUT_DIR || '.output')
@@ -26,15 +27,22 @@ export async function freePort(): Promise<number> {
 
 export interface TestDatabase { url: string, drop: () => Promise<void> }
 
-/** A fresh database: a libSQL file in a temp folder, or a new PostgreSQL database dropped afterwards. */
-export async function createTestDatabase(kind: 'sqlite' | 'pg'): Promise<TestDatabase> {
+/**
+ * A fresh database: a libSQL file in a temp folder, or a new PostgreSQL database dropped afterwards. It is a copy of
+ * the project's migrated template (tests/support/template.ts) unless `empty` is asked for: tests of migrations,
+ * of start-up on a fresh database, of demo seeding, of restoring into a new database need a database with no tables.
+ */
+export async function createTestDatabase(kind: 'sqlite' | 'pg', { empty = false }: { empty?: boolean } = {}): Promise<TestDatabase> {
+  const template = empty ? undefined : templateFor(kind)
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'energyapp-test-'))
-    return { url: `file:${join(dir, 'test.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    const file = join(dir, 'test.db')
+    if (template?.kind === 'sqlite') copyFileSync(template.file, file)
+    return { url: `file:${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
   }
   const name = `energyapp_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
   const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
+  await admin.unsafe(`create database ${name}${template?.kind === 'pg' ? ` template ${template.name}` : ''}`)
   await admin.end()
   const url = new URL(PG_ADMIN_URL)
   url.pathname = `/${name}`
@@ -68,6 +76,9 @@ export const TEST_ENV: Record<string, string> = {
   // signed-in requests are remembered this long (server/services/auth-cache.ts; 5 s by default): the app's own writes
   // empty that cache at once, and tests that change sessions or users straight in the database wait at most this
   AUTH_CACHE_MS: '1000',
+  // a live-events stream re-checks its session this often (10 s by default): tests of revoked sessions and disabled
+  // users wait for it, and no test needs the default
+  EVENTS_RECHECK_MS: '1000',
 }
 
 // every server a test file starts dies with that file's worker, even when the test that started it failed; a worker
