@@ -48,7 +48,7 @@ describe('npm run create-admin', () => {
     expect(login.status).toBe(200)
     expect(login.body.user).toMatchObject({ email: 'jefa@empresa.cl', fullName: 'Jefa de Operaciones', role: 'admin', active: true })
     expect((await client.get('/api/auth/me')).body.role).toBe('admin')
-  })
+  }, 90_000) // migrates an empty database, then starts a server: past 30 s on PostgreSQL at load 17
 
   it('an existing worker is promoted and re-enabled; --password replaces the password and signs out old sessions', async () => {
     const email = `promo-${Date.now()}@test.local`

@@ -40,7 +40,7 @@ describe('deploy files', () => {
     // the start-up seed ran twice at once and still left one default prompt and one row per demo account
     expect(await countRows(db.url, 'select count(*) as n from system_prompts')).toBe(1)
     expect(await countRows(db.url, `select count(*) as n from users where email like '%@example.com'`)).toBe(3)
-  })
+  }, 90_000) // two servers racing to migrate an empty database: ~8 s quiet, past 30 s on PostgreSQL at load 17
 
   it.runIf(kind === 'sqlite')('the fail2ban filter matches the failed-login and rate-limit lines the app really logs', async () => {
     const db = await createTestDatabase('sqlite')
