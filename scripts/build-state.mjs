@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path'
 
 const root = resolve(import.meta.dirname, '..')
 const SOURCES = ['app', 'app.vue', 'error.vue', 'nuxt.config.ts', 'package-lock.json', 'assets', 'components', 'composables', 'drizzle',
-  'i18n', 'layouts', 'middleware', 'pages', 'plugins', 'public', 'server', 'shared', 'stores', 'utils']
+  'i18n', 'layouts', 'middleware', 'modules', 'pages', 'plugins', 'public', 'server', 'shared', 'stores', 'utils']
 
 function* files(path) {
   if (!existsSync(path)) return

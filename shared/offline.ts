@@ -13,6 +13,9 @@ export const OfflineKeyQuery = v.object({ device: DeviceId })
 /** The answer: a 256-bit AES key (base64url) that wraps this device's offline data key for this user. */
 export interface OfflineKeyAnswer { key: string, version: 1 }
 
+/** How many conversations a device keeps for offline reading unless the user chooses otherwise. */
+export const DEFAULT_OFFLINE_CONVERSATIONS = 200
+
 /** The device PIN that unlocks the offline cache after a reload without the server: 6 to 12 digits. */
 export const PIN_MIN = 6
 export const PIN_MAX = 12

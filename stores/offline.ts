@@ -1,15 +1,33 @@
 import type { ApiConversation, ApiList, ApiMessage, ApiUser } from '#shared/types'
-import { isValidPin, type OfflineKeyAnswer } from '#shared/offline'
-import { type OfflineKey, type OfflineKeyValue, offlineDb } from '~/utils/idb'
-import { type ConversationPageRequest, createOfflineHistory, DEFAULT_OFFLINE_CONVERSATIONS, type OfflineHistory, type OfflineHistoryStats } from '~/utils/idb-history'
-import { createSealedStore } from '~/utils/idb-sealed'
-import { createVault, type DataKey, importServerKey, isSealed, openWithPin, openWithServer, type Sealed, sealSync, unseal, type Vault, withPin } from '~/utils/offline-crypto'
+import { DEFAULT_OFFLINE_CONVERSATIONS, isValidPin, type OfflineKeyAnswer } from '#shared/offline'
+import type { OfflineKey, OfflineKeyValue } from '~/utils/idb'
+import type { ConversationPageRequest, OfflineHistory, OfflineHistoryStats } from '~/utils/idb-history'
+import type { DataKey, Sealed, Vault } from '~/utils/offline-crypto'
 
 const DEVICE = 'device'
 const PROBE_MS = 15_000
 const VAULT_KEY: OfflineKey = [DEVICE, 'vault']
 const USER_KEY: OfflineKey = [DEVICE, 'user']
 const DEVICE_ID_KEY: OfflineKey = [DEVICE, 'id']
+
+/**
+ * IndexedDB and the cache's crypto (idb-keyval, @noble/ciphers), loaded on first use (after the session check):
+ * the auth store needs this store at start-up, and none of this is needed to paint the first page.
+ * Read as `lib.name`, never destructured: Nuxt's auto-import would take a bare util name as a static import.
+ */
+async function importStorage() {
+  const [idb, history, sealed, crypto] = await Promise.all([import('~/utils/idb'), import('~/utils/idb-history'), import('~/utils/idb-sealed'), import('~/utils/offline-crypto')])
+  return { ...idb, ...history, ...sealed, ...crypto }
+}
+type Storage = Awaited<ReturnType<typeof importStorage>>
+/** Set once loaded: a synchronous save (the journal) needs it, and only runs once the cache is open. */
+let loadedStorage: Storage | null = null
+let loadingStorage: Promise<Storage> | null = null
+// a failed load (a chunk missing mid-deploy, a dropped connection) is not remembered: the next use tries again
+const storage = () => (loadingStorage ??= importStorage().then(lib => (loadedStorage = lib), (error) => {
+  loadingStorage = null
+  throw error
+}))
 
 /** A conversation and the newest page of its messages, as the chat store opens it. */
 type OpenedConversation = [ApiConversation, ApiList<ApiMessage>]
@@ -98,33 +116,36 @@ export const useOfflineStore = defineStore('offline', () => {
   }
 
   async function deviceId() {
-    const known = await offlineDb.get<string>(DEVICE_ID_KEY)
+    const lib = await storage()
+    const known = await lib.offlineDb.get<string>(DEVICE_ID_KEY)
     if (known) return known
     const id = crypto.randomUUID().replace(/-/g, '')
-    await offlineDb.set(DEVICE_ID_KEY, id)
+    await lib.offlineDb.set(DEVICE_ID_KEY, id)
     return id
   }
 
   /** Everything of every user leaves the device (a new vault, 5 wrong PINs, a sign-out). The device id stays. */
   async function wipeDevice() {
-    for (const owner of await offlineDb.owners()) if (owner !== DEVICE) await offlineDb.clear([owner])
-    await offlineDb.delMany([VAULT_KEY, USER_KEY])
+    const lib = await storage()
+    for (const owner of await lib.offlineDb.owners()) if (owner !== DEVICE) await lib.offlineDb.clear([owner])
+    await lib.offlineDb.delMany([VAULT_KEY, USER_KEY])
     savesJournal.clearOthers(null)
     vaultState.value = null
   }
 
   /** The cache is open for `user` with `dataKey`: what it needs from here on, and what a cut-off page left in the journal. */
   async function opened(user: ApiUser, vault: Vault, dataKey: DataKey) {
-    const db = createSealedStore(offlineDb, dataKey)
+    const lib = await storage()
+    const db = lib.createSealedStore(lib.offlineDb, dataKey)
     await db.set(USER_KEY, user)
-    const saved = await offlineDb.get<number>([DEVICE, 'budget'])
+    const saved = await lib.offlineDb.get<number>([DEVICE, 'budget'])
     if (saved) budget.value = saved
-    const history = createOfflineHistory(db, user.id, () => budget.value)
+    const history = lib.createOfflineHistory(db, user.id, () => budget.value)
     unlocked.value = { userId: user.id, db, dataKey }
     vaultState.value = { userId: user.id, pin: !!vault.pin, failures: vault.failures }
     savesJournal.clearOthers(user.id)
     for (const entry of savesJournal.read(user.id)) {
-      const save = await unseal<PendingSave>(dataKey, entry.sealed, `saves:${user.id}`).catch(() => null)
+      const save = await lib.unseal<PendingSave>(dataKey, entry.sealed, `saves:${user.id}`).catch(() => null)
       if (save) await applySave(history, save)
       savesJournal.remove(user.id, entry.id)
     }
@@ -140,16 +161,17 @@ export const useOfflineStore = defineStore('offline', () => {
    */
   async function openOnline(user: ApiUser): Promise<OfflineHistory | null> {
     return (await quietly(async () => {
+      const lib = await storage()
       const answer = await api<OfflineKeyAnswer>('/api/auth/offline-key', { query: { device: await deviceId() } })
-      const serverKey = await importServerKey(answer.key)
-      let vault = await offlineDb.get<Vault>(VAULT_KEY)
-      let dataKey = vault?.userId === user.id ? await openWithServer(vault, serverKey).catch(() => null) : null
+      const serverKey = await lib.importServerKey(answer.key)
+      let vault = await lib.offlineDb.get<Vault>(VAULT_KEY)
+      let dataKey = vault?.userId === user.id ? await lib.openWithServer(vault, serverKey).catch(() => null) : null
       if (!vault || !dataKey) {
-        const legacy = vault ? [] : (await offlineDb.entries<unknown>([user.id])).filter(([, value]) => !isSealed(value))
+        const legacy = vault ? [] : (await lib.offlineDb.entries<unknown>([user.id])).filter(([, value]) => !lib.isSealed(value))
         await wipeDevice()
-        ;({ vault, dataKey } = await createVault(user.id, serverKey))
-        await offlineDb.set(VAULT_KEY, vault)
-        const db = createSealedStore(offlineDb, dataKey)
+        ;({ vault, dataKey } = await lib.createVault(user.id, serverKey))
+        await lib.offlineDb.set(VAULT_KEY, vault)
+        const db = lib.createSealedStore(lib.offlineDb, dataKey)
         for (const [key, value] of legacy) await db.set(key, value)
       }
       return opened(user, vault, dataKey)
@@ -178,28 +200,29 @@ export const useOfflineStore = defineStore('offline', () => {
     if (online.value) markUnreachable()
     const user = await cachedUser()
     if (user) return user
-    const vault = await quietly(() => offlineDb.get<Vault>(VAULT_KEY))
+    const vault = await quietly(async () => (await storage()).offlineDb.get<Vault>(VAULT_KEY))
     vaultState.value = vault ? { userId: vault.userId, pin: !!vault.pin, failures: vault.failures } : null
     return null
   }
 
   /** The device PIN, without the server: opens the cache (and says who was signed in), or counts a strike. */
   async function unlockWithPin(pin: string): Promise<PinUnlock> {
-    const vault = await quietly(() => offlineDb.get<Vault>(VAULT_KEY))
-    if (!vault?.pin) return { status: 'none' }
-    const attempt = await openWithPin(vault, pin)
+    const lib = await quietly(storage)
+    const vault = lib && await quietly(() => lib.offlineDb.get<Vault>(VAULT_KEY))
+    if (!lib || !vault?.pin) return { status: 'none' }
+    const attempt = await lib.openWithPin(vault, pin)
     if (!attempt.ok) {
       if (attempt.wipe) {
         await signedOut(vault.userId)
         pinWiped.value = true
         return { status: 'wiped' }
       }
-      await quietly(() => offlineDb.set(VAULT_KEY, attempt.vault))
+      await quietly(() => lib.offlineDb.set(VAULT_KEY, attempt.vault))
       vaultState.value = { userId: vault.userId, pin: true, failures: attempt.vault.failures }
       return { status: 'wrong', left: attempt.left }
     }
-    await quietly(() => offlineDb.set(VAULT_KEY, attempt.vault))
-    const user = await createSealedStore(offlineDb, attempt.dataKey).get<ApiUser>(USER_KEY)
+    await quietly(() => lib.offlineDb.set(VAULT_KEY, attempt.vault))
+    const user = await lib.createSealedStore(lib.offlineDb, attempt.dataKey).get<ApiUser>(USER_KEY)
     if (!user || user.id !== vault.userId) return { status: 'none' }
     const mine: Session = { userId: user.id, history: opened(user, attempt.vault, attempt.dataKey) }
     session = mine
@@ -213,19 +236,21 @@ export const useOfflineStore = defineStore('offline', () => {
     await session?.history
     const open = unlocked.value
     if (!open || !isValidPin(pin)) return false
-    const vault = await offlineDb.get<Vault>(VAULT_KEY)
+    const lib = await storage()
+    const vault = await lib.offlineDb.get<Vault>(VAULT_KEY)
     if (!vault || vault.userId !== open.userId) return false
-    const next = await withPin(vault, open.dataKey, pin)
-    await offlineDb.set(VAULT_KEY, next)
+    const next = await lib.withPin(vault, open.dataKey, pin)
+    await lib.offlineDb.set(VAULT_KEY, next)
     vaultState.value = { userId: open.userId, pin: true, failures: 0 }
     return true
   }
 
   /** Offline use off: the PIN wrap goes; the cache opens only online again (and a reload offline shows the login). */
   async function removePin() {
-    const vault = await quietly(() => offlineDb.get<Vault>(VAULT_KEY))
-    if (!vault) return
-    await offlineDb.set(VAULT_KEY, { ...vault, pin: null, failures: 0 })
+    const lib = await quietly(storage)
+    const vault = lib && await quietly(() => lib.offlineDb.get<Vault>(VAULT_KEY))
+    if (!lib || !vault) return
+    await lib.offlineDb.set(VAULT_KEY, { ...vault, pin: null, failures: 0 })
     vaultState.value = { userId: vault.userId, pin: false, failures: 0 }
   }
 
@@ -237,9 +262,10 @@ export const useOfflineStore = defineStore('offline', () => {
     unlocked.value = null
     savedIds.value = new Set()
     await quietly(async () => {
-      const vault = await offlineDb.get<Vault>(VAULT_KEY)
+      const lib = await storage()
+      const vault = await lib.offlineDb.get<Vault>(VAULT_KEY)
       if (!id || !vault || vault.userId === id) await wipeDevice()
-      else await offlineDb.clear([id])
+      else await lib.offlineDb.clear([id])
     })
     if (id) savesJournal.write(id, [])
     vaultState.value = null
@@ -312,12 +338,13 @@ export const useOfflineStore = defineStore('offline', () => {
   function journaledSave(save: PendingSave) {
     const mine = session
     const open = unlocked.value
-    if (!mine || !open || open.userId !== mine.userId) {
+    const lib = loadedStorage
+    if (!mine || !open || open.userId !== mine.userId || !lib) {
       if (mine) void whileCurrent(mine, history => applySave(history, save))
       return
     }
     const entries = savesJournal.read(mine.userId).filter(e => e.id !== save.id)
-    savesJournal.write(mine.userId, [...entries, { id: save.id, sealed: sealSync(open.dataKey, save, `saves:${mine.userId}`) }])
+    savesJournal.write(mine.userId, [...entries, { id: save.id, sealed: lib.sealSync(open.dataKey, save, `saves:${mine.userId}`) }])
     void whileCurrent(mine, async (history) => {
       await applySave(history, save)
       savesJournal.remove(mine.userId, save.id)
@@ -385,7 +412,7 @@ export const useOfflineStore = defineStore('offline', () => {
     budget.value = Math.max(1, Math.min(10_000, Math.round(max)))
     const mine = session
     await quietly(async () => {
-      await offlineDb.set([DEVICE, 'budget'], budget.value)
+      await (await storage()).offlineDb.set([DEVICE, 'budget'], budget.value)
       if (mine) await whileCurrent(mine, async (history) => {
         await history.enforceBudget()
         await refreshSaved(history)

@@ -1,8 +1,6 @@
 import type { ApiConversation, ApiList, ApiMessage } from '#shared/types'
 import type { OfflineKey, OfflineKeyValue } from './idb'
 
-/** How many conversations a device keeps for offline reading unless the user chooses otherwise. */
-export const DEFAULT_OFFLINE_CONVERSATIONS = 200
 /** Per conversation, the newest messages kept (a very long conversation must not fill the device). */
 export const OFFLINE_MESSAGES_PER_CONVERSATION = 1000
 
