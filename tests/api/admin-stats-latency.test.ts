@@ -1,6 +1,7 @@
 import postgres from 'postgres'
 import { describe, expect, inject, it } from 'vitest'
 import type { Client } from '../support/http'
+import { median } from '../support/latency'
 import { demoAdmin, insertConversation, makeTeam, sqlRun } from './admin-support'
 
 // A team's median first-token latencies come from the per-owner rollups — `latency_user_daily` (migration 0010),
@@ -10,13 +11,6 @@ import { demoAdmin, insertConversation, makeTeam, sqlRun } from './admin-support
 
 const DAY_MS = 86_400_000
 const DAYS = 7
-
-/** The median as the stats define it: the mean of the two middle values when even, rounded. */
-function median(values: number[]): number | null {
-  if (!values.length) return null
-  const sorted = [...values].sort((a, b) => a - b)
-  return Math.round((sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.floor(sorted.length / 2)]!) / 2)
-}
 
 /** Per-day and overall medians of the team's answers, straight from `messages` (by the conversation's owner now). */
 async function rawMedians(members: string[]) {

@@ -5,6 +5,7 @@ import { uuidv7 } from 'uuidv7'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { dbTime } from '../support/db'
 import { Client, DEMO } from '../support/http'
+import { median, packHistogram } from '../support/latency'
 import { createTestDatabase, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
 import { sqlRun } from './admin-support'
 
@@ -33,19 +34,6 @@ async function started(db: TestDatabase, env: Record<string, string> = {}) {
   const server: RunningServer = await startServer({ DATABASE_URL: db.url, ...env })
   cleanups.push(async () => { await server.stop() })
   return server
-}
-
-/** The median as the stats define it: the mean of the two middle values when even, rounded. */
-function median(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return Math.round((sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.floor(sorted.length / 2)]!) / 2)
-}
-
-/** `values` as the migration packs them: `ms:answers` pairs, ascending ms. */
-function packed(values: number[]) {
-  const counts = new Map<number, number>()
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1)
-  return [...counts].sort((a, b) => a[0] - b[0]).map(([ms, n]) => `${ms}:${n}`).join(',')
 }
 
 describe('migration 0011: latency_user_histogram backfilled from existing answers', () => {
@@ -87,7 +75,7 @@ describe('migration 0011: latency_user_histogram backfilled from existing answer
     const rows = await sqlRun<{ user_id: string, day: unknown, histogram: string }>('select user_id, day, histogram from latency_user_histogram order by user_id, day', [], db.url)
     const expectedRows = Object.entries(answers).flatMap(([role, perDay]) => perDay.map((values, daysAgo) => ({ values, daysAgo }))
       .filter(({ values }) => values.length)
-      .map(({ values, daysAgo }) => ({ user_id: ids[role], day: today - daysAgo, histogram: packed(values) })))
+      .map(({ values, daysAgo }) => ({ user_id: ids[role], day: today - daysAgo, histogram: packHistogram(values) })))
     expect(rows.map(r => ({ ...r, day: Number(r.day) }))).toEqual(expect.arrayContaining(expectedRows))
     expect(rows).toHaveLength(expectedRows.length)
 

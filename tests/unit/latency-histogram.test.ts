@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { addPackedHistogram, histogramMedian, packedMedians } from '../../server/services/latency-histogram'
+import { median, packHistogram } from '../support/latency'
 
-/** The median as the stats define it: the mean of the two middle values when even, rounded. */
-function median(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b)
-  return Math.round((sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.floor(sorted.length / 2)]!) / 2)
-}
-
-/** `values` packed as the database packs them (any order of pairs; counts > 0). */
-function pack(values: number[]) {
-  const counts = new Map<number, number>()
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1)
-  return [...counts].reverse().map(([ms, n]) => `${ms}:${n}`).join(',')
-}
+/** `values` packed with the pairs in descending order: the parser takes any order. */
+const pack = (values: number[]) => packHistogram(values).split(',').reverse().join(',')
 
 describe('packed latency histograms', () => {
   it('a packed string adds its pairs into the histogram, multi-digit values and counts included; zero counts are skipped', () => {
