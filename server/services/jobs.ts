@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { useDb } from '../db/client'
+import { asBackgroundWork, useDb } from '../db/client'
 import { type Db, groupCommit, type Statement } from '../db/group-commit'
 import { dialect, type Job, jobs } from '../db/schema'
 
@@ -257,7 +257,8 @@ export function startWorker(options: Partial<JobTiming> = {}) {
     }
   }
 
-  const looping = loop()
+  // every statement the worker and its jobs run yields to waiting requests first (SQLite; db/client.ts)
+  const looping = asBackgroundWork(loop)
   return {
     get running() { return running.size },
     async stop(graceMs = 5_000) {
