@@ -223,6 +223,20 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
     expect(await smsConversations(client)).toHaveLength(1)
   })
 
+  it('Admin → Canales shows a reply sent by its inbound job (no sms.send job) as the last outbound message', async () => {
+    const { phone } = await smsUser()
+    await webhook({ From: `whatsapp:${phone}`, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(`whatsapp:${phone}`).length === 1)
+    const admin = new Client(server.url)
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const status = await eventually(async () => {
+      const sms = (await admin.get('/api/admin/channels')).body.sms
+      return sms.lastOutbound?.to === `whatsapp:${phone}` ? sms : null
+    })
+    expect(status.lastOutbound).toMatchObject({ channel: 'whatsapp', to: `whatsapp:${phone}` })
+    expect(await sql("select id from jobs where kind = 'sms.send' and cast(payload as text) like ?", [`%${phone}%`])).toHaveLength(0)
+  })
+
   it('/twilio_webhook is the same webhook (signed for its own path)', async () => {
     const { phone } = await smsUser()
     const res = await webhook({ From: phone, Body: 'Hola' }, { path: '/twilio_webhook' })
