@@ -97,14 +97,10 @@ export async function commitTogether(build: (db: Db) => Statement[]) {
   wakeWorkers()
 }
 
-/** Claims the oldest due job (pending and due, or running with an expired lease) for `leaseMs`; undefined when none. */
-export async function claimJob(leaseMs = jobTiming().leaseMs): Promise<Job | undefined> {
-  return (await claimJobs(1, leaseMs))[0]
-}
-
 /**
- * Claims up to `limit` of the oldest due jobs in one statement (one commit however many: on SQLite each commit is
- * a synchronous fsync on the event loop); none when nothing is due.
+ * Claims up to `limit` of the oldest due jobs (pending and due, or running with an expired lease) for `leaseMs`, in
+ * one statement (one commit however many: on SQLite each commit is a synchronous fsync on the event loop); none
+ * when nothing is due.
  */
 export async function claimJobs(limit: number, leaseMs = jobTiming().leaseMs): Promise<Job[]> {
   const db = useDb()

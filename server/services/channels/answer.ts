@@ -40,7 +40,7 @@ export async function answerSms(user: User, conversation: Conversation, text: st
     if (!progress.userMessageId) await save({ userMessageId: result.userMessage.id })
     throw new RetryableError(`the model failed while answering (${result.status})`)
   }
-  // a complete answer: the caller stores the reply (with this id) in its own commit
+  // a complete answer: the caller stores the reply itself, and no later try asks the model again
   return result.assistantMessage
 }
 
