@@ -7,6 +7,7 @@ import { drizzle as drizzleLibsql, type LibSQLDatabase } from 'drizzle-orm/libsq
 import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { useConfig } from '../utils/config'
+import { boundedBackoff, boundedSocketFactory } from './pg-socket'
 import { pgRowReader, type RowReader, sqliteRowReader } from './row-reader'
 import { dialect, schema } from './schema'
 
@@ -15,9 +16,18 @@ export type Database = LibSQLDatabase<typeof schema>
 interface Connection { db: Database, read: RowReader, close: () => Promise<void>, ping: () => Promise<void> }
 
 /** Opens the database named by the URL; the two drivers are hidden behind one drizzle type. */
-export function connect(url: string, poolSize = 10): Connection {
+export function connect(url: string, poolSize = 10, connectTimeoutMs = 5000): Connection {
   if (dialect === 'pg') {
-    const client = postgres(url, { max: poolSize, onnotice: () => {} })
+    // a query waits at most connectTimeoutMs for a connection, then fails as unavailable (→ 503): db/pg-socket.ts.
+    // (`socket` is documented, README "Custom socket", but missing from postgres.js's types: hence no inline literal)
+    const options = {
+      max: poolSize,
+      onnotice: () => {},
+      connect_timeout: connectTimeoutMs / 1000,
+      socket: boundedSocketFactory(connectTimeoutMs),
+      backoff: boundedBackoff(connectTimeoutMs),
+    }
+    const client = postgres(url, options)
     const db = drizzlePg(client, { schema: schema as never }) as unknown as Database
     return { db, read: pgRowReader(client), close: () => client.end({ timeout: 5 }), ping: async () => { await client`select 1` } }
   }
@@ -73,8 +83,8 @@ let connection: Connection | undefined
 
 export function useConnection(): Connection {
   if (connection) return connection
-  const { databaseUrl, databasePoolSize } = useConfig()
-  return (connection = connect(databaseUrl, databasePoolSize))
+  const { databaseUrl, databasePoolSize, databaseConnectTimeoutMs } = useConfig()
+  return (connection = connect(databaseUrl, databasePoolSize, databaseConnectTimeoutMs))
 }
 
 /** The app's database handle. */
@@ -85,6 +95,10 @@ export const readRows = (text: string, args: readonly unknown[]) => useConnectio
 
 /** A timestamp column as epoch milliseconds in a hand-written select (SQLite stores them so). */
 export const epochMs = (column: string) => dialect === 'pg' ? `floor(extract(epoch from ${column}) * 1000)::float8` : column
+
+/** An `epochMs` column read back as a Date; `epochDateOrNull` keeps a null column null. */
+export const epochDate = (value: unknown) => new Date(Number(value))
+export const epochDateOrNull = (value: unknown) => value === null || value === undefined ? null : epochDate(value)
 
 /** A value as the driver takes it in a hand-written query: SQLite keeps dates as ms and flags as 0/1. */
 export const driverValue = (value: Date | boolean | string | number) =>

@@ -59,7 +59,8 @@ const HALT_REASONS: Record<HaltReason, StreamErrorReason> = {
 export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutput<typeof ChatBody>) {
   const endGenerating = await claimUser(event, user.id)
   const { maxAnswerSeconds } = await getSettings()
-  const stream = new ChatStream(event, chatTiming().pingMs, chatTiming().drainTimeoutMs)
+  const timing = chatTiming()
+  const stream = new ChatStream(event, timing.pingMs, timing.drainTimeoutMs)
   const forget = onShutdown(() => stream.stop())
   event.node.res.once('close', forget)
   const auth = event.context.auth
@@ -86,7 +87,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
       onEvent: ({ type, data }) => {
         if (type === 'meta') {
           stream.open()
-          unwatch = watchAnswer(owner, data.conversationId, chatTiming().watchMs, reason => stream.halt(reason))
+          unwatch = watchAnswer(owner, data.conversationId, timing.watchMs, reason => stream.halt(reason))
           // POST /api/chat/:conversationId/stop, from any process
           unstop = onStopRequest(data.conversationId, () => stream.halt('stopped'))
           armCap()

@@ -1,4 +1,4 @@
-import { driverValue, epochMs, readRows } from '../db/client'
+import { driverValue, epochDate, epochMs, readRows } from '../db/client'
 import type { Conversation } from '../db/schema'
 
 /**
@@ -59,8 +59,8 @@ function toPageRow(row: unknown[]): PageRow {
     archived: Boolean(archived),
     channel,
     messageCount: Number(messageCount),
-    createdAt: new Date(Number(createdAt)),
-    updatedAt: new Date(Number(updatedAt)),
+    createdAt: epochDate(createdAt),
+    updatedAt: epochDate(updatedAt),
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AdminUsersFilter } from '#shared/admin'
-import { driverValue, epochMs, inList, jsonValue, listValue, readRows } from '../db/client'
+import { driverValue, epochDate, epochDateOrNull, epochMs, inList, jsonValue, listValue, readRows } from '../db/client'
 import type { User } from '../db/schema'
 import { likePattern } from './conversations'
 import type { ApiUserColumns } from './users'
@@ -64,8 +64,6 @@ export async function userPage(query: UserPageQuery): Promise<{ total: number, r
   return { total: Number(counted?.[0] ?? 0), rows: rows.map(toUserPageRow) }
 }
 
-const dateOrNull = (value: unknown) => value === null || value === undefined ? null : new Date(Number(value))
-
 function toUserPageRow(row: unknown[]): UserPageRow {
   const [id, email, fullName, role, active, supervisorId, totpEnabled, isDemo, phone, phoneVerifiedAt, bio, preferences,
     mustChangePassword, createdAt, lastActiveAt, conversationCount, sortName, lastConversationAt] = row
@@ -79,14 +77,14 @@ function toUserPageRow(row: unknown[]): UserPageRow {
     totpEnabled: Boolean(totpEnabled),
     isDemo: Boolean(isDemo),
     phone: phone as string | null,
-    phoneVerifiedAt: dateOrNull(phoneVerifiedAt),
+    phoneVerifiedAt: epochDateOrNull(phoneVerifiedAt),
     bio: bio as string | null,
     preferences: jsonValue(preferences) as User['preferences'],
     mustChangePassword: Boolean(mustChangePassword),
-    createdAt: new Date(Number(createdAt)),
-    lastActiveAt: dateOrNull(lastActiveAt),
+    createdAt: epochDate(createdAt),
+    lastActiveAt: epochDateOrNull(lastActiveAt),
     conversationCount: Number(conversationCount),
     sortName: sortName as string,
-    lastConversationAt: dateOrNull(lastConversationAt),
+    lastConversationAt: epochDateOrNull(lastConversationAt),
   }
 }

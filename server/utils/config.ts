@@ -90,6 +90,8 @@ const EnvSchema = v.object({
   LOG_DIR: v.optional(v.string()),
   // PostgreSQL connections per process (SQLite: one file, no pool)
   DATABASE_POOL_SIZE: int(10, 1, 1000),
+  // PostgreSQL: how long a query waits for a connection before the request answers 503 (db/pg-socket.ts)
+  DATABASE_CONNECT_TIMEOUT_MS: int(5_000, 100, 600_000),
   // where drizzle/<dialect> is looked for first (db/migrate.ts; default: next to the server, then ./drizzle)
   MIGRATIONS_DIR: v.optional(v.string()),
   // this process knowingly shares its database without Redis (a test's second server, a maintenance process)
@@ -162,6 +164,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     logLevel: env.LOG_LEVEL,
     logDir: env.LOG_DIR,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_MS,
     migrationsDir: env.MIGRATIONS_DIR,
     allowSharedDatabase: env.ALLOW_SHARED_DATABASE,
     jobsWorker: env.JOBS_WORKER,

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { FakeOllama } from '../support/fake-ollama'
-import { FakeTwilio, messageSid, signTwilio } from '../support/fake-twilio'
-import { newWorker } from '../support/http'
-import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
-import { dbQuery, dbTime } from '../support/db'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FakeOllama } from '../support/fake-ollama'
+import type { FakeTwilio } from '../support/fake-twilio'
+import { type RunningServer, startServer } from '../support/server'
+import { inboundForm, SMS_WEBHOOK, type SmsRig, startSmsRig, twilioSignature } from '../support/sms'
 
 /**
  * The split topology on one database — SQLite file included: the webhook's process with JOBS_WORKER=false only
@@ -12,57 +11,35 @@ import { dbQuery, dbTime } from '../support/db'
  * the busy timeout must be honoured (bench/README "SQLite, split" saw claims failing at once for ~100 s).
  */
 
-const TWILIO = {
-  TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
-  TWILIO_AUTH_TOKEN: 'test-auth-token-0123456789abcdef',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const USERS = 16
 
+let rig: SmsRig
 let model: FakeOllama
 let twilio: FakeTwilio
-let db: TestDatabase
 let web: RunningServer
 let worker: RunningServer | undefined
-let env: Record<string, string>
 
 beforeAll(async () => {
-  model = await new FakeOllama().start()
-  twilio = await new FakeTwilio().start()
-  db = await createTestDatabase(inject('dbKind'))
-  env = {
-    DATABASE_URL: db.url, OLLAMA_HOST: model.url, TWILIO_API_BASE: twilio.url, ...TWILIO,
-    JOB_BACKOFF_MS: '100', JOB_POLL_MS: '50', LOG_LEVEL: 'warn',
-  }
-  web = await startServer({ ...env, JOBS_WORKER: 'false' })
+  rig = await startSmsRig('+5698', { LOG_LEVEL: 'warn' })
+  ;({ model, twilio } = rig)
+  web = await startServer({ ...rig.env, JOBS_WORKER: 'false' })
 }, 120_000)
 
 afterAll(async () => {
   await worker?.stop()
   await web?.stop()
-  await model?.close()
-  await twilio?.close()
-  await db?.drop()
+  await rig?.close()
 })
 
-const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => dbQuery<T>(text, params, db.url)
-let phoneCounter = 0
-const newPhone = () => `+5698${String(process.pid % 1000).padStart(3, '0')}${String(++phoneCounter).padStart(4, '0')}`
-
-async function smsUser() {
-  const { user } = await newWorker(web.url)
-  const phone = newPhone()
-  await sql('update users set phone = ?, phone_verified_at = ? where id = ?', [phone, dbTime(new Date(), db.url), user.id])
-  return phone
-}
+const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => rig.sql<T>(text, params)
+const smsUser = async () => (await rig.smsUser(web.url)).phone
 
 /** A text from `phone`, signed as Twilio signs it, posted to the webhook's process. */
 async function inbound(phone: string, body: string) {
-  const path = '/api/channels/twilio/sms'
-  const form = { AccountSid: TWILIO.TWILIO_ACCOUNT_SID, To: TWILIO.TWILIO_PHONE_NUMBER, From: phone, MessageSid: messageSid(), Body: body, NumMedia: '0' }
-  const res = await fetch(web.url + path, {
+  const form = inboundForm({ From: phone, Body: body })
+  const res = await fetch(web.url + SMS_WEBHOOK, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilio(TWILIO.TWILIO_AUTH_TOKEN, web.url + path, form) },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilioSignature(web.url, SMS_WEBHOOK, form) },
     body: new URLSearchParams(form).toString(),
   })
   return res.status
@@ -78,7 +55,7 @@ describe('split: webhook process with JOBS_WORKER=false + a worker process on th
     await expect.poll(() => jobsBy('pending')).toBe(1)
     expect(model.chatRequests).toHaveLength(0)
 
-    worker = await startServer({ ...env, ALLOW_SHARED_DATABASE: '1' })
+    worker = await startServer({ ...rig.env, ALLOW_SHARED_DATABASE: '1' })
     await twilio.waitFor(() => twilio.acceptedTo(first).length === 1, 20_000)
 
     // a burst: the web process writes (enqueues) while the worker claims, saves turns and sends

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
-import { FakeOllama } from '../support/fake-ollama'
-import { FakeTwilio, messageSid, signTwilio } from '../support/fake-twilio'
-import { Client, DEMO, newWorker } from '../support/http'
-import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
-import { dbQuery, dbTime } from '../support/db'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { FakeOllama } from '../support/fake-ollama'
+import { type FakeTwilio, messageSid, signTwilio } from '../support/fake-twilio'
+import { Client, DEMO } from '../support/http'
+import { type RunningServer, startServer } from '../support/server'
+import { inboundForm, SMS_WEBHOOK, type SmsRig, startSmsRig, TWILIO, twilioSignature } from '../support/sms'
 
 /**
  * The SMS channel end to end: a built server with TWILIO_* set, the fake Ollama as the model and the fake Twilio
@@ -11,36 +11,23 @@ import { dbQuery, dbTime } from '../support/db'
  * environment so that retries and a crash take seconds, not minutes.
  */
 
-const TWILIO = {
-  TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
-  TWILIO_AUTH_TOKEN: 'test-auth-token-0123456789abcdef',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const NOT_REGISTERED = /no está registrado/
 const UNAVAILABLE = /no está disponible/
 
+let rig: SmsRig
 let model: FakeOllama
 let twilio: FakeTwilio
-let db: TestDatabase
 let server: RunningServer
-let env: Record<string, string>
 
 beforeAll(async () => {
-  model = await new FakeOllama().start()
-  twilio = await new FakeTwilio().start()
-  db = await createTestDatabase(inject('dbKind'))
-  env = {
-    DATABASE_URL: db.url, OLLAMA_HOST: model.url, TWILIO_API_BASE: twilio.url, ...TWILIO,
-    JOB_BACKOFF_MS: '100', JOB_LEASE_MS: '1500', JOB_POLL_MS: '50', SMS_MODEL_ATTEMPTS: '3',
-  }
-  server = await startServer(env)
+  rig = await startSmsRig('+5699', { JOB_LEASE_MS: '1500', SMS_MODEL_ATTEMPTS: '3' })
+  ;({ model, twilio } = rig)
+  server = await startServer(rig.env)
 }, 120_000)
 
 afterAll(async () => {
   await server?.stop()
-  await model?.close()
-  await twilio?.close()
-  await db?.drop()
+  await rig?.close()
 })
 
 beforeEach(() => {
@@ -48,27 +35,15 @@ beforeEach(() => {
   twilio.reset()
 })
 
-const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => dbQuery<T>(text, params, db.url)
-let phoneCounter = 0
-const newPhone = () => `+5699${String(process.pid % 1000).padStart(3, '0')}${String(++phoneCounter).padStart(4, '0')}`
-
-/** A registered worker whose phone is verified (straight in the database: the phone routes live elsewhere). */
-async function smsUser(options: { verified?: boolean, active?: boolean } = {}) {
-  const { client, user } = await newWorker(server.url)
-  const phone = newPhone()
-  await sql('update users set phone = ?, phone_verified_at = ?, active = ? where id = ?',
-    [phone, options.verified === false ? null : dbTime(new Date(), db.url), options.active ?? true, user.id])
-  return { client, id: user.id as string, phone }
-}
-
-interface Inbound { From: string, Body?: string, MessageSid?: string, To?: string }
+const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => rig.sql<T>(text, params)
+const smsUser = (options?: { verified?: boolean, active?: boolean }) => rig.smsUser(server.url, options)
 
 /** Posts a form like Twilio does, signed for PUBLIC_ORIGIN + path (or with the given signature). */
-async function webhook(params: Inbound, options: { path?: string, signature?: string | null, raw?: string } = {}) {
-  const path = options.path ?? '/api/channels/twilio/sms'
-  const form: Record<string, string> = { AccountSid: TWILIO.TWILIO_ACCOUNT_SID, To: TWILIO.TWILIO_PHONE_NUMBER, MessageSid: messageSid(), Body: '', NumMedia: '0', ...params } as Record<string, string>
+async function webhook(params: Parameters<typeof inboundForm>[0], options: { path?: string, signature?: string | null, raw?: string } = {}) {
+  const path = options.path ?? SMS_WEBHOOK
+  const form = inboundForm(params)
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }
-  const signature = options.signature === undefined ? signTwilio(TWILIO.TWILIO_AUTH_TOKEN, server.url + path, form) : options.signature
+  const signature = options.signature === undefined ? twilioSignature(server.url, path, form) : options.signature
   if (signature !== null) headers['x-twilio-signature'] = signature
   const res = await fetch(server.url + path, { method: 'POST', headers, body: options.raw ?? new URLSearchParams(form).toString() })
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text(), sid: form.MessageSid! }
@@ -248,7 +223,7 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
 
 describe('SMS webhook: unknown senders', () => {
   it('an unknown number gets one "not registered" reply a day and an audit event; nothing else is stored, no model call', async () => {
-    const stranger = newPhone()
+    const stranger = rig.newPhone()
     const conversationsBefore = Number((await sql<{ n: number }>('select count(*) as n from conversations'))[0]!.n)
     for (const body of ['Hola', 'Hola otra vez']) expect((await webhook({ From: stranger, Body: body })).status).toBe(200)
     await twilio.waitFor(() => twilio.acceptedTo(stranger).length === 1)
@@ -362,7 +337,7 @@ describe('SMS channel: a crash between the answer and the send', () => {
     await twilio.waitFor(posts => posts.some(p => p.to === phone))
     expect(model.chatRequests).toHaveLength(1)
     await server.stop('SIGKILL')
-    server = await startServer(env)
+    server = await startServer(rig.env)
     await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1, 15_000)
     await settle(1000)
     expect(twilio.acceptedTo(phone)).toHaveLength(1)
