@@ -353,7 +353,7 @@ describe('SMS channel: a crash between the answer and the send', () => {
     await twilio.waitFor(posts => posts.filter(p => p.to === phone).length === 2)
     expect(twilio.acceptedTo(phone)).toHaveLength(1)
     await server.stop('SIGKILL')
-    server = await startServer(env)
+    server = await startServer(rig.env)
     await twilio.waitFor(() => twilio.acceptedTo(phone).length === 3, 15_000)
     await settle(1000)
     const accepted = twilio.acceptedTo(phone).map(p => p.body)
