@@ -52,22 +52,28 @@ function filters(query: UserPageQuery): { text: string, args: unknown[] } {
   return { text: parts.length ? ` where ${parts.join(' and ')}` : '', args }
 }
 
-/** Up to `limit` users by name (case-folded, then id) from `offset` or after `key`, and how many match in all. */
+/**
+ * Up to `limit` users by name (case-folded, then id) from `offset` or after `key`, and how many match in all: one
+ * statement (the count is its first column, an uncorrelated subquery: read once), plus the count alone when the
+ * page is empty.
+ */
 export async function userPage(query: UserPageQuery): Promise<{ total: number, rows: UserPageRow[] }> {
   const where = filters(query)
+  const counted = `select count(*) from users u${where.text}`
   const keyed = query.key ? `${where.text ? ' and' : ' where'} (lower(u.full_name), u.id) > (?, ?)` : ''
-  const [[counted], rows] = await Promise.all([
-    readRows(`select count(*) from users u${where.text}`, where.args),
-    readRows(`select ${COLUMNS} from users u${where.text}${keyed} order by lower(u.full_name), u.id limit ? offset ?`,
-      [...where.args, ...query.key ?? [], query.limit, query.key ? 0 : query.offset]),
-  ])
-  return { total: Number(counted?.[0] ?? 0), rows: rows.map(toUserPageRow) }
+  const rows = await readRows(`select (${counted}), ${COLUMNS} from users u${where.text}${keyed} order by lower(u.full_name), u.id limit ? offset ?`,
+    [...where.args, ...where.args, ...query.key ?? [], query.limit, query.key ? 0 : query.offset])
+  if (!rows.length) {
+    const [total] = await readRows(counted, where.args)
+    return { total: Number(total?.[0] ?? 0), rows: [] }
+  }
+  return { total: Number(rows[0]![0]), rows: rows.map(toUserPageRow) }
 }
 
 const dateOrNull = (value: unknown) => value === null || value === undefined ? null : new Date(Number(value))
 
 function toUserPageRow(row: unknown[]): UserPageRow {
-  const [id, email, fullName, role, active, supervisorId, totpEnabled, isDemo, phone, phoneVerifiedAt, bio, preferences,
+  const [, id, email, fullName, role, active, supervisorId, totpEnabled, isDemo, phone, phoneVerifiedAt, bio, preferences,
     mustChangePassword, createdAt, lastActiveAt, conversationCount, sortName, lastConversationAt] = row
   return {
     id: id as string,
