@@ -10,7 +10,7 @@
 // CPU per request (they share the machine's cores with the server).
 //
 // --only runs just the lines whose name contains <text> (e.g. `--only admin/users?` for the users list, with
-// BENCH_CPU_PROF=<dir> to profile that route alone).
+// BENCH_CPU_PROF=<dir> to profile that route alone); `a||b` runs the lines that contain either.
 //
 // Targets (issue #12): GET /api/conversations?limit=50 ≥ 1,000 req/s at c=10 with p99 < 20 ms at 10k
 // conversations; p95 < 50 ms at 100k; the same for the admin lists. /api/auth/me is measured as the floor every
@@ -85,7 +85,7 @@ async function benchOne(kind) {
     const opts = { concurrency: C, seconds: SECONDS, pid: server.pid, databaseUrl: db.url }
     const results = {}
     const measure = async (name, cookie, path) => {
-      if (!args.only || name.includes(args.only)) results[name] = await load(server.url, cookie, path, opts)
+      if (!args.only || args.only.split('||').some(part => name.includes(part))) results[name] = await load(server.url, cookie, path, opts)
     }
     await measure('GET /api/auth/me (floor)', admin, () => '/api/auth/me')
     for (const [i, n] of SIZES.entries()) {

@@ -11,7 +11,7 @@ import type { Sql } from 'postgres'
  *
  * `text` uses `?` placeholders in both dialects (numbered for PostgreSQL here); arguments must already be in the
  * dialect's form (see `driverValue`). Read values with `Number()`/`String()`/`jsonValue`: their JavaScript types
- * differ between the dialects (a count is a number on SQLite and through pgRowReader's JSON, a bigint elsewhere).
+ * differ between the dialects (a `count(*)` is a number on SQLite, a string from postgres.js).
  */
 export type RowReader = ((text: string, args: readonly unknown[]) => Promise<unknown[][]>) & { close: () => void }
 
@@ -38,24 +38,19 @@ function filePath(url: string) {
 }
 
 /**
- * PostgreSQL: the app's postgres.js client; `?` become `$1, $2…` (once per text). The rows come back as ONE JSON
- * text (the query wrapped in `json_agg`) read by one `JSON.parse`: postgres.js parses every value of every row in
- * JavaScript (a 51-row page is ~560 values: more client CPU than the rest of the read), JSON.parse does it natively.
- * Values are therefore JSON's: numbers (bigint included), strings, booleans, null, parsed json/jsonb.
- * `row(q.*)` keys the columns f1…fn, so unnamed and duplicate column names survive; a plain aggregate over one
- * sorted subquery takes its rows in that order (the ORDER BY inside `text`).
+ * PostgreSQL: the app's postgres.js client; `?` become `$1, $2…` (once per text). Rows as postgres.js parses them:
+ * wrapping the query in `json_agg` to read one JSON text instead was tried (bench/README "branch pglist") and cost
+ * the database more than it saved here.
  */
 export function pgRowReader(client: Sql): RowReader {
-  const wrapped = new Map<string, string>()
+  const numbered = new Map<string, string>()
   const read = async (text: string, args: readonly unknown[]) => {
-    let query = wrapped.get(text)
+    let query = numbered.get(text)
     if (!query) {
       let n = 0
-      const numbered = text.replace(/\?/g, () => `$${++n}`)
-      wrapped.set(text, query = `select coalesce(json_agg(row(q.*)), '[]')::text from (${numbered}) q`)
+      numbered.set(text, query = text.replace(/\?/g, () => `$${++n}`))
     }
-    const [[json]] = await client.unsafe(query, args as never[], { prepare: true }).values() as [[string]]
-    return (JSON.parse(json) as Array<Record<string, unknown>>).map(row => Object.values(row))
+    return await client.unsafe(query, args as never[], { prepare: true }).values() as unknown[][]
   }
   // the client is the app's: closed with it
   return Object.assign(read, { close: () => {} })

@@ -2,7 +2,7 @@ import type { H3Event } from 'h3'
 import { and, eq } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
-import { canReassignTo, type Viewer } from './access'
+import { canReassignTo, userNotFound, type Viewer } from './access'
 import { audit } from './audit'
 import { conversationPage } from './conversation-pages'
 import { toApiConversation } from './conversations'
@@ -14,6 +14,7 @@ export async function listConversationsOf(userId: string, page: { limit: number,
   checkPaging(page)
   const key = page.cursor ? decodeCursor(page.cursor, ['number', 'string']) : undefined
   const { total, rows } = await conversationPage(userId, { order: 'admin', limit: page.limit + 1, offset: page.offset, key })
+  if (total === null) throw userNotFound()
   const { data, nextCursor } = keysetPage(rows, page.limit, r => [r.updatedAt.getTime(), r.id])
   return { total, data: data.map(r => toApiConversation(r, r.messageCount)), nextCursor }
 }

@@ -48,10 +48,10 @@ function pageText(order: PageOrder, total: TotalOf, keyset: boolean) {
 
 /**
  * Up to `limit` rows of `ownerId`'s conversations after `key` (the sort key of the previous page's last row) or from
- * `offset`, and the total of the list (all, or only the archived or unarchived ones): one statement, plus a read of
- * the total alone when the page is empty.
+ * `offset`, and the total of the list (all, or only the archived or unarchived ones; null: there is no such owner):
+ * one statement, plus a read of the total alone when the page is empty.
  */
-export async function conversationPage(ownerId: string, page: { order: PageOrder, limit: number, offset: number, archived?: boolean, key?: Array<boolean | number | string> }): Promise<{ total: number, rows: PageRow[] }> {
+export async function conversationPage(ownerId: string, page: { order: PageOrder, limit: number, offset: number, archived?: boolean, key?: Array<boolean | number | string> }): Promise<{ total: number | null, rows: PageRow[] }> {
   const args: unknown[] = [ownerId, ownerId]
   if (page.archived !== undefined) args.push(driverValue(page.archived))
   if (page.key) {
@@ -63,8 +63,10 @@ export async function conversationPage(ownerId: string, page: { order: PageOrder
   const total = totalOf(page.archived)
   const rows = await readRows(pageText(page.order, total, !!page.key), args)
   if (!rows.length) return { total: await storedTotal(ownerId, total), rows: [] }
-  return { total: Number(rows[0]![0]), rows: rows.map(toPageRow) }
+  return { total: countOrNull(rows[0]![0]), rows: rows.map(toPageRow) }
 }
+
+const countOrNull = (value: unknown) => value === null || value === undefined ? null : Number(value)
 
 function toPageRow(row: unknown[]): PageRow {
   const [, id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
@@ -83,8 +85,8 @@ function toPageRow(row: unknown[]): PageRow {
   }
 }
 
-/** The total alone (`conversationPage` of an empty page): 0 when the owner does not exist. */
+/** The total alone (`conversationPage` of an empty page): null when the owner does not exist. */
 async function storedTotal(ownerId: string, total: TotalOf) {
   const [row] = await readRows(`select ${TOTAL_COLUMN[total]} from users where id = ?`, [ownerId])
-  return Number(row?.[0] ?? 0)
+  return row ? countOrNull(row[0]) : null
 }

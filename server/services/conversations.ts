@@ -116,7 +116,7 @@ export async function listConversations(ownerId: string, query: ConversationQuer
     // without a search the total is the owner's stored count (kept by triggers: migration 0008), not a count(*)
     const { total, rows } = await conversationPage(ownerId, { order: 'list', limit: query.limit + 1, offset: query.offset, archived: query.archived, key: query.cursor ? [pinned!, updatedAt!, id!] : undefined })
     const page = keysetPage(rows, query.limit, listKey)
-    return { total, data: page.data.map(r => toApiConversation(r, r.messageCount)), nextCursor: page.nextCursor }
+    return { total: total ?? 0, data: page.data.map(r => toApiConversation(r, r.messageCount)), nextCursor: page.nextCursor }
   }
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
   // SQLite: the full-text query is evaluated once, here, for the total, the page and the snippets
