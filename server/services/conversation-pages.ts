@@ -69,7 +69,7 @@ export async function conversationPage(ownerId: string, page: { order: PageOrder
 const countOrNull = (value: unknown) => value === null || value === undefined ? null : Number(value)
 
 function toPageRow(row: unknown[]): PageRow {
-  const [, id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
+  const [, id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [unknown, string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
   return {
     id,
     userId,
