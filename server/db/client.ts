@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { createClient } from '@libsql/client'
@@ -45,9 +46,28 @@ export function connect(url: string, poolSize = 10): Connection {
 export function sqliteClient(url: string, timeoutMs = 5000) {
   const client = createClient({ url, timeout: timeoutMs })
   const batch = client.batch.bind(client)
-  client.batch = (statements, mode = 'write') => batch(statements, mode)
+  const execute = client.execute.bind(client) as (...args: unknown[]) => ReturnType<typeof client.execute>
+  client.batch = async (statements, mode = 'write') => {
+    if (background.getStore()) await yieldToIo()
+    return batch(statements, mode)
+  }
+  client.execute = (async (...args: unknown[]) => {
+    if (background.getStore()) await yieldToIo()
+    return execute(...args)
+  }) as typeof client.execute
   return client
 }
+
+/**
+ * Background work (the job worker) on SQLite: libSQL runs each statement synchronously on the event loop and its
+ * promise resolves as a microtask, so a job's run of statements (claim, reads, commits) would otherwise hold back
+ * every request arriving meanwhile (the SMS webhook waited for a whole run). Inside `asBackgroundWork`, each
+ * statement first lets the pending I/O callbacks run (setImmediate): a request waits for at most one statement.
+ * Requests themselves never yield. PostgreSQL's statements are network I/O already.
+ */
+const background = new AsyncLocalStorage<true>()
+const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve))
+export const asBackgroundWork = <T>(work: () => T): T => background.run(true, work)
 
 let connection: Connection | undefined
 

@@ -9,7 +9,20 @@ import { findJob, newestJobs, retryJob } from './jobs'
 const FAILED_SHOWN = 50
 
 interface SendPayload { to?: string, channel?: SmsAddressChannel, parts?: string[], sent?: number, userId?: string }
-interface InboundPayload { channel?: SmsAddressChannel, userId?: string }
+interface InboundPayload { channel?: SmsAddressChannel, userId?: string, from?: string, reply?: { sent?: number } }
+
+// how many of the newest finished jobs are looked through for the last reply sent (an inbound job may have sent none)
+const OUTBOUND_LOOKBACK = 20
+
+/** Where a finished job sent a reply: an `sms.send`, or an `sms.inbound` that sent its own reply (channels/sms.ts). */
+function outboundOf(job: Job): { to: string, channel: SmsAddressChannel } | undefined {
+  if (job.kind === 'sms.send') {
+    const p = job.payload as SendPayload
+    return { to: p.to ?? '', channel: p.channel ?? 'sms' }
+  }
+  const p = job.payload as InboundPayload
+  return p.reply?.sent ? { to: p.from ?? '', channel: p.channel ?? 'sms' } : undefined
+}
 
 async function namesOf(ids: Array<string | undefined>) {
   const wanted = [...new Set(ids.filter((id): id is string => !!id))]
@@ -40,12 +53,13 @@ export async function channelStatus(): Promise<ApiChannels> {
   const config = twilioConfig()
   const db = useDb()
   const kinds = [...SMS_JOB_KINDS]
-  const [[inbound], [outbound], [waiting], failed] = await Promise.all([
+  const [[inbound], finished, [waiting], failed] = await Promise.all([
     db.select().from(jobs).where(eq(jobs.kind, 'sms.inbound')).orderBy(desc(jobs.createdAt)).limit(1),
-    db.select().from(jobs).where(and(eq(jobs.kind, 'sms.send'), eq(jobs.status, 'done'))).orderBy(desc(jobs.updatedAt)).limit(1),
+    db.select().from(jobs).where(and(inArray(jobs.kind, kinds), eq(jobs.status, 'done'))).orderBy(desc(jobs.updatedAt)).limit(OUTBOUND_LOOKBACK),
     db.select({ n: count() }).from(jobs).where(and(inArray(jobs.kind, kinds), inArray(jobs.status, ['pending', 'running']))),
     newestJobs(['sms.send'], 'failed', FAILED_SHOWN),
   ])
+  const outbound = finished.find(outboundOf)
   const inboundPayload = inbound?.payload as InboundPayload | undefined
   const names = await namesOf([inboundPayload?.userId, ...failed.map(j => (j.payload as SendPayload).userId)])
   const origin = useConfig().publicOrigin
@@ -57,9 +71,7 @@ export async function channelStatus(): Promise<ApiChannels> {
       lastInbound: inbound
         ? { at: inbound.createdAt.toISOString(), channel: inboundPayload?.channel ?? 'sms', userId: inboundPayload?.userId ?? null, userName: (inboundPayload?.userId && names.get(inboundPayload.userId)) || null }
         : null,
-      lastOutbound: outbound
-        ? { at: outbound.updatedAt.toISOString(), channel: (outbound.payload as SendPayload).channel ?? 'sms', to: (outbound.payload as SendPayload).to ?? '' }
-        : null,
+      lastOutbound: outbound ? { at: outbound.updatedAt.toISOString(), ...outboundOf(outbound)! } : null,
       pending: Number(waiting?.n ?? 0),
       failed: failed.map(job => toFailedSend(job, names)),
     },

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import { useDb } from '../db/client'
+import { asBackgroundWork, useDb } from '../db/client'
 import { type Db, groupCommit, type Statement } from '../db/group-commit'
 import { dialect, type Job, jobs } from '../db/schema'
 
@@ -56,13 +56,20 @@ export interface JobTiming { backoffMs: number, leaseMs: number, pollMs: number,
 export const backoffDelay = (attempts: number, baseMs = jobTiming().backoffMs) => baseMs * 3 ** Math.max(0, attempts - 1)
 
 
-export interface EnqueueOptions { dedupeKey?: string, runAt?: Date }
+export interface EnqueueOptions {
+  dedupeKey?: string
+  runAt?: Date
+  /** Work handed over after a first try elsewhere: the tries already made, how the last one failed, `failed` if for good. */
+  tried?: { attempts: number, lastError: string, failed: boolean }
+}
 
 /** The insert of a new job (not yet run); `onConflictDoNothing` on the dedupe key makes it idempotent. */
 export function jobInsert(db: Db, kind: string, payload: Record<string, unknown>, options: EnqueueOptions = {}) {
   const now = new Date()
+  const { tried } = options
   return db.insert(jobs).values({
-    id: uuidv7(), kind, payload, status: 'pending', attempts: 0, runAt: options.runAt ?? now,
+    id: uuidv7(), kind, payload, status: tried?.failed ? 'failed' : 'pending', attempts: tried?.attempts ?? 0,
+    lastError: tried?.lastError.slice(0, 500) ?? null, runAt: options.runAt ?? now,
     dedupeKey: options.dedupeKey ?? null, createdAt: now, updatedAt: now,
   }).onConflictDoNothing({ target: jobs.dedupeKey })
 }
@@ -90,8 +97,12 @@ export async function commitTogether(build: (db: Db) => Statement[]) {
   wakeWorkers()
 }
 
-/** Claims the oldest due job (pending and due, or running with an expired lease) for `leaseMs`; undefined when none. */
-export async function claimJob(leaseMs = jobTiming().leaseMs): Promise<Job | undefined> {
+/**
+ * Claims up to `limit` of the oldest due jobs (pending and due, or running with an expired lease) for `leaseMs`, in
+ * one statement (one commit however many: on SQLite each commit is a synchronous fsync on the event loop); none
+ * when nothing is due.
+ */
+export async function claimJobs(limit: number, leaseMs = jobTiming().leaseMs): Promise<Job[]> {
   const db = useDb()
   const now = new Date()
   const due = or(
@@ -100,15 +111,16 @@ export async function claimJob(leaseMs = jobTiming().leaseMs): Promise<Job | und
   )
   // a read first: readers never wait for SQLite's write lock, and most polls find nothing to do
   const [candidate] = await db.select({ id: jobs.id }).from(jobs).where(due).limit(1)
-  if (!candidate) return undefined
-  const oldest = db.select({ id: jobs.id }).from(jobs).where(due).orderBy(jobs.runAt).limit(1)
+  if (!candidate) return []
+  const oldest = db.select({ id: jobs.id }).from(jobs).where(due).orderBy(jobs.runAt).limit(limit)
   // two PostgreSQL workers never pick the same row: a locked candidate is skipped, not waited for
   const pick = dialect === 'pg' ? (oldest as unknown as { for: (s: string, o: object) => typeof oldest }).for('update', { skipLocked: true }) : oldest
-  const [job] = await db.update(jobs)
+  const claimed = await db.update(jobs)
     .set({ status: 'running', leaseUntil: new Date(now.getTime() + leaseMs), updatedAt: now, attempts: sqlIncrement() })
     .where(inArray(jobs.id, pick))
     .returning()
-  return job
+  // started oldest first (RETURNING gives no order)
+  return claimed.sort((a, b) => a.runAt.getTime() - b.runAt.getTime())
 }
 
 const sqlIncrement = () => sql<number>`${jobs.attempts} + 1`
@@ -235,10 +247,14 @@ export function startWorker(options: Partial<JobTiming> = {}) {
     while (!stopped) {
       try {
         while (!stopped && running.size < timing.concurrency) {
-          const job = await claimJob(timing.leaseMs)
-          if (!job) break
-          const work = runOne(job).finally(() => { running.delete(job.id); wake() })
-          running.set(job.id, work)
+          const free = timing.concurrency - running.size
+          const claimed = await claimJobs(free, timing.leaseMs)
+          for (const job of claimed) {
+            const work = runOne(job).finally(() => { running.delete(job.id); wake() })
+            running.set(job.id, work)
+          }
+          // fewer than asked for: nothing else is due now
+          if (claimed.length < free) break
         }
         if (Date.now() - lastPurge > 3_600_000) {
           lastPurge = Date.now()
@@ -257,7 +273,8 @@ export function startWorker(options: Partial<JobTiming> = {}) {
     }
   }
 
-  const looping = loop()
+  // every statement the worker and its jobs run yields to waiting requests first (SQLite; db/client.ts)
+  const looping = asBackgroundWork(loop)
   return {
     get running() { return running.size },
     async stop(graceMs = 5_000) {

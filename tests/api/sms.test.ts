@@ -87,6 +87,8 @@ async function eventually<T>(check: () => Promise<T | undefined | null | false> 
 const smsConversations = async (client: Client) =>
   ((await client.get('/api/conversations')).body.data as Array<{ id: string, channel: string }>).filter(c => c.channel === 'sms')
 const messagesOf = async (client: Client, id: string) => (await client.get(`/api/conversations/${id}/messages`)).body.data as Array<{ role: string, content: string }>
+/** An answer of five Markdown sections: three SMS parts once flattened. */
+const longAnswer = () => Array.from({ length: 5 }, (_, i) => `## Paso ${i + 1}\n\n${`Revise el **equipo** número ${i + 1} con cuidado. `.repeat(20).trim()}`).join('\n\n')
 const jobCount = async () => Number((await sql<{ n: number | string }>('select count(*) as n from jobs'))[0]!.n)
 /** Waits a moment longer to show that nothing more happens (a second send, a second model call). */
 const settle = (ms = 600) => new Promise(resolve => setTimeout(resolve, ms))
@@ -196,8 +198,7 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
 
   it('a long answer is flattened and split into parts of at most 1600 characters, sent in order', async () => {
     const { phone } = await smsUser()
-    const paragraph = (n: number) => `## Paso ${n}\n\n${`Revise el **equipo** número ${n} con cuidado. `.repeat(20).trim()}`
-    const answer = Array.from({ length: 5 }, (_, i) => paragraph(i + 1)).join('\n\n')
+    const answer = longAnswer()
     model.once({ reply: () => answer })
     await webhook({ From: phone, Body: 'Dame los pasos' })
     await twilio.waitFor(() => twilio.acceptedTo(phone).length >= 3)
@@ -220,6 +221,20 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
     expect(twilio.acceptedTo(`whatsapp:${phone}`)[0]).toMatchObject({ from: `whatsapp:${TWILIO.TWILIO_PHONE_NUMBER}` })
     expect(twilio.acceptedTo(phone)).toHaveLength(0)
     expect(await smsConversations(client)).toHaveLength(1)
+  })
+
+  it('Admin → Canales shows a reply sent by its inbound job (no sms.send job) as the last outbound message', async () => {
+    const { phone } = await smsUser()
+    await webhook({ From: `whatsapp:${phone}`, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(`whatsapp:${phone}`).length === 1)
+    const admin = new Client(server.url)
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const status = await eventually(async () => {
+      const sms = (await admin.get('/api/admin/channels')).body.sms
+      return sms.lastOutbound?.to === `whatsapp:${phone}` ? sms : null
+    })
+    expect(status.lastOutbound).toMatchObject({ channel: 'whatsapp', to: `whatsapp:${phone}` })
+    expect(await sql("select id from jobs where kind = 'sms.send' and cast(payload as text) like ?", [`%${phone}%`])).toHaveLength(0)
   })
 
   it('/twilio_webhook is the same webhook (signed for its own path)', async () => {
@@ -272,6 +287,27 @@ describe('SMS channel: failures are retried', () => {
     const [job] = await sql<{ status: string, attempts: number }>("select status, attempts from jobs where kind = 'sms.send' and cast(payload as text) like ?", [`%${phone}%`])
     expect(job).toMatchObject({ status: 'done' })
     expect(Number(job!.attempts)).toBe(4)
+  })
+
+  it('the second part of a reply fails with 500: an sms.send job (this try counted) sends the parts not yet accepted, the first part once, the model asked once', async () => {
+    const { phone } = await smsUser()
+    model.once({ reply: () => longAnswer() })
+    twilio.pass(1).fail(1, 500)
+    await webhook({ From: phone, Body: 'Dame los pasos' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length >= 3)
+    await settle()
+    const posts = twilio.posts.filter(p => p.to === phone)
+    expect(posts.map(p => p.status)).toEqual([201, 500, 201, 201])
+    // the failed part is the one sent again, then the last; the first never twice
+    expect(posts[2]!.body).toBe(posts[1]!.body)
+    expect(new Set(twilio.acceptedTo(phone).map(p => p.body)).size).toBe(3)
+    expect(twilio.acceptedTo(phone)[0]!.body).toMatch(/^Paso 1/)
+    expect(model.chatRequests).toHaveLength(1)
+    const rows = await sql<{ kind: string, status: string, attempts: number, payload: unknown }>('select kind, status, attempts, payload from jobs where cast(payload as text) like ? order by created_at', [`%${phone}%`])
+    expect(rows.map(r => [r.kind, r.status, Number(r.attempts)])).toEqual([['sms.inbound', 'done', 1], ['sms.send', 'done', 2]])
+    const send = typeof rows[1]!.payload === 'string' ? JSON.parse(rows[1]!.payload) : rows[1]!.payload
+    expect(send).toMatchObject({ to: phone, sent: 3 })
+    expect(send.sids).toHaveLength(3)
   })
 
   it('a send Twilio refuses (400) fails at once, shows in Admin → Canales, and the retry button sends it', async () => {
@@ -331,6 +367,25 @@ describe('SMS channel: a crash between the answer and the send', () => {
     await settle(1000)
     expect(twilio.acceptedTo(phone)).toHaveLength(1)
     expect(twilio.acceptedTo(phone)[0]!.body).toBe('Hola, soy un modelo de prueba.')
+    expect(model.chatRequests).toHaveLength(1)
+  }, 60_000)
+
+  it('SIGKILL after the first part was accepted, while the second is sent → after a restart only the parts not yet accepted go out, without the model', async () => {
+    const { phone } = await smsUser()
+    model.once({ reply: () => longAnswer() })
+    twilio.pass(1).hold(1)
+    await webhook({ From: phone, Body: 'Dame los pasos antes del corte' })
+    await twilio.waitFor(posts => posts.filter(p => p.to === phone).length === 2)
+    expect(twilio.acceptedTo(phone)).toHaveLength(1)
+    await server.stop('SIGKILL')
+    server = await startServer(env)
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 3, 15_000)
+    await settle(1000)
+    const accepted = twilio.acceptedTo(phone).map(p => p.body)
+    expect(accepted).toHaveLength(3)
+    expect(new Set(accepted).size).toBe(3)
+    expect(accepted[0]).toMatch(/^Paso 1/)
+    expect(accepted[2]).toMatch(/número 5 con cuidado\.$/)
     expect(model.chatRequests).toHaveLength(1)
   }, 60_000)
 })

@@ -28,6 +28,7 @@ export class FakeTwilio {
   url = ''
   private failures: Array<{ status: number, retryAfter?: number }> = []
   private holding = 0
+  private passing = 0
   private held = new Set<ServerResponse>()
   private server: Server
   private sockets = new Set<import('node:net').Socket>()
@@ -62,7 +63,10 @@ export class FakeTwilio {
   /** The next `count` sends are never answered (the connection stays open until `close`). */
   hold(count: number) { this.holding += count; return this }
 
-  reset() { this.posts = []; this.failures = []; this.holding = 0; return this }
+  /** The next `count` sends are accepted before any `fail` or `hold` applies (to fail the second part of a reply). */
+  pass(count: number) { this.passing += count; return this }
+
+  reset() { this.posts = []; this.failures = []; this.holding = 0; this.passing = 0; return this }
 
   /** Sends Twilio accepted. */
   get accepted() { return this.posts.filter(p => p.sid !== null) }
@@ -91,13 +95,15 @@ export class FakeTwilio {
     const auth = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString('utf8') : null
     const post: SentMessage = { accountSid: decodeURIComponent(match[1]!), auth, to: form.get('To') ?? '', from: form.get('From') ?? '', body: form.get('Body') ?? '', at: Date.now(), status: 0, sid: null }
     this.posts.push(post)
-    if (this.holding > 0) {
+    const passed = this.passing > 0
+    if (passed) this.passing--
+    else if (this.holding > 0) {
       this.holding--
       this.held.add(res)
       res.on('close', () => this.held.delete(res))
       return
     }
-    const failure = this.failures.shift()
+    const failure = passed ? undefined : this.failures.shift()
     if (failure) {
       post.status = failure.status
       const headers: Record<string, string> = { 'content-type': 'application/json' }

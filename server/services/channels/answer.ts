@@ -36,9 +36,11 @@ export async function answerSms(user: User, conversation: Conversation, text: st
     if (e.statusCode && e.statusCode < 500) throw new PermanentError(`the turn was refused (${e.statusCode}): ${e.message ?? ''}`)
     throw new RetryableError(`the model is unavailable: ${String(e.message ?? error).slice(0, 200)}`)
   }
-  if (!progress.userMessageId) await save({ userMessageId: result.userMessage.id })
-  if (result.status !== 'complete' || !result.assistantMessage?.content.trim())
+  if (result.status !== 'complete' || !result.assistantMessage?.content.trim()) {
+    if (!progress.userMessageId) await save({ userMessageId: result.userMessage.id })
     throw new RetryableError(`the model failed while answering (${result.status})`)
+  }
+  // a complete answer: the caller stores the reply itself, and no later try asks the model again
   return result.assistantMessage
 }
 

@@ -5,7 +5,7 @@ import { useDb } from '../../db/client'
 import { type Conversation, conversations, type Job, type User, users } from '../../db/schema'
 import { audit } from '../audit'
 import { newConversation } from '../conversations'
-import { commitTogether, defineJob, enqueue, jobDone, jobInsert, PermanentError } from '../jobs'
+import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError } from '../jobs'
 import { getSettings } from '../settings'
 import { answerSms, type TurnProgress } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
@@ -14,8 +14,11 @@ import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
 /**
  * The SMS channel (API.md "SMS channel (Twilio)"): the webhook only checks, stores and enqueues; jobs answer.
  *   sms.inbound  one received message of a known user: answered in their SMS conversation by the orchestrator
- *                (tools included); the reply is queued as the job ends, in one commit, so it is never lost or doubled
- *   sms.send     one reply to one address, part after part: a part Twilio accepted is never sent again
+ *                (tools included); the reply is stored in the job's payload, then sent by the job itself, part
+ *                after part. A send that fails hands the parts not yet accepted to an `sms.send` job (in one commit
+ *                with this job's end), so the reply is never lost or doubled
+ *   sms.send     one reply to one address, part after part: a part Twilio accepted is never sent again. Carries the
+ *                "not registered" and "unavailable" replies, and retries (with back-off) a reply whose send failed
  */
 
 export const REPLY_NOT_REGISTERED = 'EnergyApp: este número no está registrado. Pide a tu administrador que lo asocie a tu cuenta o verifícalo en Ajustes de la app.'
@@ -23,9 +26,11 @@ export const REPLY_UNAVAILABLE = 'EnergyApp: el asistente no está disponible en
 export const SMS_CONVERSATION_TITLE = 'SMS'
 
 type Channel = 'sms' | 'whatsapp'
-interface InboundPayload extends TurnProgress { sid: string, from: string, channel: Channel, userId: string, body: string }
-/** A reply: its parts go out one after the other; `sent` counts the parts Twilio accepted. */
-interface SendPayload { to: string, channel: Channel, parts: string[], sent: number, sids: string[], userId?: string, conversationId?: string }
+/** A reply's parts go out one after the other; `sent` counts the parts Twilio accepted, `sids` their ids. */
+interface Parts { parts: string[], sent: number, sids: string[] }
+/** `reply`, once the model answered: what the job sends (a retry sends from there, without the model). */
+interface InboundPayload extends TurnProgress { sid: string, from: string, channel: Channel, userId: string, body: string, reply?: Parts & { conversationId: string } }
+interface SendPayload extends Parts { to: string, channel: Channel, userId?: string, conversationId?: string }
 const reply = (to: string, channel: Channel, parts: string[], extra: Partial<SendPayload> = {}): Record<string, unknown> =>
   ({ to, channel, parts, sent: 0, sids: [], ...extra } satisfies SendPayload)
 
@@ -86,25 +91,49 @@ async function smsConversation(user: User): Promise<Conversation> {
   return fresh
 }
 
+/**
+ * Sends the parts of `progress` not yet accepted, in order, on `to`. `accepted` is called after each part Twilio
+ * accepted (with the progress after it; the last part's call also ends the job): a retry goes on from the saved
+ * `sent`. `progress` itself is kept current, so a caller that catches a failure knows which parts went out.
+ * Resolves to 'done' once the last part's call ended the job; nothing when no part was left to send.
+ */
+async function sendParts(progress: Parts, to: string, channel: Channel, accepted: (p: Parts, last: boolean) => Promise<void>): Promise<JobOutcome> {
+  if (progress.sent >= progress.parts.length) return
+  const config = twilioConfig()
+  if (!config) throw new PermanentError('the SMS channel is not configured')
+  while (progress.sent < progress.parts.length) {
+    const sid = await postMessage(config, { to, from: senderFor(config, channel), body: progress.parts[progress.sent]! })
+    progress.sent++
+    progress.sids = [...progress.sids, sid]
+    await accepted({ parts: progress.parts, sent: progress.sent, sids: progress.sids }, progress.sent === progress.parts.length)
+  }
+  return 'done'
+}
+
 defineJob('sms.inbound', {
   // read when a job runs, not at import: a bad SMS_MODEL_ATTEMPTS is reported by the start-up first
   get maxAttempts() { return useConfig().sms.modelAttempts },
-  async run({ job, saveProgress }) {
-    const p = job.payload as unknown as InboundPayload
-    const db = useDb()
-    const [user] = await db.select().from(users).where(eq(users.id, p.userId)).limit(1)
-    // disabled (or number removed) since the message arrived: nothing to answer
-    if (!user?.active || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
-    const conversation = await smsConversation(user)
-    const answer = await answerSms(user, conversation, p.body, job.createdAt, p, progress => saveProgress({ ...p, ...progress }))
-    const parts = splitMessage(flattenMarkdown(answer.content))
-    // the reply and the end of this job commit together: a crash leaves neither or both
-    await commitTogether(d => [
-      jobInsert(d, 'sms.send', reply(p.from, p.channel, parts, { userId: user.id, conversationId: conversation.id }), { dedupeKey: `sms-out:${job.id}` }),
-      jobDone(d, job.id),
-    ])
-    log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: parts.length })
-    return 'done'
+  async run({ job, saveProgress, finish }) {
+    let p = job.payload as unknown as InboundPayload
+    if (!p.reply) {
+      const [user] = await useDb().select().from(users).where(eq(users.id, p.userId)).limit(1)
+      // disabled (or number removed) since the message arrived: nothing to answer
+      if (!user?.active || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
+      const conversation = await smsConversation(user)
+      const answer = await answerSms(user, conversation, p.body, job.createdAt, p, progress => saveProgress({ ...p, ...progress }))
+      // stored before the first part goes out: a crash or a failed send later resumes from it, without the model
+      p = { ...p, reply: { parts: splitMessage(flattenMarkdown(answer.content)), sent: 0, sids: [], conversationId: conversation.id } }
+      await saveProgress({ ...p })
+      log.info('sms answered', { userId: user.id, conversationId: conversation.id, channel: p.channel, parts: p.reply!.parts.length })
+    }
+    const reply = p.reply!
+    try {
+      return await sendParts(reply, p.from, p.channel, (sent, last) => (last ? finish : saveProgress)({ ...p, reply: { ...reply, ...sent } }))
+    }
+    catch (error) {
+      await handOverReply(job, p, reply, error instanceof Error ? error : new Error(String(error)))
+      return 'done'
+    }
   },
   // the model stayed down through every try: one message saying so (the user's own message stays saved)
   async onGiveUp(job) {
@@ -113,23 +142,31 @@ defineJob('sms.inbound', {
   },
 })
 
+/**
+ * A reply whose send failed in its `sms.inbound` job goes on as an `sms.send` job (its tries, back-off and Admin →
+ * Canales "failed sends"): the parts not yet accepted, this try counted, in one commit with the inbound job's end.
+ */
+async function handOverReply(job: Job, p: InboundPayload, r: NonNullable<InboundPayload['reply']>, error: Error) {
+  const retryAfter = error instanceof RetryableError ? error.retryAfterMs ?? 0 : 0
+  const failed = error instanceof PermanentError || useConfig().sms.sendAttempts <= 1
+  const payload = reply(p.from, p.channel, r.parts, { sent: r.sent, sids: r.sids, userId: p.userId, conversationId: r.conversationId })
+  await commitTogether(d => [
+    jobInsert(d, 'sms.send', payload, {
+      dedupeKey: `sms-out:${job.id}`,
+      runAt: new Date(Date.now() + Math.max(backoffDelay(1), retryAfter)),
+      tried: { attempts: 1, lastError: error.message, failed },
+    }),
+    jobDone(d, job.id),
+  ])
+  log.warn('sms reply send failed, handed to a send job', { jobId: job.id, channel: p.channel, sent: r.sent, parts: r.parts.length, failed, error: error.message.slice(0, 200) })
+}
+
 defineJob('sms.send', {
   get maxAttempts() { return useConfig().sms.sendAttempts },
-  // one step per part, in order; `sent` is saved after each part Twilio accepted, so a retry goes on from there
-  // (the last part's progress and the job's end are one statement)
+  // the last part's progress and the job's end are one statement
   async run({ job, saveProgress, finish }) {
-    let p = job.payload as unknown as SendPayload
-    const config = twilioConfig()
-    if (!config) throw new PermanentError('the SMS channel is not configured')
-    for (let i = p.sent; i < p.parts.length; i++) {
-      const sid = await postMessage(config, { to: p.to, from: senderFor(config, p.channel), body: p.parts[i]! })
-      p = { ...p, sent: i + 1, sids: [...p.sids, sid] }
-      if (p.sent < p.parts.length) await saveProgress({ ...p })
-      else {
-        await finish({ ...p })
-        return 'done'
-      }
-    }
+    const p = job.payload as unknown as SendPayload
+    return sendParts(p, p.to, p.channel, (sent, last) => (last ? finish : saveProgress)({ ...p, ...sent }))
   },
 })
 
