@@ -2,10 +2,15 @@
 // straight into a fresh database, then the built server answers the sidebar's list and the admin lists under
 // concurrent keep-alive clients.
 //
-//   node bench/lists.mjs [--seconds 5] [--concurrency 10] [--sqlite-only] [--pg-only] [--only <text>]
+//   node bench/lists.mjs [--seconds 5] [--concurrency 10] [--sqlite-only] [--pg-only] [--only <text>] [--keep]
+//   node bench/lists.mjs --db <url> [--seconds 5] [--only <text>]    (reuse a database kept by --keep: no seeding, so
+//                                       two builds (NUXT_OUTPUT_DIR) can be run alternately on the same data)
+//
+// --pool N starts the server with DATABASE_POOL_SIZE=N. On PostgreSQL the table also gives the database backends'
+// CPU per request (they share the machine's cores with the server).
 //
 // --only runs just the lines whose name contains <text> (e.g. `--only admin/users?` for the users list, with
-// BENCH_CPU_PROF=<dir> to profile that route alone).
+// BENCH_CPU_PROF=<dir> to profile that route alone); `a||b` runs the lines that contain either.
 //
 // Targets (issue #12): GET /api/conversations?limit=50 ≥ 1,000 req/s at c=10 with p99 < 20 ms at 10k
 // conversations; p95 < 50 ms at 100k; the same for the admin lists. /api/auth/me is measured as the floor every
@@ -21,6 +26,9 @@ const { values: args } = benchArgs({
     'sqlite-only': { type: 'boolean', default: false },
     'pg-only': { type: 'boolean', default: false },
     'only': { type: 'string' },
+    'keep': { type: 'boolean', default: false },
+    'db': { type: 'string' },
+    'pool': { type: 'string' },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -45,6 +53,14 @@ async function seed(url) {
   return users
 }
 
+/** The users `seed` made, in its order (for --db). */
+async function seededUsers(url) {
+  const db = await bulkWriter(url)
+  const found = await db.query(`select id, email from users where email like 'lists-%@bench.local' order by email`)
+  await db.close()
+  return found.map(r => ({ id: r.id, email: r.email }))
+}
+
 /** The cursors of the first `pages` pages, to spread cursor requests over the list. */
 async function cursors(url, cookie, base, pages) {
   const found = []
@@ -58,17 +74,18 @@ async function cursors(url, cookie, base, pages) {
 }
 
 async function benchOne(kind) {
-  const db = await createDatabase(kind)
-  const server = await startServer(db.url)
+  const db = args.db ? { url: args.db, drop: async () => {} } : await createDatabase(kind)
+  const server = await startServer(db.url, args.pool ? { DATABASE_POOL_SIZE: args.pool } : {})
   try {
     const t0 = performance.now()
-    const users = await seed(db.url)
+    const users = args.db ? await seededUsers(db.url) : await seed(db.url)
     const seedMs = performance.now() - t0
+    if (args.keep) console.log(`kept database (reuse with --db): ${db.url}`)
     const admin = await login(server.url, 'admin@example.com')
-    const opts = { concurrency: C, seconds: SECONDS, pid: server.pid }
+    const opts = { concurrency: C, seconds: SECONDS, pid: server.pid, databaseUrl: db.url }
     const results = {}
     const measure = async (name, cookie, path) => {
-      if (!args.only || name.includes(args.only)) results[name] = await load(server.url, cookie, path, opts)
+      if (!args.only || args.only.split('||').some(part => name.includes(part))) results[name] = await load(server.url, cookie, path, opts)
     }
     await measure('GET /api/auth/me (floor)', admin, () => '/api/auth/me')
     for (const [i, n] of SIZES.entries()) {
@@ -87,16 +104,16 @@ async function benchOne(kind) {
   }
   finally {
     await server.stop()
-    await db.drop()
+    if (!args.keep) await db.drop()
   }
 }
 
-const kinds = args['pg-only'] ? [] : ['sqlite']
-if (!args['sqlite-only'] && await pgReachable()) kinds.push('pg')
+const kinds = args.db ? [args.db.startsWith('postgres') ? 'pg' : 'sqlite'] : args['pg-only'] ? [] : ['sqlite']
+if (!args.db && !args['sqlite-only'] && await pgReachable()) kinds.push('pg')
 console.log(`lists bench: users with ${SIZES.join(' and ')} conversations; ${C} keep-alive clients for ${SECONDS} s per line`)
 for (const kind of kinds) {
   const { seedMs, results } = await benchOne(kind)
-  console.log(`\n${kind} (seeded in ${(seedMs / 1000).toFixed(1)} s; ${loadText()})`)
+  console.log(`\n${kind} (${args.db ? 'kept database' : `seeded in ${(seedMs / 1000).toFixed(1)} s`}; ${loadText()})`)
   console.log(HEADER)
   for (const [name, r] of Object.entries(results)) console.log(row(name, r))
 }

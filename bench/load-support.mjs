@@ -83,16 +83,41 @@ export function cpuMs(pid) {
 }
 
 /**
+ * The CPU time (ms) used so far by the PostgreSQL backends serving database `url` (pg_stat_activity's pids, read
+ * from /proc: the database runs on this machine), as a meter: `meter()` reads the start, `meter.since()` the ms
+ * spent since — backends that opened meanwhile count whole. Null for SQLite (the database is the server process).
+ */
+export async function databaseCpu(url) {
+  if (!url?.startsWith('postgres')) return null
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  const name = new URL(url).pathname.slice(1)
+  const backends = async () => (await sql`select pid from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`).map(r => r.pid)
+  const start = new Map()
+  return {
+    start: async () => { start.clear(); for (const pid of await backends()) start.set(pid, cpuMs(pid) ?? 0) },
+    since: async () => {
+      let ms = 0
+      for (const pid of await backends()) ms += (cpuMs(pid) ?? 0) - (start.get(pid) ?? 0)
+      return ms
+    },
+    close: () => sql.end(),
+  }
+}
+
+/**
  * `concurrency` keep-alive clients (one connection each, bench/http-client.mjs) back to back for `seconds` (after a
  * short warm-up), each reading the whole body and checking the status: req/s, latency percentiles, this generator's
- * own CPU per request (`clientCpu`) and, with `pid`, the server's (`cpu`: the number that holds on a busy machine).
+ * own CPU per request (`clientCpu`) and, with `pid`, the server's (`cpu`: the number that holds on a busy machine);
+ * with `databaseUrl` on PostgreSQL, also the database backends' CPU per request (`dbCpu`).
  */
-export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5, requests = Infinity, pid } = {}) {
+export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5, requests = Infinity, pid, databaseUrl } = {}) {
   const clients = Array.from({ length: concurrency }, () => keepAliveClient(url))
   const headers = { cookie }
   for (let i = 0; i < 20; i++) await clients[i % concurrency].request(pathFor(i), { headers })
   const times = []
   let n = 0
+  const db = await databaseCpu(databaseUrl)
+  await db?.start()
   const cpu0 = pid ? cpuMs(pid) : null
   const own0 = ownCpuMs()
   const end = performance.now() + seconds * 1000
@@ -111,10 +136,12 @@ export async function load(url, cookie, pathFor, { concurrency = 1, seconds = 5,
   for (const client of clients) client.close()
   times.sort((a, b) => a - b)
   const cpu = cpu0 === null ? null : (cpuMs(pid) - cpu0) / times.length
-  return { rps: times.length / elapsed, p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), count: times.length, cpu, clientCpu }
+  const dbCpu = db ? (await db.since()) / times.length : null
+  await db?.close()
+  return { rps: times.length / elapsed, p50: pct(times, 50), p95: pct(times, 95), p99: pct(times, 99), count: times.length, cpu, dbCpu, clientCpu }
 }
 
 export const loadText = () => `load average ${loadavg().map(n => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores`
 
-export const row = (name, r) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpu?.toFixed(2) ?? '–'} | ${r.clientCpu.toFixed(2)} |`
-export const HEADER = '| request | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | bench client CPU ms/req |\n|---|---|---|---|---|---|---|'
+export const row = (name, r) => `| ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpu?.toFixed(2) ?? '–'} | ${r.dbCpu?.toFixed(2) ?? '–'} | ${r.clientCpu.toFixed(2)} |`
+export const HEADER = '| request | req/s | p50 ms | p95 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | bench client CPU ms/req |\n|---|---|---|---|---|---|---|---|'

@@ -111,6 +111,16 @@ export const driverValue = (value: Date | boolean | string | number) =>
 export const inList = (column: string) => dialect === 'pg' ? `${column} = any(?::text[])` : `${column} in (select value from json_each(?))`
 export const listValue = (values: readonly string[]) => dialect === 'pg' ? [...values] : JSON.stringify(values)
 
+/**
+ * A hand-written subquery's rows as ONE JSON array of arrays (`(select ${jsonRows([...])} from … where …)`), so that a
+ * page can carry each row's few related rows in the same statement; read back with `jsonValue`. A JSON column goes
+ * in through `nestedJson`, or it nests as a string on SQLite.
+ */
+export const jsonRows = (columns: readonly string[]) => dialect === 'pg'
+  ? `coalesce(json_agg(json_build_array(${columns.join(', ')})), '[]')`
+  : `json_group_array(json_array(${columns.join(', ')}))`
+export const nestedJson = (column: string) => dialect === 'pg' ? column : `json(${column})`
+
 /** A JSON column read by a hand-written query: SQLite keeps it as text, postgres.js has already parsed jsonb. */
 export const jsonValue = (value: unknown) => typeof value === 'string' ? JSON.parse(value) as unknown : value
 

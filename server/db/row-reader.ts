@@ -10,7 +10,8 @@ import type { Sql } from 'postgres'
  * PostgreSQL postgres.js's named prepared statements return arrays (`.values()`).
  *
  * `text` uses `?` placeholders in both dialects (numbered for PostgreSQL here); arguments must already be in the
- * dialect's form (see `driverValue`).
+ * dialect's form (see `driverValue`). Read values with `Number()`/`String()`/`jsonValue`: their JavaScript types
+ * differ between the dialects (a `count(*)` is a number on SQLite, a string from postgres.js).
  */
 export type RowReader = ((text: string, args: readonly unknown[]) => Promise<unknown[][]>) & { close: () => void }
 
@@ -36,7 +37,11 @@ function filePath(url: string) {
   return rest.startsWith('//') ? rest.slice(2) : rest
 }
 
-/** PostgreSQL: the app's postgres.js client; `?` become `$1, $2…` (once per text). */
+/**
+ * PostgreSQL: the app's postgres.js client; `?` become `$1, $2…` (once per text). Rows as postgres.js parses them:
+ * wrapping the query in `json_agg` to read one JSON text instead was tried (bench/README "branch pglist") and cost
+ * the database more than it saved here.
+ */
 export function pgRowReader(client: Sql): RowReader {
   const numbered = new Map<string, string>()
   const read = async (text: string, args: readonly unknown[]) => {

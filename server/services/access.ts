@@ -74,9 +74,20 @@ export async function canSeeUser(viewer: Viewer, userId: string, area: Area = 'u
 
 const notFound = (what: string) => createError({ statusCode: 404, message: `${what} not found` })
 
+/**
+ * 404 unless user `id` is within `viewer`'s reach in `area`, without reading the user: for a read limited to `id`
+ * that finds out by itself whether the user exists (the admin's list of a user's conversations), which answers
+ * `userNotFound()` when not — the same 404 as out of reach.
+ */
+export async function requireUserInReach(viewer: Viewer, id: string, area: Area = 'users') {
+  if (!(await canSeeUser(viewer, id, area))) throw notFound('User')
+}
+
+export const userNotFound = () => notFound('User')
+
 /** The user `id` when `viewer` may see them in `area`, else 404. */
 export async function requireVisibleUser(viewer: Viewer, id: string, area: Area = 'users') {
-  if (!(await canSeeUser(viewer, id, area))) throw notFound('User')
+  await requireUserInReach(viewer, id, area)
   const [user] = await useDb().select().from(users).where(eq(users.id, id)).limit(1)
   if (!user) throw notFound('User')
   return user

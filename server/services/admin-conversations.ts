@@ -2,9 +2,9 @@ import type { H3Event } from 'h3'
 import { and, eq } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
-import { canReassignTo, type Viewer } from './access'
+import { canReassignTo, userNotFound, type Viewer } from './access'
 import { audit } from './audit'
-import { conversationPage, storedTotal } from './conversation-pages'
+import { conversationPage } from './conversation-pages'
 import { toApiConversation } from './conversations'
 import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { findUserById } from './users'
@@ -13,10 +13,8 @@ import { findUserById } from './users'
 export async function listConversationsOf(userId: string, page: { limit: number, offset: number, cursor?: string }) {
   checkPaging(page)
   const key = page.cursor ? decodeCursor(page.cursor, ['number', 'string']) : undefined
-  const [total, rows] = await Promise.all([
-    storedTotal(userId),
-    conversationPage(userId, { order: 'admin', limit: page.limit + 1, offset: page.offset, key }),
-  ])
+  const { total, rows } = await conversationPage(userId, { order: 'admin', limit: page.limit + 1, offset: page.offset, key })
+  if (total === null) throw userNotFound()
   const { data, nextCursor } = keysetPage(rows, page.limit, r => [r.updatedAt.getTime(), r.id])
   return { total, data: data.map(r => toApiConversation(r, r.messageCount)), nextCursor }
 }

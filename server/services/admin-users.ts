@@ -9,7 +9,7 @@ import {
 import { type Viewer, visibleUserIds } from './access'
 import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { userPage } from './user-pages'
-import { asViewer, extraRolesOf, withRoles } from './roles'
+import { asViewer, withRoles } from './roles'
 import { revokeUserTokens } from './tokens'
 import { hashPassword, passwordProblem } from './passwords'
 import { revokeUserSessions } from './sessions'
@@ -25,10 +25,9 @@ export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter
   const key = filter.cursor ? decodeCursor(filter.cursor, ['string', 'string']) as [string, string] : undefined
   const { total, rows } = await userPage({ ...filter, limit: filter.limit + 1, visible: await visibleUserIds(viewer), key })
   const page = keysetPage(rows, filter.limit, r => [r.sortName, r.id])
-  const extra = await extraRolesOf(page.data.map(u => u.id))
   return {
     total,
-    data: page.data.map(user => toAdminUser(withRoles(user, extra.get(user.id) ?? []), { count: user.conversationCount, lastAt: user.lastConversationAt })),
+    data: page.data.map(user => toAdminUser(withRoles(user, user.extraRoles), { count: user.conversationCount, lastAt: user.lastConversationAt })),
     nextCursor: page.nextCursor,
   }
 }

@@ -17,15 +17,28 @@ const ORDER_COLUMNS: Record<PageOrder, string[]> = { list: ['pinned', 'updated_a
 
 const texts = new Map<string, string>()
 
-/** The query text of one shape of page (cached: the row reader keys its prepared statements on it). */
-function pageText(order: PageOrder, archived: boolean, keyset: boolean) {
-  const shape = `${order}:${archived}:${keyset}`
+// the list's total from the owner's row (counts kept by triggers: migration 0008), all or by archived flag
+const TOTAL_COLUMN = {
+  all: 'conversation_count',
+  archived: 'archived_conversation_count',
+  unarchived: 'conversation_count - archived_conversation_count',
+} as const
+type TotalOf = keyof typeof TOTAL_COLUMN
+const totalOf = (archived?: boolean): TotalOf => archived === undefined ? 'all' : archived ? 'archived' : 'unarchived'
+
+/**
+ * The query text of one shape of page (cached: the row reader keys its prepared statements on it). The total comes
+ * in the same statement, as its first column (an uncorrelated subquery: read once): on PostgreSQL each statement is
+ * a round trip, and the send to the database was the largest single cost of a list request.
+ */
+function pageText(order: PageOrder, total: TotalOf, keyset: boolean) {
+  const shape = `${order}:${total}:${keyset}`
   let text = texts.get(shape)
   if (!text) {
     const columns = ORDER_COLUMNS[order]
-    text = `select id, user_id, title, model, system_prompt_id, pinned, archived, channel, message_count, ${epochMs('created_at')}, ${epochMs('updated_at')}`
+    text = `select (select ${TOTAL_COLUMN[total]} from users where id = ?), id, user_id, title, model, system_prompt_id, pinned, archived, channel, message_count, ${epochMs('created_at')}, ${epochMs('updated_at')}`
       + ' from conversations where user_id = ?'
-      + (archived ? ' and archived = ?' : '')
+      + (total !== 'all' ? ' and archived = ?' : '')
       + (keyset ? ` and (${columns.join(', ')}) < (${columns.map(() => '?').join(', ')})` : '')
       + ` order by ${columns.map(c => `${c} desc`).join(', ')} limit ? offset ?`
     texts.set(shape, text)
@@ -33,9 +46,13 @@ function pageText(order: PageOrder, archived: boolean, keyset: boolean) {
   return text
 }
 
-/** Up to `limit` rows of `ownerId`'s conversations after `key` (the sort key of the previous page's last row) or from `offset`. */
-export async function conversationPage(ownerId: string, page: { order: PageOrder, limit: number, offset: number, archived?: boolean, key?: Array<boolean | number | string> }): Promise<PageRow[]> {
-  const args: unknown[] = [ownerId]
+/**
+ * Up to `limit` rows of `ownerId`'s conversations after `key` (the sort key of the previous page's last row) or from
+ * `offset`, and the total of the list (all, or only the archived or unarchived ones; null: there is no such owner):
+ * one statement, plus a read of the total alone when the page is empty.
+ */
+export async function conversationPage(ownerId: string, page: { order: PageOrder, limit: number, offset: number, archived?: boolean, key?: Array<boolean | number | string> }): Promise<{ total: number | null, rows: PageRow[] }> {
+  const args: unknown[] = [ownerId, ownerId]
   if (page.archived !== undefined) args.push(driverValue(page.archived))
   if (page.key) {
     const [updatedAt, id] = page.key.slice(-2) as [number, string]
@@ -43,12 +60,16 @@ export async function conversationPage(ownerId: string, page: { order: PageOrder
     args.push(driverValue(new Date(updatedAt)), id)
   }
   args.push(page.limit, page.key ? 0 : page.offset)
-  const rows = await readRows(pageText(page.order, page.archived !== undefined, !!page.key), args)
-  return rows.map(toPageRow)
+  const total = totalOf(page.archived)
+  const rows = await readRows(pageText(page.order, total, !!page.key), args)
+  if (!rows.length) return { total: await storedTotal(ownerId, total), rows: [] }
+  return { total: countOrNull(rows[0]![0]), rows: rows.map(toPageRow) }
 }
 
+const countOrNull = (value: unknown) => value === null || value === undefined ? null : Number(value)
+
 function toPageRow(row: unknown[]): PageRow {
-  const [id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
+  const [, id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [unknown, string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
   return {
     id,
     userId,
@@ -64,10 +85,8 @@ function toPageRow(row: unknown[]): PageRow {
   }
 }
 
-/** How many conversations `ownerId` has (all, or only the archived or unarchived ones), from the owner's row. */
-export async function storedTotal(ownerId: string, archived?: boolean) {
-  const [row] = await readRows('select conversation_count, archived_conversation_count from users where id = ?', [ownerId])
-  if (!row) return 0
-  const [all, archivedCount] = row.map(Number) as [number, number]
-  return archived === undefined ? all : archived ? archivedCount : all - archivedCount
+/** The total alone (`conversationPage` of an empty page): null when the owner does not exist. */
+async function storedTotal(ownerId: string, total: TotalOf) {
+  const [row] = await readRows(`select ${TOTAL_COLUMN[total]} from users where id = ?`, [ownerId])
+  return row ? countOrNull(row[0]) : null
 }

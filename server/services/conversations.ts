@@ -3,7 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages } from '../db/schema'
-import { conversationPage, type PageRow, storedTotal } from './conversation-pages'
+import { conversationPage, type PageRow } from './conversation-pages'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
@@ -114,12 +114,9 @@ export async function listConversations(ownerId: string, query: ConversationQuer
   const search = query.q ? searchTerms(query.q) : undefined
   if (!search) {
     // without a search the total is the owner's stored count (kept by triggers: migration 0008), not a count(*)
-    const [total, rows] = await Promise.all([
-      storedTotal(ownerId, query.archived),
-      conversationPage(ownerId, { order: 'list', limit: query.limit + 1, offset: query.offset, archived: query.archived, key: query.cursor ? [pinned!, updatedAt!, id!] : undefined }),
-    ])
+    const { total, rows } = await conversationPage(ownerId, { order: 'list', limit: query.limit + 1, offset: query.offset, archived: query.archived, key: query.cursor ? [pinned!, updatedAt!, id!] : undefined })
     const page = keysetPage(rows, query.limit, listKey)
-    return { total, data: page.data.map(r => toApiConversation(r, r.messageCount)), nextCursor: page.nextCursor }
+    return { total: total ?? 0, data: page.data.map(r => toApiConversation(r, r.messageCount)), nextCursor: page.nextCursor }
   }
   const filters: SQL[] = [eq(conversations.userId, ownerId)]
   // SQLite: the full-text query is evaluated once, here, for the total, the page and the snippets

@@ -38,7 +38,15 @@ describe('GET /api/admin/users/:id/conversations', () => {
     expect((await team.supervisor.client.get(`/api/admin/users/${other.supervisor.id}/conversations`)).status).toBe(404)
     expect((await team.supervisor.client.get(`/api/admin/users/${adminId}/conversations`)).status).toBe(404)
     expect((await admin.get(`/api/admin/users/${MISSING}/conversations`)).status).toBe(404)
+    expect((await admin.get(`/api/admin/users/${MISSING}/conversations?offset=50`)).status).toBe(404)
     expect((await admin.get('/api/admin/users/123/conversations')).status).toBe(400)
+  })
+
+  it('a user without conversations: 200, total 0 (an unknown user is a 404, above)', async () => {
+    const empty = await makeUser(admin, 'worker')
+    const res = await admin.get(`/api/admin/users/${empty.id}/conversations`)
+    expect(res.status).toBe(200)
+    expect(res.body).toEqual({ total: 0, data: [], nextCursor: null })
   })
 
   it('a worker gets 403, even for their own id', async () => {

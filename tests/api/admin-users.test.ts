@@ -77,6 +77,17 @@ describe('GET /api/admin/users', () => {
     expect(listed.permissions).toContain('audit.read')
   })
 
+  it('a page past the end answers no users and the same total as the first page', async () => {
+    // the team's two workers: a filter no other test file's users match (they share this server)
+    const filter = `supervisorId=${team.supervisor.id}&limit=1`
+    const first = await admin.get(`/api/admin/users?${filter}`)
+    const past = await admin.get(`/api/admin/users?${filter}&offset=100000`)
+    expect(first.body.total).toBe(2)
+    expect(past.status).toBe(200)
+    expect(past.body.data).toEqual([])
+    expect(past.body.total).toBe(2)
+  })
+
   it('a LIKE wildcard in q matches itself only', async () => {
     const res = await admin.get('/api/admin/users?q=%25')
     expect(res.status).toBe(200)

@@ -160,8 +160,13 @@ describe('conversation lists: stored conversation count (the `total`)', () => {
       for (const archived of [undefined, true, false]) {
         const filter = archived === undefined ? '' : `&archived=${archived}`
         expect((await who.client.get(`/api/conversations?limit=1${filter}`)).body.total, `archived=${archived}`).toBe(await counted(id, archived))
+        // a page past the end has no rows to carry the total: it is read apart, and must be the same
+        const past = (await who.client.get(`/api/conversations?limit=1&offset=1000${filter}`)).body
+        expect(past.data, `archived=${archived}, past the end`).toEqual([])
+        expect(past.total, `archived=${archived}, past the end`).toBe(await counted(id, archived))
       }
       expect((await admin.get(`/api/admin/users/${id}/conversations?limit=1`)).body.total).toBe(await counted(id))
+      expect((await admin.get(`/api/admin/users/${id}/conversations?limit=1&offset=1000`)).body.total).toBe(await counted(id))
       expect((await admin.get(`/api/admin/users/${id}`)).body.conversationCount).toBe(await counted(id))
     }
     const ids = [await create(a.client, 'uno'), await create(a.client, 'dos'), await create(a.client, 'tres')]
