@@ -98,7 +98,7 @@ async function seedConversation(cookie) {
 /** One Lighthouse run (performance only, default mobile preset) writing its JSON report to `file`. */
 function lighthouse(url, file, cookie) {
   const args = ['-y', 'lighthouse@12.8.2', url, '--only-categories=performance', '--output=json', `--output-path=${file}`,
-    '--chrome-flags=--headless=new --no-sandbox', '--quiet']
+    `--chrome-flags=--headless=new --no-sandbox${process.env.LH_GPU ? '' : ' --disable-gpu'}`, '--quiet']
   if (cookie) args.push(`--extra-headers=${JSON.stringify({ Cookie: cookie })}`)
   return new Promise((ok, fail) => {
     const child = spawn('npx', args, { env: { ...process.env, CHROME_PATH }, stdio: ['ignore', 'ignore', 'inherit'] })
