@@ -12,10 +12,6 @@ const api = (db: 'sqlite' | 'pg') => ({
     globalSetup: ['tests/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    // the files share one worker process instead of a fresh one each (~0.6 s of CPU per file: a Node start and the
-    // support modules' imports; ~14 % of a 10-file run, bench/README "citime2"). Safe because every file starts and
-    // stops its own servers, fakes and databases in its hooks, and no test file changes process.env or mocks modules
-    isolate: false,
     // a state the server reaches on its own (a ping, a stream's end) may take seconds on a busy 2-core CI machine:
     // the default 1 s budget made such waits flaky (events.test.ts's two pings 300 ms apart)
     expect: { poll: { timeout: 10_000, interval: 50 } },
