@@ -23,7 +23,8 @@ export async function sqlRun<T = Row>(text: string, params: unknown[] = [], url?
     let n = 0
     return await pg.unsafe(text.replace(/\?/g, () => `$${++n}`), params as never[]) as unknown as T[]
   }
-  lib ??= createClient({ url: inject('databaseUrl') })
+  // waits (like the app's own client) for the server's write lock instead of failing with SQLITE_BUSY at once
+  lib ??= createClient({ url: inject('databaseUrl'), timeout: 5000 })
   const args = params.map(p => typeof p === 'boolean' ? Number(p) : p instanceof Date ? p.getTime() : p) as Array<string | number | null>
   const result = await lib.execute({ sql: text, args })
   return result.rows.map(row => Object.fromEntries(result.columns.map(c => [c, row[c]]))) as T[]
@@ -36,7 +37,7 @@ async function sqlOnce<T>(url: string, text: string, params: unknown[]): Promise
     try { return await client.unsafe(text.replace(/\?/g, () => `$${++n}`), params as never[]) as unknown as T[] }
     finally { await client.end({ timeout: 5 }) }
   }
-  const client = createClient({ url })
+  const client = createClient({ url, timeout: 5000 })
   try {
     const result = await client.execute({ sql: text, args: params.map(p => typeof p === 'boolean' ? Number(p) : p) as never })
     return result.rows.map(row => Object.fromEntries(result.columns.map(c => [c, row[c]]))) as T[]
