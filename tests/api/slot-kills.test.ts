@@ -42,7 +42,8 @@ async function liveState(redis: Redis) {
   return { slots, waiting, marks: marks.length }
 }
 
-describe.skipIf(!redisServerPath())('slot leases survive 100 random SIGKILLs of the slot code', () => {
+// The slot code alone, on Redis: no database is involved, so it runs in the SQLite project only (as caddy.test.ts)
+describe.skipIf(!redisServerPath() || inject('dbKind') !== 'sqlite')('slot leases survive 100 random SIGKILLs of the slot code', () => {
   const LEASE_MS = 1000
   const LIMIT = 2
   const USERS = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']
@@ -95,25 +96,33 @@ describe.skipIf(!redisServerPath())('slot leases survive 100 random SIGKILLs of 
     })()
     let kills = 0
     let busyAtKill = 0
-    const deadline = Date.now() + 60_000
-    while (kills < 100) {
-      if (Date.now() > deadline) throw new Error(`only ${kills} kills in 60 s`)
-      const h = readyOnes.splice(Math.floor(Math.random() * readyOnes.length), 1)[0]
-      if (!h) { await sleep(10); continue }
-      await sleep(Math.random() * 120)
-      const state = await liveState(client)
-      if (state.marks + state.slots + state.waiting > 0) busyAtKill++
-      h.child.kill('SIGKILL')
-      kills++
-      track(holder())
+    let killedAt: number
+    // a liveness guard, not a speed target: each kill waits for a new process to start (≈ 0.3 s quiet, over 0.6 s
+    // on a busy 2-core CI machine, where 60 s once allowed only 90 kills)
+    const deadline = Date.now() + 180_000
+    try {
+      while (kills < 100) {
+        if (Date.now() > deadline) throw new Error(`only ${kills} kills in 180 s`)
+        const h = readyOnes.splice(Math.floor(Math.random() * readyOnes.length), 1)[0]
+        if (!h) { await sleep(10); continue }
+        await sleep(Math.random() * 120)
+        const state = await liveState(client)
+        if (state.marks + state.slots + state.waiting > 0) busyAtKill++
+        h.child.kill('SIGKILL')
+        kills++
+        track(holder())
+      }
+      // the last ones die too: everything still in Redis now was left by killed processes
+      const last = [...holders]
+      for (const h of last) h.child.kill('SIGKILL')
+      await Promise.all(last.map(h => h.ready))
+      killedAt = Date.now()
     }
-    // the last ones die too: everything still in Redis now was left by killed processes
-    const last = [...holders]
-    for (const h of last) h.child.kill('SIGKILL')
-    await Promise.all(last.map(h => h.ready))
-    const killedAt = Date.now()
-    sampling = false
-    await sampler
+    finally {
+      // the sampler stops before afterAll closes its Redis connection, even when the loop above failed
+      sampling = false
+      await sampler.catch(() => {})
+    }
     expect(kills).toBe(100)
     expect(busyAtKill).toBeGreaterThan(90) // the kills hit processes with marks and slots in Redis
     expect(most).toBe(LIMIT) // the slots were busy, never over the limit
@@ -140,7 +149,7 @@ describe.skipIf(!redisServerPath())('slot leases survive 100 random SIGKILLs of 
     for (const unmark of unmarks) await unmark!()
     await fresh.close?.()
     expect(await client.keys(KEY_PATTERN)).toEqual([])
-  }, 90_000)
+  }, 240_000)
 })
 
 describe.skipIf(!redisServerPath())('SIGKILLs of whole app processes while answers stream', () => {
