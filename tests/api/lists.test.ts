@@ -188,7 +188,9 @@ describe('conversation lists: stored conversation count (the `total`)', () => {
     expect((await admin.delete(`/api/admin/users/${a.user.id}?transferTo=${b.user.id}`)).status).toBe(204)
     await check(b)
     expect(await counted(b.user.id)).toBe(2)
-  })
+    // ~80 requests and direct counts one after the other: 5 s on SQLite, but it ran past 30 s once on PostgreSQL
+    // in CI (cause not found: slowness on a busy machine or a wait on a lock; see the session-9 note)
+  }, 90_000)
 })
 
 describe('conversation search: full-text, accents both ways, snippets', () => {
