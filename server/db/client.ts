@@ -79,15 +79,32 @@ const background = new AsyncLocalStorage<true>()
 const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve))
 export const asBackgroundWork = <T>(work: () => T): T => background.run(true, work)
 
-let connection: Connection | undefined
+/** True inside `asBackgroundWork` (the job worker and everything its jobs run). */
+export const inBackgroundWork = () => background.getStore() === true
 
-export function useConnection(): Connection {
-  if (connection) return connection
-  const { databaseUrl, databasePoolSize, databaseConnectTimeoutMs } = useConfig()
-  return (connection = connect(databaseUrl, databasePoolSize, databaseConnectTimeoutMs))
+let connection: Connection | undefined
+let backgroundConnection: Connection | undefined
+
+/**
+ * The connection (pool) for the current work. On PostgreSQL background work has its own small pool
+ * (JOB_DATABASE_POOL_SIZE): postgres.js queues a query behind another on a busy connection, so with one pool a
+ * request (the SMS webhook) waited behind the jobs' statements and could not get a connection while the jobs
+ * held them all. SQLite has one file and no pool: one connection for both.
+ */
+export function useConnection(backgroundWork = inBackgroundWork()): Connection {
+  const { databaseUrl, databasePoolSize, databaseConnectTimeoutMs, jobs } = useConfig()
+  if (backgroundWork && dialect === 'pg') return (backgroundConnection ??= connect(databaseUrl, jobs.databasePoolSize, databaseConnectTimeoutMs))
+  return (connection ??= connect(databaseUrl, databasePoolSize, databaseConnectTimeoutMs))
 }
 
-/** The app's database handle. */
+/** Closes every pool opened so far (at shutdown). */
+export async function closeConnections() {
+  const open = [connection, backgroundConnection]
+  connection = backgroundConnection = undefined
+  await Promise.all(open.map(c => c?.close()))
+}
+
+/** The app's database handle (on PostgreSQL, the job worker's pool inside background work). */
 export const useDb = () => useConnection().db
 
 /** Positional rows of a hand-written read query with `?` placeholders, for hot paths (server/db/row-reader.ts). */

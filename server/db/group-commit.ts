@@ -1,4 +1,4 @@
-import { type Database, useDb } from './client'
+import { type Database, inBackgroundWork, useConnection } from './client'
 import { dialect } from './schema'
 
 /**
@@ -23,7 +23,8 @@ export type Db = Database | Tx
 export type Statement = Parameters<Database['batch']>[0][number]
 export type BuildStatements = (db: Db) => Statement[]
 
-interface Pending { build: BuildStatements, resolve: () => void, reject: (error: unknown) => void }
+/** `background`: queued by the job worker (on PostgreSQL a group of only such writes commits on the worker's pool). */
+interface Pending { build: BuildStatements, background: boolean, resolve: () => void, reject: (error: unknown) => void }
 
 /** At most this many callers in one transaction (a larger burst is committed in several). */
 export const GROUP_COMMIT_MAX = 64
@@ -34,8 +35,9 @@ let running = false
 /** Counters for tests and benches: commits run, and callers served. */
 export const groupCommitStats = { commits: 0, writes: 0, largest: 0 }
 
-async function commitStatements(builds: BuildStatements[]) {
-  const db = useDb()
+async function commitStatements(builds: BuildStatements[], background: boolean) {
+  // a request's write never waits for the worker's pool (db/client.ts), whoever's write started this flush
+  const { db } = useConnection(background)
   if (dialect === 'sqlite') {
     const statements = builds.flatMap(build => build(db))
     if (statements.length) await db.batch(statements as [Statement, ...Statement[]])
@@ -59,13 +61,13 @@ async function flush() {
       groupCommitStats.writes += group.length
       groupCommitStats.largest = Math.max(groupCommitStats.largest, group.length)
       try {
-        await commitStatements(group.map(p => p.build))
+        await commitStatements(group.map(p => p.build), group.every(p => p.background))
         for (const p of group) p.resolve()
       }
       catch (error) {
         if (group.length === 1) { group[0]!.reject(error); continue }
         // someone's write failed the whole group: commit each alone, each caller gets its own outcome
-        for (const p of group) await commitStatements([p.build]).then(p.resolve, p.reject)
+        for (const p of group) await commitStatements([p.build], p.background).then(p.resolve, p.reject)
       }
     }
   }
@@ -77,7 +79,7 @@ async function flush() {
 /** Commits `build`'s statements all-or-nothing, together with whatever other writes are waiting. */
 export function groupCommit(build: BuildStatements): Promise<void> {
   return new Promise((resolve, reject) => {
-    queue.push({ build, resolve, reject })
+    queue.push({ build, background: inBackgroundWork(), resolve, reject })
     if (!scheduled && !running) {
       scheduled = true
       setImmediate(() => void flush())

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { runMigrations } from '../db/migrate'
-import { useConnection } from '../db/client'
+import { closeConnections, useConnection } from '../db/client'
 import { dialect } from '../db/schema'
 import { seedDemoAccounts } from '../services/demo'
 import { confirmEarlierAccounts } from '../services/email-links'
@@ -18,7 +18,7 @@ export default defineNitroPlugin(async (nitroApp) => {
     // answers still streaming after the grace period are stopped and saved before the database goes away
     stopAll()
     await drainWork(10_000)
-    await useConnection().close()
+    await closeConnections()
     await releaseDatabase()
   })
   let config

@@ -103,6 +103,8 @@ const EnvSchema = v.object({
   JOB_LEASE_MS: int(60_000, 500, 3_600_000),
   JOB_POLL_MS: int(1_000, 10, 600_000),
   JOB_CONCURRENCY: int(8, 1, 256),
+  // PostgreSQL connections of the job worker, apart from DATABASE_POOL_SIZE's (requests never wait behind jobs)
+  JOB_DATABASE_POOL_SIZE: int(4, 1, 1000),
   // a model slot's, an "answer running" mark's and a server load share's lease in Redis (services/coordination.ts)
   GENERATION_LEASE_MS: int(15_000, 300, 600_000),
   // web chat stream (services/chat.ts): keep-alive ping, a stalled reader's timeout, the answer's re-check interval
@@ -168,7 +170,7 @@ function buildConfig(env: v.InferOutput<typeof EnvSchema>) {
     migrationsDir: env.MIGRATIONS_DIR,
     allowSharedDatabase: env.ALLOW_SHARED_DATABASE,
     jobsWorker: env.JOBS_WORKER,
-    jobs: { backoffMs: env.JOB_BACKOFF_MS, leaseMs: env.JOB_LEASE_MS, pollMs: env.JOB_POLL_MS, concurrency: env.JOB_CONCURRENCY },
+    jobs: { backoffMs: env.JOB_BACKOFF_MS, leaseMs: env.JOB_LEASE_MS, pollMs: env.JOB_POLL_MS, concurrency: env.JOB_CONCURRENCY, databasePoolSize: env.JOB_DATABASE_POOL_SIZE },
     generationLeaseMs: env.GENERATION_LEASE_MS,
     chat: { pingMs: env.CHAT_PING_MS, drainTimeoutMs: env.CHAT_DRAIN_TIMEOUT_MS, watchMs: env.CHAT_WATCH_MS, checkpointMs: env.CHAT_CHECKPOINT_MS },
     twilio: twilioSettings(env),

@@ -70,7 +70,7 @@ describe('runtime configuration', () => {
 
   it('reads the jobs, chat, database, log and SMS settings with their defaults', () => {
     const c = loadConfig({ SESSION_SECRET: 'z'.repeat(32) })
-    expect(c.jobs).toEqual({ backoffMs: 5_000, leaseMs: 60_000, pollMs: 1_000, concurrency: 8 })
+    expect(c.jobs).toEqual({ backoffMs: 5_000, leaseMs: 60_000, pollMs: 1_000, concurrency: 8, databasePoolSize: 4 })
     expect(c.chat).toEqual({ pingMs: 15_000, drainTimeoutMs: 30_000, watchMs: 1_000, checkpointMs: 3_000 })
     expect(c.generationLeaseMs).toBe(15_000)
     expect(c.databasePoolSize).toBe(10)
@@ -86,7 +86,7 @@ describe('runtime configuration', () => {
   it('takes the values given', () => {
     const c = loadConfig({
       SESSION_SECRET: 'z'.repeat(32), JOB_POLL_MS: '50', JOB_CONCURRENCY: '2', JOBS_WORKER: 'false', ALLOW_SHARED_DATABASE: '1',
-      CHAT_PING_MS: '100', DATABASE_POOL_SIZE: '4', LOG_DIR: '/var/log/energyapp', MIGRATIONS_DIR: '/opt/drizzle', SMS_SEND_ATTEMPTS: '2',
+      CHAT_PING_MS: '100', DATABASE_POOL_SIZE: '4', JOB_DATABASE_POOL_SIZE: '2', LOG_DIR: '/var/log/energyapp', MIGRATIONS_DIR: '/opt/drizzle', SMS_SEND_ATTEMPTS: '2',
     })
     expect(c.jobs.pollMs).toBe(50)
     expect(c.jobs.concurrency).toBe(2)
@@ -94,6 +94,7 @@ describe('runtime configuration', () => {
     expect(c.allowSharedDatabase).toBe(true)
     expect(c.chat.pingMs).toBe(100)
     expect(c.databasePoolSize).toBe(4)
+    expect(c.jobs.databasePoolSize).toBe(2)
     expect(c.logDir).toBe('/var/log/energyapp')
     expect(c.migrationsDir).toBe('/opt/drizzle')
     expect(c.sms.sendAttempts).toBe(2)
@@ -103,7 +104,7 @@ describe('runtime configuration', () => {
   it('a bad number, flag or URL stops start-up naming the variable (it used to become the default silently)', () => {
     const secret = { SESSION_SECRET: 'z'.repeat(32) }
     for (const name of ['CHAT_CHECKPOINT_MS', 'CHAT_PING_MS', 'CHAT_DRAIN_TIMEOUT_MS', 'CHAT_WATCH_MS', 'JOB_BACKOFF_MS', 'JOB_LEASE_MS',
-      'JOB_POLL_MS', 'JOB_CONCURRENCY', 'GENERATION_LEASE_MS', 'DATABASE_POOL_SIZE', 'SMS_MODEL_ATTEMPTS', 'SMS_SEND_ATTEMPTS']) {
+      'JOB_POLL_MS', 'JOB_CONCURRENCY', 'GENERATION_LEASE_MS', 'DATABASE_POOL_SIZE', 'JOB_DATABASE_POOL_SIZE', 'SMS_MODEL_ATTEMPTS', 'SMS_SEND_ATTEMPTS']) {
       expect(() => loadConfig({ ...secret, [name]: 'abc' }), name).toThrow(new RegExp(`${name} must be a whole number`))
       expect(() => loadConfig({ ...secret, [name]: '-5' }), name).toThrow(new RegExp(`${name} must be a whole number`))
       expect(() => loadConfig({ ...secret, [name]: '0' }), name).toThrow(new RegExp(`${name} must be at least`))
