@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import type { H3Event } from 'h3'
-import { and, asc, eq, isNotNull } from 'drizzle-orm'
-import { useDb } from '../../db/client'
-import { type Conversation, conversations, type Job, type User, users } from '../../db/schema'
+import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
+import { uuidv7 } from 'uuidv7'
+import { driverValue, rawRows, useDb } from '../../db/client'
+import { type Conversation, conversations, dialect, type Job, type User, users } from '../../db/schema'
 import { audit } from '../audit'
 import { newConversation } from '../conversations'
-import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError } from '../jobs'
+import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError, wakeWorkers } from '../jobs'
 import { getSettings } from '../settings'
 import { answerSms, type TurnProgress } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
@@ -47,6 +48,27 @@ export const maskNumber = (number: string) => number.length > 6 ? `${number.slic
 export type Received = 'queued' | 'duplicate' | 'empty' | 'unregistered'
 
 /**
+ * The webhook's common case in ONE statement (one round trip and one commit on PostgreSQL, where each round trip
+ * also waits its turn on a busy event loop): the `sms.inbound` job is inserted for the active user whose verified
+ * phone is `number`, that user's id merged into its payload. Nothing is inserted when there is no such user or the
+ * MessageSid's job exists already (its dedupe key). True when the job was stored.
+ */
+async function enqueueForVerifiedPhone(number: string, payload: Omit<InboundPayload, 'userId'>): Promise<boolean> {
+  const json = JSON.stringify(payload)
+  const now = driverValue(new Date())
+  const at = dialect === 'pg' ? sql`${now}::timestamptz` : sql`${now}`
+  const withUser = dialect === 'pg' ? sql`jsonb_set(${json}::jsonb, '{userId}', to_jsonb(u.id))` : sql`json_set(${json}, '$.userId', u.id)`
+  const rows = await rawRows<{ id: string }>(sql`insert into jobs (id, kind, payload, status, attempts, run_at, dedupe_key, created_at, updated_at)
+    select ${uuidv7()}, 'sms.inbound', ${withUser}, 'pending', 0, ${at}, ${`sms-in:${payload.sid}`}, ${at}, ${at}
+    from users u where u.phone = ${number} and u.phone_verified_at is not null and u.active
+    order by u.created_at limit 1
+    on conflict (dedupe_key) do nothing
+    returning id`)
+  if (rows.length) wakeWorkers()
+  return rows.length > 0
+}
+
+/**
  * A signed Twilio message: an unknown (or inactive) sender gets at most one "not registered" reply a day and an
  * audit event; an empty body is ignored; anything else becomes one `sms.inbound` job per MessageSid.
  */
@@ -55,6 +77,8 @@ export async function receiveMessage(event: H3Event, params: URLSearchParams): P
   const from = params.get('From') ?? ''
   const body = (params.get('Body') ?? '').trim()
   const { channel, number } = parseAddress(from)
+  if (body && await enqueueForVerifiedPhone(number, { sid, from, channel, body })) return 'queued'
+  // nothing stored: an unknown sender, an empty body, or this MessageSid again
   const user = await userByVerifiedPhone(number)
   if (!user) {
     const day = new Date().toISOString().slice(0, 10)
@@ -63,6 +87,7 @@ export async function receiveMessage(event: H3Event, params: URLSearchParams): P
     return 'unregistered'
   }
   if (!body) return 'empty'
+  // (the phone verified between the two statements: stored now; a repeated MessageSid stays one job)
   const { created } = await enqueue('sms.inbound', { sid, from, channel, userId: user.id, body } satisfies InboundPayload, { dedupeKey: `sms-in:${sid}` })
   return created ? 'queued' : 'duplicate'
 }
