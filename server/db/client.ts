@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { createClient } from '@libsql/client'
@@ -58,11 +57,11 @@ export function sqliteClient(url: string, timeoutMs = 5000) {
   const batch = client.batch.bind(client)
   const execute = client.execute.bind(client) as (...args: unknown[]) => ReturnType<typeof client.execute>
   client.batch = async (statements, mode = 'write') => {
-    if (background.getStore()) await yieldToIo()
+    if (backgroundWork) await yieldToIo()
     return batch(statements, mode)
   }
   client.execute = (async (...args: unknown[]) => {
-    if (background.getStore()) await yieldToIo()
+    if (backgroundWork) await yieldToIo()
     return execute(...args)
   }) as typeof client.execute
   return client
@@ -71,13 +70,24 @@ export function sqliteClient(url: string, timeoutMs = 5000) {
 /**
  * Background work (the job worker) on SQLite: libSQL runs each statement synchronously on the event loop and its
  * promise resolves as a microtask, so a job's run of statements (claim, reads, commits) would otherwise hold back
- * every request arriving meanwhile (the SMS webhook waited for a whole run). Inside `asBackgroundWork`, each
- * statement first lets the pending I/O callbacks run (setImmediate): a request waits for at most one statement.
- * Requests themselves never yield. PostgreSQL's statements are network I/O already.
+ * every request arriving meanwhile (the SMS webhook waited for a whole run). While background work runs (between
+ * `asBackgroundWork`'s start and end), each statement first lets the pending I/O callbacks run (setImmediate): a
+ * request waits for at most one of the worker's statements. Requests' own statements run straight on when no job is
+ * running; while one is, they yield too (the event loop then alternates between them and the job's statements).
+ * PostgreSQL's statements are network I/O already.
+ *
+ * A module-level count, not an AsyncLocalStorage: on Node 20 an AsyncLocalStorage in use turns on async_hooks'
+ * promise hooks for the whole process, a cost on every promise of every request (a streamed answer makes several per
+ * token; bench/README.md "branch stream3"). The worker marks only its working stretches (a claim, a job's run, a
+ * purge), never its idle wait between polls.
  */
-const background = new AsyncLocalStorage<true>()
+let backgroundWork = 0
 const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve))
-export const asBackgroundWork = <T>(work: () => T): T => background.run(true, work)
+export async function asBackgroundWork<T>(work: () => Promise<T>): Promise<T> {
+  backgroundWork++
+  try { return await work() }
+  finally { backgroundWork-- }
+}
 
 /** True inside `asBackgroundWork` (the job worker and everything its jobs run). */
 export const inBackgroundWork = () => background.getStore() === true

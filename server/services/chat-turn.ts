@@ -127,7 +127,9 @@ async function systemPrompt(id: string | null, fresh = false): Promise<SystemPro
   }
   const rows = await promptsCache.rows
   const found = rows.find(p => (id ? p.id === id : p.isDefault))
-  return found || fresh ? found : systemPrompt(id, true)
+  // only a named prompt missing from the copy is looked up afresh: "no default prompt" is an answer the copy gives
+  // (without this, a database with no default prompt re-read the whole list on every chat)
+  return found || fresh || !id ? found : systemPrompt(id, true)
 }
 
 /** The system prompt with the user's own custom instructions (Ajustes → Perfil) appended. */

@@ -215,7 +215,7 @@ export function startWorker(options: Partial<JobTiming> = {}) {
 
   async function runOne(job: Job) {
     const handler = handlers.get(job.kind)
-    const renew = setInterval(() => { renewLease(job.id, timing.leaseMs).catch(() => {}) }, Math.max(100, timing.leaseMs / 3))
+    const renew = setInterval(() => { asBackgroundWork(() => renewLease(job.id, timing.leaseMs)).catch(() => {}) }, Math.max(100, timing.leaseMs / 3))
     renew.unref()
     try {
       if (!handler) throw new PermanentError(`no handler for job kind ${job.kind}`)
@@ -248,9 +248,9 @@ export function startWorker(options: Partial<JobTiming> = {}) {
       try {
         while (!stopped && running.size < timing.concurrency) {
           const free = timing.concurrency - running.size
-          const claimed = await claimJobs(free, timing.leaseMs)
+          const claimed = await asBackgroundWork(() => claimJobs(free, timing.leaseMs))
           for (const job of claimed) {
-            const work = runOne(job).finally(() => { running.delete(job.id); wake() })
+            const work = asBackgroundWork(() => runOne(job)).finally(() => { running.delete(job.id); wake() })
             running.set(job.id, work)
           }
           // fewer than asked for: nothing else is due now
@@ -258,7 +258,7 @@ export function startWorker(options: Partial<JobTiming> = {}) {
         }
         if (Date.now() - lastPurge > 3_600_000) {
           lastPurge = Date.now()
-          await purgeJobs()
+          await asBackgroundWork(() => purgeJobs())
         }
       }
       catch (error) {
@@ -273,8 +273,9 @@ export function startWorker(options: Partial<JobTiming> = {}) {
     }
   }
 
-  // every statement the worker and its jobs run yields to waiting requests first (SQLite; db/client.ts)
-  const looping = asBackgroundWork(loop)
+  // while the worker claims, runs a job or purges, SQLite statements yield to waiting requests first (db/client.ts);
+  // its idle wait between polls is not marked
+  const looping = loop()
   return {
     get running() { return running.size },
     async stop(graceMs = 5_000) {
