@@ -16,6 +16,9 @@ export interface OfflineKeyAnswer { key: string, version: 1 }
 /** How many conversations a device keeps for offline reading unless the user chooses otherwise. */
 export const DEFAULT_OFFLINE_CONVERSATIONS = 200
 
+/** The browser's IndexedDB database that holds every offline record (utils/idb.ts). */
+export const OFFLINE_DB_NAME = 'energyapp-offline'
+
 /** The device PIN that unlocks the offline cache after a reload without the server: 6 to 12 digits. */
 export const PIN_MIN = 6
 export const PIN_MAX = 12

@@ -1,5 +1,5 @@
 import type { ApiConversation, ApiList, ApiMessage, ApiUser } from '#shared/types'
-import { DEFAULT_OFFLINE_CONVERSATIONS, isValidPin, type OfflineKeyAnswer } from '#shared/offline'
+import { DEFAULT_OFFLINE_CONVERSATIONS, isValidPin, OFFLINE_DB_NAME, type OfflineKeyAnswer } from '#shared/offline'
 import type { OfflineKey, OfflineKeyValue } from '~/utils/idb'
 import type { ConversationPageRequest, OfflineHistory, OfflineHistoryStats } from '~/utils/idb-history'
 import type { DataKey, Sealed, Vault } from '~/utils/offline-crypto'
@@ -64,6 +64,22 @@ const savesJournal = {
   },
 }
 let saves = 0
+
+/**
+ * Whether this device's offline storage is known empty: 'clean' once a signed-out wipe finished (or a first visit
+ * found no database), replaced by a fresh mark whenever someone signs in (in any tab). A signed-out visit to a clean
+ * device then loads no IndexedDB or crypto code at start-up; a device holding data is wiped as before.
+ */
+const CLEAN_KEY = 'energyapp:offline-clean'
+const deviceMark = {
+  read() { try { return localStorage.getItem(CLEAN_KEY) } catch { return null } },
+  set(value: string) { try { localStorage.setItem(CLEAN_KEY, value) } catch {} },
+}
+/** True when the browser can tell that the offline database was never created here (a first visit). */
+async function noOfflineDatabase() {
+  try { return typeof indexedDB.databases === 'function' && !(await indexedDB.databases()).some(db => db.name === OFFLINE_DB_NAME) }
+  catch { return false }
+}
 
 /** The cache of the signed-in user, once its data key is known. */
 interface Session {
@@ -180,6 +196,7 @@ export const useOfflineStore = defineStore('offline', () => {
 
   /** Someone signed in (or was confirmed by /api/auth/me): open their cache, and forget anyone else's data. */
   async function signedIn(user: ApiUser) {
+    deviceMark.set(`used:${Date.now()}:${Math.random()}`)
     if (session?.userId === user.id) {
       const mine = session
       await whileCurrent(mine, async () => { await unlocked.value?.db.set(USER_KEY, user) })
@@ -261,12 +278,22 @@ export const useOfflineStore = defineStore('offline', () => {
     session = null
     unlocked.value = null
     savedIds.value = new Set()
-    await quietly(async () => {
-      const lib = await storage()
-      const vault = await lib.offlineDb.get<Vault>(VAULT_KEY)
-      if (!id || !vault || vault.userId === id) await wipeDevice()
-      else await lib.offlineDb.clear([id])
-    })
+    const mark = deviceMark.read()
+    if (!id && mark !== 'clean' && await noOfflineDatabase()) {
+      savesJournal.clearOthers(null)
+      if (deviceMark.read() === mark) deviceMark.set('clean')
+    }
+    else if (id || mark !== 'clean') {
+      const wiped = await quietly(async () => {
+        const lib = await storage()
+        const vault = await lib.offlineDb.get<Vault>(VAULT_KEY)
+        if (id && vault && vault.userId !== id) { await lib.offlineDb.clear([id]); return false }
+        await wipeDevice()
+        return true
+      })
+      // nobody signed in meanwhile (another tab would have changed the mark): the device is empty
+      if (wiped && deviceMark.read() === mark) deviceMark.set('clean')
+    }
     if (id) savesJournal.write(id, [])
     vaultState.value = null
     await clearRuntimeCaches()

@@ -1,5 +1,6 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval'
 import * as kv from 'idb-keyval'
+import { OFFLINE_DB_NAME } from '#shared/offline'
 
 /**
  * A key in the offline database. The first part says whose it is: a user id for everything that user saw or
@@ -26,7 +27,7 @@ export interface OfflineKeyValue {
   owners(): Promise<string[]>
 }
 
-const DB_NAME = 'energyapp-offline'
+const DB_NAME = OFFLINE_DB_NAME
 const STORE_NAME = 'records'
 
 // arrays sort after strings, so [...prefix, []] is just past every key that starts with prefix

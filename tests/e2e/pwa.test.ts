@@ -454,6 +454,41 @@ describe('offline', () => {
     await context.close()
   })
 
+  it('a signed-out visit to a device known empty opens no IndexedDB; a device holding a user\'s data is still wiped on one', async () => {
+    const { page, context, errors } = await open()
+    const databases = () => page.evaluate(async () => (await indexedDB.databases()).map(d => d.name))
+    const user = { email: uniqueEmail('pwa-clean'), password: GOOD_PASSWORD }
+    const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Dispositivo Limpio' }) })
+    const { user: { id } } = await registered.json() as { user: { id: string } }
+
+    // a first signed-out visit finds no offline database and marks the device empty
+    await page.goto('/login')
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))).toBe('clean')
+    // the database goes from a page without the app (no open connection), then the app is opened signed out again
+    await page.goto('/manifest.webmanifest')
+    await page.evaluate(name => new Promise((done, fail) => { const request = indexedDB.deleteDatabase(name); request.onsuccess = done; request.onerror = fail }), DB_NAME)
+    const probed = page.waitForResponse(response => new URL(response.url()).pathname === '/api/auth/session')
+    await page.goto('/login')
+    await probed
+    await page.locator('input[type=password]').waitFor()
+    // the storage code would be fetched after the probe: once the network is quiet, it was not
+    await page.waitForLoadState('networkidle')
+    expect(await databases()).not.toContain(DB_NAME)
+
+    // someone signs in and saves data; their session ends while this device is away: the next signed-out visit wipes it
+    await signIn(page, user)
+    await ask(page, 'Consulta sobre el transformador norte')
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.startsWith(`["${id}","messages"`)).length).toBe(1)
+    expect(await page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))).not.toBe('clean')
+    await context.clearCookies()
+    await page.goto('/login')
+    await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(id) || k === '["device","vault"]')).toEqual([])
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))).toBe('clean')
+    expect(await offlineDump(page)).not.toMatch(/transformador norte|pwa-clean/)
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
   it('settings show what is saved, apply the conversation budget and clear offline data', async () => {
     const { page, context, errors, setNetwork } = await open()
     const user = { email: uniqueEmail('pwa-budget'), password: GOOD_PASSWORD }
