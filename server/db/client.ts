@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { createClient } from '@libsql/client'
@@ -80,16 +81,21 @@ export function sqliteClient(url: string, timeoutMs = 5000) {
  * promise hooks for the whole process, a cost on every promise of every request (a streamed answer makes several per
  * token; bench/README.md "branch stream3"). The worker marks only its working stretches (a claim, a job's run, a
  * purge), never its idle wait between polls.
+ *
+ * On PostgreSQL the worker's queries must also find their own pool (`useConnection` below), which a count cannot
+ * tell apart from a request's: there, and only there, the work also runs inside an AsyncLocalStorage. A SQLite
+ * deployment never enters it, so it never pays the promise hooks.
  */
 let backgroundWork = 0
+const background = new AsyncLocalStorage<true>()
 const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve))
 export async function asBackgroundWork<T>(work: () => Promise<T>): Promise<T> {
   backgroundWork++
-  try { return await work() }
+  try { return await (dialect === 'pg' ? background.run(true, work) : work()) }
   finally { backgroundWork-- }
 }
 
-/** True inside `asBackgroundWork` (the job worker and everything its jobs run). */
+/** True inside `asBackgroundWork` on PostgreSQL (the job worker and everything its jobs run); always false on SQLite. */
 export const inBackgroundWork = () => background.getStore() === true
 
 let connection: Connection | undefined
