@@ -21,7 +21,9 @@ const api = (db: 'sqlite' | 'pg') => ({
 export default defineConfig({
   test: {
     projects: [
-      { resolve: { alias }, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' } },
+      // unit tests are CPU-bound: on a 2-core machine also running the API and browser projects, vitest's 5 s default
+      // was too short (i18n-precompile compiles every text of both languages)
+      { resolve: { alias }, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node', testTimeout: 30_000 } },
       api('sqlite'),
       api('pg'),
       {

@@ -10,6 +10,7 @@ import { FakeOllama } from '../support/fake-ollama'
 import { Client, GOOD_PASSWORD, newWorker, uniqueEmail } from '../support/http'
 import { type RunningRedis, startRedis } from '../support/redis'
 import { createTestDatabase, freePort, OUTPUT, redisServerPath, ROOT, TEST_ENV, type TestDatabase } from '../support/server'
+import { heavyTurn } from '../support/heavy-turn'
 
 const kind = inject('dbKind')
 
@@ -49,6 +50,9 @@ for (;;) {
 writeFileSync(process.env.FAKE_STATE + '/bad-migrated', 'yes')
 `
 
+// many processes and timing claims: one such file at a time on the machine (tests/support/heavy-turn.ts)
+heavyTurn('deploy-rollback')
+
 describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed health check, rollback with restore', () => {
   const dir = mkdtempSync(join(tmpdir(), 'energyapp-deploy-'))
   let db: TestDatabase
@@ -67,7 +71,7 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
   })
 
   function deploy(release: string) {
-    const run = spawnSync('bash', [join(ROOT, 'deploy/deploy.sh')], { cwd: ROOT, env: { ...process.env, ...env, RELEASE_DIR: release }, encoding: 'utf8', timeout: 120_000 })
+    const run = spawnSync('bash', [join(ROOT, 'deploy/deploy.sh')], { cwd: ROOT, env: { ...process.env, ...env, RELEASE_DIR: release }, encoding: 'utf8', timeout: 170_000 })
     return { code: run.status, out: `${run.stdout}\n${run.stderr}` }
   }
 
@@ -135,7 +139,7 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
     await new Client(site(2)).login(email, GOOD_PASSWORD)
     expect(await tableExists(db.url, 'deploy_probe')).toBe(false)
     expect(await tableExists(db.url, 'users')).toBe(true)
-  }, 180_000)
+  }, 360_000)
 
   it('a rolling restart behind Caddy fails no chat: every chat sent meanwhile is answered and ends complete', async () => {
     expect(readlinkSync(join(dir, 'app', 'current'))).toBe(good)

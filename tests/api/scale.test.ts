@@ -8,6 +8,7 @@ import { FakeOllama } from '../support/fake-ollama'
 import { Client, newWorker } from '../support/http'
 import { type RunningRedis, startRedis } from '../support/redis'
 import { createTestDatabase, freePort, redisServerPath, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { heavyTurn } from '../support/heavy-turn'
 
 // Issue 14: several app processes on one database and one Redis share one answer per user, one fair queue with
 // a global maxConcurrentGenerations, and stop; a killed process's slots come back after their lease; a process
@@ -21,6 +22,9 @@ function on(server: RunningServer, client: Client) {
   other.cookies = new Map(client.cookies)
   return other
 }
+
+// many processes and timing claims: one such file at a time on the machine (tests/support/heavy-turn.ts)
+heavyTurn('scale')
 
 describe.skipIf(!redisServerPath())('three app processes, one database, one Redis', () => {
   let redis: RunningRedis

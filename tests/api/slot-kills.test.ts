@@ -11,6 +11,7 @@ import { FakeOllama } from '../support/fake-ollama'
 import { Client, newWorker } from '../support/http'
 import { type RunningRedis, startRedis } from '../support/redis'
 import { createTestDatabase, redisServerPath, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { heavyTurn } from '../support/heavy-turn'
 
 // Issue 14, "no slot leaks, even after 100 random kills".
 //
@@ -43,6 +44,9 @@ async function liveState(redis: Redis) {
 }
 
 // The slot code alone, on Redis: no database is involved, so it runs in the SQLite project only (as caddy.test.ts)
+// many processes and timing claims: one such file at a time on the machine (tests/support/heavy-turn.ts)
+heavyTurn('slot-kills')
+
 describe.skipIf(!redisServerPath() || inject('dbKind') !== 'sqlite')('slot leases survive 100 random SIGKILLs of the slot code', () => {
   const LEASE_MS = 1000
   const LIMIT = 2

@@ -18,7 +18,14 @@ export class Client {
     if (body !== undefined || raw !== undefined) h['content-type'] ??= 'application/json'
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ')
     if (this.bearer) h.authorization = `Bearer ${this.bearer}`
-    const res = await fetch(this.baseUrl + path, { method, headers: h, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)), redirect: 'manual' })
+    const send = () => fetch(this.baseUrl + path, { method, headers: h, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)), redirect: 'manual' })
+    // Node's server closes a keep-alive socket after 5 idle seconds; a request written on it at that moment fails
+    // with "other side closed" before the server read it (a race a busy machine widens: CI saw it twice in one run).
+    // It is sent once more, on a new socket. A server that really died refuses the second try, so nothing is hidden.
+    const res = await send().catch((error: { cause?: { code?: string } }) => {
+      if (error?.cause?.code !== 'UND_ERR_SOCKET') throw error
+      return send()
+    })
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(';')
       const [name, ...value] = pair!.split('=')
