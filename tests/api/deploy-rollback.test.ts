@@ -141,7 +141,9 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
     expect(await tableExists(db.url, 'users')).toBe(true)
   }, 360_000)
 
-  it('a rolling restart behind Caddy fails no chat: every chat sent meanwhile is answered and ends complete', async () => {
+  // the drain and Caddy's health checks do not touch the database: in the SQLite project only (as caddy.test.ts),
+  // which also keeps the PostgreSQL project's share of the machine-wide heavy turn short
+  it.skipIf(kind !== 'sqlite')('a rolling restart behind Caddy fails no chat: every chat sent meanwhile is answered and ends complete', async () => {
     expect(readlinkSync(join(dir, 'app', 'current'))).toBe(good)
     fake.reset().set({ tokenCount: 20, delayMs: 40 })
     const port = await freePort()

@@ -183,6 +183,7 @@ describe.skipIf(!redisServerPath())('three app processes, one database, one Redi
     void postChat(a.client, { message: 'muero' }).catch(() => {})
     await fake.waitFor(requests => requests.some(r => r.path === '/api/chat'))
     await victim.stop('SIGKILL')
+    const killedAt = Date.now()
     fake.set({ tokenCount: 3, delayMs: 0 })
     const events: string[] = []
     const started = Date.now()
@@ -191,8 +192,13 @@ describe.skipIf(!redisServerPath())('three app processes, one database, one Redi
     expect(events.slice(0, 2)).toEqual(['meta', 'queue'])
     expect(ending(reply)!.event).toBe('done')
     expect(Date.now() - started).toBeLessThan(30_000)
-    // the killed request's user may chat again (their one-answer mark expired too)
-    const again = await postChat(on(apps[1]!, a.client), { message: 'vuelvo' })
+    // the killed request's user may chat again once their one-answer mark's own lease ends too: it was renewed
+    // apart from the slot's, so it may outlive the slot by a few ms (CI once asked in that gap and got 429)
+    let again = await postChat(on(apps[1]!, a.client), { message: 'vuelvo' })
+    while (again.status === 429 && Date.now() - killedAt < LEASE_MS + 2000) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      again = await postChat(on(apps[1]!, a.client), { message: 'vuelvo' })
+    }
     expect(again.status).toBe(200)
     expect(ending(again)!.event).toBe('done')
   }, 40_000)
