@@ -211,10 +211,8 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
 /**
  * The parts of `source`, none before `gate` resolved; until then they are read into memory (not left in the socket,
  * where a connection that drops would take them along). Rejects with the gate's error when it fails.
- * A plain iterator, not an async generator: once the held parts are out, every later part is the source's own
- * `next()` (a token costs no extra promise hops here).
  */
-function holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncIterableIterator<T> {
+async function* holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]()
   const early: T[] = []
   let reading = true
@@ -230,27 +228,17 @@ function holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncItera
       catch (error) { failure = { error }; return }
     }
   })()
-  // the gate, then the part being read when it opened (at most one)
-  const opened = gate.finally(() => { reading = false }).then(() => pump)
-  let ready = false
-  const done = { done: true, value: undefined } as IteratorReturnResult<undefined>
-  const pull = (): Promise<IteratorResult<T>> => {
-    if (early.length) return Promise.resolve({ done: false, value: early.shift()! })
-    if (failure) { const { error } = failure; failure = undefined; ended = true; return Promise.reject(error) }
-    if (ended) return Promise.resolve(done)
-    return it.next()
+  try { await gate }
+  finally { reading = false }
+  await pump // at most the one part being read when the gate opened
+  yield* early
+  if (failure) throw failure.error
+  if (ended) return
+  for (;;) {
+    const next = await it.next()
+    if (next.done) return
+    yield next.value
   }
-  const holding: AsyncIterableIterator<T> = {
-    next: () => (ready ? pull() : opened.then(() => { ready = true; return pull() })),
-    return: async () => {
-      ended = true
-      early.length = 0
-      await it.return?.()
-      return done
-    },
-    [Symbol.asyncIterator]: () => holding,
-  }
-  return holding
 }
 
 /** The user's message could not be committed: the turn answers that error, as it did before streaming. */
