@@ -9,11 +9,11 @@
 // the measured rounds, so a summary can keep the samples of those windows only (bench/cpu-profile.mjs --windows).
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
+import { freePort, sleep, waitFor } from './support.mjs'
 
 const root = resolve(import.meta.dirname, '..')
 const { values: opts, positionals } = parseArgs({
@@ -39,24 +39,10 @@ const DELAY = Number(process.env.BENCH_DELAY_MS ?? 5)
 const MODEL = 'qwen2.5:3b-instruct'
 const builds = (positionals.length ? positionals : [process.env.NUXT_OUTPUT_DIR || '.output']).map(p => resolve(root, p))
 
-const freePort = () => new Promise((ok) => {
-  const srv = createServer()
-  srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)) })
-})
-const sleep = ms => new Promise(r => setTimeout(r, ms))
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
 const cpuMs = pid => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) * 10 }
 const load1 = () => loadavg()[0]
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n)
-
-async function waitFor(url) {
-  for (let i = 0; i < 300; i++) {
-    try { if ((await fetch(url)).ok) return }
-    catch {}
-    await sleep(100)
-  }
-  throw new Error(`${url} did not come up`)
-}
 
 /** One streamed answer through the app; checks that it delivered every token and ended with `done`. */
 async function answer(appUrl, cookie, n) {
