@@ -11,7 +11,7 @@ import postgres from 'postgres'
 import { outputDir } from '../scripts/build-state.mjs'
 import { keepAliveClient, ownCpuMs } from './http-client.mjs'
 import { cpuMs } from './load-support.mjs'
-import { ensureBuild } from '../scripts/ensure-build.mjs'
+import { benchBuild } from './support.mjs'
 import { benchArgs } from './args.mjs'
 
 const { values: opts } = benchArgs({
@@ -133,7 +133,7 @@ async function load(name, request, pid, url) {
 }
 
 async function main() {
-  ensureBuild({ quiet: true })
+  benchBuild({ quiet: true })
   console.log(`auth bench: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${opts.pg ? 'PostgreSQL' : 'SQLite'}, ${CONCURRENCY} clients, ${SECONDS} s per route`)
   const argon = await argon2Cost()
   console.log(`argon2id m=19456,t=2,p=1: hash ${ms(argon.hashMs)}, verify ${ms(argon.verifyMs)} (median of 10, one at a time)`)

@@ -10,8 +10,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureBuild } from '../scripts/ensure-build.mjs'
-import { freePort, freshDatabase, login, machine, startFakeOllama, startServer, waitFor } from './support.mjs'
+import { benchBuild, freePort, freshDatabase, login, machine, startFakeOllama, startServer, waitFor } from './support.mjs'
 import { benchArgs } from './args.mjs'
 
 const PAGES = ['login', 'chat', 'conversation', 'settings', 'admin']
@@ -21,7 +20,7 @@ const pages = opts.pages.split(',').filter(p => PAGES.includes(p))
 const CADDY = '/usr/bin/caddy'
 const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium'
 
-ensureBuild()
+benchBuild()
 const work = mkdtempSync(join(tmpdir(), 'energyapp-lighthouse-'))
 const reports = join(work, 'reports')
 mkdirSync(reports)

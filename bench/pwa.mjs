@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib'
 import { createJiti } from 'jiti'
 import { chromium } from 'playwright-core'
 import { outputDir } from '../scripts/build-state.mjs'
-import { ensureBuild } from '../scripts/ensure-build.mjs'
+import { benchBuild } from './support.mjs'
 import { benchArgs } from './args.mjs'
 
 const { values: opts } = benchArgs({ options: { runs: { type: 'string', default: '5' } } })
@@ -21,7 +21,7 @@ const WORKER = { email: 'trabajador@example.com', password: 'worker123' }
 const PIN = '482915'
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 
-ensureBuild()
+benchBuild()
 const jiti = createJiti(import.meta.url)
 const { startServer, createTestDatabase } = await jiti.import('../tests/support/server.ts')
 const { FakeOllama } = await jiti.import('../tests/support/fake-ollama.ts')

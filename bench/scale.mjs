@@ -29,8 +29,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { outputDir } from '../scripts/build-state.mjs'
-import { ensureBuild } from '../scripts/ensure-build.mjs'
-import { benchDatabase, freePort, measureStream, median, quantile, root, sleep, start, startFakeOllama, startRedis, waitFor } from './support.mjs'
+import { benchBuild, benchDatabase, freePort, measureStream, median, quantile, root, sleep, start, startFakeOllama, startRedis, waitFor } from './support.mjs'
 
 const list = (value, fallback) => (value || fallback).split(',').map(Number)
 const PROCESSES = list(process.env.BENCH_PROCESSES, '1,2,3')
@@ -164,7 +163,7 @@ async function throughput(site, users) {
 }
 
 async function main() {
-  ensureBuild({ quiet: true })
+  benchBuild({ quiet: true })
   if (!CADDY) throw new Error('caddy not found (apt install caddy)')
   const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-bench-scale-'))
   const db = await benchDatabase(KIND, dataDir, 'scale')

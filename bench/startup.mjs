@@ -17,9 +17,8 @@ import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { chromium } from 'playwright-core'
 import { outputDir } from '../scripts/build-state.mjs'
-import { ensureBuild } from '../scripts/ensure-build.mjs'
 import { benchArgs } from './args.mjs'
-import { freshDatabase, login, machine, median, startServer } from './support.mjs'
+import { benchBuild, freshDatabase, login, machine, median, startServer } from './support.mjs'
 
 const { values: opts } = benchArgs({
   options: {
@@ -51,7 +50,7 @@ if (opts.builds) {
   })
 }
 else {
-  ensureBuild()
+  benchBuild()
   builds = [{ name: 'build', dir: outputDir() }]
 }
 

@@ -18,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
 import { outputDir } from '../scripts/build-state.mjs'
-import { ensureBuild } from '../scripts/ensure-build.mjs'
+import { benchBuild } from './support.mjs'
 
 const root = resolve(import.meta.dirname, '..')
 const TOKENS = Number(process.env.BENCH_TOKENS || 200)
@@ -237,7 +237,7 @@ async function benchOne(kind) {
 }
 
 async function main() {
-  ensureBuild({ quiet: true })
+  benchBuild({ quiet: true })
   const started = performance.now()
   for (const kind of DATABASES) {
     if (kind === 'pg' && !await pgAnswers()) { console.log('\nPostgreSQL does not answer at TEST_PG_URL: skipped'); continue }

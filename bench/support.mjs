@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import postgres from 'postgres'
+import { ensureBuild } from '../scripts/ensure-build.mjs'
 
 export const root = resolve(import.meta.dirname, '..')
 export const pgAdminUrl = process.env.TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -19,6 +20,16 @@ export function requireBuild() {
     process.exit(1)
   }
   return output
+}
+
+/**
+ * Builds the default output (.output) when the sources changed. A build named by $NUXT_OUTPUT_DIR is used as it is:
+ * it is how a bench runs an older commit's build, which a rebuild from this checkout's sources would overwrite.
+ */
+export function benchBuild(options) {
+  if (process.env.NUXT_OUTPUT_DIR) return requireBuild()
+  ensureBuild(options)
+  return requireBuild()
 }
 
 export const freePort = () => new Promise((ok, fail) => {
