@@ -6,6 +6,7 @@
 // Prints, per page, the median of the runs (by performance score): score, FCP, LCP, TBT, CLS, the LCP element, and
 // per run the load average and Lighthouse's benchmarkIndex (its CPU speed measure: simulated times scale with it).
 // The JSON reports stay in the printed folder for the audits behind a score.
+// `--trace`: Lighthouse also saves each run's trace and DevTools log next to its report (`--save-assets`).
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -14,7 +15,7 @@ import { benchBuild, freePort, freshDatabase, login, machine, startFakeOllama, s
 import { benchArgs } from './args.mjs'
 
 const PAGES = ['login', 'chat', 'conversation', 'settings', 'admin']
-const { values: opts } = benchArgs({ options: { runs: { type: 'string', default: '3' }, pages: { type: 'string', default: PAGES.join(',') } } })
+const { values: opts } = benchArgs({ options: { runs: { type: 'string', default: '3' }, pages: { type: 'string', default: PAGES.join(',') }, trace: { type: 'boolean', default: false } } })
 const RUNS = Math.min(Math.max(Number(opts.runs) || 3, 1), 20)
 const pages = opts.pages.split(',').filter(p => PAGES.includes(p))
 const CADDY = '/usr/bin/caddy'
@@ -98,6 +99,7 @@ async function seedConversation(cookie) {
 function lighthouse(url, file, cookie) {
   const args = ['-y', 'lighthouse@12.8.2', url, '--only-categories=performance', '--output=json', `--output-path=${file}`,
     `--chrome-flags=--headless=new --no-sandbox${process.env.LH_GPU ? '' : ' --disable-gpu'}`, '--quiet']
+  if (opts.trace) args.push('--save-assets')
   if (cookie) args.push(`--extra-headers=${JSON.stringify({ Cookie: cookie })}`)
   return new Promise((ok, fail) => {
     const child = spawn('npx', args, { env: { ...process.env, CHROME_PATH }, stdio: ['ignore', 'ignore', 'inherit'] })

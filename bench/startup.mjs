@@ -38,6 +38,8 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', 
 const PAGES = {
   login: { path: '/login', signedIn: false, ready: 'input[type=password]' },
   chat: { path: '/chat', signedIn: true, ready: 'textarea' },
+  settings: { path: '/settings', signedIn: true, ready: '[data-testid=profile-name]' },
+  admin: { path: '/admin', signedIn: true, ready: '.admin-row' },
 }
 const pages = opts.pages.split(',').filter(p => p in PAGES)
 const kB = bytes => `${(bytes / 1000).toFixed(1)} kB`

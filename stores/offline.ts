@@ -29,6 +29,16 @@ const storage = () => (loadingStorage ??= importStorage().then(lib => (loadedSto
   throw error
 }))
 
+/** The cache open for one user (see the store's `unlocked`). */
+export type UnlockedCache = {
+  userId: string
+  db: OfflineKeyValue
+  dataKey: DataKey
+  /** Seals a value with the data key, synchronously (a journal write done before the page can be cut off). */
+  sealSync: (value: unknown, aad: string) => Sealed
+  unseal: <T>(sealed: Sealed, aad: string) => Promise<T>
+}
+
 /** A conversation and the newest page of its messages, as the chat store opens it. */
 type OpenedConversation = [ApiConversation, ApiList<ApiMessage>]
 
@@ -101,8 +111,11 @@ export const useOfflineStore = defineStore('offline', () => {
   const offline = computed(() => !online.value || serverUnreachable.value)
   /** Conversations this device keeps (newest first); the rest are evicted. */
   const budget = ref(DEFAULT_OFFLINE_CONVERSATIONS)
-  /** The open cache: the encrypted store (for the outbox) and its data key; null while locked or signed out. */
-  const unlocked = shallowRef<{ userId: string, db: OfflineKeyValue, dataKey: DataKey } | null>(null)
+  /**
+   * The open cache: the encrypted store, its data key, and sealing with that key (for the outbox's journal, which
+   * then needs no crypto code of its own before the cache opens); null while locked or signed out.
+   */
+  const unlocked = shallowRef<UnlockedCache | null>(null)
   /** Whether a PIN can open this device's cache without the server (and, locked, whose cache it is). */
   const vaultState = ref<DeviceVaultState | null>(null)
   const pinSet = computed(() => !!vaultState.value?.pin)
@@ -157,7 +170,11 @@ export const useOfflineStore = defineStore('offline', () => {
     const saved = await lib.offlineDb.get<number>([DEVICE, 'budget'])
     if (saved) budget.value = saved
     const history = lib.createOfflineHistory(db, user.id, () => budget.value)
-    unlocked.value = { userId: user.id, db, dataKey }
+    unlocked.value = {
+      userId: user.id, db, dataKey,
+      sealSync: (value, aad) => lib.sealSync(dataKey, value, aad),
+      unseal: (sealed, aad) => lib.unseal(dataKey, sealed, aad),
+    }
     vaultState.value = { userId: user.id, pin: !!vault.pin, failures: vault.failures }
     savesJournal.clearOthers(user.id)
     for (const entry of savesJournal.read(user.id)) {

@@ -1,4 +1,5 @@
-import { type DataKey, isSealed, type Sealed, sealSync, unseal } from '~/utils/offline-crypto'
+import type { Sealed } from '~/utils/offline-crypto'
+import type { UnlockedCache } from '~/stores/offline'
 import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem, type OutboxKind, outboxKind } from '~/utils/idb-outbox'
 
 const RETRY_MS = 30_000
@@ -18,7 +19,8 @@ const journal = {
   entries(userId: string): JournalEntry[] {
     try {
       const entries = JSON.parse(localStorage.getItem(JOURNAL + userId) ?? '[]') as JournalEntry[]
-      return Array.isArray(entries) ? entries.filter(e => e && isSealed(e.sealed)) : []
+      // a malformed entry is dropped here; a sealed value that does not open is dropped by `read`
+      return Array.isArray(entries) ? entries.filter(e => e && typeof e.id === 'string' && !!e.sealed && typeof e.sealed === 'object') : []
     }
     catch { return [] }
   },
@@ -29,13 +31,14 @@ const journal = {
     }
     catch {}
   },
-  /** The journaled items that open with `dataKey`. */
-  async read(userId: string, dataKey: DataKey): Promise<OutboxItem[]> {
-    const items = await Promise.all(journal.entries(userId).map(e => unseal<OutboxItem>(dataKey, e.sealed, `outbox:${userId}`).catch(() => null)))
+  /** The journaled items that open with the open cache's key. */
+  async read(cache: UnlockedCache): Promise<OutboxItem[]> {
+    const items = await Promise.all(journal.entries(cache.userId).map(e => cache.unseal<OutboxItem>(e.sealed, `outbox:${cache.userId}`).catch(() => null)))
     return items.filter((i): i is OutboxItem => !!i)
   },
-  add(userId: string, dataKey: DataKey, item: OutboxItem) {
-    journal.write(userId, [...journal.entries(userId).filter(e => e.id !== item.id), { id: item.id, sealed: sealSync(dataKey, item, `outbox:${userId}`) }])
+  add(cache: UnlockedCache, item: OutboxItem) {
+    const { userId } = cache
+    journal.write(userId, [...journal.entries(userId).filter(e => e.id !== item.id), { id: item.id, sealed: cache.sealSync(item, `outbox:${userId}`) }])
   },
   remove(userId: string, id: string) {
     const entries = journal.entries(userId)
@@ -85,7 +88,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (!box || !open) return
     const id = open.userId
     const saved = await box.list().catch(() => [] as OutboxItem[])
-    const journaled = await journal.read(id, open.dataKey)
+    const journaled = await journal.read(open)
     if (box !== outbox) return
     // what a reload cut off before it reached IndexedDB is in the journal, what was typed before the cache opened
     // only on screen: write both now
@@ -101,7 +104,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     const id = offline.userId
     const open = offline.unlocked
     if (id && outbox && open?.userId === id) {
-      journal.add(id, open.dataKey, item)
+      journal.add(open, item)
       persist(box => box.put(item).then(() => journal.remove(id, item.id)))
     }
     return item

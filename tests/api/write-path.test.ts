@@ -121,6 +121,29 @@ describe('done before the title', () => {
   })
 })
 
+describe('the first token', () => {
+  it('reaches the client while the model is still writing the second (the commit gate holds nothing back once open)', { timeout: 60_000 }, async () => {
+    const { client } = await newWorker(srv.url)
+    // the model sends its first token, then waits until that token has reached the client; a server that held the
+    // first token until the second arrived would keep both sides waiting until the fallback timer opens the gate
+    const { gate, open } = srv.fake.gate()
+    srv.fake.once({ reply: () => 'Primera segunda tercera', gate, gateAfter: 1 })
+    let forced = false
+    const fallback = setTimeout(() => { forced = true; open() }, 10_000)
+    let tokensAtFirst: string | undefined
+    const reply = await postChat(client, { message: 'Hola' }, {
+      onEvent: (e) => {
+        if (e.event === 'token' && tokensAtFirst === undefined) { tokensAtFirst = (e.data as { t: string }).t; open() }
+      },
+    })
+    clearTimeout(fallback)
+    expect(forced).toBe(false)
+    expect(tokensAtFirst).toBe('Primera')
+    expect(reply.tokens).toBe('Primera segunda tercera')
+    expect(ending(reply)).toMatchObject({ event: 'done' })
+  })
+})
+
 describe('checkpoints of long answers', () => {
   it('a SIGKILL mid-answer keeps the text saved so far: a prefix of what was streamed, status stopped', { timeout: 120_000 }, async () => {
     const fake = await new FakeOllama().start()

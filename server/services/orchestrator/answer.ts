@@ -211,29 +211,45 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
 /**
  * The parts of `source`, none before `gate` resolved; until then they are read into memory (not left in the socket,
  * where a connection that drops would take them along). Rejects with the gate's error when it fails.
+ * Once the gate opens, the parts read so far go out at once: the read still in flight then is taken over, not
+ * waited for first (waiting for it held the first token back by one token's time, about 5–50 ms, on every answer).
  */
 async function* holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]()
   const early: T[] = []
   let reading = true
+  /** The read in flight; once the gate has opened, its part is the consumer's (after `early`), not the pump's. */
+  let pending: Promise<IteratorResult<T>> | undefined
   let ended = false
   let failure: { error: unknown } | undefined
-  const pump = (async () => {
+  void (async () => {
     while (reading) {
+      const read = (pending = it.next())
       try {
-        const next = await it.next()
+        const next = await read
+        if (!reading) return
+        pending = undefined
         if (next.done) { ended = true; return }
         early.push(next.value)
       }
-      catch (error) { failure = { error }; return }
+      catch (error) {
+        if (!reading) return
+        pending = undefined
+        failure = { error }
+        return
+      }
     }
   })()
   try { await gate }
   finally { reading = false }
-  await pump // at most the one part being read when the gate opened
   yield* early
   if (failure) throw failure.error
   if (ended) return
+  if (pending) {
+    const next = await pending
+    if (next.done) return
+    yield next.value
+  }
   for (;;) {
     const next = await it.next()
     if (next.done) return
