@@ -86,7 +86,9 @@ describe.skipIf(!redisServerPath())('two app processes, one Redis, a pool of two
     a = await new FakeOllama({ port }).start()
     a.set({ tokenCount: 200, delayMs: 10 })
     b.set({ tokenCount: 200, delayMs: 10 })
-    for (const app of apps) await eventually(async () => (await servers(app))[0]!.state === 'healthy', 15_000)
+    // both idle in both processes' eyes first: a process sees the other's streams (the later answers' title calls
+    // included) through Redis within a sync interval, and the least-busy pick below assumes 0/0
+    for (const app of apps) await eventually(async () => (await servers(app)).every(s => s.state === 'healthy' && s.load === 0), 15_000)
     const again = await Promise.all(users.slice(0, 2).map(u => postChat(on(apps[0]!, u.client), { message: 'de vuelta' })))
     for (const reply of again) expect(ending(reply)!.event).toBe('done')
     expect(answers(a).filter(r => r.body.messages.at(-1).content === 'de vuelta')).toHaveLength(1)
