@@ -121,6 +121,8 @@ export class FakeOllama {
   private parked: Array<() => void> = []
   private server: Server
   private sockets = new Set<import('node:net').Socket>()
+  /** TCP connections accepted since start or the last reset (a kept-alive client reuses one). */
+  connections = 0
   url = ''
 
   constructor(private options: FakeOllamaOptions = {}) {
@@ -128,6 +130,7 @@ export class FakeOllama {
     Object.assign(this.behaviour, options.behaviour)
     this.server = createServer((req, res) => { this.handle(req, res).catch(() => res.destroy()) })
     this.server.on('connection', (socket) => {
+      this.connections++
       this.sockets.add(socket)
       socket.on('close', () => this.sockets.delete(socket))
     })
@@ -157,7 +160,7 @@ export class FakeOllama {
   }
 
   /** Back to defaults; forgets recorded requests and queued behaviours. */
-  reset() { this.behaviour = { ...defaultBehaviour(), ...this.options.behaviour }; this.queued = []; this.requests = []; return this }
+  reset() { this.behaviour = { ...defaultBehaviour(), ...this.options.behaviour }; this.queued = []; this.requests = []; this.connections = 0; return this }
 
   get chatRequests() { return this.requests.filter(r => r.path === '/api/chat') }
   get aborted() { return this.requests.filter(r => r.aborted) }

@@ -30,6 +30,8 @@ describe('Ollama backend over node:http', () => {
     fake.set({ tokens: ['a', 'b'] })
     for (let i = 0; i < 5; i++) expect((await read(await ask())).map(c => c.text ?? '').join('')).toBe('ab')
     expect(fake.requests.filter(r => r.path === '/api/chat' && r.completed)).toHaveLength(5)
+    // one connection for all five: each answer's socket went back to the pool (ollama-js stops reading at `done`)
+    expect(fake.connections).toBeLessThanOrEqual(1)
   })
 
   it('a connection cut mid-answer fails the stream as a connection failure', async () => {

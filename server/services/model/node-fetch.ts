@@ -71,6 +71,13 @@ function responseOf(res: http.IncomingMessage, abortReason: () => unknown): Resp
   } as unknown as Response
 }
 
+/**
+ * Chunks held for the reader before the socket is paused. Not 1: ollama-js stops reading at the `done` line, before
+ * the response's end; a response paused there never ends, so its socket never went back to the keep-alive pool and
+ * every model request opened a new connection (up to 3 ms before the first token).
+ */
+const HIGH_WATER = 16
+
 /** A web-stream-shaped reader over a Node response: one waiting read at a time, the socket paused while full. */
 function bodyReader(res: http.IncomingMessage, abortReason: () => unknown) {
   const queue: Buffer[] = []
@@ -86,7 +93,7 @@ function bodyReader(res: http.IncomingMessage, abortReason: () => unknown) {
   }
   res.on('data', (chunk: Buffer) => {
     queue.push(chunk)
-    if (!waiting) res.pause()
+    if (!waiting && queue.length >= HIGH_WATER) res.pause()
     settle()
   })
   res.once('end', () => { ended = true; settle() })
@@ -98,7 +105,11 @@ function bodyReader(res: http.IncomingMessage, abortReason: () => unknown) {
   res.once('error', (error) => { failure ??= abortReason() ?? new TypeError('terminated', { cause: error }); settle() })
   return {
     read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-      if (queue.length) return Promise.resolve({ done: false, value: queue.shift()! })
+      if (queue.length) {
+        const value = queue.shift()!
+        if (queue.length < HIGH_WATER && res.isPaused()) res.resume()
+        return Promise.resolve({ done: false, value })
+      }
       if (failure !== undefined) return Promise.reject(failure)
       if (ended) return Promise.resolve({ done: true, value: undefined })
       return new Promise((resolve, reject) => {
