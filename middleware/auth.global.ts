@@ -52,7 +52,6 @@ export default defineNuxtRouteMiddleware(async (to) => {
   }
 })
 
-
 type AsyncComponent = { __asyncLoader?: () => Promise<unknown>, __asyncResolved?: unknown }
 
 /** Starts loading a layout's chunk (Nuxt's layouts are async components, as in its own preloadComponents). */

@@ -224,20 +224,16 @@ async function* holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): Asy
   let failure: { error: unknown } | undefined
   void (async () => {
     while (reading) {
-      const read = (pending = it.next())
-      try {
-        const next = await read
-        if (!reading) return
-        pending = undefined
-        if (next.done) { ended = true; return }
-        early.push(next.value)
-      }
+      let next: IteratorResult<T>
+      try { next = await (pending = it.next()) }
       catch (error) {
-        if (!reading) return
-        pending = undefined
-        failure = { error }
+        if (reading) { pending = undefined; failure = { error } }
         return
       }
+      if (!reading) return
+      pending = undefined
+      if (next.done) { ended = true; return }
+      early.push(next.value)
     }
   })()
   try { await gate }
