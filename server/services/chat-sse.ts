@@ -25,8 +25,14 @@ export class Halted extends Error {
  * A client that stops reading holds a socket buffer, not the model: a write that has not drained within
  * `drainTimeoutMs` closes the connection, which counts as the client leaving.
  * Events written in the same turn of the event loop (tokens that arrived in one read from the model) leave in one
- * socket write: the socket is corked at the first and uncorked once the turn's microtasks are done (no timer).
+ * socket write: the socket is corked at the first and uncorked once the turn's microtasks are done.
+ * Tokens after the first are paced: they leave at most every `tokenFlushMs` (one screen frame), so a fast model's
+ * tokens share a write instead of costing a system call each (two thirds of the writes at 5 ms a token). Every
+ * other event, and the first token, leaves at once and takes the held tokens with it, in order.
  */
+/** One screen frame: tokens that come faster than this share a socket write. */
+const TOKEN_FLUSH_MS = 16
+
 export class ChatStream {
   private res: ServerResponse
   private controller = new AbortController()
@@ -35,9 +41,13 @@ export class ChatStream {
   private ended = false
   private gone = false
   private corked = false
+  private flushTimer?: NodeJS.Timeout
+  private flushQueued = false
+  private lastFlush = Number.NEGATIVE_INFINITY
+  private tokenSent = false
   haltReason?: HaltReason
 
-  constructor(event: H3Event, private pingMs: number, private drainTimeoutMs: number) {
+  constructor(event: H3Event, private pingMs: number, private drainTimeoutMs: number, private tokenFlushMs = TOKEN_FLUSH_MS) {
     this.res = event.node.res
     this.res.on('close', () => {
       if (!this.res.writableFinished) {
@@ -45,6 +55,7 @@ export class ChatStream {
         this.controller.abort(new ClientGone())
       }
       clearInterval(this.ping)
+      clearTimeout(this.flushTimer)
     })
   }
 
@@ -81,17 +92,22 @@ export class ChatStream {
 
   /** One event; resolves when the client has taken it (waits on a full socket buffer, never on a gone client). */
   send<K extends ChatEventName>(name: K, data: ChatEvents[K]): Promise<void> | void {
-    return this.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`)
+    const paced = name === 'token' && this.tokenSent
+    if (name === 'token') this.tokenSent = true
+    return this.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`, paced)
   }
 
-  private write(chunk: string): Promise<void> | void {
+  private write(chunk: string, paced = false): Promise<void> | void {
     if (!this.opened || this.ended || this.res.destroyed) return
     if (!this.corked) {
       this.corked = true
       this.res.cork()
-      process.nextTick(this.uncork)
     }
+    const wait = paced ? this.lastFlush + this.tokenFlushMs - performance.now() : 0
+    if (wait <= 0) this.flushSoon()
+    else this.flushTimer ??= setTimeout(this.uncork, wait)
     if (this.res.write(chunk)) return
+    this.flushSoon()
     return new Promise((resolve) => {
       // a reader that does not drain in time is treated as gone: the slot is not held for a socket buffer
       const timer = setTimeout(() => this.res.destroy(), this.drainTimeoutMs)
@@ -101,14 +117,30 @@ export class ChatStream {
     })
   }
 
+  /** Sends the held tokens now (the model's text is complete: the last ones need not wait for the pacing). */
+  flush() { this.uncork() }
+
+  /** Uncorks once this turn's microtasks are done (a pending paced flush is brought forward). */
+  private flushSoon() {
+    if (this.flushQueued) return
+    this.flushQueued = true
+    process.nextTick(this.uncork)
+  }
+
   // `end()` flushes a corked socket itself; uncorking after it could release a cork the next request set
   private uncork = () => {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    this.flushQueued = false
+    if (!this.corked) return
     this.corked = false
+    this.lastFlush = performance.now()
     if (!this.res.writableEnded && !this.res.destroyed) this.res.uncork()
   }
 
   end() {
     clearInterval(this.ping)
+    clearTimeout(this.flushTimer)
     if (this.ended) return
     this.ended = true
     if (this.opened && !this.res.destroyed) this.res.end()

@@ -84,6 +84,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
       regenerate: body.regenerate,
       editMessageId: body.editMessageId,
       signal: stream.signal,
+      onTextEnd: () => stream.flush(),
       onEvent: ({ type, data }) => {
         if (type === 'meta') {
           stream.open()

@@ -68,6 +68,7 @@ export async function answerTurn(turn: Turn, settings: AppSettings, input: TurnI
   try {
     const tools = await offeredTools(turn.user, settings)
     const answer = await runModel({ turn, settings, tools, signal, committed: () => committed, commit, emit, channel: input.channel })
+    input.onTextEnd?.()
     const assistantMessage = await saveAnswerWithRetry(turn, answer)
     if (!assistantMessage) {
       await release()

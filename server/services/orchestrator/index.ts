@@ -80,6 +80,8 @@ export interface TurnInput {
   instructions?: string
   signal?: AbortSignal
   onEvent?: (event: TurnEvent) => void | Promise<void>
+  /** The model's text is complete (before it is saved): a channel that holds tokens back sends them now. */
+  onTextEnd?: () => void
 }
 
 export interface TurnResult {
