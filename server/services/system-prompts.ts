@@ -30,7 +30,8 @@ export function systemPromptsChanged() { changes++ }
 /** Goes up with every change made by this process. */
 export const systemPromptsVersion = () => changes
 
-export const listSystemPrompts = () => useDb().select().from(systemPrompts).orderBy(asc(systemPrompts.name))
+/** All prompts by name: a real promise (a drizzle query runs again on every `await`, so a cached one would not cache). */
+export const listSystemPrompts = async () => await useDb().select().from(systemPrompts).orderBy(asc(systemPrompts.name))
 
 export async function findSystemPrompt(id: string) {
   const [row] = await useDb().select().from(systemPrompts).where(eq(systemPrompts.id, id)).limit(1)

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type ChatServer, eventually, ending, postChat, startChatServer } from '../support/chat'
+import { dbQuery } from '../support/db'
 import { DEFAULT_TOKENS, FakeOllama } from '../support/fake-ollama'
 import { Client, DEMO, newWorker } from '../support/http'
 
@@ -96,6 +97,28 @@ describe('POST /api/chat streaming', () => {
     srv.fake.reset()
     await postChat(client, { message: 'Sigue', conversationId: conversation.id })
     expect(srv.fake.chatRequests[0]!.body.messages[0].content).toBe('Responde como un pirata.')
+  })
+
+  it('system prompts are read from a copy: a change by another process shows within its 5 s lifetime, not on every chat', { timeout: 60_000 }, async () => {
+    const admin = new Client(srv.url)
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const created = await admin.post('/api/admin/system-prompts', { name: `Copia ${randomUUID()}`, content: 'Versión uno.', isDefault: false })
+    expect(created.status).toBe(201)
+    const { client } = await worker()
+    const systemOf = async () => {
+      srv.fake.reset()
+      expect((await postChat(client, { message: 'Hola', systemPromptId: created.body.id })).status).toBe(200)
+      return srv.fake.chatRequests[0]!.body.messages[0].content as string
+    }
+    const copied = performance.now()
+    expect(await systemOf()).toBe('Versión uno.')
+    // written straight to the database, as another app process would: this process still answers from its copy
+    await dbQuery('update system_prompts set content = ? where id = ?', ['Versión dos.', created.body.id], srv.db.url)
+    const second = await systemOf()
+    // (a machine so slow that the copy expired meanwhile proves nothing either way)
+    if (performance.now() - copied < 4_000) expect(second).toBe('Versión uno.')
+    // … until the copy expires
+    await eventually(async () => (await systemOf()) === 'Versión dos.', 15_000)
   })
 
   it('the model a user picks is used and remembered on the conversation', async () => {
