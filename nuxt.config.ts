@@ -15,6 +15,8 @@ export default defineNuxtConfig({
   css: ['~/assets/main.css'],
   runtimeConfig: { cspScriptHashes: '', public: { version: process.env.npm_package_version || '0.1.0' } },
   typescript: { strict: true },
+  // BENCH_NO_MINIFY=1: readable function names in bench/page-tasks.mjs profiles (a bench build only)
+  ...(process.env.BENCH_NO_MINIFY ? { vite: { build: { minify: false } } } : {}),
   app: {
     head: {
       htmlAttrs: { lang: 'es' },

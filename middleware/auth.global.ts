@@ -9,6 +9,11 @@ declare module '#app' {
     public?: boolean
     /** Only users holding at least one of these permissions may open the page; others are sent home. */
     permissions?: Permission[]
+    /**
+     * The page's first screen shows no dates (the chat): its date formatters are not built ahead. The first Intl
+     * formatter of a language loads its locale data, one 20–70 ms task on a phone for a page that does not need it.
+     */
+    noDates?: boolean
   }
 }
 
@@ -22,7 +27,7 @@ const CHANGE_PASSWORD_PATH = '/change-password'
 export default defineNuxtRouteMiddleware(async (to) => {
   const auth = useAuthStore()
   // signed-in pages show dates: their formatters are built while the session is being checked
-  if (!to.meta.public) warmDateFormatters(useAppStore().locale)
+  if (!to.meta.public && !to.meta.noDates) warmDateFormatters(useAppStore().locale)
   // what the first page needs downloads while the session is checked, not after it: its code, its layout's (which
   // NuxtLayout would only ask for once the page renders) and, for a conversation, the Markdown renderer its answers
   // wait for. On a phone's connection each of these is a round trip less before the first paint.

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser, SETTLE_MS } from '../support/browser'
+import { launchBrowser, openPage, SETTLE_MS, signIn } from '../support/browser'
 import { DEMO } from '../support/http'
 
 // The HTML shell before and around the app: the frame painted from the HTML alone (ssr is off, so this is all a
@@ -103,6 +103,35 @@ describe('a signed-out visit', () => {
     }
     finally {
       await context.close()
+    }
+  })
+})
+
+describe('start-up work a page does not need', () => {
+  // the first Intl formatter of a language loads its locale data: a 20–70 ms task on a phone, in the load window
+  it('the chat builds no date formatter while it loads; the settings page builds them ahead, in idle moments', async () => {
+    // this suite's server has no model: the chat's model list answers 503
+    const tab = await openPage(browser, { width: 360, height: 740, allow: [/status of 503/] })
+    try {
+      await tab.context.addInitScript(() => {
+        const w = window as unknown as { built: number }
+        w.built = 0
+        Intl.DateTimeFormat = new Proxy(Intl.DateTimeFormat, { construct(target, args) { w.built++; return new target(...args) } })
+      })
+      await signIn(tab.page, DEMO.worker)
+      const built = () => tab.page.evaluate(() => (window as unknown as { built: number }).built)
+      // two idle callbacks queued after the page's own (the warm-up is queued while the session is checked)
+      const idle = () => tab.page.evaluate(() => new Promise(resolve => requestIdleCallback(() => requestIdleCallback(resolve, { timeout: 3000 }), { timeout: 3000 })))
+      await tab.page.goto('/chat')
+      await tab.page.getByTestId('composer').waitFor()
+      await idle()
+      expect(await built()).toBe(0)
+      await tab.page.goto('/settings')
+      await expect.poll(built).toBeGreaterThanOrEqual(2)
+      expect(tab.errors).toEqual([])
+    }
+    finally {
+      await tab.close()
     }
   })
 })
