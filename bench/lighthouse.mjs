@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { benchBuild, freePort, freshDatabase, login, machine, startFakeOllama, startServer, waitFor } from './support.mjs'
+import { benchBuild, freePort, freshDatabase, login, machine, seedConversation, startFakeOllama, startServer, waitFor } from './support.mjs'
 import { benchArgs } from './args.mjs'
 
 const PAGES = ['login', 'chat', 'conversation', 'settings', 'admin']
@@ -40,7 +40,7 @@ children.push(spawn(CADDY, ['run', '--config', 'Caddyfile', '--adapter', 'caddyf
 try {
   await waitFor(`${site}/api/health`)
   const cookie = await login(site, 'admin@example.com', 'admin123')
-  const conversationId = await seedConversation(cookie)
+  const conversationId = await seedConversation(site, cookie)
   const urls = { login: '/login', chat: '/chat', conversation: `/chat/${conversationId}`, settings: '/settings', admin: '/admin' }
 
   console.log(`Lighthouse 12.8.2, mobile preset (simulated throttling), ${RUNS} run(s) per page, behind Caddy; ${machine()}`)
@@ -79,21 +79,6 @@ finally {
 }
 
 /** A conversation with two Markdown answers (heading, table, code), through the real chat route and the fake model. */
-async function seedConversation(cookie) {
-  let conversationId
-  for (const message of ['¿Cómo reviso el factor de planta de nuestras centrales?', 'Resume la tabla por región, por favor.']) {
-    const res = await fetch(`${site}/api/chat`, {
-      method: 'POST',
-      headers: { cookie, 'content-type': 'application/json', origin: site },
-      body: JSON.stringify({ message, conversationId }),
-    })
-    if (!res.ok) throw new Error(`POST /api/chat → ${res.status} ${await res.text()}`)
-    const body = await res.text()
-    if (!body.includes('event: done')) throw new Error(`the seeded answer did not finish:\n${body.slice(-500)}`)
-    conversationId ??= JSON.parse(/event: meta\ndata: (.*)/.exec(body)[1]).conversationId
-  }
-  return conversationId
-}
 
 /** One Lighthouse run (performance only, default mobile preset) writing its JSON report to `file`. */
 function lighthouse(url, file, cookie) {

@@ -3,10 +3,11 @@
 // database with a fake Ollama (`--rich` answers), seeds one conversation, and loads each page in Chromium unthrottled
 // (as Lighthouse's observed run does; its simulation multiplies these tasks by 4) with a trace that includes V8's
 // sampling profiler. Prints FCP, the LCP candidates, and for every main-thread task over 12.5 ms (50 ms at 4×): the
-// trace events' self time, and the JS functions' self and inclusive time inside it. A build with `vite.build.minify`
-// off gives readable function names.
+// trace events' self time, and the JS functions' self and inclusive time inside it. For readable function names, run
+// it on a build without minification: `BENCH_NO_MINIFY=1 NUXT_BUILD_DIR=/tmp/nuxt-nomin NUXT_OUTPUT_DIR=/tmp/out-nomin
+// npx nuxi build`, then `NUXT_OUTPUT_DIR=/tmp/out-nomin node bench/page-tasks.mjs conversation`.
 import { chromium } from 'playwright-core'
-import { freePort, freshDatabase, login, startFakeOllama, startServer, waitFor } from './support.mjs'
+import { freePort, freshDatabase, login, pageMainThread, seedConversation, startFakeOllama, startServer, waitFor } from './support.mjs'
 const pages = (process.argv[2] || 'chat').split(',')
 const db = await freshDatabase('sqlite')
 const op = await freePort()
@@ -14,11 +15,7 @@ const fake = startFakeOllama(op, { FAKE_RICH: '1', FAKE_DELAY_MS: '0' })
 await waitFor(`http://127.0.0.1:${op}/api/tags`)
 const app = await startServer({ databaseUrl: db.url, env: { OLLAMA_HOST: `http://127.0.0.1:${op}`, CHAT_RATE_LIMIT: '1000/1m' } })
 const cookie = await login(app.url, 'admin@example.com', 'admin123')
-let conversationId
-for (const message of ['¿Cómo reviso el factor de planta?', 'Resume la tabla por región.']) {
-  const res = await fetch(`${app.url}/api/chat`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', origin: app.url }, body: JSON.stringify({ message, conversationId }) })
-  const body = await res.text(); conversationId ??= JSON.parse(/event: meta\ndata: (.*)/.exec(body)[1]).conversationId
-}
+const conversationId = await seedConversation(app.url, cookie)
 const paths = { chat: '/chat', conversation: `/chat/${conversationId}`, settings: '/settings', admin: '/admin', login: '/login' }
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'], headless: true })
 for (const name of pages) for (let run = 0; run < Number(process.env.RUNS || 1); run++) {
@@ -36,14 +33,8 @@ for (const name of pages) for (let run = 0; run < Number(process.env.RUNS || 1);
 await browser.close(); await app.stop(); fake.kill?.(); await db.drop(); process.exit(0)
 
 function analyse(name, events) {
-  const names = new Set(events.filter(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map(e => `${e.pid}:${e.tid}`))
-  const busy = {}
-  for (const e of events) if (e.dur && e.name === 'RunTask' && names.has(`${e.pid}:${e.tid}`)) busy[`${e.pid}:${e.tid}`] = (busy[`${e.pid}:${e.tid}`] ?? 0) + e.dur
-  const navs = events.filter(e => e.name === 'navigationStart' && String(e.args?.data?.documentLoaderURL ?? '').startsWith(app.url))
-  const navPid = navs.at(-1)?.pid
-  const [key] = Object.entries(busy).filter(([k]) => navPid === undefined || k.startsWith(navPid + ':')).sort((a, b) => b[1] - a[1])[0]
-  const [pid, tid] = key.split(':').map(Number)
-  const nav = navs.at(-1) ?? events.filter(e => e.name === 'navigationStart' && e.pid === pid && e.args?.data?.isLoadingMainFrame).at(-1)
+  const { pid, tid, navigation } = pageMainThread(events, app.url)
+  const nav = navigation ?? events.filter(e => e.name === 'navigationStart' && e.pid === pid && e.args?.data?.isLoadingMainFrame).at(-1)
   const t0 = nav?.ts ?? 0
   if (!nav) console.log('(no navigationStart found: times are absolute)')
   const fcp = events.find(e => e.pid === pid && e.name === 'firstContentfulPaint')

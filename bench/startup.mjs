@@ -18,7 +18,7 @@ import { gzipSync } from 'node:zlib'
 import { chromium } from 'playwright-core'
 import { outputDir } from '../scripts/build-state.mjs'
 import { benchArgs } from './args.mjs'
-import { benchBuild, freshDatabase, login, machine, median, startServer } from './support.mjs'
+import { benchBuild, freshDatabase, login, machine, median, pageMainThread, startServer } from './support.mjs'
 
 const { values: opts } = benchArgs({
   options: {
@@ -151,15 +151,15 @@ async function measureLoad(build, name, { warmUp = false, profile = false } = {}
     }
     if (warmUp) return null
     const trace = JSON.parse((await browser.stopTracing()).toString())
-    return { ...fromTrace(trace.traceEvents ?? trace), script: metrics.ScriptDuration * 1000, task: metrics.TaskDuration * 1000, readyMs }
+    return { ...fromTrace(trace.traceEvents ?? trace, build.url), script: metrics.ScriptDuration * 1000, task: metrics.TaskDuration * 1000, readyMs }
   }
   finally {
     await context.close()
   }
 }
 
-function fromTrace(events) {
-  const main = mainThread(events)
+function fromTrace(events, site) {
+  const main = pageMainThread(events, site)
   const onMain = events.filter(e => e.pid === main.pid && e.tid === main.tid && e.dur)
   const tasks = onMain.filter(e => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask').map(e => e.dur / 1000)
   const long = tasks.filter(ms => ms > 50)
@@ -182,15 +182,3 @@ function fromTrace(events) {
   }
 }
 
-/** The renderer's main thread of the measured page: the CrRendererMain thread with the most task time. */
-function mainThread(events) {
-  const names = events.filter(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map(e => `${e.pid}:${e.tid}`)
-  const busy = {}
-  for (const e of events) {
-    const key = `${e.pid}:${e.tid}`
-    if (e.dur && names.includes(key) && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask')) busy[key] = (busy[key] ?? 0) + e.dur
-  }
-  const [key] = Object.entries(busy).sort((a, b) => b[1] - a[1])[0] ?? [`${events[0]?.pid}:${events[0]?.tid}`]
-  const [pid, tid] = key.split(':').map(Number)
-  return { pid, tid }
-}

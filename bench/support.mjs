@@ -219,3 +219,42 @@ export async function measureStream(url, init) {
   if (!ended) throw new Error(`${url}: stream ended without done`)
   return { firstMs: first - t0, tokens, streamingMs: last - first, times }
 }
+
+/**
+ * One conversation with two Markdown answers (the fake's `FAKE_RICH` text: heading, table, code) for the page benches,
+ * through `POST /api/chat` at `site` as the signed-in `cookie`; its id.
+ */
+export async function seedConversation(site, cookie) {
+  let conversationId
+  for (const message of ['¿Cómo reviso el factor de planta de nuestras centrales?', 'Resume la tabla por región, por favor.']) {
+    const res = await fetch(`${site}/api/chat`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', origin: site },
+      body: JSON.stringify({ message, conversationId }),
+    })
+    if (!res.ok) throw new Error(`POST /api/chat → ${res.status} ${await res.text()}`)
+    const body = await res.text()
+    if (!body.includes('event: done')) throw new Error(`the seeded answer did not finish:\n${body.slice(-500)}`)
+    conversationId ??= JSON.parse(/event: meta\ndata: (.*)/.exec(body)[1]).conversationId
+  }
+  return conversationId
+}
+
+/**
+ * The main thread of the page a trace measured: the busiest CrRendererMain thread of the renderer process whose
+ * navigation went to `site`. (Busiest alone is not enough: Chromium's new-tab page can be in the same trace and
+ * busier.) Also the page's last navigationStart, or undefined.
+ */
+export function pageMainThread(events, site) {
+  const names = new Set(events.filter(e => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map(e => `${e.pid}:${e.tid}`))
+  const busy = {}
+  for (const e of events) {
+    const key = `${e.pid}:${e.tid}`
+    if (e.dur && names.has(key) && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask')) busy[key] = (busy[key] ?? 0) + e.dur
+  }
+  const navigation = events.filter(e => e.name === 'navigationStart' && String(e.args?.data?.documentLoaderURL ?? '').startsWith(site)).at(-1)
+  const [key] = Object.entries(busy).filter(([k]) => !navigation || k.startsWith(`${navigation.pid}:`)).sort((a, b) => b[1] - a[1])[0]
+    ?? [`${events[0]?.pid}:${events[0]?.tid}`]
+  const [pid, tid] = key.split(':').map(Number)
+  return { pid, tid, navigation }
+}
