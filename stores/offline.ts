@@ -3,6 +3,7 @@ import { DEFAULT_OFFLINE_CONVERSATIONS, isValidPin, OFFLINE_DB_NAME, type Offlin
 import type { OfflineKey, OfflineKeyValue } from '~/utils/idb'
 import type { ConversationPageRequest, OfflineHistory, OfflineHistoryStats } from '~/utils/idb-history'
 import type { DataKey, Sealed, Vault } from '~/utils/offline-crypto'
+import { sealedJournal } from '~/utils/sealed-journal'
 
 const DEVICE = 'device'
 const PROBE_MS = 15_000
@@ -20,11 +21,9 @@ async function importStorage() {
   return { ...idb, ...history, ...sealed, ...crypto }
 }
 type Storage = Awaited<ReturnType<typeof importStorage>>
-/** Set once loaded: a synchronous save (the journal) needs it, and only runs once the cache is open. */
-let loadedStorage: Storage | null = null
 let loadingStorage: Promise<Storage> | null = null
 // a failed load (a chunk missing mid-deploy, a dropped connection) is not remembered: the next use tries again
-const storage = () => (loadingStorage ??= importStorage().then(lib => (loadedStorage = lib), (error) => {
+const storage = () => (loadingStorage ??= importStorage().catch((error: unknown) => {
   loadingStorage = null
   throw error
 }))
@@ -51,28 +50,7 @@ const isNetworkError = (error: unknown) => isApiError(error) && error.statusCode
  */
 const SAVES = 'energyapp:saves:'
 type PendingSave = { id: string, kind: 'messages', conversationId: string, total: number, data: ApiMessage[] } | { id: string, kind: 'conversation', conversation: ApiConversation }
-const savesJournal = {
-  read(userId: string): Array<{ id: string, sealed: Sealed }> {
-    try { return JSON.parse(localStorage.getItem(SAVES + userId) ?? '[]') as Array<{ id: string, sealed: Sealed }> }
-    catch { return [] }
-  },
-  write(userId: string, items: Array<{ id: string, sealed: Sealed }>) {
-    try {
-      if (items.length) localStorage.setItem(SAVES + userId, JSON.stringify(items))
-      else localStorage.removeItem(SAVES + userId)
-    }
-    catch {}
-  },
-  remove(userId: string, id: string) { savesJournal.write(userId, savesJournal.read(userId).filter(i => i.id !== id)) },
-  /** Every journal but `keep`'s goes. */
-  clearOthers(keep: string | null) {
-    try {
-      for (const key of Object.keys(localStorage))
-        if (key.startsWith(SAVES) && key !== SAVES + keep) localStorage.removeItem(key)
-    }
-    catch {}
-  },
-}
+const savesJournal = sealedJournal(SAVES)
 let saves = 0
 
 /**
@@ -177,7 +155,7 @@ export const useOfflineStore = defineStore('offline', () => {
     }
     vaultState.value = { userId: user.id, pin: !!vault.pin, failures: vault.failures }
     savesJournal.clearOthers(user.id)
-    for (const entry of savesJournal.read(user.id)) {
+    for (const entry of savesJournal.entries(user.id)) {
       const save = await lib.unseal<PendingSave>(dataKey, entry.sealed, `saves:${user.id}`).catch(() => null)
       if (save) await applySave(history, save)
       savesJournal.remove(user.id, entry.id)
@@ -382,13 +360,11 @@ export const useOfflineStore = defineStore('offline', () => {
   function journaledSave(save: PendingSave) {
     const mine = session
     const open = unlocked.value
-    const lib = loadedStorage
-    if (!mine || !open || open.userId !== mine.userId || !lib) {
+    if (!mine || !open || open.userId !== mine.userId) {
       if (mine) void whileCurrent(mine, history => applySave(history, save))
       return
     }
-    const entries = savesJournal.read(mine.userId).filter(e => e.id !== save.id)
-    savesJournal.write(mine.userId, [...entries, { id: save.id, sealed: lib.sealSync(open.dataKey, save, `saves:${mine.userId}`) }])
+    savesJournal.put(mine.userId, { id: save.id, sealed: open.sealSync(save, `saves:${mine.userId}`) })
     void whileCurrent(mine, async (history) => {
       await applySave(history, save)
       savesJournal.remove(mine.userId, save.id)

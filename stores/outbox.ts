@@ -1,5 +1,5 @@
-import type { Sealed } from '~/utils/offline-crypto'
 import type { UnlockedCache } from '~/stores/offline'
+import { sealedJournal } from '~/utils/sealed-journal'
 import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem, type OutboxKind, outboxKind } from '~/utils/idb-outbox'
 
 const RETRY_MS = 30_000
@@ -8,50 +8,15 @@ let threads = 0
 const newThread = () => `new-${Date.now().toString(36)}-${++threads}`
 
 /**
- * Typed messages not yet confirmed written to IndexedDB, per user, in localStorage: an IndexedDB write still in
- * flight when the page reloads is lost, a localStorage write is done before Enter returns. Each is sealed with the
- * offline cache's data key (synchronously), so no typed text is stored in the clear. Emptied as the writes land,
- * and wiped with the rest of the user's data.
+ * Typed messages not yet confirmed written to IndexedDB (utils/sealed-journal.ts), sealed with the offline cache's
+ * data key: a typed message is in localStorage before Enter returns, and no typed text is stored in the clear.
  */
-const JOURNAL = 'energyapp:outbox:'
-type JournalEntry = { id: string, sealed: Sealed }
-const journal = {
-  entries(userId: string): JournalEntry[] {
-    try {
-      const entries = JSON.parse(localStorage.getItem(JOURNAL + userId) ?? '[]') as JournalEntry[]
-      // a malformed entry is dropped here; a sealed value that does not open is dropped by `read`
-      return Array.isArray(entries) ? entries.filter(e => e && typeof e.id === 'string' && !!e.sealed && typeof e.sealed === 'object') : []
-    }
-    catch { return [] }
-  },
-  write(userId: string, entries: JournalEntry[]) {
-    try {
-      if (entries.length) localStorage.setItem(JOURNAL + userId, JSON.stringify(entries))
-      else localStorage.removeItem(JOURNAL + userId)
-    }
-    catch {}
-  },
-  /** The journaled items that open with the open cache's key. */
-  async read(cache: UnlockedCache): Promise<OutboxItem[]> {
-    const items = await Promise.all(journal.entries(cache.userId).map(e => cache.unseal<OutboxItem>(e.sealed, `outbox:${cache.userId}`).catch(() => null)))
-    return items.filter((i): i is OutboxItem => !!i)
-  },
-  add(cache: UnlockedCache, item: OutboxItem) {
-    const { userId } = cache
-    journal.write(userId, [...journal.entries(userId).filter(e => e.id !== item.id), { id: item.id, sealed: cache.sealSync(item, `outbox:${userId}`) }])
-  },
-  remove(userId: string, id: string) {
-    const entries = journal.entries(userId)
-    if (entries.some(e => e.id === id)) journal.write(userId, entries.filter(e => e.id !== id))
-  },
-  /** Every user's journal but `keep`'s goes (a shared device: the last user may not have signed out). */
-  clearOthers(keep: string | null) {
-    try {
-      for (const key of Object.keys(localStorage))
-        if (key.startsWith(JOURNAL) && key !== JOURNAL + keep) localStorage.removeItem(key)
-    }
-    catch {}
-  },
+const journal = sealedJournal('energyapp:outbox:')
+const outboxAad = (userId: string) => `outbox:${userId}`
+/** The journaled items that open with the open cache's key. */
+async function journaledItems(cache: UnlockedCache): Promise<OutboxItem[]> {
+  const items = await Promise.all(journal.entries(cache.userId).map(e => cache.unseal<OutboxItem>(e.sealed, outboxAad(cache.userId)).catch(() => null)))
+  return items.filter((i): i is OutboxItem => !!i)
 }
 
 /**
@@ -88,7 +53,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (!box || !open) return
     const id = open.userId
     const saved = await box.list().catch(() => [] as OutboxItem[])
-    const journaled = await journal.read(open)
+    const journaled = await journaledItems(open)
     if (box !== outbox) return
     // what a reload cut off before it reached IndexedDB is in the journal, what was typed before the cache opened
     // only on screen: write both now
@@ -104,7 +69,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     const id = offline.userId
     const open = offline.unlocked
     if (id && outbox && open?.userId === id) {
-      journal.add(open, item)
+      journal.put(open.userId, { id: item.id, sealed: open.sealSync(item, outboxAad(open.userId)) })
       persist(box => box.put(item).then(() => journal.remove(id, item.id)))
     }
     return item
