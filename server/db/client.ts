@@ -84,7 +84,11 @@ export function sqliteClient(url: string, timeoutMs = 5000) {
  *
  * On PostgreSQL the worker's queries must also find their own pool (`useConnection` below), which a count cannot
  * tell apart from a request's: there, and only there, the work also runs inside an AsyncLocalStorage. A SQLite
- * deployment never enters it, so it never pays the promise hooks.
+ * deployment never enters it, so it never pays the promise hooks. On PostgreSQL the storage is disabled again
+ * whenever no background work is running (Node turns the hooks off with the last enabled storage): the hooks cost
+ * only during the worker's working stretches, not on every request's promises from its first job on (8 % of the
+ * app's CPU at 50 streams; bench/README.md "session 13"). A promise the work left running outside its stretch then
+ * queries through the requests' pool.
  */
 let backgroundWork = 0
 const background = new AsyncLocalStorage<true>()
@@ -92,7 +96,9 @@ const yieldToIo = () => new Promise<void>(resolve => setImmediate(resolve))
 export async function asBackgroundWork<T>(work: () => Promise<T>): Promise<T> {
   backgroundWork++
   try { return await (dialect === 'pg' ? background.run(true, work) : work()) }
-  finally { backgroundWork-- }
+  finally {
+    if (--backgroundWork === 0 && dialect === 'pg') background.disable()
+  }
 }
 
 /** True inside `asBackgroundWork` on PostgreSQL (the job worker and everything its jobs run); always false on SQLite. */
