@@ -239,9 +239,12 @@ describe('chat screen', () => {
     await page.locator('[data-testid="message"]', { hasText: 'pregunta número 59' }).waitFor()
     await expect(page.locator('[data-testid="message"]').count()).resolves.toBeLessThanOrEqual(60)
     await expect(page.locator('[data-testid="message"]', { hasText: 'pregunta número 0' }).count()).resolves.toBe(0)
+    // the conversation opens at its end, the newest exchange in view
+    const list = page.getByTestId('message-list')
+    await expect.poll(() => list.evaluate(el => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(80)
+    expect(await list.evaluate(el => el.scrollHeight - el.clientHeight)).toBeGreaterThan(500)
 
     // scrolled to the top: the previous page goes in above without moving what the reader sees
-    const list = page.getByTestId('message-list')
     const anchor = page.locator('[data-testid="message"]', { hasText: /pregunta número 35$/ })
     await list.evaluate(el => el.scrollTo(0, 0))
     const before = (await anchor.boundingBox())!.y
