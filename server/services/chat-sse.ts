@@ -18,6 +18,9 @@ export class Halted extends Error {
   constructor(public reason: HaltReason) { super(`answer stopped (${reason})`); this.name = 'Halted' }
 }
 
+/** One screen frame: tokens that come faster than this share a socket write. */
+const TOKEN_FLUSH_MS = 16
+
 /**
  * The SSE side of `POST /api/chat`, written straight to the Node response (h3's EventStream cannot send
  * comment lines): nothing is sent until `open()`, so errors found before it still answer plain JSON.
@@ -30,9 +33,6 @@ export class Halted extends Error {
  * tokens share a write instead of costing a system call each (two thirds of the writes at 5 ms a token). Every
  * other event, and the first token, leaves at once and takes the held tokens with it, in order.
  */
-/** One screen frame: tokens that come faster than this share a socket write. */
-const TOKEN_FLUSH_MS = 16
-
 export class ChatStream {
   private res: ServerResponse
   private controller = new AbortController()
