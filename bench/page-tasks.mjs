@@ -53,6 +53,9 @@ function analyse(name, events) {
   const fn = id => { const n = nodes.get(id); const cf = n?.callFrame; return cf ? `${cf.functionName || '(anon)'} ${String(cf.url || '').replace(/^.*\//, '')}:${cf.lineNumber + 1}` : '?' }
   const chain = (id) => { const out = []; let n = nodes.get(id); while (n) { out.push(n); n = n.parent ? nodes.get(n.parent) : null } return out }
   const tasks = events.filter(e => e.pid === pid && e.tid === tid && e.name === 'RunTask' && e.dur > 12500).sort((a, b) => a.ts - b.ts)
+  // what these tasks would block at Lighthouse's 4× (all of the load, first paint or not: an upper bound of its TBT)
+  const blocking = tasks.reduce((sum, task) => sum + Math.max(0, task.dur / 250 - 50), 0)
+  console.log(`blocking at 4×: ${blocking.toFixed(0)} ms (Σ max(0, 4 × task − 50) over the ${tasks.length} tasks below)`)
   for (const task of tasks) {
     const inTask = samples.filter(s => s.ts >= task.ts && s.ts <= task.ts + task.dur)
     const self = {}; const incl = {}
