@@ -8,12 +8,12 @@ import { drizzle as drizzlePg } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import { useConfig } from '../utils/config'
 import { boundedBackoff, boundedSocketFactory } from './pg-socket'
-import { pgRowReader, type RowReader, sqliteRowReader } from './row-reader'
+import { type HandWritten, pgHandWritten, sqliteHandWritten } from './hand-written'
 import { dialect, schema } from './schema'
 
 export type Database = LibSQLDatabase<typeof schema>
 
-interface Connection { db: Database, read: RowReader, close: () => Promise<void>, ping: () => Promise<void> }
+interface Connection { db: Database, handWritten: HandWritten, close: () => Promise<void>, ping: () => Promise<void> }
 
 /** Opens the database named by the URL; the two drivers are hidden behind one drizzle type. */
 export function connect(url: string, poolSize = 10, connectTimeoutMs = 5000): Connection {
@@ -29,16 +29,22 @@ export function connect(url: string, poolSize = 10, connectTimeoutMs = 5000): Co
     }
     const client = postgres(url, options)
     const db = drizzlePg(client, { schema: schema as never }) as unknown as Database
-    return { db, read: pgRowReader(client), close: () => client.end({ timeout: 5 }), ping: async () => { await client`select 1` } }
+    return { db, handWritten: pgHandWritten(client), close: () => client.end({ timeout: 5 }), ping: async () => { await client`select 1` } }
   }
   if (url.startsWith('file:')) mkdirSync(dirname(resolve(url.slice('file:'.length))), { recursive: true })
   const client = sqliteClient(url)
   const db = drizzleLibsql(client, { schema })
-  const read = sqliteRowReader(url, client)
+  const handWritten = sqliteHandWritten(url, client)
+  const commit = handWritten.commit
+  // a commit made by the job worker lets pending requests' I/O go first, as its other statements do (sqliteClient)
+  handWritten.commit = async (statements) => {
+    if (backgroundWork) await yieldToIo()
+    return commit(statements)
+  }
   return {
     db,
-    read,
-    close: async () => { read.close(); client.close() },
+    handWritten,
+    close: async () => { handWritten.close(); client.close() },
     ping: async () => { await client.execute('select 1') },
   }
 }
@@ -129,8 +135,8 @@ export async function closeConnections() {
 /** The app's database handle (on PostgreSQL, the job worker's pool inside background work). */
 export const useDb = () => useConnection().db
 
-/** Positional rows of a hand-written read query with `?` placeholders, for hot paths (server/db/row-reader.ts). */
-export const readRows = (text: string, args: readonly unknown[]) => useConnection().read(text, args)
+/** Positional rows of a hand-written read query with `?` placeholders, for hot paths (server/db/hand-written.ts). */
+export const readRows = (text: string, args: readonly unknown[]) => useConnection().handWritten.read(text, args)
 
 /** A timestamp column as epoch milliseconds in a hand-written select (SQLite stores them so). */
 export const epochMs = (column: string) => dialect === 'pg' ? `floor(extract(epoch from ${column}) * 1000)::float8` : column

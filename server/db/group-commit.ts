@@ -1,4 +1,5 @@
 import { type Database, inBackgroundWork, useConnection } from './client'
+import { pgText, type Query } from './hand-written'
 import { dialect } from './schema'
 
 /**
@@ -9,19 +10,32 @@ import { dialect } from './schema'
  *   promise: resolved once its statements are committed, rejected with its own error. When a combined commit
  *   fails, each caller's statements are retried alone, so one bad write (a deleted conversation's foreign key)
  *   never fails its neighbours.
- * - SQLite (libSQL): one `db.batch`, which runs BEGIN … COMMIT synchronously on one connection. No transaction is
+ * - Statements are drizzle's or hand-written (`Write`: the chat's writes, server/services/chat-writes.ts); both run
+ *   as text through the connection's hand-written path (server/db/hand-written.ts), whose statements are prepared
+ *   once.
+ * - SQLite (libSQL): BEGIN IMMEDIATE … COMMIT run synchronously on one connection. No transaction is
  *   ever open across an await: an interactive libSQL transaction holds the write lock while other microtasks run,
  *   and any other write of the process then busy-waits on that lock *synchronously* (freezing the event loop, so
  *   the transaction itself cannot finish) until the 5 s busy timeout.
- * - PostgreSQL: one transaction whose only awaits are its own statements.
+ * - PostgreSQL: one transaction whose only awaits are its own statements (postgres.js's `begin`).
  * - Batching is by arrival: writes queued while a commit is running (or in the same turn of the event loop) go in
  *   the next one. A lone write is committed at once (after the current turn's I/O callbacks, not a timer).
  */
 
 type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
 export type Db = Database | Tx
-export type Statement = Parameters<Database['batch']>[0][number]
+/** A hand-written statement: `?` placeholders, arguments in the driver's form (`driverValue`). */
+export interface Write { text: string, args: readonly unknown[] }
+export type Statement = Parameters<Database['batch']>[0][number] | Write
 export type BuildStatements = (db: Db) => Statement[]
+
+/** A statement as text in the dialect's placeholders: drizzle's as it builds it, a `Write` numbered on PostgreSQL. */
+function query(statement: Statement): Query {
+  if ('text' in statement) return dialect === 'pg' ? { text: pgText(statement.text), args: statement.args } : statement
+  // every drizzle query builder (insert, update, delete, select) renders itself; BatchItem's type also admits raw runs
+  const { sql, params } = (statement as unknown as { toSQL: () => { sql: string, params: unknown[] } }).toSQL()
+  return { text: sql, args: params }
+}
 
 /** `background`: queued by the job worker (on PostgreSQL a group of only such writes commits on the worker's pool). */
 interface Pending { build: BuildStatements, background: boolean, resolve: () => void, reject: (error: unknown) => void }
@@ -37,16 +51,9 @@ export const groupCommitStats = { commits: 0, writes: 0, largest: 0 }
 
 async function commitStatements(builds: BuildStatements[], background: boolean) {
   // a request's write never waits for the worker's pool (db/client.ts), whoever's write started this flush
-  const { db } = useConnection(background)
-  if (dialect === 'sqlite') {
-    const statements = builds.flatMap(build => build(db))
-    if (statements.length) await db.batch(statements as [Statement, ...Statement[]])
-  }
-  else {
-    await db.transaction(async (tx) => {
-      for (const build of builds) for (const statement of build(tx)) await statement
-    })
-  }
+  const { db, handWritten } = useConnection(background)
+  const statements = builds.flatMap(build => build(db)).map(query)
+  if (statements.length) await handWritten.commit(statements)
 }
 
 async function flush() {

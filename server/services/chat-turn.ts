@@ -7,6 +7,7 @@ import { useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
 import { requireConversation, type Viewer } from './access'
+import { insertConversation, insertMessage } from './chat-writes'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
 import type { AppSettings } from './settings'
@@ -76,9 +77,9 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
   }
   const committed = existing && !question
     ? Promise.resolve()
-    : groupCommit(db => [
-        ...(existing ? [] : [db.insert(conversations).values(conversation)]),
-        ...(question ? [db.insert(messages).values(question)] : []),
+    : groupCommit(() => [
+        ...(existing ? [] : [insertConversation(conversation)]),
+        ...(question ? [insertMessage(question)] : []),
       ])
   // awaited by the turn; until then a failure must not count as unhandled
   committed.catch(() => {})

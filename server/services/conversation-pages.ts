@@ -3,7 +3,7 @@ import type { Conversation } from '../db/schema'
 
 /**
  * A page of one owner's conversations without a search, in hand-written SQL read as positional rows
- * (server/db/row-reader.ts): the sidebar's list and the admin's list of a user's conversations are the most
+ * (server/db/hand-written.ts): the sidebar's list and the admin's list of a user's conversations are the most
  * requested reads, and through drizzle's builder and row objects a 51-row page cost ~2 ms of CPU. Only the
  * columns `conversation` (API.md) shows are read, as a plain row: `toApiConversation` (conversations.ts) is the one
  * place that shapes a row for the API.

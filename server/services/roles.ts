@@ -11,7 +11,7 @@ import { forgetAuth } from './auth-cache'
 export async function extraRolesOf(userIds: readonly string[]): Promise<Map<string, Array<{ id: string, name: string, permissions: string[] }>>> {
   const result = new Map<string, Array<{ id: string, name: string, permissions: string[] }>>()
   if (!userIds.length) return result
-  // hand-written and positional (db/row-reader.ts): read on every sign-in check that misses the auth cache
+  // hand-written and positional (db/hand-written.ts): read on every sign-in check that misses the auth cache
   const rows = await readRows(`select ur.user_id, r.id, r.name, r.permissions from user_roles ur join roles r on r.id = ur.role_id where ${inList('ur.user_id')}`, [listValue(userIds)])
   for (const [userId, id, name, stored] of rows as Array<[string, string, string, unknown]>) {
     const list = result.get(userId) ?? []

@@ -5,7 +5,7 @@ import { likePattern } from './conversations'
 import type { ApiUserColumns } from './users'
 
 /**
- * A page of the admin users list in hand-written SQL read as positional rows (server/db/row-reader.ts), as the
+ * A page of the admin users list in hand-written SQL read as positional rows (server/db/hand-written.ts), as the
  * conversation lists (conversation-pages.ts): through drizzle's builder, libSQL's per-call `prepare` and row
  * objects, the list's four queries cost ~1.4 ms of CPU per request, about half of it in the database layers. It is
  * now one statement (count, page and each user's extra roles): on PostgreSQL every statement is a round trip. Rows

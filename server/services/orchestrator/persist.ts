@@ -1,9 +1,9 @@
-import { and, eq, inArray } from 'drizzle-orm'
 import { databaseUnavailable, rootCause } from '../../db/client'
 import { groupCommit } from '../../db/group-commit'
-import { conversations, type Message, messages } from '../../db/schema'
+import type { Message } from '../../db/schema'
 import type { Turn } from '../chat-turn'
 import { proposeTitle } from '../chat-model'
+import { deleteMessages, insertMessage, nameIfUnnamed, touchAnswered, upsertAnswer, upsertCheckpoint } from '../chat-writes'
 import { titleFromMessage } from '../context'
 import { DEFAULT_TITLE } from '../conversations'
 import type { Answer } from './answer'
@@ -34,7 +34,7 @@ const answerRow = (turn: Turn, answer: Answer, now: Date): Message => ({
 /** Saves the text streamed so far as the answer's row (status `stopped`); failures are logged, the stream goes on. */
 export function saveCheckpoint(turn: Turn, answer: Answer, text: string): Promise<void> {
   const row = answerRow(turn, { ...answer, text, status: 'stopped', usage: null }, new Date())
-  return groupCommit(db => [db.insert(messages).values(row).onConflictDoUpdate({ target: messages.id, set: { content: row.content } })])
+  return groupCommit(() => [upsertCheckpoint(row)])
     .catch((error) => {
       const cause = rootCause(error) as { code?: string } | undefined
       log.warn('chat answer checkpoint not saved', { userId: turn.user.id, conversationId: turn.conversation.id, error: cause?.code ?? 'error' })
@@ -56,13 +56,11 @@ export async function saveAnswer(turn: Turn, answer: Answer): Promise<Message> {
   const row = answerRow(turn, answer, now)
   // a checkpoint still being written must not land after (and over) the final answer
   await answer.checkpoint
-  const { id: _, conversationId: __, role: ___, ...final } = row
-  const { model, systemPromptId } = turn.conversation
-  await groupCommit(db => [
-    ...(turn.replaceIds.length ? [db.delete(messages).where(inArray(messages.id, turn.replaceIds))] : []),
-    ...(toolRows.length ? [db.insert(messages).values(toolRows)] : []),
-    db.insert(messages).values(row).onConflictDoUpdate({ target: messages.id, set: final }),
-    db.update(conversations).set({ model, systemPromptId, updatedAt: now }).where(eq(conversations.id, turn.conversation.id)),
+  await groupCommit(() => [
+    ...(turn.replaceIds.length ? [deleteMessages(turn.replaceIds)] : []),
+    ...toolRows.map(insertMessage),
+    upsertAnswer(row),
+    touchAnswered(turn.conversation, now),
   ])
   return row
 }
@@ -97,7 +95,6 @@ export async function nameConversation(turn: Turn, answer: Answer, signal: Abort
   const title = proposed ?? titleFromMessage(turn.userMessage.content)
   // only a still-unnamed conversation: a rename during the answer wins. Through the group commit: titles of answers
   // that finished together share one commit (one fsync), like the answers themselves
-  await groupCommit(db => [db.update(conversations).set({ title })
-    .where(and(eq(conversations.id, turn.conversation.id), eq(conversations.title, DEFAULT_TITLE)))])
+  await groupCommit(() => [nameIfUnnamed(turn.conversation.id, title, DEFAULT_TITLE)])
   return title
 }

@@ -1,0 +1,82 @@
+import { createClient } from '@libsql/client'
+import Database from 'libsql'
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { type HandWritten, pgHandWritten, pgText, type Query, sqliteHandWritten } from '../../server/db/hand-written'
+import { createTestDatabase, type TestDatabase } from '../support/server'
+
+// The group commit's transactions (server/db/group-commit.ts) run through the hand-written path with prepared
+// statements kept per connection: a failed statement must undo its whole commit and leave nothing open behind it
+// (no transaction, no lock, no half-run statement), or every later write of the process would fail or wait.
+
+const kind = inject('dbKind')
+let db: TestDatabase
+let hand: HandWritten
+let close: () => Promise<void>
+
+const text = (query: string) => (kind === 'pg' ? pgText(query) : query)
+const q = (query: string, ...args: unknown[]): Query => ({ text: text(query), args })
+const count = async (table: string) => Number((await hand.read(`select count(*) from ${table}`, []))[0]![0])
+
+beforeAll(async () => {
+  db = await createTestDatabase(kind, { empty: true })
+  const ddl = [
+    'create table parents (id text primary key)',
+    'create table children (id text primary key, parent_id text not null references parents(id), note text)',
+  ]
+  if (kind === 'pg') {
+    const client = postgres(db.url, { max: 2, onnotice: () => {} })
+    for (const statement of ddl) await client.unsafe(statement)
+    hand = pgHandWritten(client)
+    close = () => client.end({ timeout: 5 })
+  }
+  else {
+    const client = createClient({ url: db.url })
+    for (const statement of ddl) await client.execute(statement)
+    hand = sqliteHandWritten(db.url, client)
+    close = async () => { hand.close(); client.close() }
+  }
+})
+afterAll(async () => {
+  await close?.()
+  await db?.drop()
+})
+
+describe(`hand-written commits (${kind})`, () => {
+  it('commits every statement of a commit together', async () => {
+    await hand.commit([q('insert into parents (id) values (?)', 'p1'), q('insert into children (id, parent_id, note) values (?, ?, ?)', 'c1', 'p1', 'first')])
+    expect(await hand.read('select id, parent_id, note from children where id = ?', ['c1'])).toEqual([['c1', 'p1', 'first']])
+  })
+
+  it('a failing statement undoes the statements before it in its commit, and the same statements then run again', async () => {
+    const parents = await count('parents')
+    const failing = [
+      q('insert into parents (id) values (?)', 'p2'),
+      q('insert into children (id, parent_id, note) values (?, ?, ?)', 'c2', 'no such parent', null),
+    ]
+    const error = await hand.commit(failing).then(() => undefined, (e: unknown) => e as { code?: string })
+    expect(error?.code).toBe(kind === 'pg' ? '23503' : 'SQLITE_CONSTRAINT_FOREIGNKEY')
+    expect(await count('parents')).toBe(parents)
+    // the same texts (cached statements) on the same connection: nothing was left open by the failure
+    await hand.commit([q('insert into parents (id) values (?)', 'p2'), q('insert into children (id, parent_id, note) values (?, ?, ?)', 'c2', 'p2', null)])
+    expect(await count('parents')).toBe(parents + 1)
+    expect(await hand.read('select parent_id from children where id = ?', ['c2'])).toEqual([['p2']])
+  })
+
+  // (PostgreSQL: postgres.js's `begin` rolls back and releases its connection on any error)
+  if (kind === 'sqlite') it('a failed commit holds no lock: another connection takes the write lock at once', async () => {
+    await expect(hand.commit([q('insert into parents (id) values (?)', 'p1')])).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' })
+    const other = new Database(db.url.slice('file:'.length), { timeout: 0 })
+    try {
+      other.exec('BEGIN IMMEDIATE')
+      other.exec('ROLLBACK')
+    }
+    finally { other.close() }
+  })
+
+  it('runs a statement with RETURNING inside a commit', async () => {
+    await hand.commit([q('insert into parents (id) values (?) returning id', 'p3'), q('update children set note = ? where parent_id = ? returning id', 'changed', 'p1')])
+    expect(await hand.read('select note from children where id = ?', ['c1'])).toEqual([['changed']])
+    expect(await count('parents')).toBeGreaterThanOrEqual(3)
+  })
+})
