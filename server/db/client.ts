@@ -35,16 +35,10 @@ export function connect(url: string, poolSize = 10, connectTimeoutMs = 5000): Co
   const client = sqliteClient(url)
   const db = drizzleLibsql(client, { schema })
   const handWritten = sqliteHandWritten(url, client)
-  const commit = handWritten.commit
-  // a commit made by the job worker lets pending requests' I/O go first, as its other statements do (sqliteClient)
-  handWritten.commit = async (statements) => {
-    if (backgroundWork) await yieldToIo()
-    return commit(statements)
-  }
   return {
     db,
     handWritten,
-    close: async () => { handWritten.close(); client.close() },
+    close: async () => { await handWritten.close(); client.close() },
     ping: async () => { await client.execute('select 1') },
   }
 }

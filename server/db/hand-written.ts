@@ -1,6 +1,7 @@
 import Database from 'libsql'
 import type { Client, InStatement } from '@libsql/client'
 import type { Sql } from 'postgres'
+import { sqliteWriter } from './sqlite-writer'
 
 /**
  * Hand-written statements for the hot paths: reads of positional rows (the conversation lists) and the writes of
@@ -20,17 +21,18 @@ export interface HandWritten {
   read: (text: string, args: readonly unknown[]) => Promise<unknown[][]>
   /** Runs the statements in one transaction (all or nothing); texts already in the dialect's placeholders. */
   commit: (statements: readonly Query[]) => Promise<void>
-  close: () => void
+  close: () => Promise<void>
 }
 
 /** A statement with its arguments in the driver's form. */
 export interface Query { text: string, args: readonly unknown[] }
 
 /**
- * SQLite: the file's own native connection (WAL: it reads what other connections committed), statements cached. A
- * commit runs BEGIN IMMEDIATE … COMMIT synchronously, so no transaction is ever open across an await (why:
- * server/db/group-commit.ts). A failed statement leaves nothing open: a write stops at its error, and the native
- * driver resets a statement before each run.
+ * SQLite: reads on the file's own native connection (WAL: it reads what other connections committed), statements
+ * cached; commits on the writer thread's connection (server/db/sqlite-writer.ts), BEGIN IMMEDIATE … COMMIT there,
+ * so that no transaction is ever open across an await here (why: server/db/group-commit.ts) and the fsync holds no
+ * request. A failed statement leaves nothing open: a write stops at its error, the commit is rolled back, and the
+ * native driver resets a statement before each run.
  */
 export function sqliteHandWritten(url: string, client: Client): HandWritten {
   const path = filePath(url)
@@ -38,41 +40,26 @@ export function sqliteHandWritten(url: string, client: Client): HandWritten {
     return {
       read: async (text, args) => (await client.execute({ sql: text, args: args as never })).rows.map(row => Array.from(row)),
       commit: async (statements) => { await client.batch(statements.map(({ text, args }) => ({ sql: text, args }) as InStatement), 'write') },
-      close: () => {},
+      close: async () => {},
     }
   }
   let db: Database.Database | undefined
   const readers = new Map<string, Database.Statement>()
-  const writers = new Map<string, Database.Statement>()
-  const open = () => (db ??= new Database(path, { timeout: 5000 }))
-  const writer = (text: string) => {
-    let statement = writers.get(text)
-    if (!statement) writers.set(text, statement = open().prepare(text))
-    return statement
-  }
+  const writer = sqliteWriter(path)
   return {
     async read(text, args) {
+      db ??= new Database(path, { timeout: 5000 })
       let statement = readers.get(text)
-      if (!statement) readers.set(text, statement = open().prepare(text).raw(true))
+      if (!statement) readers.set(text, statement = db.prepare(text).raw(true))
       return statement.all(...args) as unknown[][]
     },
-    async commit(statements) {
-      writer('begin immediate').run()
-      try {
-        for (const { text, args } of statements) {
-          const statement = writer(text)
-          // a RETURNING clause makes a statement a reader: stepped through its rows, as @libsql/client does
-          if (statement.reader) statement.all(...args)
-          else statement.run(...args)
-        }
-        writer('commit').run()
-      }
-      catch (error) {
-        if (db?.inTransaction) writer('rollback').run()
-        throw error
-      }
+    commit: statements => writer.commit(statements),
+    async close() {
+      db?.close()
+      db = undefined
+      readers.clear()
+      await writer.close()
     },
-    close: () => { db?.close(); db = undefined; readers.clear(); writers.clear() },
   }
 }
 
@@ -107,6 +94,6 @@ export function pgHandWritten(client: Sql): HandWritten {
       })
     },
     // the client is the app's: closed with it
-    close: () => {},
+    close: async () => {},
   }
 }

@@ -74,6 +74,23 @@ describe(`hand-written commits (${kind})`, () => {
     finally { other.close() }
   })
 
+  // a commit that waits for the write lock, or for its fsync, holds no request: it runs on a thread of its own
+  if (kind === 'sqlite') it('a commit waiting for the write lock lets the event loop run meanwhile', async () => {
+    const other = new Database(db.url.slice('file:'.length), { timeout: 0 })
+    try {
+      other.exec('BEGIN IMMEDIATE')
+      let done = false
+      const commit = hand.commit([q('insert into parents (id) values (?)', 'p4')]).then(() => { done = true })
+      // the lock is held on this thread: a commit run here would wait out its busy timeout before anything else ran
+      await new Promise(resolve => setTimeout(resolve, 50))
+      expect(done).toBe(false)
+      other.exec('ROLLBACK')
+      await commit
+      expect(await hand.read('select id from parents where id = ?', ['p4'])).toEqual([['p4']])
+    }
+    finally { other.close() }
+  })
+
   it('runs a statement with RETURNING inside a commit', async () => {
     await hand.commit([q('insert into parents (id) values (?) returning id', 'p3'), q('update children set note = ? where parent_id = ? returning id', 'changed', 'p1')])
     expect(await hand.read('select note from children where id = ?', ['c1'])).toEqual([['changed']])
