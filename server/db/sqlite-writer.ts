@@ -40,7 +40,10 @@ export function sqliteWriter(file: string, timeoutMs = 5000): SqliteWriter {
 
   function start() {
     const driver = createRequire(import.meta.url).resolve('libsql')
-    const thread = new Worker(`(${writerThread})(require('node:worker_threads'), require)`, { eval: true, workerData: { driver, file, timeoutMs } })
+    // a small heap: the thread holds its statements and one batch at a time (its default heap sizes cost the process
+    // ~10 MB more at 50 streams; bench/README.md "session 14")
+    const resourceLimits = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 }
+    const thread = new Worker(`(${writerThread})(require('node:worker_threads'), require)`, { eval: true, workerData: { driver, file, timeoutMs }, resourceLimits })
     thread.unref()
     thread.on('message', ({ id, error }: Reply) => {
       const p = pending.get(id)

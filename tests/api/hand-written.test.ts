@@ -91,6 +91,15 @@ describe(`hand-written commits (${kind})`, () => {
     finally { other.close() }
   })
 
+  // shutdown closes the connections: an answer's save still in flight then must land, not die with the thread
+  if (kind === 'sqlite') it('closing lets the commits in flight finish, and a later commit starts the thread again', async () => {
+    const inFlight = hand.commit([q('insert into parents (id) values (?)', 'p5')])
+    await hand.close()
+    await inFlight
+    await hand.commit([q('insert into parents (id) values (?)', 'p6')])
+    expect(await hand.read('select id from parents where id in (?, ?) order by id', ['p5', 'p6'])).toEqual([['p5'], ['p6']])
+  })
+
   it('runs a statement with RETURNING inside a commit', async () => {
     await hand.commit([q('insert into parents (id) values (?) returning id', 'p3'), q('update children set note = ? where parent_id = ? returning id', 'changed', 'p1')])
     expect(await hand.read('select note from children where id = ?', ['c1'])).toEqual([['changed']])
