@@ -91,7 +91,14 @@ async function ask(page: Page, text: string) {
   await page.getByTestId('composer').fill(text)
   await page.getByTestId('composer').press('Enter')
   await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: `Respuesta a: ${text}` }).waitFor()
-    .catch(async (error: unknown) => { await screenshot(page, 'pwa-ask-failed'); throw error })
+    .catch(async (error: unknown) => {
+      // a failure seen once in CI (the page reloading the new conversation, its requests never answered): keep
+      // what the page and the server said, to tell a client race from a server that stopped answering
+      await screenshot(page, 'pwa-ask-failed')
+      const requests = await page.evaluate(() => performance.getEntriesByType('resource').slice(-12).map(e => `${e.name} ${Math.round(e.duration)} ms`)).catch(() => [])
+      console.error(`ask "${text}" failed at ${page.url()}\nlast requests:\n${requests.join('\n')}\nserver log (tail):\n${server.output().slice(-4000)}`)
+      throw error
+    })
   // no pause needed before the next message: the server frees the user's generation slot before it sends
   // `done`, and the answer only shows as complete once the client has read `done`
 }
