@@ -1,9 +1,9 @@
 // The app's CPU per streamed answer, A/B between builds under the same load (run by hand):
-//   node bench/stream-cpu.mjs [--db sqlite|pg] [--rounds 6] [--streams 50] [--tokens 200] [--prof <dir>] <output dir>…
+//   node bench/stream-cpu.mjs [--db sqlite|pg] [--rounds 6] [--streams 50] [--tokens 200] [--follow-up] [--prof <dir>] <output dir>…
 // Every output dir (a `.output` of a build; default: NUXT_OUTPUT_DIR or ./.output) gets its own app process and its
 // own database, all on one fake Ollama (5 ms/token, BENCH_DELAY_MS). Each round sends `--streams` answers at once
 // (one per user, each a new conversation, so each answer also saves a conversation and gets a title after `done`,
-// as in bench/stream.mjs) to one app, and the apps take turns round by round (A B B A A B …): a change in the
+// as in bench/stream.mjs; with `--follow-up`, each user's answers after the first go on in one conversation) to one app, and the apps take turns round by round (A B B A A B …): a change in the
 // machine's load falls on both. Per round: the app's utime+stime from /proc ÷ answers, and the load average.
 // `--prof <dir>`: each app runs with --cpu-prof into <dir>; `<dir>/windows.json` holds the monotonic times (µs) of
 // the measured rounds, so a summary can keep the samples of those windows only (bench/cpu-profile.mjs --windows).
@@ -25,6 +25,7 @@ const { values: opts, positionals } = parseArgs({
     tokens: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '2' },
     prof: { type: 'string' },
+    'follow-up': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -45,17 +46,18 @@ const load1 = () => loadavg()[0]
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n)
 
 /** One streamed answer through the app; checks that it delivered every token and ended with `done`. */
-async function answer(appUrl, cookie, n) {
+async function answer(appUrl, cookie, n, conversationId) {
   const res = await fetch(`${appUrl}/api/chat`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie },
-    body: JSON.stringify({ message: `bench ${n}` }),
+    body: JSON.stringify({ message: `bench ${n}`, conversationId }),
     signal: AbortSignal.timeout(60_000),
   })
   if (!res.ok) throw new Error(`chat → ${res.status} ${await res.text()}`)
   const text = await res.text()
   const tokens = text.match(/tok\d+/g)?.length ?? 0
   if (tokens !== n || !text.includes('event: done')) throw new Error(`an answer was cut: ${tokens} of ${n} tokens`)
+  return JSON.parse(/event: meta\ndata: (.*)/.exec(text)[1]).conversationId
 }
 
 async function database(dataDir, i) {
@@ -97,7 +99,7 @@ async function startApp(build, i, fakeUrl) {
     },
   })
   const url = `http://127.0.0.1:${port}`
-  const app = { build, url, child, cookies: [], cpu: [], loads: [], windows: [] }
+  const app = { build, url, child, cookies: [], conversations: [], cpu: [], loads: [], windows: [] }
   app.stop = async () => {
     const exited = new Promise(r => child.once('exit', r))
     child.kill('SIGTERM')
@@ -114,7 +116,12 @@ async function startApp(build, i, fakeUrl) {
   return app
 }
 
-const round = app => Promise.all(app.cookies.map(cookie => answer(app.url, cookie, TOKENS)))
+// --follow-up: after its first answer each user writes on in the same conversation (the turn then reads the
+// conversation and its history, and no title is asked for)
+const round = app => Promise.all(app.cookies.map(async (cookie, u) => {
+  const id = await answer(app.url, cookie, TOKENS, opts['follow-up'] ? app.conversations[u] : undefined)
+  app.conversations[u] = id
+}))
 
 async function main() {
   const fakePort = await freePort()
@@ -142,7 +149,7 @@ async function main() {
         app.loads.push(load)
       }
     }
-    console.log(`\nCPU per answer (${TOKENS} tokens, ${STREAMS} at once, ${opts.db === 'pg' ? 'PostgreSQL' : 'SQLite'}), ${ROUNDS} rounds per build, alternated; Node ${process.version}`)
+    console.log(`\nCPU per answer (${TOKENS} tokens, ${STREAMS} at once, ${opts['follow-up'] ? 'follow-ups, ' : ''}${opts.db === 'pg' ? 'PostgreSQL' : 'SQLite'}), ${ROUNDS} rounds per build, alternated; Node ${process.version}`)
     console.log('| build | median ms | rounds (ms) | load average (1 min) at each round |')
     console.log('|---|---:|---|---|')
     for (const app of apps) console.log(`| ${basename(resolve(app.build, '..'))}/${basename(app.build)} | **${median(app.cpu).toFixed(1)}** | ${app.cpu.map(x => x.toFixed(1)).join(' / ')} | ${app.loads.map(x => x.toFixed(1)).join(' / ')} |`)

@@ -3,8 +3,9 @@ import { and, eq, inArray, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
 import type { Permission, Reach } from '#shared/permissions'
 import { useDb } from '../db/client'
-import { type Conversation, conversations, type Report, reports, type User, users } from '../db/schema'
+import { type Conversation, type Report, reports, type User, users } from '../db/schema'
 import { audit } from './audit'
+import { conversationById } from './chat-reads'
 
 /**
  * The one place that decides who may do what on whose data (API.md "Roles and scope", "Roles and
@@ -100,7 +101,7 @@ export type ConversationAccess = 'read' | 'write' | 'delete'
  * do `mode` (only the owner writes; the owner or a `users.manage` holder deletes).
  */
 export async function requireConversation(viewer: Viewer, id: string, mode: ConversationAccess): Promise<Conversation> {
-  const [conversation] = await useDb().select().from(conversations).where(eq(conversations.id, id)).limit(1)
+  const conversation = await conversationById(id)
   if (!conversation || !(await canSeeUser(viewer, conversation.userId, 'conversations'))) throw notFound('Conversation')
   const owner = conversation.userId === viewer.id
   if (mode === 'write' && !owner) throw createError({ statusCode: 403, message: 'Only the owner can change this conversation' })

@@ -1,5 +1,5 @@
 import { readPreferences } from '#shared/account'
-import { and, desc, eq, gt, or, sql } from 'drizzle-orm'
+import { and, eq, gt, or, sql } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
 import type { ChatBody } from '#shared/schemas'
@@ -7,6 +7,7 @@ import { useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
 import { requireConversation, type Viewer } from './access'
+import { newestMessages } from './chat-reads'
 import { insertConversation, insertMessage } from './chat-writes'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
 import { DEFAULT_TITLE, newConversation } from './conversations'
@@ -58,8 +59,7 @@ export function checkMessage(body: Pick<Body, 'message' | 'regenerate'>, setting
   return body.message
 }
 
-const newest = (conversationId: string, limit: number) => useDb().select().from(messages)
-  .where(eq(messages.conversationId, conversationId)).orderBy(desc(messages.createdAt), desc(messages.id)).limit(limit)
+const newest = newestMessages
 
 /**
  * The one write before the model is called: the user's message (with a new conversation, in one commit), handed
