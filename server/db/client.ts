@@ -70,7 +70,8 @@ export function sqliteClient(url: string, timeoutMs = 5000) {
 
 /**
  * Background work (the job worker) on SQLite: libSQL runs each statement synchronously on the event loop and its
- * promise resolves as a microtask, so a job's run of statements (claim, reads, commits) would otherwise hold back
+ * promise resolves as a microtask, so a job's run of statements (claim, reads; its group commits run on the writer
+ * thread, server/db/sqlite-writer.ts) would otherwise hold back
  * every request arriving meanwhile (the SMS webhook waited for a whole run). While background work runs (between
  * `asBackgroundWork`'s start and end), each statement first lets the pending I/O callbacks run (setImmediate): a
  * request waits for at most one of the worker's statements. Requests' own statements run straight on when no job is
@@ -140,8 +141,8 @@ export const epochDate = (value: unknown) => new Date(Number(value))
 export const epochDateOrNull = (value: unknown) => value === null || value === undefined ? null : epochDate(value)
 
 /** A value as the driver takes it in a hand-written query: SQLite keeps dates as ms and flags as 0/1. */
-export const driverValue = (value: Date | boolean | string | number) =>
-  dialect === 'pg' ? (value instanceof Date ? value.toISOString() : value) : value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
+export const driverValue = (value: Date | boolean | string | number | null) =>
+  value === null ? null : dialect === 'pg' ? (value instanceof Date ? value.toISOString() : value) : value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
 
 /**
  * `column` is one of a list of ids bound as ONE argument (`listValue`) in a hand-written query: the statement text

@@ -13,10 +13,10 @@ import { dialect } from './schema'
  * - Statements are drizzle's or hand-written (`Write`: the chat's writes, server/services/chat-writes.ts); both run
  *   as text through the connection's hand-written path (server/db/hand-written.ts), whose statements are prepared
  *   once.
- * - SQLite (libSQL): BEGIN IMMEDIATE … COMMIT run synchronously on one connection. No transaction is
- *   ever open across an await: an interactive libSQL transaction holds the write lock while other microtasks run,
- *   and any other write of the process then busy-waits on that lock *synchronously* (freezing the event loop, so
- *   the transaction itself cannot finish) until the 5 s busy timeout.
+ * - SQLite (libSQL): BEGIN IMMEDIATE … COMMIT, run on the writer thread (server/db/sqlite-writer.ts) in one go, so
+ *   no transaction is ever open across an await of the main thread: an interactive libSQL transaction there holds
+ *   the write lock while other microtasks run, and any other write of the main thread then busy-waits on that lock
+ *   *synchronously* (freezing the event loop, so the transaction itself cannot finish) until the 5 s busy timeout.
  * - PostgreSQL: one transaction whose only awaits are its own statements (postgres.js's `begin`).
  * - Batching is by arrival: writes queued while a commit is running (or in the same turn of the event loop) go in
  *   the next one. A lone write is committed at once (after the current turn's I/O callbacks, not a timer).

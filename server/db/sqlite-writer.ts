@@ -53,9 +53,11 @@ export function sqliteWriter(file: string, timeoutMs = 5000): SqliteWriter {
       settled()
     })
     // a thread that fails or stops fails its pending commits (as a lost connection: 503, retried by the answer's
-    // save); the next commit starts a new one
+    // save); the next commit starts a new one. Only the current thread's: the `exit` that follows an `error` (or a
+    // close) must not fail the commits a newer thread already took
     const lost = (cause?: unknown) => {
-      if (worker === thread) worker = undefined
+      if (worker !== thread) return
+      worker = undefined
       failAll(Object.assign(new Error('the SQLite writer thread stopped', { cause }), { code: 'SQLITE_IOERR' }))
     }
     thread.on('error', lost)

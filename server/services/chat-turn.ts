@@ -59,8 +59,6 @@ export function checkMessage(body: Pick<Body, 'message' | 'regenerate'>, setting
   return body.message
 }
 
-const newest = newestMessages
-
 /**
  * The one write before the model is called: the user's message (with a new conversation, in one commit), handed
  * to the group commit (server/db/group-commit.ts) and not awaited here: the caller starts the model request while
@@ -154,7 +152,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   // tool rounds are stored one row per call: read enough rows for the limit after they are expanded
   const [existing, recentBefore, named] = await Promise.all([
     body.conversationId ? requireConversation(user, body.conversationId, 'write') : undefined,
-    body.conversationId && !body.editMessageId ? newest(body.conversationId, historyLimit * 2 + 2) : [] as Message[],
+    body.conversationId && !body.editMessageId ? newestMessages(body.conversationId, historyLimit * 2 + 2) : [] as Message[],
     systemPrompt(body.systemPromptId ?? null),
   ])
   let recent = recentBefore
@@ -173,7 +171,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   if (body.editMessageId && existing) {
     // the edited question is then the newest message, answered like a regenerate without an answer to replace
     await editQuestion(existing.id, body.editMessageId, message!)
-    recent = await newest(existing.id, historyLimit * 2 + 2)
+    recent = await newestMessages(existing.id, historyLimit * 2 + 2)
     userMessage = recent[0]
   }
   else if (body.regenerate) {

@@ -10,8 +10,6 @@ import type { Conversation, Message } from '../db/schema'
  * dialects.
  */
 
-const value = (v: Date | boolean | string | number | null) => (v === null ? null : driverValue(v))
-
 const CONVERSATION_COLUMNS = 'id, user_id, title, model, system_prompt_id, pinned, archived, channel, access_seen_at, message_count, created_at, updated_at'
 const MESSAGE_COLUMNS = 'id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, first_token_ms, duration_ms, created_at'
 const placeholders = (columns: string) => columns.split(',').map(() => '?').join(', ')
@@ -25,11 +23,11 @@ const UPSERT_ANSWER = `${INSERT_MESSAGE} on conflict (id) do update set ${MESSAG
 
 export const insertConversation = (c: Conversation): Write => ({
   text: INSERT_CONVERSATION,
-  args: [c.id, c.userId, c.title, c.model, c.systemPromptId, value(c.pinned), value(c.archived), c.channel, value(c.accessSeenAt), c.messageCount, value(c.createdAt), value(c.updatedAt)],
+  args: [c.id, c.userId, c.title, c.model, c.systemPromptId, driverValue(c.pinned), driverValue(c.archived), c.channel, driverValue(c.accessSeenAt), c.messageCount, driverValue(c.createdAt), driverValue(c.updatedAt)],
 })
 
 const messageArgs = (m: Message) => [
-  m.id, m.conversationId, m.role, m.content, m.status, m.model, m.promptTokens, m.completionTokens, m.firstTokenMs, m.durationMs, value(m.createdAt),
+  m.id, m.conversationId, m.role, m.content, m.status, m.model, m.promptTokens, m.completionTokens, m.firstTokenMs, m.durationMs, driverValue(m.createdAt),
 ]
 
 export const insertMessage = (m: Message): Write => ({ text: INSERT_MESSAGE, args: messageArgs(m) })
@@ -45,7 +43,7 @@ export const deleteMessages = (ids: readonly string[]): Write => ({ text: `delet
 /** A conversation's model, prompt and activity time as an answer left them. */
 export const touchAnswered = (c: Pick<Conversation, 'id' | 'model' | 'systemPromptId'>, at: Date): Write => ({
   text: 'update conversations set model = ?, system_prompt_id = ?, updated_at = ? where id = ?',
-  args: [c.model, c.systemPromptId, value(at), c.id],
+  args: [c.model, c.systemPromptId, driverValue(at), c.id],
 })
 
 /** Names a conversation that still has the title `unnamed` (a rename made meanwhile wins). */
