@@ -1,5 +1,6 @@
 // Where a page load's long tasks go, run by hand: `node bench/page-tasks.mjs [chat,conversation,settings,admin,login]`
-// (RUNS=n loads per page; NUXT_OUTPUT_DIR picks a build, used as it is). Starts the built server on a fresh SQLite
+// (RUNS=n loads per page; EXCHANGES=n questions and answers in the conversation, 2 by default; NUXT_OUTPUT_DIR picks a
+// build, used as it is). Starts the built server on a fresh SQLite
 // database with a fake Ollama (`--rich` answers), seeds one conversation, and loads each page in Chromium unthrottled
 // (as Lighthouse's observed run does; its simulation multiplies these tasks by 4) with a trace that includes V8's
 // sampling profiler. Prints FCP, the LCP candidates, and for every main-thread task over 12.5 ms (50 ms at 4×): the
@@ -15,7 +16,7 @@ const fake = startFakeOllama(op, { FAKE_RICH: '1', FAKE_DELAY_MS: '0' })
 await waitFor(`http://127.0.0.1:${op}/api/tags`)
 const app = await startServer({ databaseUrl: db.url, env: { OLLAMA_HOST: `http://127.0.0.1:${op}`, CHAT_RATE_LIMIT: '1000/1m' } })
 const cookie = await login(app.url, 'admin@example.com', 'admin123')
-const conversationId = await seedConversation(app.url, cookie)
+const conversationId = await seedConversation(app.url, cookie, Number(process.env.EXCHANGES || 2))
 const paths = { chat: '/chat', conversation: `/chat/${conversationId}`, settings: '/settings', admin: '/admin', login: '/login' }
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'], headless: true })
 for (const name of pages) for (let run = 0; run < Number(process.env.RUNS || 1); run++) {
@@ -41,14 +42,16 @@ function analyse(name, events) {
   const lcps = events.filter(e => e.pid === pid && e.name === 'largestContentfulPaint::Candidate')
   console.log(`\n##### ${name}: FCP ${fcp ? ((fcp.ts - t0) / 1000).toFixed(0) : '?'} ms, LCP candidates ${lcps.map(e => ((e.ts - t0) / 1000).toFixed(0) + ' ' + e.args?.data?.nodeName).join(' | ')}`)
   // cpu profile samples
+  // the main thread's profile only: a worker of the page (the code colouring's) has its own, with its own clock
+  const profile = events.find(x => x.name === 'Profile' && x.pid === pid && x.tid === tid)
   const nodes = new Map(); const samples = []
   for (const e of events) {
-    if (e.name !== 'ProfileChunk' || e.pid !== pid) continue
+    if (e.name !== 'ProfileChunk' || e.pid !== pid || (profile && e.id !== profile.id)) continue
     const d = e.args?.data?.cpuProfile; if (!d) continue
     for (const n of d.nodes ?? []) nodes.set(n.id, n)
     let ts = samples.length ? samples.at(-1).ts : null
     const deltas = e.args.data.timeDeltas ?? []
-    ;(d.samples ?? []).forEach((id, i) => { ts = (ts ?? (events.find(x => x.name === 'Profile' && x.pid === pid && x.id === e.id)?.args?.data?.startTime ?? 0)) + deltas[i]; samples.push({ id, ts }) })
+    ;(d.samples ?? []).forEach((id, i) => { ts = (ts ?? (profile?.args?.data?.startTime ?? 0)) + deltas[i]; samples.push({ id, ts }) })
   }
   const fn = id => { const n = nodes.get(id); const cf = n?.callFrame; return cf ? `${cf.functionName || '(anon)'} ${String(cf.url || '').replace(/^.*\//, '')}:${cf.lineNumber + 1}` : '?' }
   const chain = (id) => { const out = []; let n = nodes.get(id); while (n) { out.push(n); n = n.parent ? nodes.get(n.parent) : null } return out }
@@ -77,5 +80,30 @@ function analyse(name, events) {
     console.log('   events: ' + Object.entries(byEv).sort((a, b) => b[1] - a[1]).slice(0, 7).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(' ; '))
     console.log('   self: ' + Object.entries(self).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, c]) => `${f} ${(c * per).toFixed(1)}`).join(' ; '))
     console.log('   incl: ' + Object.entries(incl).filter(([f]) => !/^\(root\)|^\(program\)/.test(f)).sort((a, b) => b[1] - a[1]).slice(0, 22).map(([f, c]) => `${f} ${(c * per).toFixed(1)}`).join(' ; '))
+    if (process.env.TREE) printTree(inTask.map(s => chain(s.id).reverse().map(n => fn(n.id))), per, Number(process.env.TREE))
   }
+}
+
+// TREE=<ms>: the task's top-down call tree, each node with its inclusive time, down to nodes of at least <ms>
+function printTree(stacks, per, minMs) {
+  const root = { children: new Map(), count: 0 }
+  for (const stack of stacks) {
+    let node = root
+    for (const name of stack) {
+      if (!node.children.has(name)) node.children.set(name, { children: new Map(), count: 0 })
+      node = node.children.get(name)
+      node.count++
+    }
+  }
+  const walk = (node, depth) => {
+    for (const [name, child] of [...node.children].sort((a, b) => b[1].count - a[1].count)) {
+      if (child.count * per < minMs) continue
+      // a chain of single children prints as one line
+      let label = name; let next = child
+      while (next.children.size === 1 && [...next.children.values()][0].count === next.count) { const [[n, c]] = next.children; label += ' > ' + n; next = c }
+      console.log(`   ${'  '.repeat(depth)}${(child.count * per).toFixed(1)} ${label.length > 220 ? '…' + label.slice(-220) : label}`)
+      walk(next, depth + 1)
+    }
+  }
+  walk(root, 0)
 }
