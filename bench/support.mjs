@@ -224,9 +224,11 @@ export async function measureStream(url, init) {
  * One conversation with two Markdown answers (the fake's `FAKE_RICH` text: heading, table, code) for the page benches,
  * through `POST /api/chat` at `site` as the signed-in `cookie`; its id.
  */
-export async function seedConversation(site, cookie) {
+export async function seedConversation(site, cookie, exchanges = 2) {
   let conversationId
-  for (const message of ['¿Cómo reviso el factor de planta de nuestras centrales?', 'Resume la tabla por región, por favor.']) {
+  const questions = ['¿Cómo reviso el factor de planta de nuestras centrales?', 'Resume la tabla por región, por favor.']
+  for (let i = 0; i < exchanges; i++) {
+    const message = questions[i % 2]
     const res = await fetch(`${site}/api/chat`, {
       method: 'POST',
       headers: { cookie, 'content-type': 'application/json', origin: site },

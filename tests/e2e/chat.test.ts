@@ -239,7 +239,9 @@ describe('chat screen', () => {
     await page.locator('[data-testid="message"]', { hasText: 'pregunta número 59' }).waitFor()
     await expect(page.locator('[data-testid="message"]').count()).resolves.toBeLessThanOrEqual(60)
     await expect(page.locator('[data-testid="message"]', { hasText: 'pregunta número 0' }).count()).resolves.toBe(0)
-    // the conversation opens at its end, the newest exchange in view
+    // the newest messages mount first and the rest of the first page (50) goes in above them, a few per task; the
+    // conversation stays open at its end, the newest exchange in view
+    await expect.poll(() => page.locator('[data-testid="message"]').count()).toBe(50)
     const list = page.getByTestId('message-list')
     await expect.poll(() => list.evaluate(el => el.scrollHeight - el.scrollTop - el.clientHeight)).toBeLessThan(80)
     expect(await list.evaluate(el => el.scrollHeight - el.clientHeight)).toBeGreaterThan(500)
@@ -376,14 +378,19 @@ describe('chat screen', () => {
     await send(desktop, '¿Qué debo revisar en la subestación?')
     await lastAnswer(desktop).and(desktop.locator('[data-status="complete"]')).waitFor()
     await lastAnswer(desktop).locator('.hljs-keyword').first().waitFor()
+    // highlight.js ran in its worker, off the page's main thread
+    expect(desktop.workers().map(worker => worker.url())).toEqual(expect.arrayContaining([expect.stringMatching(/\/highlight\.worker-[\w-]+\.js$/)]))
     await screenshot(desktop, 'chat-1280')
     const url = desktop.url()
 
     const mobile = await open(server.url, 360, 740)
     await signIn(mobile, WORKER)
+    // a browser that cannot start the worker still gets coloured code, from the main thread
+    await mobile.context().addInitScript(() => { delete (window as { Worker?: unknown }).Worker })
     await mobile.goto(url)
     await lastAnswer(mobile).and(mobile.locator('[data-status="complete"]')).waitFor()
     await lastAnswer(mobile).locator('.hljs-keyword').first().waitFor()
+    expect(mobile.workers()).toEqual([])
     await expect(mobile.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(360)
     await screenshot(mobile, 'chat-360')
     await mobile.getByTestId('open-conversations').click()
