@@ -2,8 +2,8 @@ import type { ApiConversation, ApiList, ApiMessage, ApiUser } from '#shared/type
 import { DEFAULT_OFFLINE_CONVERSATIONS, isValidPin, OFFLINE_DB_NAME, type OfflineKeyAnswer } from '#shared/offline'
 import type { OfflineKey, OfflineKeyValue } from '~/utils/idb'
 import type { ConversationPageRequest, OfflineHistory, OfflineHistoryStats } from '~/utils/idb-history'
-import type { DataKey, Sealed, Vault } from '~/utils/offline-crypto'
-import { sealedJournal } from '~/utils/sealed-journal'
+import type { DataKey, Vault } from '~/utils/offline-crypto'
+import { type SealingCache, sealedJournal } from '~/utils/sealed-journal'
 
 const DEVICE = 'device'
 const PROBE_MS = 15_000
@@ -29,13 +29,9 @@ const storage = () => (loadingStorage ??= importStorage().catch((error: unknown)
 }))
 
 /** The cache open for one user (see the store's `unlocked`). */
-export type UnlockedCache = {
-  userId: string
+export type UnlockedCache = SealingCache & {
   db: OfflineKeyValue
   dataKey: DataKey
-  /** Seals a value with the data key, synchronously (a journal write done before the page can be cut off). */
-  sealSync: (value: unknown, aad: string) => Sealed
-  unseal: <T>(sealed: Sealed, aad: string) => Promise<T>
 }
 
 /** A conversation and the newest page of its messages, as the chat store opens it. */
@@ -48,9 +44,8 @@ const isNetworkError = (error: unknown) => isApiError(error) && error.statusCode
  * data key (synchronously, so it is done before a navigation or reload can cut it off). Replayed when the cache
  * next opens, emptied as the writes land, wiped with the rest of the user's data.
  */
-const SAVES = 'energyapp:saves:'
 type PendingSave = { id: string, kind: 'messages', conversationId: string, total: number, data: ApiMessage[] } | { id: string, kind: 'conversation', conversation: ApiConversation }
-const savesJournal = sealedJournal(SAVES)
+const savesJournal = sealedJournal<PendingSave>('saves')
 let saves = 0
 
 /**
@@ -90,8 +85,8 @@ export const useOfflineStore = defineStore('offline', () => {
   /** Conversations this device keeps (newest first); the rest are evicted. */
   const budget = ref(DEFAULT_OFFLINE_CONVERSATIONS)
   /**
-   * The open cache: the encrypted store, its data key, and sealing with that key (for the outbox's journal, which
-   * then needs no crypto code of its own before the cache opens); null while locked or signed out.
+   * The open cache: the encrypted store, its data key, and sealing with that key (for the journals, which then need
+   * no crypto code of their own before the cache opens); null while locked or signed out.
    */
   const unlocked = shallowRef<UnlockedCache | null>(null)
   /** Whether a PIN can open this device's cache without the server (and, locked, whose cache it is). */
@@ -148,17 +143,17 @@ export const useOfflineStore = defineStore('offline', () => {
     const saved = await lib.offlineDb.get<number>([DEVICE, 'budget'])
     if (saved) budget.value = saved
     const history = lib.createOfflineHistory(db, user.id, () => budget.value)
-    unlocked.value = {
+    const cache: UnlockedCache = {
       userId: user.id, db, dataKey,
       sealSync: (value, aad) => lib.sealSync(dataKey, value, aad),
       unseal: (sealed, aad) => lib.unseal(dataKey, sealed, aad),
     }
+    unlocked.value = cache
     vaultState.value = { userId: user.id, pin: !!vault.pin, failures: vault.failures }
     savesJournal.clearOthers(user.id)
-    for (const entry of savesJournal.entries(user.id)) {
-      const save = await lib.unseal<PendingSave>(dataKey, entry.sealed, `saves:${user.id}`).catch(() => null)
-      if (save) await applySave(history, save)
-      savesJournal.remove(user.id, entry.id)
+    for (const { id, value } of await savesJournal.read(cache)) {
+      await applySave(history, value)
+      savesJournal.remove(user.id, id)
     }
     await history.enforceBudget()
     void refreshSaved(history)
@@ -289,7 +284,7 @@ export const useOfflineStore = defineStore('offline', () => {
       // nobody signed in meanwhile (another tab would have changed the mark): the device is empty
       if (wiped && deviceMark.read() === mark) deviceMark.set('clean')
     }
-    if (id) savesJournal.write(id, [])
+    if (id) savesJournal.clear(id)
     vaultState.value = null
     await clearRuntimeCaches()
   }
@@ -364,7 +359,7 @@ export const useOfflineStore = defineStore('offline', () => {
       if (mine) void whileCurrent(mine, history => applySave(history, save))
       return
     }
-    savesJournal.put(mine.userId, { id: save.id, sealed: open.sealSync(save, `saves:${mine.userId}`) })
+    savesJournal.put(open, save.id, save)
     void whileCurrent(mine, async (history) => {
       await applySave(history, save)
       savesJournal.remove(mine.userId, save.id)

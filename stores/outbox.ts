@@ -1,4 +1,3 @@
-import type { UnlockedCache } from '~/stores/offline'
 import { sealedJournal } from '~/utils/sealed-journal'
 import { createOutbox, newOutboxItem, type Outbox, type OutboxInput, type OutboxItem, type OutboxKind, outboxKind } from '~/utils/idb-outbox'
 
@@ -11,13 +10,7 @@ const newThread = () => `new-${Date.now().toString(36)}-${++threads}`
  * Typed messages not yet confirmed written to IndexedDB (utils/sealed-journal.ts), sealed with the offline cache's
  * data key: a typed message is in localStorage before Enter returns, and no typed text is stored in the clear.
  */
-const journal = sealedJournal('energyapp:outbox:')
-const outboxAad = (userId: string) => `outbox:${userId}`
-/** The journaled items that open with the open cache's key. */
-async function journaledItems(cache: UnlockedCache): Promise<OutboxItem[]> {
-  const items = await Promise.all(journal.entries(cache.userId).map(e => cache.unseal<OutboxItem>(e.sealed, outboxAad(cache.userId)).catch(() => null)))
-  return items.filter((i): i is OutboxItem => !!i)
-}
+const journal = sealedJournal<OutboxItem>('outbox')
 
 /**
  * Messages typed while the server cannot be reached. Each is written to IndexedDB at once (so a reload loses
@@ -53,7 +46,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (!box || !open) return
     const id = open.userId
     const saved = await box.list().catch(() => [] as OutboxItem[])
-    const journaled = await journaledItems(open)
+    const journaled = (await journal.read(open)).map(entry => entry.value)
     if (box !== outbox) return
     // what a reload cut off before it reached IndexedDB is in the journal, what was typed before the cache opened
     // only on screen: write both now
@@ -69,7 +62,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     const id = offline.userId
     const open = offline.unlocked
     if (id && outbox && open?.userId === id) {
-      journal.put(open.userId, { id: item.id, sealed: open.sealSync(item, outboxAad(open.userId)) })
+      journal.put(open, item.id, item)
       persist(box => box.put(item).then(() => journal.remove(id, item.id)))
     }
     return item

@@ -1,39 +1,66 @@
 import type { Sealed } from '~/utils/offline-crypto'
 
-export interface JournalEntry { id: string, sealed: Sealed }
+interface JournalEntry { id: string, sealed: Sealed }
+
+/** What a journal needs of the open offline cache: whose it is, and sealing with its data key. */
+export interface SealingCache {
+  userId: string
+  /** Seals synchronously: the journal write is done before a navigation can cut the page off. */
+  sealSync: (value: unknown, aad: string) => Sealed
+  unseal: <T>(sealed: Sealed, aad: string) => Promise<T>
+}
 
 /**
- * Writes not yet confirmed in IndexedDB, per user, in localStorage under `prefix + userId`: a localStorage write is
- * done before a reload or a navigation can cut it off, an IndexedDB write in flight is not. The caller seals each
- * entry with the offline cache's data key first, so nothing is stored in the clear; it replays the entries when the
- * cache next opens and removes each once its IndexedDB write has landed. Storage errors (private mode, a full quota)
- * are ignored: the journal is a safety net under IndexedDB, not a store of its own.
+ * Writes not yet confirmed in IndexedDB, per user, in localStorage under `energyapp:<name>:<userId>`: a localStorage
+ * write is done before a reload or a navigation can cut it off, an IndexedDB write in flight is not. Each entry is
+ * sealed with the offline cache's data key (bound to the journal and the user), so nothing is stored in the clear.
+ * The caller replays the entries when the cache next opens and removes each once its IndexedDB write has landed.
+ * Storage errors (private mode, a full quota) are ignored: the journal is a safety net under IndexedDB, not a store
+ * of its own.
  */
-export function sealedJournal(prefix: string) {
+export function sealedJournal<T>(name: string) {
+  const prefix = `energyapp:${name}:`
   const key = (userId: string) => prefix + userId
+  const aad = (userId: string) => `${name}:${userId}`
+
+  function entries(userId: string): JournalEntry[] {
+    try {
+      const stored = JSON.parse(localStorage.getItem(key(userId)) ?? '[]') as JournalEntry[]
+      return Array.isArray(stored) ? stored.filter(e => e && typeof e.id === 'string' && !!e.sealed && typeof e.sealed === 'object') : []
+    }
+    catch { return [] }
+  }
+  function write(userId: string, list: JournalEntry[]) {
+    try {
+      if (list.length) localStorage.setItem(key(userId), JSON.stringify(list))
+      else localStorage.removeItem(key(userId))
+    }
+    catch {}
+  }
+
   const journal = {
-    /** The user's entries, oldest first; a malformed one is dropped (a sealed value that does not open, by the caller). */
-    entries(userId: string): JournalEntry[] {
-      try {
-        const entries = JSON.parse(localStorage.getItem(key(userId)) ?? '[]') as JournalEntry[]
-        return Array.isArray(entries) ? entries.filter(e => e && typeof e.id === 'string' && !!e.sealed && typeof e.sealed === 'object') : []
-      }
-      catch { return [] }
+    /** Seals `value` and adds it, or replaces the entry with its id (it moves to the end). */
+    put(cache: SealingCache, id: string, value: T) {
+      const sealed = cache.sealSync(value, aad(cache.userId))
+      write(cache.userId, [...entries(cache.userId).filter(e => e.id !== id), { id, sealed }])
     },
-    write(userId: string, entries: JournalEntry[]) {
-      try {
-        if (entries.length) localStorage.setItem(key(userId), JSON.stringify(entries))
-        else localStorage.removeItem(key(userId))
-      }
-      catch {}
-    },
-    /** Adds an entry, or replaces the one with its id (it moves to the end). */
-    put(userId: string, entry: JournalEntry) {
-      journal.write(userId, [...journal.entries(userId).filter(e => e.id !== entry.id), entry])
+    /** The cache's user's entries that open with its key, oldest first; one that does not open (malformed, or sealed with another key) is dropped. */
+    async read(cache: SealingCache): Promise<Array<{ id: string, value: T }>> {
+      const opened = await Promise.all(entries(cache.userId).map(async ({ id, sealed }) => {
+        try { return { id, value: await cache.unseal<T>(sealed, aad(cache.userId)) } }
+        catch {
+          journal.remove(cache.userId, id)
+          return null
+        }
+      }))
+      return opened.filter(entry => entry !== null)
     },
     remove(userId: string, id: string) {
-      const entries = journal.entries(userId)
-      if (entries.some(e => e.id === id)) journal.write(userId, entries.filter(e => e.id !== id))
+      const list = entries(userId)
+      if (list.some(e => e.id === id)) write(userId, list.filter(e => e.id !== id))
+    },
+    clear(userId: string) {
+      write(userId, [])
     },
     /** Every user's journal but `keep`'s goes (a shared device: the last user may not have signed out). */
     clearOthers(keep: string | null) {
