@@ -40,9 +40,8 @@ export class ChatStream {
   private opened = false
   private ended = false
   private gone = false
-  private corked = false
-  private flushTimer?: NodeJS.Timeout
-  private flushQueued = false
+  /** Events are held in the corked socket until the end of this turn, or until the pacing timer; null: not corked. */
+  private held: { until: 'turn' } | { until: 'timer', timer: NodeJS.Timeout } | null = null
   private lastFlush = Number.NEGATIVE_INFINITY
   private tokenSent = false
   haltReason?: HaltReason
@@ -55,7 +54,7 @@ export class ChatStream {
         this.controller.abort(new ClientGone())
       }
       clearInterval(this.ping)
-      clearTimeout(this.flushTimer)
+      this.stopTimer()
     })
   }
 
@@ -99,15 +98,11 @@ export class ChatStream {
 
   private write(chunk: string, paced = false): Promise<void> | void {
     if (!this.opened || this.ended || this.res.destroyed) return
-    if (!this.corked) {
-      this.corked = true
-      this.res.cork()
-    }
     const wait = paced ? this.lastFlush + this.tokenFlushMs - performance.now() : 0
-    if (wait <= 0) this.flushSoon()
-    else this.flushTimer ??= setTimeout(this.uncork, wait)
+    if (wait > 0) this.holdUntilTimer(wait)
+    else this.holdUntilTurnEnds()
     if (this.res.write(chunk)) return
-    this.flushSoon()
+    this.holdUntilTurnEnds()
     return new Promise((resolve) => {
       // a reader that does not drain in time is treated as gone: the slot is not held for a socket buffer
       const timer = setTimeout(() => this.res.destroy(), this.drainTimeoutMs)
@@ -121,26 +116,37 @@ export class ChatStream {
   flush() { this.uncork() }
 
   /** Uncorks once this turn's microtasks are done (a pending paced flush is brought forward). */
-  private flushSoon() {
-    if (this.flushQueued) return
-    this.flushQueued = true
+  private holdUntilTurnEnds() {
+    if (this.held?.until === 'turn') return
+    if (this.held) this.stopTimer()
+    else this.res.cork()
+    this.held = { until: 'turn' }
     process.nextTick(this.uncork)
+  }
+
+  /** Uncorks in `wait` ms, unless something sends sooner. */
+  private holdUntilTimer(wait: number) {
+    if (this.held) return
+    this.res.cork()
+    this.held = { until: 'timer', timer: setTimeout(this.uncork, wait) }
+  }
+
+  private stopTimer() {
+    if (this.held?.until === 'timer') clearTimeout(this.held.timer)
   }
 
   // `end()` flushes a corked socket itself; uncorking after it could release a cork the next request set
   private uncork = () => {
-    clearTimeout(this.flushTimer)
-    this.flushTimer = undefined
-    this.flushQueued = false
-    if (!this.corked) return
-    this.corked = false
+    if (!this.held) return
+    this.stopTimer()
+    this.held = null
     this.lastFlush = performance.now()
     if (!this.res.writableEnded && !this.res.destroyed) this.res.uncork()
   }
 
   end() {
     clearInterval(this.ping)
-    clearTimeout(this.flushTimer)
+    this.stopTimer()
     if (this.ended) return
     this.ended = true
     if (this.opened && !this.res.destroyed) this.res.end()
