@@ -86,11 +86,13 @@ function askColours(blocks: Block[]): Promise<void> {
   return Promise.all(blocks.map(block => asked.get(colourKey(block)))).then(() => {})
 }
 
-/** The renderer's highlight hook: a colour already here, or null (plain) and the block noted as missing. */
+/**
+ * The renderer's highlight hook: a colour already here, or null (plain) and the block noted as missing. A block
+ * without a language is noted too (never asked for), so that the last one noted is always the text's last block.
+ */
 function colourOf(code: string, lang: string): string | null {
-  if (!lang) return null
   const block = { code, lang }
-  const colour = colours.get(colourKey(block))
+  const colour = lang ? colours.get(colourKey(block)) : null
   if (colour !== undefined) return colour
   missing?.push(block)
   return null
@@ -168,10 +170,11 @@ export function useMarkdownHtml(source: () => string | null | undefined, copyLab
     let out: string
     try { out = html(text) }
     finally {
-      const wanted = missing
+      const noted = missing
       missing = null
       const writing = streaming() && (text.match(FENCE_LINE)?.length ?? 0) % 2 === 1
-      if (writing) wanted.pop()
+      if (writing) noted.pop()
+      const wanted = noted.filter(block => block.lang)
       if (wanted.length) {
         void askColours(wanted).then(() => (streaming() ? coloured.value++ : takeIdleTurn(() => { coloured.value++ })))
       }

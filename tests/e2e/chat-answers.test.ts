@@ -130,6 +130,25 @@ describe('chat answers', () => {
     expect(await toggle.textContent()).toBe('Mostrar menos')
   })
 
+  it('a code block is coloured while the answer still streams, once it is closed; the block being written waits', async () => {
+    const written = 'Primero:\n\n```python\ndef alerta(temp):\n    return temp > 85\n```\n\nLuego:\n\n```python\ndef otra(x):\n    return x'
+    answerWith(`${written} + 1\n${'```'}\n\nFin.`)
+    // the model holds after the second block's first lines: the first block is closed, the second still open
+    const held = fake.gate()
+    fake.set({ gate: held.gate, gateAfter: written.match(/\s*\S+/g)!.length })
+    const page = await open()
+    await send(page, 'Dos funciones en Python')
+    const blocks = lastAnswer(page).locator('pre code')
+    await expect.poll(() => blocks.count()).toBe(2)
+    await blocks.first().locator('.hljs-keyword').first().waitFor()
+    // coloured while the answer is still being written (the model is held), and the open block was not asked for
+    await expect(page.getByTestId('generating').isVisible()).resolves.toBe(true)
+    await expect(blocks.nth(1).locator('[class^="hljs-"]').count()).resolves.toBe(0)
+    held.open()
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    await blocks.nth(1).locator('.hljs-keyword').first().waitFor()
+  })
+
   it('"Ir al final" appears while the reader scrolls above a streaming answer and brings them back down', async () => {
     answerWith(Array.from({ length: 300 }, (_, i) => (i % 12 === 11 ? `p${i}\n\n` : `p${i}`)).join(' '))
     // half the answer streams, then it waits until the test is done: it is still streaming at every step below (it used
