@@ -3,8 +3,8 @@
 // Every output dir (a `.output` of a build; default: NUXT_OUTPUT_DIR or ./.output) gets its own app process and its
 // own database, all on one fake Ollama (5 ms/token, BENCH_DELAY_MS). Each round sends `--streams` answers at once
 // (one per user, each a new conversation, so each answer also saves a conversation and gets a title after `done`,
-// as in bench/stream.mjs; with `--follow-up`, each user's answers after the first go on in one conversation) to one app, and the apps take turns round by round (A B B A A B …): a change in the
-// machine's load falls on both. Per round: the app's utime+stime from /proc ÷ answers, and the load average.
+// as in bench/stream.mjs; with `--follow-up`, each user's answers after the first go on in one conversation) to one
+// app, and the apps take turns round by round (A B B A A B …): a change in the machine's load falls on both. Per round: the app's utime+stime from /proc ÷ answers, and the load average.
 // `--prof <dir>`: each app runs with --cpu-prof into <dir>; `<dir>/windows.json` holds the monotonic times (µs) of
 // the measured rounds, so a summary can keep the samples of those windows only (bench/cpu-profile.mjs --windows).
 import { spawn } from 'node:child_process'

@@ -1,4 +1,5 @@
 import { computed, ref, shallowRef, toValue, type MaybeRefOrGetter } from 'vue'
+import type { ColourJob, ColourResult } from '~/utils/highlight.worker'
 
 type Render = (source: string) => string
 type Modules = [typeof import('~/utils/markdown'), typeof import('dompurify')]
@@ -43,7 +44,7 @@ function startColourer() {
     catch { return onMainThread() }
     const jobs = new Map<number, { resolve: (html: Array<string | null>) => void, reject: (error: Error) => void }>()
     let next = 0
-    worker.addEventListener('message', (event: MessageEvent<import('~/utils/highlight.worker').ColourResult>) => {
+    worker.addEventListener('message', (event: MessageEvent<ColourResult>) => {
       jobs.get(event.data.id)?.resolve(event.data.html)
       jobs.delete(event.data.id)
     })
@@ -58,7 +59,7 @@ function startColourer() {
     resolve(blocks => new Promise((done, fail) => {
       const id = ++next
       jobs.set(id, { resolve: done, reject: fail })
-      worker.postMessage({ id, blocks } satisfies import('~/utils/highlight.worker').ColourJob)
+      worker.postMessage({ id, blocks } satisfies ColourJob)
     }))
   })
   return colourer
@@ -132,7 +133,7 @@ function renderer(label: string): Render | null {
 export function useMarkdown(copyLabel: MaybeRefOrGetter<string> = 'Copiar') {
   if (typeof window !== 'undefined') void load()
   const render = computed(() => renderer(toValue(copyLabel)))
-  return { render, ready: computed(() => !!modules.value), settled: computed(() => settled.value), load }
+  return { render, settled: computed(() => settled.value) }
 }
 
 // colours that arrive are shown one message per idle callback, across every message on the page

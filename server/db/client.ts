@@ -139,6 +139,8 @@ export const epochMs = (column: string) => dialect === 'pg' ? `floor(extract(epo
 /** An `epochMs` column read back as a Date; `epochDateOrNull` keeps a null column null. */
 export const epochDate = (value: unknown) => new Date(Number(value))
 export const epochDateOrNull = (value: unknown) => value === null || value === undefined ? null : epochDate(value)
+/** A nullable number column or count as read (PostgreSQL's bigint counts come back as strings). */
+export const numberOrNull = (value: unknown) => value === null || value === undefined ? null : Number(value)
 
 /** A value as the driver takes it in a hand-written query: SQLite keeps dates as ms and flags as 0/1. */
 export const driverValue = (value: Date | boolean | string | number | null) =>

@@ -1,4 +1,4 @@
-import { epochDate, epochDateOrNull, epochMs, readRows } from '../db/client'
+import { epochDate, epochDateOrNull, epochMs, numberOrNull, readRows } from '../db/client'
 import type { Conversation, Message } from '../db/schema'
 
 /**
@@ -13,7 +13,6 @@ import type { Conversation, Message } from '../db/schema'
 const CONVERSATION = `select id, user_id, title, model, system_prompt_id, pinned, archived, channel, ${epochMs('access_seen_at')}, message_count, ${epochMs('created_at')}, ${epochMs('updated_at')} from conversations where id = ?`
 
 const orNull = (value: unknown) => (value === null || value === undefined ? null : value)
-const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value))
 
 /** The conversation `id`, every column; undefined when there is none. */
 export async function conversationById(id: string): Promise<Conversation | undefined> {

@@ -1,4 +1,4 @@
-import { driverValue, epochDate, epochMs, readRows } from '../db/client'
+import { driverValue, epochDate, epochMs, numberOrNull, readRows } from '../db/client'
 import type { Conversation } from '../db/schema'
 
 /**
@@ -63,10 +63,8 @@ export async function conversationPage(ownerId: string, page: { order: PageOrder
   const total = totalOf(page.archived)
   const rows = await readRows(pageText(page.order, total, !!page.key), args)
   if (!rows.length) return { total: await storedTotal(ownerId, total), rows: [] }
-  return { total: countOrNull(rows[0]![0]), rows: rows.map(toPageRow) }
+  return { total: numberOrNull(rows[0]![0]), rows: rows.map(toPageRow) }
 }
-
-const countOrNull = (value: unknown) => value === null || value === undefined ? null : Number(value)
 
 function toPageRow(row: unknown[]): PageRow {
   const [, id, userId, title, model, systemPromptId, pinned, archived, channel, messageCount, createdAt, updatedAt] = row as [unknown, string, string, string, string, string | null, unknown, unknown, PageRow['channel'], number, number, number]
@@ -88,5 +86,5 @@ function toPageRow(row: unknown[]): PageRow {
 /** The total alone (`conversationPage` of an empty page): null when the owner does not exist. */
 async function storedTotal(ownerId: string, total: TotalOf) {
   const [row] = await readRows(`select ${TOTAL_COLUMN[total]} from users where id = ?`, [ownerId])
-  return row ? countOrNull(row[0]) : null
+  return row ? numberOrNull(row[0]) : null
 }
