@@ -69,6 +69,27 @@ if (skipped.length) {
 }
 process.exit(status)
 
+// Vitest's report of a failure: a "FAIL  <project>  <file> > <test>" line, then the error and where it was thrown.
+// Keeps that header and the next few lines of each (at most 20 failures).
+function failureCollector() {
+  const lines = []
+  let left = 0
+  return {
+    lines,
+    see(plain) {
+      if (/^FAIL\s+\S+\s+\S+.*>/.test(plain) || /^FAIL\s+\S+\s+\S+\.test\.ts/.test(plain)) {
+        if (lines.filter(l => l.startsWith('FAIL')).length >= 20) return
+        lines.push(plain.replace(/\s+/g, ' '))
+        left = 6
+      }
+      else if (left > 0 && plain) {
+        if (/^⎯/.test(plain)) left = 0
+        else { lines.push(`    ${plain}`); left-- }
+      }
+    },
+  }
+}
+
 function projectArgs(names) {
   return args.some(a => a.startsWith('--project')) ? [] : names.flatMap(p => ['--project', p])
 }
@@ -82,16 +103,24 @@ async function runSideBySide(groups) {
     const started = Date.now()
     const child = spawn(process.execPath, [...vitest, ...projectArgs(group)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
     const tail = []
+    const failures = failureCollector()
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         process.stdout.write(`${tag}${line}\n`)
         const plain = stripVTControlCharacters(line).trim()
         if (/^(Test Files|Tests|Errors|Duration)\s/.test(plain)) tail.push(plain.replace(/\s+/g, ' '))
+        failures.see(plain)
       })
     }
-    child.on('close', code => done({ name, code: code ?? 1, seconds: Math.round((Date.now() - started) / 1000), tail }))
+    child.on('close', code => done({ name, code: code ?? 1, seconds: Math.round((Date.now() - started) / 1000), tail, failed: failures.lines }))
   })))
   console.log('\nSummary')
   for (const r of results) console.log(`  ${r.code === 0 ? 'ok  ' : 'FAIL'} ${r.name.padEnd(width)} ${String(r.seconds).padStart(5)} s  ${r.tail.join(' · ')}`)
+  // A CI log is often read from its end only: repeat each failure's name and first error lines here, so a red run
+  // says which test failed without the whole log.
+  for (const r of results.filter(r => r.failed.length)) {
+    console.log(`\nFailed in ${r.name}:`)
+    for (const line of r.failed) console.log(`  ${line}`)
+  }
   return results.some(r => r.code !== 0) ? 1 : 0
 }
