@@ -63,6 +63,39 @@ describe(`hand-written commits (${kind})`, () => {
     expect(await hand.read('select parent_id from children where id = ?', ['c2'])).toEqual([['p2']])
   })
 
+  it('a statement failing in the middle: its own error is the one thrown, and neither side of it lands', async () => {
+    const parents = await count('parents')
+    const failing = [
+      q('insert into parents (id) values (?)', 'p7'),
+      q('insert into children (id, parent_id, note) values (?, ?, ?)', 'c7', 'no such parent', null),
+      q('insert into parents (id) values (?)', 'p8'),
+    ]
+    // on PostgreSQL the statements are pipelined: the one after the failure fails too, as "transaction aborted"
+    // (25P02), and that must not be the error the caller sees
+    await expect(hand.commit(failing)).rejects.toMatchObject({ code: kind === 'pg' ? '23503' : 'SQLITE_CONSTRAINT_FOREIGNKEY' })
+    expect(await count('parents')).toBe(parents)
+    expect(await hand.read('select id from parents where id in (?, ?)', ['p7', 'p8'])).toEqual([])
+  })
+
+  // a group commit of ten chats is 20 statements: one round trip each would queue every chat's first token behind
+  // them (bench/README "session 16"); they are sent together, the next before the previous one has answered
+  if (kind === 'pg') it('sends a commit\'s statements together (pipelined), not each after the previous answer', async () => {
+    const sent = new Map<string, number>()
+    const client = postgres(db.url, { max: 1, onnotice: () => {}, debug: (_id, query) => { if (!sent.has(query)) sent.set(query, performance.now()) } })
+    try {
+      await pgHandWritten(client).commit([
+        q('select pg_sleep(0.5)'),
+        q('insert into parents (id) values (?)', 'p9'),
+      ])
+      const sleep = sent.get('select pg_sleep(0.5)')!
+      const insert = sent.get(pgText('insert into parents (id) values (?)'))!
+      // one after the other it would be sent once the sleep had answered, ≥ 500 ms later
+      expect(insert - sleep).toBeLessThan(250)
+      expect(await hand.read('select id from parents where id = ?', ['p9'])).toEqual([['p9']])
+    }
+    finally { await client.end({ timeout: 5 }) }
+  })
+
   // (PostgreSQL: postgres.js's `begin` rolls back and releases its connection on any error)
   if (kind === 'sqlite') it('a failed commit holds no lock: another connection takes the write lock at once', async () => {
     await expect(hand.commit([q('insert into parents (id) values (?)', 'p1')])).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' })
