@@ -70,17 +70,24 @@ if (skipped.length) {
 process.exit(status)
 
 // Vitest's report of a failure: a "FAIL  <project>  <file> > <test>" line, then the error and where it was thrown.
-// Keeps that header and the next few lines of each (at most 20 failures).
+// An error outside any test (an unhandled rejection fails the run with every test passed) has a "⎯ Unhandled
+// Rejection ⎯" header, the error, and sentences naming the file and the test that was running. Keeps each header and
+// the next few lines (at most 20 reports).
 function failureCollector() {
   const lines = []
   let left = 0
+  let reports = 0
   return {
     lines,
     see(plain) {
-      if (/^FAIL\s+\S+\s+\S+.*>/.test(plain) || /^FAIL\s+\S+\s+\S+\.test\.ts/.test(plain)) {
-        if (lines.filter(l => l.startsWith('FAIL')).length >= 20) return
-        lines.push(plain.replace(/\s+/g, ' '))
-        left = 6
+      const unhandled = /^⎯+ (Unhandled (?:Rejection|Error)) ⎯+$/.exec(plain)
+      if (unhandled || /^FAIL\s+\S+\s+\S+.*>/.test(plain) || /^FAIL\s+\S+\s+\S+\.test\.ts/.test(plain)) {
+        if (++reports > 20) return
+        lines.push(unhandled ? unhandled[1] : plain.replace(/\s+/g, ' '))
+        left = unhandled ? 2 : 6
+      }
+      else if (/^(This error originated in|The latest test that might've caused)/.test(plain) && reports <= 20) {
+        lines.push(`    ${plain.replace(/\. It (doesn't|might) .*$/, '')}`)
       }
       else if (left > 0 && plain) {
         if (/^⎯/.test(plain)) left = 0
