@@ -468,9 +468,13 @@ describe('offline', () => {
     const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Dispositivo Limpio' }) })
     const { user: { id } } = await registered.json() as { user: { id: string } }
 
-    // a first signed-out visit finds no offline database and marks the device empty
+    // a first signed-out visit finds no offline database and marks the device empty (once the session probe has
+    // answered; page errors are polled with the mark, so a failure here says what the page saw)
+    const firstProbe = page.waitForResponse(response => new URL(response.url()).pathname === '/api/auth/session')
     await page.goto('/login')
-    await expect.poll(() => page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))).toBe('clean')
+    expect((await firstProbe).status()).toBe(200)
+    const mark = () => page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))
+    await expect.poll(async () => ({ mark: await mark(), errors })).toEqual({ mark: 'clean', errors: [] })
     // the database goes from a page without the app (no open connection), then the app is opened signed out again
     await page.goto('/manifest.webmanifest')
     await page.evaluate(name => new Promise((done, fail) => { const request = indexedDB.deleteDatabase(name); request.onsuccess = done; request.onerror = fail }), DB_NAME)
@@ -486,11 +490,11 @@ describe('offline', () => {
     await signIn(page, user)
     await ask(page, 'Consulta sobre el transformador norte')
     await expect.poll(async () => (await offlineKeys(page)).filter(k => k.startsWith(`["${id}","messages"`)).length).toBe(1)
-    expect(await page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))).not.toBe('clean')
+    expect(await mark()).not.toBe('clean')
     await context.clearCookies()
     await page.goto('/login')
     await expect.poll(async () => (await offlineKeys(page)).filter(k => k.includes(id) || k === '["device","vault"]')).toEqual([])
-    await expect.poll(() => page.evaluate(() => localStorage.getItem('energyapp:offline-clean'))).toBe('clean')
+    await expect.poll(mark).toBe('clean')
     expect(await offlineDump(page)).not.toMatch(/transformador norte|pwa-clean/)
     expect(errors).toEqual([])
     await context.close()
