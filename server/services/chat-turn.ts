@@ -200,7 +200,8 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     replaceIds,
     model,
     context: buildContext([withInstructions(prompt?.content, preferences.customInstructions), instructions].filter(Boolean).join('\n\n') || null, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
-    needsTitle: conversation.title === DEFAULT_TITLE,
+    // only a first exchange is titled: a conversation with messages that carries the placeholder was renamed to it
+    needsTitle: conversation.title === DEFAULT_TITLE && !existing?.messageCount,
     committed: saved.committed,
   }
   if (!models || !models.includes(model)) {

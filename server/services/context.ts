@@ -2,6 +2,7 @@
  * What the model sees: the system prompt and the newest messages that fit the context window.
  * Pure functions, so the budget rules are unit-tested without a model.
  */
+import { UNNAMED_TITLE } from '#shared/conversations'
 
 export interface ContextMessage {
   role: 'system' | 'user' | 'assistant' | 'tool'
@@ -76,7 +77,7 @@ export function cleanTitle(raw: string): string | null {
 /** The fallback title: the first words of the user's message. */
 export function titleFromMessage(message: string, words = 6): string {
   const all = message.replace(/\s+/g, ' ').trim().split(' ').filter(Boolean)
-  if (!all.length) return 'Nueva conversación'
+  if (!all.length) return UNNAMED_TITLE
   let title = all.slice(0, words).join(' ')
   if (title.length > TITLE_MAX) title = `${title.slice(0, TITLE_MAX - 1).trimEnd()}…`
   else if (all.length > words) title += '…'

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
+import { UNNAMED_TITLE } from '#shared/conversations'
 import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages } from '../db/schema'
@@ -9,7 +10,7 @@ import { conversationMatches, messageHits, messageSnippets, searchTerms } from '
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
 
 /** The title of a conversation nobody named yet; the first exchange replaces it (auto-title). */
-export const DEFAULT_TITLE = 'Nueva conversación'
+export const DEFAULT_TITLE = UNNAMED_TITLE
 
 /** API.md `conversation`: the one shaper of a conversation row (a full row, or a list page's columns). */
 export function toApiConversation(c: PageRow, messageCount: number): ApiConversation {

@@ -82,6 +82,24 @@ describe('POST /api/chat streaming', () => {
     expect(new Date(after.updatedAt).getTime()).toBeGreaterThan(new Date(before.updatedAt).getTime())
   })
 
+  it('only a first exchange is titled: a conversation its owner renamed to the placeholder text keeps that name', async () => {
+    const { client } = await worker()
+    // created empty through the API (placeholder title): its first exchange still names it
+    const created = await client.post('/api/conversations', {})
+    expect(created.body.title).toBe('Nueva conversación')
+    const first = await postChat(client, { message: 'Primera pregunta', conversationId: created.body.id })
+    expect(names(first.events)).toEqual(['meta', 'token', 'done', 'title'])
+    expect((await client.get(`/api/conversations/${created.body.id}`)).body.title).toBe('Hola, soy un modelo de prueba')
+
+    // renamed by its owner to the very text of the placeholder: a chosen name, not an unnamed conversation
+    expect((await client.patch(`/api/conversations/${created.body.id}`, { title: 'Nueva conversación' })).status).toBe(200)
+    srv.fake.reset()
+    const next = await postChat(client, { message: 'Segunda pregunta', conversationId: created.body.id })
+    expect(names(next.events)).toEqual(['meta', 'token', 'done'])
+    // no title call went to the model, and the name stays
+    expect(srv.fake.chatRequests).toHaveLength(1)
+    expect((await client.get(`/api/conversations/${created.body.id}`)).body.title).toBe('Nueva conversación')
+  })
   it('a system prompt an admin has just created can be picked at once and is what the model gets', async () => {
     const admin = new Client(srv.url)
     await admin.login(DEMO.admin.email, DEMO.admin.password)
