@@ -26,6 +26,10 @@ function dispatch({ event, data }: SseEvent) {
     const { id, status } = payload as LiveEvents['report']
     useReportsStore().applyLive(id, status)
   }
+  else if (name === 'conversation') {
+    const { id, title } = payload as LiveEvents['conversation']
+    useChatStore().applyTitle(id, title)
+  }
 }
 
 function scheduleReconnect() {

@@ -71,5 +71,7 @@ export interface LiveEvents {
   /** The caller deleted a message from their view in another tab (their own streams only). */
   'dm-delete': { id: string }
   report: { id: string, status: ReportStatus }
+  /** One of the caller's conversations got a title: its first exchange named it, or it was renamed (any tab or device). */
+  conversation: { id: string, title: string }
 }
 export type LiveEventName = keyof LiveEvents

@@ -152,6 +152,12 @@ export const useChatStore = defineStore('chat', () => {
     catch {}
   }
 
+  /** A conversation got a title (its first answer named it, or a rename elsewhere): the list and the open header show it. */
+  function applyTitle(id: string, title: string) {
+    conversations.patchLocal(id, { title })
+    if (conversation.value?.id === id) conversation.value = { ...conversation.value, title }
+  }
+
   /** Streams one request into `live`; the exchange joins the history when it ends. */
   async function run(request: ChatRequest, user: ApiMessage | null, replaced: ApiMessage | null = null, retried = false, backToDraft = true): Promise<void> {
     failure.value = null
@@ -192,17 +198,14 @@ export const useChatStore = defineStore('chat', () => {
           else tools.lines.push({ name, status })
         },
         onTitle(title) {
-          if (!targetId) return
-          conversations.patchLocal(targetId, { title })
-          if (conversation.value?.id === targetId) conversation.value = { ...conversation.value, title }
+          if (targetId) applyTitle(targetId, title)
         },
       })
       if (result.outcome === 'done') exchange.answer.id = tools.answerId = result.done.assistantMessageId
       else if (result.outcome === 'stopped') {
         exchange.answer.status = 'stopped'
         stoppedAt = Date.now()
-        // a stopped first exchange is still named by the server (after the stream): pick the title up
-        if (targetId && !startedIn) setTimeout(() => { void refreshConversation(targetId!) }, 1500)
+        // a stopped first exchange is still named by the server after the stream: the title comes as a live event
       }
       else {
         if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = tools.answerId = result.assistantMessageId
@@ -430,6 +433,6 @@ export const useChatStore = defineStore('chat', () => {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, unavailableOffline, hasOlder,
     phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
-    open, loadOlder, send, submit, sendQueued, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, $reset,
+    open, loadOlder, send, submit, sendQueued, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, applyTitle, $reset,
   }
 })

@@ -10,7 +10,7 @@ import { requireConversation, type Viewer } from './access'
 import { newestMessages } from './chat-reads'
 import { insertConversation, insertMessage } from './chat-writes'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
-import { DEFAULT_TITLE, newConversation } from './conversations'
+import { DEFAULT_TITLE, newConversation, publishTitle } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
 import { listSystemPrompts, systemPromptsVersion } from './system-prompts'
@@ -106,9 +106,10 @@ async function editQuestion(conversationId: string, messageId: string, text: str
  * Writes a conversation's activity time, model and prompt as the turn left them (when no answer is saved).
  * `title` names a still-unnamed conversation (a rename in the meantime wins), so a failed first turn is findable.
  */
-export async function touchConversation({ id, model, systemPromptId, updatedAt }: Conversation, title?: string | null) {
+export async function touchConversation({ id, userId, model, systemPromptId, updatedAt }: Conversation, title?: string | null) {
   const named = title ? { title: sql`case when ${conversations.title} = ${DEFAULT_TITLE} then ${title} else ${conversations.title} end` } : {}
   await useDb().update(conversations).set({ model, systemPromptId, updatedAt, ...named }).where(eq(conversations.id, id))
+  if (title) publishTitle({ id, userId, title })
 }
 
 /** The title a turn that got no answer gives its conversation: the first words of the question, when unnamed. */

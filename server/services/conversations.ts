@@ -5,6 +5,7 @@ import type { ApiConversation, ApiCursorList } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages } from '../db/schema'
 import { conversationPage, type PageRow } from './conversation-pages'
+import { publish, userTopic } from './events'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
@@ -150,6 +151,9 @@ export async function resolveSystemPromptId(id: string | undefined): Promise<str
   return id
 }
 
+/** Tells the owner's open tabs (live events) the title a conversation now has. */
+export const publishTitle = (c: Pick<Conversation, 'id' | 'userId' | 'title'>) => publish(userTopic(c.userId), 'conversation', { id: c.id, title: c.title })
+
 /** A new conversation row (not yet saved); the title stays the placeholder until the first answer names it. */
 export function newConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string, channel?: Conversation['channel'], id?: string }): Conversation {
   const now = new Date()
@@ -182,6 +186,8 @@ export async function updateConversation(id: string, change: { title?: string, p
   }
   const [row] = await useDb().update(conversations).set(change).where(eq(conversations.id, id)).returning()
   if (!row) throw createError({ statusCode: 404, message: 'Conversation not found' })
+  // the owner's other tabs and devices show the new name at once
+  if (change.title !== undefined) publishTitle(row)
   return row
 }
 

@@ -4,6 +4,7 @@ import { type ChatServer, eventually, ending, postChat, startChatServer } from '
 import { dbQuery } from '../support/db'
 import { DEFAULT_TOKENS, FakeOllama } from '../support/fake-ollama'
 import { Client, DEMO, newWorker } from '../support/http'
+import { LiveReader } from './live-reader'
 
 let srv: ChatServer
 beforeAll(async () => { srv = await startChatServer({ CHAT_PING_MS: '100' }) })
@@ -152,6 +153,8 @@ describe('POST /api/chat streaming', () => {
 describe('POST /api/chat when things go wrong', () => {
   it('client disconnect mid-stream: the fake sees the abort and the partial answer is saved as stopped', async () => {
     const { client } = await worker()
+    // the owner's other tab (live events) learns the title the server gives after this client left
+    const live = await LiveReader.open(client)
     srv.fake.once({ tokenCount: 500, delayMs: 10 })
     const reply = await postChat(client, { message: 'Cuéntame algo largo' }, { disconnectAfterTokens: 3 })
     expect(reply.tokens.length).toBeGreaterThan(0)
@@ -166,6 +169,8 @@ describe('POST /api/chat when things go wrong', () => {
     expect(srv.fake.chatRequests).toHaveLength(1)
     // (named just after the stopped answer is saved)
     await expect.poll(async () => (await client.get(`/api/conversations/${conversationId}`)).body.title).toBe('Cuéntame algo largo')
+    await expect.poll(() => live.named('conversation')).toEqual([{ id: conversationId, title: 'Cuéntame algo largo' }])
+    await live.close()
   })
 
   it('connection dropped mid-stream: error event (no done) and the partial text saved as error', async () => {

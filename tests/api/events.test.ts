@@ -102,6 +102,27 @@ describe('GET /api/events', () => {
     expect(liveB.named('report')).toEqual([])
   })
 
+  it('a rename reaches every tab of the owner as conversation {id, title}; nobody else hears of it, their supervisor neither', async () => {
+    const { sup, a, b } = await pair()
+    const [tab1, tab2, liveB, liveSup] = await Promise.all([open(a.client), open(a.client), open(b.client), open(sup.client)])
+    for (const live of [tab1, tab2, liveB, liveSup]) await expect.poll(() => live.lastUnread()).toBe(0)
+    const created = (await a.client.post('/api/conversations', {})).body
+    // pinning is not a title change: no event for it
+    expect((await a.client.patch(`/api/conversations/${created.id}`, { pinned: true })).status).toBe(200)
+    expect((await a.client.patch(`/api/conversations/${created.id}`, { title: 'Turno de noche' })).status).toBe(200)
+    for (const tab of [tab1, tab2]) await expect.poll(() => tab.named('conversation')).toEqual([{ id: created.id, title: 'Turno de noche' }])
+    // someone else's rename attempt is refused and tells nobody anything
+    expect((await b.client.patch(`/api/conversations/${created.id}`, { title: 'Intruso' })).status).toBe(404)
+    // a later message proves the other streams were live all along
+    await a.client.post('/api/messages', { recipientId: b.id, content: 'ping' })
+    await a.client.post('/api/messages', { recipientId: sup.id, content: 'ping' })
+    await expect.poll(() => liveB.named('dm').length).toBe(1)
+    await expect.poll(() => liveSup.named('dm').length).toBe(1)
+    expect(liveB.named('conversation')).toEqual([])
+    expect(liveSup.named('conversation')).toEqual([])
+    expect(tab1.named('conversation')).toHaveLength(1)
+  })
+
   it('revoking the session ends the stream within 30 s', async () => {
     const { a } = await pair()
     const live = await open(a.client)

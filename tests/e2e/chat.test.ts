@@ -109,6 +109,28 @@ describe('chat screen', () => {
     await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Título tardío por' }).waitFor()
   })
 
+  it('a rename in one tab shows at once in the same user\'s other tab (list and header)', async () => {
+    useModel(() => 'Respuesta breve.', 5)
+    const first = await open(server.url)
+    await signIn(first, WORKER)
+    await send(first, 'Consulta vista desde dos pestañas')
+    await lastAnswer(first).and(first.locator('[data-status="complete"]')).waitFor()
+    await first.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const id = new URL(first.url()).pathname.split('/').pop()!
+
+    const second = await open(server.url)
+    await signIn(second, WORKER)
+    // the live stream subscribes before it answers: once its response is in, a rename cannot be missed
+    const listening = second.waitForResponse(response => new URL(response.url()).pathname === '/api/events')
+    await second.goto(`/chat/${id}`)
+    await listening
+    await second.locator('[data-testid="message"][data-role="user"]', { hasText: 'dos pestañas' }).waitFor()
+
+    expect((await first.request.patch(`/api/conversations/${id}`, { data: { title: 'Renombrada en la otra pestaña' } })).status()).toBe(200)
+    await expect.poll(() => second.getByTestId('conversation-title').textContent()).toBe('Renombrada en la otra pestaña')
+    await second.getByTestId('conversation-item').filter({ hasText: 'Renombrada en la otra pestaña' }).waitFor()
+  })
+
   it('stops an answer (kept as stopped), regenerates it, renames, searches, and finds it again after a reload', async () => {
     useModel(() => Array.from({ length: 400 }, (_, i) => `t${i}`).join(' '), 40)
     const page = await open(server.url)
@@ -122,6 +144,8 @@ describe('chat screen', () => {
     await expect.poll(() => lastAnswer(page).getByTestId('message-status').textContent()).toBe('Detenida')
     await fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && r.aborted), SETTLE_MS)
     const id = new URL(page.url()).pathname.split('/').pop()!
+    // the server names a stopped first exchange after its stream ended: the title arrives as a live event
+    await expect.poll(() => page.getByTestId('conversation-title').textContent()).toBe('Explica el mantenimiento preventivo de transformadores')
 
     // the server saved the partial answer as stopped
     await expect.poll(async () => {
