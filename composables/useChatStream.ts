@@ -104,13 +104,19 @@ const isEventName = (name: string): name is ChatEventName => ['meta', 'queue', '
  * Reads `POST /api/chat` as a stream (EventSource cannot POST) through the API client. `send` resolves with how
  * the stream ended and throws ApiRequestError when the server answered JSON before streaming (a lost session is
  * handled by the client, as for every request). `stop` asks the server to stop the answer
- * (`POST /api/chat/:conversationId/stop`, which reaches whichever app process runs it) and aborts the request:
- * either way the server stops the model and saves the partial answer as `stopped`.
+ * (`POST /api/chat/:conversationId/stop`, which reaches whichever app process runs it) and reads on: the server
+ * saves the text so far and ends the stream with `done` (`finishReason: "stopped"`), having freed the user first, so
+ * a message sent right after is not refused. Should `done` not come within `STOP_GRACE_MS` (or before `meta` named
+ * the conversation, or with `wait: false`), the request is closed instead: the server then saves it as `stopped`
+ * when it notices the client left.
  */
+const STOP_GRACE_MS = 3000
+
 export function useChatStream() {
   const api = useApi()
   const active = ref(false)
   let controller: AbortController | null = null
+  let stopGrace: ReturnType<typeof setTimeout> | undefined
   // the conversation of the answer being streamed, once `meta` named it
   let streaming: string | null = null
 
@@ -191,6 +197,7 @@ export function useChatStream() {
     }
     finally {
       if (controller === abort) {
+        clearTimeout(stopGrace)
         controller = null
         streaming = null
         active.value = false
@@ -198,12 +205,16 @@ export function useChatStream() {
     }
   }
 
-  function stop() {
+  function stop({ wait = true } = {}) {
+    const abort = controller
+    if (!abort) return
     if (streaming) {
       // keepalive: the request is sent even while the page goes away
       void fetch(`/api/chat/${encodeURIComponent(streaming)}/stop`, { method: 'POST', credentials: 'same-origin', keepalive: true }).catch(() => {})
     }
-    controller?.abort()
+    if (!streaming || !wait) return abort.abort()
+    clearTimeout(stopGrace)
+    stopGrace = setTimeout(() => abort.abort(), STOP_GRACE_MS)
   }
 
   return { send, stop, active }

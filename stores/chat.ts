@@ -26,6 +26,9 @@ export interface QueuedMessage { message: string, conversationId: string | null,
 export type QueuedOutcome = { kept: true, conversationId: string | null } | { kept: false, failed?: string }
 
 let localIds = 0
+/** `done` reasons of an answer that was cut short (API.md: the text so far is saved as `stopped`). */
+const STOPPED_REASONS: ReadonlySet<string> = new Set(['stopped', 'time-limit'])
+
 function localMessage(role: ApiMessage['role'], content: string, conversationId: string | null): ApiMessage {
   return { id: `local-${++localIds}`, conversationId: conversationId ?? '', role, content, status: 'complete', model: null, usage: null, createdAt: new Date().toISOString() }
 }
@@ -201,7 +204,11 @@ export const useChatStore = defineStore('chat', () => {
           if (targetId) applyTitle(targetId, title)
         },
       })
-      if (result.outcome === 'done') exchange.answer.id = tools.answerId = result.done.assistantMessageId
+      if (result.outcome === 'done') {
+        exchange.answer.id = tools.answerId = result.done.assistantMessageId
+        // stopped here or on another device, or at the admin's time cap: saved as `stopped`
+        if (STOPPED_REASONS.has(result.done.finishReason)) exchange.answer.status = 'stopped'
+      }
       else if (result.outcome === 'stopped') {
         exchange.answer.status = 'stopped'
         stoppedAt = Date.now()
@@ -413,7 +420,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   function $reset() {
-    stream.stop()
+    stream.stop({ wait: false })
     conversationId.value = null
     conversation.value = null
     history.value = []

@@ -131,6 +131,31 @@ describe('chat screen', () => {
     await second.getByTestId('conversation-item').filter({ hasText: 'Renombrada en la otra pestaña' }).waitFor()
   })
 
+  it('a message sent right after Stop is answered at once, and the stopped answer shows exactly the text that was saved', async () => {
+    useModel(() => Array.from({ length: 400 }, (_, i) => `p${i}`).join(' '), 40)
+    const page = await open(server.url)
+    await signIn(page, WORKER)
+    const statuses: number[] = []
+    page.on('response', (response) => { if (new URL(response.url()).pathname === '/api/chat') statuses.push(response.status()) })
+    await send(page, 'Una consulta que se detiene')
+    await page.getByTestId('generating').waitFor()
+    await expect.poll(async () => (await lastAnswer(page).getByTestId('message-body').textContent().catch(() => ''))?.length ?? 0).toBeGreaterThan(20)
+    await page.getByTestId('stop').click()
+    await lastAnswer(page).and(page.locator('[data-status="stopped"]')).waitFor()
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const id = new URL(page.url()).pathname.split('/').pop()!
+    const shown = (await lastAnswer(page).getByTestId('message-body').textContent())!.trim()
+
+    // at once: the stopped stream ended only after the server saved the answer and freed the user (no 429, no wait)
+    useModel(() => 'Segunda respuesta.', 5)
+    await send(page, 'La siguiente consulta')
+    await expect.poll(() => lastAnswer(page).and(page.locator('[data-status="complete"]')).getByTestId('message-body').textContent().then(text => text?.trim())).toBe('Segunda respuesta.')
+    expect(statuses).toEqual([200, 200])
+    const saved = (await (await page.request.get(`/api/conversations/${id}/messages`)).json()).data as Array<{ role: string, status: string, content: string }>
+    expect(saved.map(m => `${m.role}:${m.status}`)).toEqual(['user:complete', 'assistant:stopped', 'user:complete', 'assistant:complete'])
+    expect(saved[1]!.content.trim()).toBe(shown)
+  })
+
   it('stops an answer (kept as stopped), regenerates it, renames, searches, and finds it again after a reload', async () => {
     useModel(() => Array.from({ length: 400 }, (_, i) => `t${i}`).join(' '), 40)
     const page = await open(server.url)
