@@ -156,6 +156,20 @@ describe('chat screen', () => {
     expect(saved[1]!.content.trim()).toBe(shown)
   })
 
+  it('an answer stopped from another device is shown as stopped here', async () => {
+    useModel(() => Array.from({ length: 400 }, (_, i) => `q${i}`).join(' '), 40)
+    const page = await open(server.url)
+    await signIn(page, WORKER)
+    await send(page, 'Una consulta detenida desde el teléfono')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await expect.poll(async () => (await lastAnswer(page).getByTestId('message-body').textContent().catch(() => ''))?.length ?? 0).toBeGreaterThan(20)
+    const id = new URL(page.url()).pathname.split('/').pop()!
+    // the phone: the same user's stop route (a request of its own, not this page's button)
+    expect((await page.request.post(`/api/chat/${id}/stop`)).status()).toBe(204)
+    await lastAnswer(page).and(page.locator('[data-status="stopped"]')).waitFor()
+    await expect.poll(() => lastAnswer(page).getByTestId('message-status').textContent()).toBe('Detenida')
+  })
+
   it('stops an answer (kept as stopped), regenerates it, renames, searches, and finds it again after a reload', async () => {
     useModel(() => Array.from({ length: 400 }, (_, i) => `t${i}`).join(' '), 40)
     const page = await open(server.url)
