@@ -91,9 +91,10 @@ export const useChatStore = defineStore('chat', () => {
 
   /** Shows a conversation (null: a new one). Reopening the one already shown keeps its state. */
   async function open(id: string | null) {
-    // the conversation a new chat just created: its messages are the live exchange, nothing to load yet
+    // the conversation a new chat just created: its messages are the live exchange (or, once it ended, the history
+    // it settled into: a fast answer can end before the address names the conversation), nothing to load
     const streamingHere = !!id && live.value?.conversationId === id
-    if (id === conversationId.value && (id === null || conversation.value || loading.value || streamingHere)) return
+    if (id === conversationId.value && (id === null || conversation.value || loading.value || streamingHere || history.value.length)) return
     conversationId.value = id
     conversation.value = null
     history.value = []

@@ -109,6 +109,25 @@ describe('chat screen', () => {
     await page.getByTestId('conversation-item').filter({ hasText: 'Sobre Título tardío por' }).waitFor()
   })
 
+  it('a new conversation answered before its address changes is not loaded again (its exchange stays on screen)', async () => {
+    // an instant model: the stream ends before the page's address names the new conversation
+    useModel(() => 'Al instante.', 0)
+    const page = await open(server.url)
+    await signIn(page, WORKER)
+    const reloads: string[] = []
+    page.on('request', (request) => { if (/\/api\/conversations\/[0-9a-f-]{36}\/messages/.test(request.url())) reloads.push(request.url()) })
+    for (const question of ['Primera instantánea', 'Segunda instantánea', 'Tercera instantánea']) {
+      await page.getByTestId('new-chat').click()
+      await page.waitForURL(/\/chat\/?$/)
+      await send(page, question)
+      await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+      await expect.poll(() => lastAnswer(page).and(page.locator('[data-status="complete"]')).getByTestId('message-body').textContent().then(text => text?.trim())).toBe('Al instante.')
+    }
+    // a reload would have been requested as the address changed: one more round trip from the page comes after it
+    expect(await page.evaluate(() => fetch('/api/health').then(response => response.status))).toBe(200)
+    expect(reloads).toEqual([])
+  })
+
   it('a rename in one tab shows at once in the same user\'s other tab (list and header)', async () => {
     useModel(() => 'Respuesta breve.', 5)
     const first = await open(server.url)
