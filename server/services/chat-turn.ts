@@ -1,4 +1,5 @@
 import { readPreferences } from '#shared/account'
+import { UNNAMED_TITLE } from '#shared/conversations'
 import { and, eq, gt, or, sql } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
@@ -10,7 +11,7 @@ import { requireConversation, type Viewer } from './access'
 import { newestMessages } from './chat-reads'
 import { insertConversation, insertMessage } from './chat-writes'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
-import { DEFAULT_TITLE, newConversation, publishTitle } from './conversations'
+import { newConversation, publishTitle } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
 import { listSystemPrompts, systemPromptsVersion } from './system-prompts'
@@ -107,7 +108,7 @@ async function editQuestion(conversationId: string, messageId: string, text: str
  * `title` names a still-unnamed conversation (a rename in the meantime wins), so a failed first turn is findable.
  */
 export async function touchConversation({ id, userId, model, systemPromptId, updatedAt }: Conversation, title?: string | null) {
-  const named = title ? { title: sql`case when ${conversations.title} = ${DEFAULT_TITLE} then ${title} else ${conversations.title} end` } : {}
+  const named = title ? { title: sql`case when ${conversations.title} = ${UNNAMED_TITLE} then ${title} else ${conversations.title} end` } : {}
   await useDb().update(conversations).set({ model, systemPromptId, updatedAt, ...named }).where(eq(conversations.id, id))
   if (title) publishTitle({ id, userId, title })
 }
@@ -202,7 +203,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
     model,
     context: buildContext([withInstructions(prompt?.content, preferences.customInstructions), instructions].filter(Boolean).join('\n\n') || null, history, { numCtx: settings.numCtx, historyMessages: historyLimit }),
     // only a first exchange is titled: a conversation with messages that carries the placeholder was renamed to it
-    needsTitle: conversation.title === DEFAULT_TITLE && !existing?.messageCount,
+    needsTitle: conversation.title === UNNAMED_TITLE && !existing?.messageCount,
     committed: saved.committed,
   }
   if (!models || !models.includes(model)) {

@@ -10,9 +10,6 @@ import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
 import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
 
-/** The title of a conversation nobody named yet; the first exchange replaces it (auto-title). */
-export const DEFAULT_TITLE = UNNAMED_TITLE
-
 /** API.md `conversation`: the one shaper of a conversation row (a full row, or a list page's columns). */
 export function toApiConversation(c: PageRow, messageCount: number): ApiConversation {
   return {
@@ -160,7 +157,7 @@ export function newConversation(ownerId: string, input: { title?: string, system
   return {
     id: input.id ?? uuidv7(),
     userId: ownerId,
-    title: input.title ?? DEFAULT_TITLE,
+    title: input.title ?? UNNAMED_TITLE,
     model: input.model,
     systemPromptId: input.systemPromptId ?? null,
     pinned: false,

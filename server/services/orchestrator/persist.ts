@@ -1,3 +1,4 @@
+import { UNNAMED_TITLE } from '#shared/conversations'
 import { databaseUnavailable, rootCause } from '../../db/client'
 import { groupCommit } from '../../db/group-commit'
 import type { Message } from '../../db/schema'
@@ -5,7 +6,7 @@ import type { Turn } from '../chat-turn'
 import { proposeTitle } from '../chat-model'
 import { deleteMessages, insertMessage, nameIfUnnamed, touchAnswered, upsertAnswer, upsertCheckpoint } from '../chat-writes'
 import { titleFromMessage } from '../context'
-import { DEFAULT_TITLE, publishTitle } from '../conversations'
+import { publishTitle } from '../conversations'
 import type { Answer } from './answer'
 import { toolMessageContent } from './tools'
 
@@ -95,7 +96,7 @@ export async function nameConversation(turn: Turn, answer: Answer, signal: Abort
   const title = proposed ?? titleFromMessage(turn.userMessage.content)
   // only a still-unnamed conversation: a rename during the answer wins. Through the group commit: titles of answers
   // that finished together share one commit (one fsync), like the answers themselves
-  await groupCommit(() => [nameIfUnnamed(turn.conversation.id, title, DEFAULT_TITLE)])
+  await groupCommit(() => [nameIfUnnamed(turn.conversation.id, title, UNNAMED_TITLE)])
   // the owner's tabs learn it even when this stream is gone (a stopped answer is named after its client left)
   publishTitle({ ...turn.conversation, title })
   return title
