@@ -24,6 +24,7 @@ describe('backup and restore (deploy/backup.sh, deploy/restore.sh)', () => {
     const client = new Client(server.url)
     expect((await client.post('/api/auth/register', { email, password: GOOD_PASSWORD, fullName: 'Copia de Seguridad' })).status).toBe(201)
     const created = await client.post('/api/conversations', { title: 'Informe de respaldo' })
+    expect(created.status).toBe(201)
     await server.stop()
 
     const backupDir = mkdtempSync(join(tmpdir(), 'energyapp-backup-'))
@@ -45,9 +46,8 @@ describe('backup and restore (deploy/backup.sh, deploy/restore.sh)', () => {
     const restored = new Client(server.url)
     const me = await restored.login(email, GOOD_PASSWORD)
     expect(me.fullName).toBe('Copia de Seguridad')
-    if (created.status === 201) {
-      const list = await restored.get('/api/conversations')
-      expect(list.body.data.map((c: any) => c.title)).toContain('Informe de respaldo')
-    }
+    const list = await restored.get('/api/conversations')
+    expect(list.body.data.map((c: any) => c.id)).toEqual([created.body.id])
+    expect(list.body.data[0].title).toBe('Informe de respaldo')
   })
 })

@@ -32,8 +32,21 @@ describe('database schema', () => {
       }))
       const pCols = p.columns.map(c => ({ name: c.name, notNull: c.notNull, primary: c.primary, kind: kindOf(c.getSQLType()) }))
       expect(pCols).toEqual(sCols)
-      expect(p.indexes.map(i => i.config.name).sort()).toEqual(s.indexes.map(i => i.config.name).sort())
-      expect(p.foreignKeys.length).toBe(s.foreignKeys.length)
+      // what a column may hold and what it starts as: enum values, and whether a default exists
+      const rules = (columns: typeof s.columns | typeof p.columns) =>
+        columns.map(c => ({ name: c.name, enum: c.enumValues ?? null, hasDefault: c.hasDefault }))
+      expect(rules(p.columns)).toEqual(rules(s.columns))
+      // indexes by name, with their columns in order and their uniqueness
+      const indexes = (list: typeof s.indexes | typeof p.indexes) => list
+        .map(i => ({ name: i.config.name ?? '', unique: !!i.config.unique, on: i.config.columns.map(c => (c as { name?: string }).name ?? 'expression') }))
+        .sort((a, b) => a.name.localeCompare(b.name))
+      expect(indexes(p.indexes)).toEqual(indexes(s.indexes))
+      // foreign keys: the same columns point at the same table and columns, with the same delete and update rules
+      const keys = (list: typeof s.foreignKeys | typeof p.foreignKeys) => list.map((fk) => {
+        const ref = fk.reference()
+        return { from: ref.columns.map(c => c.name), to: `${(ref.foreignTable as any)[Symbol.for('drizzle:Name')]}(${ref.foreignColumns.map(c => c.name)})`, onDelete: fk.onDelete ?? 'no action', onUpdate: fk.onUpdate ?? 'no action' }
+      }).sort((a, b) => a.from.join().localeCompare(b.from.join()))
+      expect(keys(p.foreignKeys)).toEqual(keys(s.foreignKeys))
     })
   }
 })
