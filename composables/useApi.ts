@@ -17,9 +17,10 @@ export class ApiRequestError extends Error {
     this.retryAfter = retryAfter
   }
 
-  /** The field a server message names ("password: is wrong" → "password"). */
+  /** The field the server named in `data.fields` (its first one): what the user must correct, if anything. */
   get field(): string | null {
-    return /^([a-zA-Z]+): /.exec(this.message)?.[1] ?? null
+    const fields = this.data?.fields
+    return fields ? Object.keys(fields)[0] ?? null : null
   }
 
   /** The server's stable error code (`data.reason`), which the UI translates; null for older answers. */

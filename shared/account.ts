@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { FullName } from './schemas'
+import { FullName, maxChars } from './schemas'
 
 /** The signed-in user's own account: profile, preferences, phone (API.md "Auth"). */
 
@@ -9,9 +9,9 @@ export type Theme = typeof THEMES[number]
 export const PreferencesSchema = v.strictObject({
   theme: v.optional(v.picklist(THEMES, 'must be system, light or dark')),
   /** A model for new conversations; null = the admin's default. */
-  defaultModel: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(200, 'must be at most 200 characters')))),
+  defaultModel: v.optional(v.nullable(v.pipe(v.string('must be a string'), v.trim(), maxChars(200)))),
   /** Added to the system prompt of every conversation of this user. */
-  customInstructions: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(2000, 'must be at most 2000 characters'))),
+  customInstructions: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(2000))),
 })
 
 export interface Preferences { theme: Theme, defaultModel: string | null, customInstructions: string }
@@ -30,7 +30,7 @@ export function readPreferences(stored: unknown): Preferences {
 
 export const ProfileBody = v.strictObject({
   fullName: v.optional(FullName),
-  bio: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(1000, 'must be at most 1000 characters'))),
+  bio: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(1000))),
   preferences: v.optional(PreferencesSchema),
 })
 

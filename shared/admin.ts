@@ -1,11 +1,11 @@
 import * as v from 'valibot'
-import { Email, FullName, Id, NewPassword, Cursor, Paging, RoleName, WholeParam } from './schemas'
+import { Cursor, Email, FullName, Id, maxChars, NewPassword, Paging, RoleName, WholeParam } from './schemas'
 import type { ApiUser, Role } from './types'
 
 /** Request schemas and answer shapes of `/api/admin/*` (API.md "Admin"), shared by the server and the admin store. */
 
 const BoolText = v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform(s => s === 'true'))
-const Text = (max: number) => v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(max, `must be at most ${max} characters`))
+const Text = (max: number) => v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), maxChars(max))
 
 /** `YYYY-MM-DD` (a whole day, UTC) or a full ISO-8601 date-time. */
 const DateText = v.pipe(
@@ -17,7 +17,7 @@ const DateText = v.pipe(
 )
 
 export const AdminUsersQuery = v.object({
-  q: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(200, 'must be at most 200 characters'))),
+  q: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(200))),
   role: v.optional(RoleName),
   active: v.optional(BoolText),
   supervisorId: v.optional(Id),
@@ -50,8 +50,8 @@ export const AdminMessagesQuery = v.object({ limit: Paging.limit, before: v.opti
 
 export const AuditQuery = v.object({
   actorId: v.optional(Id),
-  action: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(100, 'must be at most 100 characters'))),
-  targetType: v.optional(v.pipe(v.string('must be a string'), v.maxLength(50, 'must be at most 50 characters'))),
+  action: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(100))),
+  targetType: v.optional(v.pipe(v.string('must be a string'), maxChars(50))),
   targetId: v.optional(Id),
   from: v.optional(DateText),
   to: v.optional(DateText),

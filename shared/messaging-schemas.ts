@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { DM_MAX_CHARS, REPORT_COMMENT_MAX, REPORT_CONTENT_MAX, REPORT_STATUSES, REPORT_TITLE_MAX } from './messaging'
-import { Id, Paging } from './schemas'
+import { Id, maxChars, Paging } from './schemas'
 
 /** Request schemas of messages between people and reports (API.md); field-named 400s come from these. */
 
@@ -12,9 +12,9 @@ const Text = (max: number) => v.pipe(
   v.string('must be a string'),
   noNul,
   v.check(s => s.trim().length > 0, 'must not be empty'),
-  v.maxLength(max, `must be at most ${max} characters`),
+  maxChars(max),
 )
-const Search = v.pipe(v.string('must be a string'), noNul, v.trim(), v.maxLength(200, 'must be at most 200 characters'))
+const Search = v.pipe(v.string('must be a string'), noNul, v.trim(), maxChars(200))
 const QueryBool = v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform(s => s === 'true'))
 export const ReportStatus = v.picklist(REPORT_STATUSES, `must be one of ${REPORT_STATUSES.join(', ')}`)
 

@@ -1,11 +1,11 @@
 import * as v from 'valibot'
-import { Id } from './schemas'
+import { Id, maxChars } from './schemas'
 import { isPermission, type Permission } from './permissions'
 
 /** Request schemas and shapes of the roles API (API.md "Roles and permissions"), shared by server and store. */
 
-const RoleNameText = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(60, 'must be at most 60 characters'))
-const Description = v.pipe(v.string('must be a string'), v.trim(), v.maxLength(500, 'must be at most 500 characters'))
+const RoleNameText = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), maxChars(60))
+const Description = v.pipe(v.string('must be a string'), v.trim(), maxChars(500))
 const PermissionList = v.pipe(
   v.array(v.string('must be a list of permission names'), 'must be a list of permission names'),
   v.maxLength(50, 'has too many entries'),

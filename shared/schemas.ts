@@ -1,4 +1,10 @@
 import * as v from 'valibot'
+import { charCount } from './text'
+
+/** valibot: at most `max` characters (code points), with the API's usual message. */
+export const maxChars = (max: number, message = `must be at most ${max} characters`) =>
+  // a text no longer than `max` UTF-16 units has at most `max` characters: no count needed
+  v.check<string, string>(text => text.length <= max || charCount(text) <= max, message)
 
 /** API ids are UUIDs (v7 for new rows); anything else is malformed. */
 export const Id = v.pipe(v.string('must be a string'), v.uuid('must be a valid id'))
@@ -7,12 +13,12 @@ export const Email = v.pipe(
   v.string('must be a string'),
   v.trim(),
   v.toLowerCase(),
-  v.maxLength(254, 'must be at most 254 characters'),
+  maxChars(254),
   v.email('must be a valid email address'),
 )
-export const Password = v.pipe(v.string('must be a string'), v.minLength(1, 'is required'), v.maxLength(256, 'must be at most 256 characters'))
-export const NewPassword = v.pipe(v.string('must be a string'), v.maxLength(256, 'must be at most 256 characters'))
-export const FullName = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(120, 'must be at most 120 characters'))
+export const Password = v.pipe(v.string('must be a string'), v.minLength(1, 'is required'), maxChars(256))
+export const NewPassword = v.pipe(v.string('must be a string'), maxChars(256))
+export const FullName = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), maxChars(120))
 export const OtpCode = v.pipe(v.string('must be a string'), v.trim(), v.minLength(6, 'must be a 6-digit code or a recovery code'), v.maxLength(32, 'must be a 6-digit code or a recovery code'))
 export const RoleName = v.picklist(['admin', 'supervisor', 'worker'], 'must be admin, supervisor or worker')
 
@@ -31,7 +37,7 @@ export const Disable2faBody = v.strictObject({ password: Password, code: OtpCode
 export const CreateTokenBody = v.strictObject({
   /** Re-authentication: a stolen session alone cannot mint a long-lived credential. */
   password: Password,
-  name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(80, 'must be at most 80 characters')),
+  name: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), maxChars(80)),
   expiresInDays: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3650, 'must be at most 3650'))),
 })
 
@@ -49,7 +55,7 @@ export const Paging = {
 export const Cursor = v.optional(v.pipe(v.string('must be a string'), v.maxLength(1000, 'is not a valid cursor'), v.regex(/^[\w-]+$/, 'is not a valid cursor')))
 
 const Bool = (what = 'must be true or false') => v.boolean(what)
-const Title = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters'))
+const Title = v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), maxChars(200))
 /** Upper bound of any chat message; the admin setting `maxMessageChars` (≤ 100000) is checked by the server. */
 export const MESSAGE_HARD_MAX = 100_000
 
@@ -57,10 +63,10 @@ export const ChatBody = v.strictObject({
   message: v.optional(v.pipe(
     v.string('must be a string'),
     v.check(s => s.trim().length > 0, 'must not be empty'),
-    v.maxLength(MESSAGE_HARD_MAX, `must be at most ${MESSAGE_HARD_MAX} characters`),
+    maxChars(MESSAGE_HARD_MAX),
   )),
   conversationId: v.optional(Id),
-  model: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(200, 'must be at most 200 characters'))),
+  model: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'must not be empty'), maxChars(200))),
   systemPromptId: v.optional(Id),
   regenerate: v.optional(Bool()),
   /** Edit-and-resend: this user message of the conversation takes `message` as its text; what came after it goes. */
@@ -74,7 +80,7 @@ export const UpdateConversationBody = v.strictObject({ title: v.optional(Title),
 const QueryBool = v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform(s => s === 'true'))
 export const ConversationListQuery = v.object({
   ...Paging,
-  q: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.maxLength(200, 'must be at most 200 characters'))),
+  q: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(200))),
   userId: v.optional(Id),
   archived: v.optional(QueryBool),
   cursor: Cursor,

@@ -177,6 +177,10 @@ const UNAVAILABLE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',
   'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
   '57P01', '57P02', '57P03', // admin_shutdown, crash_shutdown, cannot_connect_now
+  // connection_exception and its subclasses: the link to the server failed or was never made
+  '08000', '08001', '08003', '08004', '08006', '08P01',
+  '53300', // too_many_connections: every slot is taken (by other clients) for now
+  '3D000', // invalid_catalog_name: the database is gone (dropped, or being restored)
   'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR',
 ])
 
@@ -192,6 +196,8 @@ export function databaseUnavailable(error: unknown): boolean {
   for (let e = error, i = 0; e && typeof e === 'object' && i < 10; e = (e as { cause?: unknown }).cause, i++) {
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && UNAVAILABLE.has(code)) return true
+    // object_not_in_prerequisite_state is also a query's error (currval before nextval): only this message is an outage
+    if (code === '55000' && /not currently accepting connections/.test(String((e as { message?: unknown }).message))) return true
   }
   return false
 }

@@ -22,7 +22,13 @@ export function boundedSocketFactory(budgetMs: number, probeMs = Math.min(budget
     const i = next++ % options.port.length
     const socket = options.path ? connect(options.path) : connect(options.port[i]!, options.host[i]!)
     let heard = false
-    socket.once('data', () => { heard = true; failingSince = undefined })
+    // a server that answers the start-up with an error ('E': "not accepting connections", "too many clients") is as
+    // unreachable as one that closes at once: only another first answer ends the failing streak
+    socket.once('data', (chunk: Buffer) => {
+      if (chunk[0] === 0x45) return
+      heard = true
+      failingSince = undefined
+    })
     socket.once('close', () => { if (!heard) failingSince ??= Date.now() })
     const now = Date.now()
     if (failingSince !== undefined && now - failingSince > budgetMs) {

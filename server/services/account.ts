@@ -38,16 +38,16 @@ export async function startPhoneVerification(user: User, phone: string) {
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
   const result = await sendSms(phone, `Tu código de EnergyApp: ${code}`)
   if (!result.sent && result.reason === 'not-configured')
-    throw createError({ statusCode: 409, message: 'phone: SMS is not configured on this server; ask an administrator to set your number', data: { reason: 'sms-not-configured' } })
+    throw fieldError('phone', 'SMS is not configured on this server; ask an administrator to set your number', 409, { reason: 'sms-not-configured' })
   if (!result.sent)
-    throw createError({ statusCode: 503, message: 'phone: the code could not be sent by SMS right now; try again in a minute', data: { reason: 'sms-failed' } })
+    throw fieldError('phone', 'the code could not be sent by SMS right now; try again in a minute', 503, { reason: 'sms-failed' })
   const db = useDb()
   // one pending attempt per user: a new number replaces the old attempt
   await db.update(phoneCodes).set({ usedAt: new Date() }).where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt)))
   await db.insert(phoneCodes).values({ id: uuidv7(), userId: user.id, phone, codeHash: codeHash(user.id, code), expiresAt: new Date(Date.now() + CODE_TTL_MS), createdAt: new Date() })
 }
 
-const wrongCode = (problem: string) => createError({ statusCode: 400, message: `code: ${problem}`, data: { fields: { code: problem } } })
+const wrongCode = (problem: string) => fieldError('code', problem)
 
 /** Checks the code of the pending attempt; 5 wrong codes or 10 minutes end it. On success the number is verified. */
 export async function confirmPhoneCode(user: User, code: string) {

@@ -82,8 +82,8 @@ export async function channelStatus(): Promise<ApiChannels> {
 export async function retryFailedSend(id: string): Promise<ApiChannelFailedSend> {
   const job = await findJob(id)
   if (!job || job.kind !== 'sms.send') throw createError({ statusCode: 404, message: 'No such send' })
-  if (job.status !== 'failed') throw createError({ statusCode: 409, message: `status: the send is ${job.status}, only a failed send can be retried` })
+  if (job.status !== 'failed') throw fieldError('status', `the send is ${job.status}, only a failed send can be retried`, 409)
   const row = await retryJob(id)
-  if (!row) throw createError({ statusCode: 409, message: 'status: the send is no longer failed' })
+  if (!row) throw fieldError('status', 'the send is no longer failed', 409)
   return toFailedSend(row, await namesOf([(row.payload as SendPayload).userId]))
 }

@@ -2,7 +2,7 @@ import type { H3Event } from 'h3'
 import { and, eq } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
-import { canReassignTo, userNotFound, type Viewer } from './access'
+import { canReassignTo, requireConversation, userNotFound, type Viewer } from './access'
 import { audit } from './audit'
 import { conversationPage } from './conversation-pages'
 import { toApiConversation } from './conversations'
@@ -23,16 +23,21 @@ export async function listConversationsOf(userId: string, page: { limit: number,
  * Hands `conversation` (already scope-checked for `actor`) to `targetUserId`: 400 when the target does not
  * exist or is inactive, 403 when the target is outside the actor's scope. Audited with from/to.
  */
-export async function reassignConversation(event: H3Event, actor: Viewer, conversation: Conversation, targetUserId: string) {
+export async function reassignConversation(event: H3Event, actor: Viewer, conversation: Conversation, targetUserId: string, attempts = 8): Promise<Conversation> {
   const target = await findUserById(targetUserId)
-  if (!target) throw createError({ statusCode: 400, message: 'targetUserId: no such user', data: { fields: { targetUserId: 'no such user' } } })
+  if (!target) throw fieldError('targetUserId', 'no such user')
   if (!(await canReassignTo(actor, target)))
-    throw createError({ statusCode: 403, message: 'targetUserId: this user is outside your team' })
-  if (!target.active) throw createError({ statusCode: 400, message: 'targetUserId: this user is deactivated', data: { fields: { targetUserId: 'this user is deactivated' } } })
+    throw fieldError('targetUserId', 'this user is outside your team', 403)
+  if (!target.active) throw fieldError('targetUserId', 'this user is deactivated')
   if (target.id === conversation.userId) return conversation
   const [moved] = await useDb().update(conversations).set({ userId: target.id })
     .where(and(eq(conversations.id, conversation.id), eq(conversations.userId, conversation.userId))).returning()
-  if (!moved) throw createError({ statusCode: 409, message: 'The conversation changed owner meanwhile; reload and try again' })
+  if (!moved) {
+    // another reassign (or a delete) came first: decide again on the conversation as it is now, with the same scope
+    // rules (404 when it is gone or now out of reach), as if this request had come just after that one
+    if (attempts <= 1) throw createError({ statusCode: 409, message: 'The conversation changed owner meanwhile; reload and try again' })
+    return reassignConversation(event, actor, await requireConversation(actor, conversation.id, 'read'), targetUserId, attempts - 1)
+  }
   await audit(event, 'conversation.reassigned', {
     actorId: actor.id,
     targetType: 'conversation',

@@ -15,7 +15,7 @@ export async function updateSettings(changes: v.InferOutput<typeof SettingsUpdat
     const models = await listModels([changes.defaultModel]).catch(() => null)
     if (models && !models.some(m => m.name === changes.defaultModel)) {
       const problem = `is not a model the model server has (${models.map(m => m.name).join(', ') || 'none'})`
-      throw createError({ statusCode: 400, message: `defaultModel: ${problem}`, data: { fields: { defaultModel: problem } } })
+      throw fieldError('defaultModel', problem)
     }
   }
   const next: AppSettings = { ...current, ...changes }

@@ -43,7 +43,7 @@ export async function createSystemPrompt(input: { name: string, content: string,
 
 export async function updateSystemPrompt(prompt: SystemPrompt, changes: { name?: string, content?: string, isDefault?: boolean }) {
   if (changes.isDefault === false && prompt.isDefault)
-    throw createError({ statusCode: 409, message: 'isDefault: there must be one default; make another prompt the default instead' })
+    throw fieldError('isDefault', 'there must be one default; make another prompt the default instead', 409)
   const { isDefault, ...text } = changes
   await useDb().update(systemPrompts).set({ ...text, updatedAt: new Date() }).where(eq(systemPrompts.id, prompt.id))
   if (isDefault && !prompt.isDefault) await makeDefault(prompt.id)

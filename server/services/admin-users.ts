@@ -16,8 +16,6 @@ import { revokeUserSessions } from './sessions'
 import { createUser, findUserByEmail, findUserById, toApiUser } from './users'
 import { forgetAuth } from './auth-cache'
 
-const badRequest = (field: string, problem: string) =>
-  createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
 
 /** The users `viewer` may see, filtered and paged, each with their conversation count and last activity. */
 export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter): Promise<ApiCursorList<AdminUser>> {
@@ -48,11 +46,11 @@ function toAdminUser(user: Parameters<typeof toApiUser>[0], stats?: { count: num
 /** `supervisorId` must name an active supervisor or admin (not the user themself). */
 async function checkSupervisor(supervisorId: string | null | undefined, userId?: string) {
   if (!supervisorId) return
-  if (supervisorId === userId) throw badRequest('supervisorId', 'a user cannot supervise themself')
+  if (supervisorId === userId) throw fieldError('supervisorId', 'a user cannot supervise themself')
   const supervisor = await findUserById(supervisorId)
   if (!supervisor || supervisor.role === 'worker')
-    throw badRequest('supervisorId', 'must be a supervisor or an admin')
-  if (!supervisor.active) throw badRequest('supervisorId', 'must be an active user')
+    throw fieldError('supervisorId', 'must be a supervisor or an admin')
+  if (!supervisor.active) throw fieldError('supervisorId', 'must be an active user')
 }
 
 /** A readable one-time password: 16 characters from a 57-symbol alphabet (~93 bits). */
@@ -69,15 +67,15 @@ interface NewUserInput { email: string, fullName: string, role: Role, password?:
 export async function createUserByAdmin(input: NewUserInput) {
   if (input.password !== undefined) {
     const problem = passwordProblem(input.password, input.email)
-    if (problem) throw badRequest('password', problem)
+    if (problem) throw fieldError('password', problem)
   }
   await checkSupervisor(input.supervisorId)
-  if (await findUserByEmail(input.email)) throw createError({ statusCode: 409, message: 'email: an account with this email already exists' })
+  if (await findUserByEmail(input.email)) throw fieldError('email', 'an account with this email already exists', 409)
   const password = input.password ?? temporaryPassword()
   const user = await createUser({ ...input, password, mustChangePassword: input.mustChangePassword ?? true })
     .catch(async (error) => {
       // a concurrent create of the same email loses on the unique index
-      if (await findUserByEmail(input.email)) throw createError({ statusCode: 409, message: 'email: an account with this email already exists' })
+      if (await findUserByEmail(input.email)) throw fieldError('email', 'an account with this email already exists', 409)
       throw error
     })
   return { user, temporaryPassword: input.password === undefined ? password : undefined }
@@ -141,7 +139,7 @@ export async function userForAdmin(user: User): Promise<AdminUser> {
 export async function assertPhoneFree(phone: string, userId: string) {
   const [other] = await useDb().select({ id: users.id }).from(users)
     .where(and(eq(users.phone, phone), isNotNull(users.phoneVerifiedAt), ne(users.id, userId))).limit(1)
-  if (other) throw createError({ statusCode: 409, message: 'phone: this number is verified on another account', data: { fields: { phone: 'is verified on another account' } } })
+  if (other) throw fieldError('phone', 'this number is verified on another account', 409)
 }
 
 /** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
@@ -163,7 +161,7 @@ export async function deleteUserByAdmin(actor: User, target: User, transferTo?: 
     throw createError({ statusCode: 409, message: 'The last active admin cannot be deleted' })
   if (transferTo !== undefined) {
     const heir = transferTo === target.id ? undefined : await findUserById(transferTo)
-    if (!heir || !heir.active) throw badRequest('transferTo', 'must be another active user')
+    if (!heir || !heir.active) throw fieldError('transferTo', 'must be another active user')
   }
   const db = useDb()
   const counts = await db.transaction(async (tx) => {

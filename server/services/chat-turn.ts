@@ -1,5 +1,6 @@
 import { readPreferences } from '#shared/account'
 import { UNNAMED_TITLE } from '#shared/conversations'
+import { charCount } from '#shared/text'
 import { and, eq, gt, or, sql } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
@@ -37,8 +38,6 @@ export interface Turn {
 /** The chat request as the orchestrator passes it on (the web body, or what another channel received). */
 type Body = Pick<v.InferOutput<typeof ChatBody>, 'message' | 'conversationId' | 'model' | 'systemPromptId' | 'regenerate' | 'editMessageId'>
 
-const badRequest = (field: string, problem: string) =>
-  createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
 
 /** 503 that keeps the user's message: the client retries with `{conversationId, regenerate: true}`. */
 export function modelUnavailable(turn: Pick<Turn, 'conversation' | 'userMessage'>, message: string, reason: string) {
@@ -53,10 +52,10 @@ export function modelUnavailable(turn: Pick<Turn, 'conversation' | 'userMessage'
 /** The message text, checked against the admin's `maxMessageChars`; undefined only for `regenerate`. */
 export function checkMessage(body: Pick<Body, 'message' | 'regenerate'>, settings: AppSettings) {
   if (body.message === undefined) {
-    if (!body.regenerate) throw badRequest('message', 'is required')
+    if (!body.regenerate) throw fieldError('message', 'is required')
     return undefined
   }
-  if (body.message.length > settings.maxMessageChars) throw badRequest('message', `must be at most ${settings.maxMessageChars} characters`)
+  if (charCount(body.message) > settings.maxMessageChars) throw fieldError('message', `must be at most ${settings.maxMessageChars} characters`)
   return body.message
 }
 
@@ -93,8 +92,8 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
 async function editQuestion(conversationId: string, messageId: string, text: string) {
   await useDb().transaction(async (tx) => {
     const [target] = await tx.select().from(messages).where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId))).limit(1)
-    if (!target) throw createError({ statusCode: 404, message: 'editMessageId: no such message in this conversation' })
-    if (target.role !== 'user') throw badRequest('editMessageId', 'must be one of your own messages')
+    if (!target) throw fieldError('editMessageId', 'no such message in this conversation', 404)
+    if (target.role !== 'user') throw fieldError('editMessageId', 'must be one of your own messages')
     await tx.delete(messages).where(and(
       eq(messages.conversationId, conversationId),
       or(gt(messages.createdAt, target.createdAt), and(eq(messages.createdAt, target.createdAt), gt(messages.id, target.id))),
@@ -145,10 +144,10 @@ function withInstructions(prompt: string | undefined, instructions: string) {
  * the message is saved anyway and the caller answers 503.
  */
 export async function prepareTurn(user: Viewer, body: Body, message: string | undefined, settings: AppSettings, models: string[] | null, instructions?: string, channel: 'web' | 'sms' = 'web') {
-  if (body.regenerate && !body.conversationId) throw badRequest('conversationId', 'is required to regenerate')
-  if (body.editMessageId && !body.conversationId) throw badRequest('conversationId', 'is required to edit a message')
-  if (body.editMessageId && body.regenerate) throw badRequest('editMessageId', 'cannot be combined with regenerate')
-  if (body.editMessageId && message === undefined) throw badRequest('message', 'is required')
+  if (body.regenerate && !body.conversationId) throw fieldError('conversationId', 'is required to regenerate')
+  if (body.editMessageId && !body.conversationId) throw fieldError('conversationId', 'is required to edit a message')
+  if (body.editMessageId && body.regenerate) throw fieldError('editMessageId', 'cannot be combined with regenerate')
+  if (body.editMessageId && message === undefined) throw fieldError('message', 'is required')
   // independent reads in one round trip: the scope check, the history, the chosen (or default) prompt
   const historyLimit = Math.min(settings.historyMessages, useConfig().chatHistoryMax)
   // tool rounds are stored one row per call: read enough rows for the limit after they are expanded
@@ -159,9 +158,9 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   ])
   let recent = recentBefore
   // the SMS conversation is answered by SMS (server/services/channels/sms.ts): read-only on the web
-  if (existing?.channel === 'sms' && channel !== 'sms') throw createError({ statusCode: 409, message: 'conversationId: an SMS conversation is read-only in the web app; reply by SMS' })
-  if (body.systemPromptId && !named) throw badRequest('systemPromptId', 'no such system prompt')
-  if (models && body.model && !models.includes(body.model)) throw badRequest('model', 'is not available on the model server')
+  if (existing?.channel === 'sms' && channel !== 'sms') throw fieldError('conversationId', 'an SMS conversation is read-only in the web app; reply by SMS', 409)
+  if (body.systemPromptId && !named) throw fieldError('systemPromptId', 'no such system prompt')
+  if (models && body.model && !models.includes(body.model)) throw fieldError('model', 'is not available on the model server')
   const preferences = readPreferences(user.preferences)
   // the user's preferred model for new conversations, when the model server has it
   const preferred = preferences.defaultModel && models?.includes(preferences.defaultModel) ? preferences.defaultModel : null
@@ -178,7 +177,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   }
   else if (body.regenerate) {
     const i = recent.findIndex(m => m.role === 'user')
-    if (i < 0) throw badRequest('regenerate', 'there is no message to answer in this conversation')
+    if (i < 0) throw fieldError('regenerate', 'there is no message to answer in this conversation')
     userMessage = recent[i]
     const later = recent.slice(0, i)
     const answer = later.find(m => m.role === 'assistant')

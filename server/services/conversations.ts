@@ -65,7 +65,7 @@ export async function pageMessages(conversationId: string, page: { limit: number
   let where = inConversation
   if (page.before) {
     const [anchor] = await db.select().from(messages).where(and(inConversation, eq(messages.id, page.before))).limit(1)
-    if (!anchor) throw createError({ statusCode: 404, message: 'before: message not found in this conversation' })
+    if (!anchor) throw fieldError('before', 'message not found in this conversation', 404)
     where = and(inConversation, or(lt(messages.createdAt, anchor.createdAt), and(eq(messages.createdAt, anchor.createdAt), lt(messages.id, anchor.id))))!
   }
   const [{ total }] = await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }]
@@ -86,6 +86,9 @@ export function folded(column: SQLWrapper) {
   for (const [upper, lower] of CAPITALS) expr = sql`replace(${expr}, ${upper}, ${lower})`
   return expr
 }
+/** `folded` for hand-written SQL text: `expression` is SQL (a column name), never user input. */
+export const foldedText = (expression: string) =>
+  CAPITALS.reduce((expr, [upper, lower]) => `replace(${expr}, '${upper}', '${lower}')`, `lower(${expression})`)
 
 export const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
@@ -144,7 +147,7 @@ export async function listConversations(ownerId: string, query: ConversationQuer
 export async function resolveSystemPromptId(id: string | undefined): Promise<string | null> {
   if (!id) return (await defaultSystemPrompt())?.id ?? null
   if (!(await findSystemPrompt(id)))
-    throw createError({ statusCode: 400, message: 'systemPromptId: no such system prompt', data: { fields: { systemPromptId: 'no such system prompt' } } })
+    throw fieldError('systemPromptId', 'no such system prompt')
   return id
 }
 
@@ -188,10 +191,12 @@ export async function updateConversation(id: string, change: { title?: string, p
   return row
 }
 
-export async function deleteConversation(id: string) {
+/** Deletes a conversation and its messages; false when it was already gone (a concurrent delete won). */
+export async function deleteConversation(id: string): Promise<boolean> {
   // messages first: SQLite enforces the cascade only with foreign_keys on
   await useDb().delete(messages).where(eq(messages.conversationId, id))
-  await useDb().delete(conversations).where(eq(conversations.id, id))
+  const deleted = await useDb().delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id })
+  return deleted.length > 0
 }
 
 export const allMessages = (conversationId: string) =>

@@ -14,7 +14,7 @@ export type Purpose = 'verify-email' | 'reset-password'
 /** How long a mailed link works: confirmation 24 h, reset 30 min (API.md). */
 const LINK_MS: Record<Purpose, number> = { 'verify-email': 86_400_000, 'reset-password': 30 * 60_000 }
 
-export const badLink = () => createError({ statusCode: 400, message: 'token: the link is invalid, expired or already used', data: { fields: { token: 'is invalid, expired or already used' } } })
+export const badLink = () => fieldError('token', 'the link is invalid, expired or already used')
 
 /** Ends the user's unused links of one purpose (a new link replaces the old; a used reset ends the rest). */
 export const endLinks = (userId: string, purpose: Purpose, now = new Date()) => useDb().update(emailTokens).set({ usedAt: now })

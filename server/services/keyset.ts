@@ -7,7 +7,7 @@ import { Column, is, type SQL, sql } from 'drizzle-orm'
  */
 type KeyValue = string | number | boolean
 
-const badCursor = () => createError({ statusCode: 400, message: 'cursor: is not a valid cursor', data: { fields: { cursor: 'is not a valid cursor' } } })
+const badCursor = () => fieldError('cursor', 'is not a valid cursor')
 
 export const encodeCursor = (key: KeyValue[]) => Buffer.from(JSON.stringify(key)).toString('base64url')
 
@@ -24,7 +24,7 @@ export function decodeCursor(cursor: string, types: Array<'string' | 'number' | 
 /** 400 when a request pages both ways at once. */
 export function checkPaging(page: { offset: number, cursor?: string }) {
   if (page.cursor && page.offset > 0)
-    throw createError({ statusCode: 400, message: 'cursor: cannot be combined with offset', data: { fields: { cursor: 'cannot be combined with offset' } } })
+    throw fieldError('cursor', 'cannot be combined with offset')
 }
 
 /**

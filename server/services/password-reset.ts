@@ -47,7 +47,7 @@ export async function resetPassword(event: H3Event, token: string, newPassword: 
   const row = await liveLink(token, 'reset-password')
   if (!row || !row.user.active || !selfServicePassword(row.user)) throw badLink()
   const problem = passwordProblem(newPassword, row.user.email)
-  if (problem) throw createError({ statusCode: 400, message: `newPassword: ${problem}`, data: { fields: { newPassword: problem } } })
+  if (problem) throw fieldError('newPassword', problem)
   if (!(await claimLink(row.link.id))) throw badLink()
   const { user } = row
   const now = new Date()

@@ -50,5 +50,5 @@ export async function confirmPassword(event: H3Event, user: User, password: stri
   if (wait) throw tooManyRequests(event, wait)
   if (await verifyPassword(user.passwordHash, password)) return rateLimitRefund(key)
   await audit(event, 'auth.password_confirm_failed', { targetType: 'user', targetId: user.id, meta: { field, path: event.path } })
-  throw createError({ statusCode: 401, message: `${field}: is wrong` })
+  throw fieldError(field, 'is wrong', 401)
 }

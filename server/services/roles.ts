@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm'
+import { and, asc, count, eq, inArray } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { BUILT_IN, BUILT_IN_ROLES, type BuiltInRole, effectivePermissions, isBuiltInRole, PERMISSIONS } from '#shared/permissions'
 import type { ApiRole, RoleChanges, RoleInput } from '#shared/roles'
@@ -6,6 +6,7 @@ import { inList, jsonValue, listValue, readRows, useDb } from '../db/client'
 import { type CustomRole, roles, type User, userRoles, users } from '../db/schema'
 import type { Viewer } from './access'
 import { forgetAuth } from './auth-cache'
+import { folded } from './conversations'
 
 /** The extra (custom) roles of each user: names and permission lists, read fresh on every request. */
 export async function extraRolesOf(userIds: readonly string[]): Promise<Map<string, Array<{ id: string, name: string, permissions: string[] }>>> {
@@ -47,7 +48,7 @@ const BUILT_IN_DESCRIPTIONS: Record<BuiltInRole, string> = {
 
 const builtInById = (id: string) => BUILT_IN_ROLES.find(name => BUILT_IN[name].id === id)
 
-const roleConflict = () => createError({ statusCode: 409, message: 'name: a role with this name already exists', data: { fields: { name: 'already exists' } } })
+const roleConflict = () => fieldError('name', 'a role with this name already exists', 409)
 const roleNotFound = () => createError({ statusCode: 404, message: 'Role not found' })
 const builtInLocked = () => createError({ statusCode: 403, message: 'Built-in roles cannot be changed or deleted' })
 
@@ -56,7 +57,7 @@ export async function listRoles(): Promise<ApiRole[]> {
   const db = useDb()
   const [byRole, custom, assigned] = await Promise.all([
     db.select({ role: users.role, n: count() }).from(users).groupBy(users.role),
-    db.select().from(roles).orderBy(asc(sql`lower(${roles.name})`)),
+    db.select().from(roles).orderBy(asc(folded(roles.name))),
     db.select({ roleId: userRoles.roleId, n: count() }).from(userRoles).groupBy(userRoles.roleId),
   ])
   const builtInCount = new Map(byRole.map(r => [r.role, Number(r.n)]))
@@ -88,8 +89,10 @@ function toApiRole(role: CustomRole, userCount: number): ApiRole {
 /** 409 when `name` is taken (case-insensitive), by a built-in role or another custom role. */
 async function assertNameFree(name: string, exceptId?: string) {
   if (isBuiltInRole(name.toLowerCase())) throw roleConflict()
-  const same = await useDb().select({ id: roles.id }).from(roles).where(sql`lower(${roles.name}) = ${name.toLowerCase()}`)
-  if (same.some(r => r.id !== exceptId)) throw roleConflict()
+  // compared here, not by SQL lower(): SQLite's folds only ASCII, so "ÉLITE" and "élite" would differ there
+  const wanted = name.toLowerCase()
+  const all = await useDb().select({ id: roles.id, name: roles.name }).from(roles)
+  if (all.some(r => r.id !== exceptId && r.name.toLowerCase() === wanted)) throw roleConflict()
 }
 
 async function userCountOf(roleId: string) {
@@ -141,7 +144,7 @@ export async function deleteRole(role: CustomRole) {
 /** The extra roles of one user, as the roles API shows them. */
 export async function rolesOfUser(userId: string): Promise<ApiRole[]> {
   const rows = await useDb().select({ role: roles }).from(userRoles).innerJoin(roles, eq(roles.id, userRoles.roleId))
-    .where(eq(userRoles.userId, userId)).orderBy(asc(sql`lower(${roles.name})`))
+    .where(eq(userRoles.userId, userId)).orderBy(asc(folded(roles.name)))
   const counts = await Promise.all(rows.map(r => userCountOf(r.role.id)))
   return rows.map((r, i) => toApiRole(r.role, counts[i]!))
 }
@@ -151,7 +154,7 @@ export async function rolesOfUser(userId: string): Promise<ApiRole[]> {
  * `role` on the user); unknown ids → 400 naming `roleIds`. Returns the names before and after, for the audit.
  */
 export async function setUserRoles(userId: string, roleIds: string[]) {
-  const badRoleIds = (problem: string) => createError({ statusCode: 400, message: `roleIds: ${problem}`, data: { fields: { roleIds: problem } } })
+  const badRoleIds = (problem: string) => fieldError('roleIds', problem)
   const builtIn = roleIds.find(id => builtInById(id))
   if (builtIn) throw badRoleIds(`${builtIn} is a built-in role; change the user's role instead`)
   const db = useDb()

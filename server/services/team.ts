@@ -24,8 +24,6 @@ export const BulkSupervisorBody = v.strictObject({
   supervisorId: v.nullable(Id),
 })
 
-const badRequest = (field: string, problem: string) =>
-  createError({ statusCode: 400, message: `${field}: ${problem}`, data: { fields: { [field]: problem } } })
 
 export async function getTeamDefaults(): Promise<TeamDefaults> {
   const [row] = await useDb().select().from(settings).where(eq(settings.key, KEY)).limit(1)
@@ -38,7 +36,7 @@ export async function saveTeamDefaults(value: TeamDefaults) {
   const ids = [...new Set(value.signupSupervisors.map(e => e.supervisorId))]
   const found = ids.length ? await useDb().select({ id: users.id, role: users.role, active: users.active }).from(users).where(inArray(users.id, ids)) : []
   const bad = ids.find(id => !found.some(u => u.id === id && u.active && u.role !== 'worker'))
-  if (bad) throw badRequest('signupSupervisors', `${bad} is not an active supervisor or admin`)
+  if (bad) throw fieldError('signupSupervisors', `${bad} is not an active supervisor or admin`)
   await useDb().insert(settings).values({ key: KEY, value }).onConflictDoUpdate({ target: settings.key, set: { value } })
   return value
 }
@@ -56,13 +54,13 @@ export async function defaultSupervisorFor(email: string): Promise<string | null
 /** Gives every user of `userIds` the supervisor `supervisorId` (or none); returns how many changed. */
 export async function assignSupervisor(userIds: string[], supervisorId: string | null) {
   if (supervisorId) {
-    if (userIds.includes(supervisorId)) throw badRequest('supervisorId', 'a user cannot supervise themself')
+    if (userIds.includes(supervisorId)) throw fieldError('supervisorId', 'a user cannot supervise themself')
     const [supervisor] = await useDb().select().from(users).where(eq(users.id, supervisorId)).limit(1)
-    if (!supervisor || !supervisor.active || supervisor.role === 'worker') throw badRequest('supervisorId', 'must be an active supervisor or admin')
+    if (!supervisor || !supervisor.active || supervisor.role === 'worker') throw fieldError('supervisorId', 'must be an active supervisor or admin')
   }
   const found = await useDb().select({ id: users.id }).from(users).where(inArray(users.id, userIds))
   const missing = userIds.find(id => !found.some(u => u.id === id))
-  if (missing) throw badRequest('userIds', `unknown user ${missing}`)
+  if (missing) throw fieldError('userIds', `unknown user ${missing}`)
   const updated = await useDb().update(users).set({ supervisorId }).where(inArray(users.id, userIds)).returning({ id: users.id })
   await forgetAuth()
   return updated.length

@@ -1,7 +1,7 @@
 import type { AdminUsersFilter } from '#shared/admin'
 import { driverValue, epochDate, epochDateOrNull, epochMs, inList, jsonRows, jsonValue, listValue, nestedJson, readRows } from '../db/client'
 import type { User } from '../db/schema'
-import { likePattern } from './conversations'
+import { foldedText, likePattern } from './conversations'
 import type { ApiUserColumns } from './users'
 
 /**
@@ -32,13 +32,15 @@ export interface UserPageQuery extends Pick<AdminUsersFilter, 'q' | 'role' | 'ac
   key?: [string, string]
 }
 
+// the sort and search form of a name: lower() alone leaves Á…Ñ as they are in SQLite
+const FOLDED_NAME = foldedText('u.full_name')
 // the user's most recently changed conversation: the last entry of conversations_user_updated_idx
 const LAST_CONVERSATION = '(select max(c.updated_at) from conversations c where c.user_id = u.id)'
 // the user's extra roles, in the page's statement: a second statement was a second round trip on PostgreSQL
 const EXTRA_ROLES = `(select ${jsonRows(['r.id', 'r.name', nestedJson('r.permissions')])} from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = u.id)`
 const COLUMNS = ['u.id', 'u.email', 'u.full_name', 'u.role', 'u.active', 'u.supervisor_id', 'u.totp_enabled', 'u.is_demo', 'u.phone',
   epochMs('u.phone_verified_at'), 'u.bio', 'u.preferences', 'u.must_change_password', epochMs('u.created_at'), epochMs('u.last_active_at'),
-  'u.conversation_count', 'lower(u.full_name)', epochMs(LAST_CONVERSATION), EXTRA_ROLES].join(', ')
+  'u.conversation_count', FOLDED_NAME, epochMs(LAST_CONVERSATION), EXTRA_ROLES].join(', ')
 
 /** The WHERE text and arguments of a query's filters; the text depends only on which filters are set. */
 function filters(query: UserPageQuery): { text: string, args: unknown[] } {
@@ -51,7 +53,7 @@ function filters(query: UserPageQuery): { text: string, args: unknown[] } {
   if (query.visible) add(inList('u.id'), listValue(query.visible))
   if (query.q) {
     const pattern = likePattern(query.q)
-    add(`(lower(u.email) like ? escape '\\' or lower(u.full_name) like ? escape '\\')`, pattern, pattern)
+    add(`(lower(u.email) like ? escape '\\' or ${FOLDED_NAME} like ? escape '\\')`, pattern, pattern)
   }
   if (query.role) add('u.role = ?', query.role)
   if (query.active !== undefined) add('u.active = ?', driverValue(query.active))
@@ -67,8 +69,8 @@ function filters(query: UserPageQuery): { text: string, args: unknown[] } {
 export async function userPage(query: UserPageQuery): Promise<{ total: number, rows: UserPageRow[] }> {
   const where = filters(query)
   const counted = `select count(*) from users u${where.text}`
-  const keyed = query.key ? `${where.text ? ' and' : ' where'} (lower(u.full_name), u.id) > (?, ?)` : ''
-  const rows = await readRows(`select (${counted}), ${COLUMNS} from users u${where.text}${keyed} order by lower(u.full_name), u.id limit ? offset ?`,
+  const keyed = query.key ? `${where.text ? ' and' : ' where'} (${FOLDED_NAME}, u.id) > (?, ?)` : ''
+  const rows = await readRows(`select (${counted}), ${COLUMNS} from users u${where.text}${keyed} order by ${FOLDED_NAME}, u.id limit ? offset ?`,
     [...where.args, ...where.args, ...query.key ?? [], query.limit, query.key ? 0 : query.offset])
   if (!rows.length) {
     const [total] = await readRows(counted, where.args)

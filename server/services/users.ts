@@ -58,7 +58,7 @@ interface NewUser {
   emailVerified?: boolean
 }
 
-export const emailTaken = () => createError({ statusCode: 409, message: 'email: an account with this email already exists' })
+export const emailTaken = () => fieldError('email', 'an account with this email already exists', 409)
 
 /** Inserts a user; 409 when the email exists (also when a concurrent request wins the unique index). */
 export async function createUser(input: NewUser) {

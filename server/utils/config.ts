@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import * as v from 'valibot'
 import { parseHosts } from '../services/model/hosts'
+import { maxChars } from '#shared/schemas'
 
 /** A rate as written in the environment: `10/15m` → 10 events per 15 minutes. */
 export interface Rate { max: number, windowMs: number }
@@ -76,7 +77,7 @@ const EnvSchema = v.object({
   CHAT_RATE_LIMIT: rate('30/1m'),
   CONVERSATION_RATE_LIMIT: rate('60/1m'),
   SMTP_URL: v.optional(v.pipe(v.string(), v.url('must be a URL like smtp://user:pass@host:587'), v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'))),
-  MAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(200, 'must be at most 200 characters'), v.regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address like "EnergyApp <no-reply@example.com>"'))),
+  MAIL_FROM: v.optional(v.pipe(v.string(), v.trim(), maxChars(200), v.regex(/^[^\r\n]*@[^\r\n]*$/, 'must be an address like "EnergyApp <no-reply@example.com>"'))),
   FORGOT_PASSWORD_RATE_LIMIT: rate('5/1h'),
   CHAT_HISTORY_MAX: int(50, 1, 1000),
   MESSAGE_RATE_LIMIT: rate('60/1m'),

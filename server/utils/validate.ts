@@ -6,7 +6,16 @@ import { Id } from '#shared/schemas'
 /** Largest JSON body any route accepts; chat messages are far smaller. */
 export const MAX_BODY_BYTES = 256 * 1024
 
-export const bodyTooLarge = () => createError({ statusCode: 413, statusMessage: 'Payload Too Large', message: `body: larger than ${MAX_BODY_BYTES} bytes` })
+/**
+ * An error about one named field: the message reads "field: problem" (for people and curl) and `data.fields`
+ * carries the same pair, so clients never parse the field out of the message. Any status: a 409 "email taken" or a
+ * 404 "before: no such message" names its field the same way a 400 does.
+ */
+export function fieldError(field: string, problem: string, statusCode = 400, data: Record<string, unknown> = {}) {
+  return createError({ statusCode, message: `${field}: ${problem}`, data: { ...data, fields: { [field]: problem } } })
+}
+
+export const bodyTooLarge = () => fieldError('body', `larger than ${MAX_BODY_BYTES} bytes`, 413)
 
 /**
  * Reads a request body as it arrives and stops at `limit` bytes: the 413 comes as soon as the limit is passed,
@@ -63,21 +72,38 @@ function validationError(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message: `${first![0]}: ${first![1]}`, data: { fields } })
 }
 
-/** The dot path of the first string holding a NUL character (PostgreSQL cannot store one), or null. */
-function nulPath(input: unknown, path: string, depth = 0): string | null {
-  if (typeof input === 'string') return input.includes('\u0000') ? path : null
+// a UTF-16 half without its other half: valid in JSON ("\ud800") but not text; PostgreSQL's jsonb refuses it
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** What is wrong with a string no column can store as sent, or null. */
+function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL characters'
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds half of a character)'
+  return null
+}
+
+/**
+ * The dot path and problem of the first string (or key) holding text no database stores as sent: a NUL character
+ * (PostgreSQL cannot store one) or a lone surrogate (PostgreSQL's jsonb refuses it, text columns would change it).
+ */
+function badText(input: unknown, path: string, depth = 0): [path: string, problem: string] | null {
+  if (typeof input === 'string') {
+    const problem = textProblem(input)
+    return problem ? [path, problem] : null
+  }
   if (!input || typeof input !== 'object' || depth > 20) return null
   for (const [key, value] of Object.entries(input)) {
-    if (key.includes('\u0000')) return path
-    const found = nulPath(value, path === 'body' || path === 'query' || path === 'params' ? key : `${path}.${key}`, depth + 1)
+    const keyProblem = textProblem(key)
+    if (keyProblem) return [path, keyProblem]
+    const found = badText(value, path === 'body' || path === 'query' || path === 'params' ? key : `${path}.${key}`, depth + 1)
     if (found) return found
   }
   return null
 }
 
 async function check<S extends Schema>(schema: S, input: unknown, where: string): Promise<v.InferOutput<S>> {
-  const nul = nulPath(input, where)
-  if (nul) throw createError({ statusCode: 400, statusMessage: 'Bad Request', message: `${nul}: must not contain NUL characters`, data: { fields: { [nul]: 'must not contain NUL characters' } } })
+  const bad = badText(input, where)
+  if (bad) throw fieldError(...bad)
   const result = await v.safeParseAsync(schema, input)
   if (!result.success) throw validationError(result.issues, where)
   return result.output
@@ -91,9 +117,9 @@ export async function validBody<S extends Schema>(event: H3Event, schema: S): Pr
   let body: unknown = {}
   if (raw && raw.trim()) {
     try { body = JSON.parse(raw) }
-    catch { throw createError({ statusCode: 400, message: 'body: malformed JSON' }) }
+    catch { throw fieldError('body', 'malformed JSON') }
     // every route takes an object; valibot would read an array's indexes as unknown fields
-    if (Array.isArray(body)) throw createError({ statusCode: 400, message: 'body: must be a JSON object', data: { fields: { body: 'must be a JSON object' } } })
+    if (Array.isArray(body)) throw fieldError('body', 'must be a JSON object')
   }
   return check(schema, body, 'body')
 }

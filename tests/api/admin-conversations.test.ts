@@ -172,6 +172,37 @@ describe('PATCH /api/admin/conversations/:id/reassign', () => {
     expect(await conversationOwner(id)).toBe(team.workers[0]!.id)
   })
 
+  // Contract audit: at once, PostgreSQL answered 409 to all but one (a status the route does not list), SQLite 200.
+  it('reassigns at once: each answers as if it came after the others (200), and the audit log chains the moves', async () => {
+    const id = await insertConversation(team.workers[0]!.id)
+    const targets = [team.workers[1]!, other.workers[0]!, other.supervisor, team.supervisor, team.workers[0]!, other.workers[0]!]
+    const answers = await Promise.all(targets.map(t => reassign(admin, id, t.id)))
+    expect(answers.map(a => a.status)).toEqual(targets.map(() => 200))
+    const owner = await conversationOwner(id)
+    expect(targets.map(t => t.id)).toContain(owner)
+    // every move starts from where the one before it ended
+    const moves = (await sqlRun<{ meta: unknown }>('select meta from audit_events where action = ? and target_id = ?', ['conversation.reassigned', id])).map(metaOf)
+    expect(moves.length).toBeGreaterThan(0)
+    let at = team.workers[0]!.id
+    const remaining = [...moves]
+    while (remaining.length) {
+      const next = remaining.findIndex(m => m.from === at)
+      expect(next, `a move from ${at}`).toBeGreaterThanOrEqual(0)
+      at = remaining.splice(next, 1)[0]!.to as string
+    }
+    expect(at).toBe(owner)
+  })
+
+  it('a reassign racing a delete: 404 when the delete came first, never 409 or 500', async () => {
+    const owner = team.workers[0]!
+    const id = await insertConversation(owner.id)
+    const [moved, deleted] = await Promise.all([reassign(admin, id, team.workers[1]!.id), owner.client.delete(`/api/conversations/${id}`)])
+    expect([200, 404]).toContain(moved.status)
+    // the owner's delete sees the conversation as theirs or as moved away (404): either way, nothing half-done
+    expect([204, 404]).toContain(deleted.status)
+    expect((await admin.get(`/api/conversations/${id}`)).status).toBe(deleted.status === 204 ? 404 : 200)
+  })
+
   it('worker → 403 (own conversation included); malformed input → 400', async () => {
     const worker = team.workers[0]!
     const id = await insertConversation(worker.id)

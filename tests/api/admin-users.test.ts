@@ -55,6 +55,23 @@ describe('GET /api/admin/users', () => {
     await admin.patch(`/api/admin/users/${team.workers[1]!.id}`, { active: true })
   })
 
+  // Contract audit: SQLite's lower() left Á…Ñ unfolded, so "Álvaro Ñúñez" could not be found by name there, not
+  // even spelled as stored (PostgreSQL found it)
+  it('q finds names with accented capitals in any case, on both databases, and sorts them among the others', async () => {
+    const tag = Math.random().toString(36).slice(2, 8)
+    const worker = await makeUser(admin, 'worker', null, `acc${tag}`)
+    await admin.patch(`/api/admin/users/${worker.id}`, { fullName: `Álvaro Ñúñez ${tag}` })
+    for (const q of [`Álvaro Ñúñez ${tag}`, `álvaro ñúñez ${tag}`, `ÁLVARO ÑÚÑEZ ${tag}`, `ñúñez ${tag}`]) {
+      const res = await admin.get(`/api/admin/users?q=${encodeURIComponent(q)}`)
+      expect(res.body.data.map((u: any) => u.id), q).toEqual([worker.id])
+    }
+    const other = await makeUser(admin, 'worker', null, `acc${tag}`)
+    await admin.patch(`/api/admin/users/${other.id}`, { fullName: `álvaro ana ${tag}` })
+    // one order on both databases: the folded name, "álvaro ana" before "álvaro ñúñez"
+    const both = await admin.get(`/api/admin/users?q=${encodeURIComponent(`álvaro`)}&limit=100`)
+    expect(both.body.data.map((u: any) => u.id).filter((id: string) => id === worker.id || id === other.id)).toEqual([other.id, worker.id])
+  })
+
   it('every list entry is the user exactly as GET /api/admin/users/:id answers it (extra roles, phone, preferences, last activity)', async () => {
     const tag = Math.random().toString(36).slice(2, 8)
     const [worker] = team.workers

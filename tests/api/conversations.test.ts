@@ -91,6 +91,17 @@ describe('conversations: create, read, update, delete', () => {
     expect((await client.delete(`/api/conversations/${id}`)).status).toBe(404)
     expect((await client.get('/api/conversations')).body.total).toBe(0)
   })
+
+  // Contract audit: five deletes at once all answered 204 on PostgreSQL (the row was gone for four of them), and
+  // one 204 and four 404 on SQLite. A delete that finds nothing left is a second delete: 404, on both.
+  it('deletes at once: exactly one 204, the others 404, as one after another would', async () => {
+    const { client } = await worker()
+    const id = await chat(client, 'Borrado doble')
+    const statuses = (await Promise.all(Array.from({ length: 5 }, () => client.delete(`/api/conversations/${id}`)))).map(r => r.status)
+    expect(statuses.filter(s => s === 204)).toHaveLength(1)
+    expect(statuses.filter(s => s === 404)).toHaveLength(4)
+    expect((await client.get('/api/conversations')).body.total).toBe(0)
+  })
 })
 
 describe('conversations: scope', () => {

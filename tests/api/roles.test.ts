@@ -67,6 +67,15 @@ describe('POST /api/admin/roles', () => {
     }
   })
 
+  // Contract audit: SQLite's lower() folds only ASCII, so "élite" was free there after "ÉLITE" (409 on PostgreSQL)
+  it('a taken name → 409 also when only accented capitals differ, on both databases', async () => {
+    const tail = uuidv7().slice(-8)
+    expect((await admin.post('/api/admin/roles', { name: `ÉLITE ÑANDÚ ${tail}`, permissions: [] })).status).toBe(201)
+    const res = await admin.post('/api/admin/roles', { name: `élite ñandú ${tail}`, permissions: [] })
+    expect(res.status).toBe(409)
+    expect(res.body.data.fields.name).toBeTruthy()
+  })
+
   it('bad bodies → 400 naming the field', async () => {
     const cases: Array<[unknown, string]> = [
       [{ permissions: [] }, 'name'],

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ending, postChat } from '../support/chat'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, DEMO, newWorker } from '../support/http'
-import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import postgres from 'postgres'
+import { createTestDatabase, PG_ADMIN_URL, type RunningServer, startServer, type TestDatabase } from '../support/server'
 import { startTcpProxy } from './support'
 
 // Issue #15 item 13: with the database down routes answered 500, and a frozen database made /api/health hang 15 s.
@@ -93,4 +94,40 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
   // six save attempts, failing at once past the connect timeout (server/db/pg-socket.ts), and 7.75 s of back-off
   // between them: ~9 s (53 s before the bound, when postgres.js retried each save's connection until it gave up)
   }, 45_000)
+})
+
+// Contract audit: PostgreSQL refusing new connections to a database (ALTER DATABASE … ALLOW_CONNECTIONS false, as
+// before a restore) answers the start-up with SQLSTATE 55000 "not currently accepting connections"; every route
+// answered 500. Its own server and database, straight to PostgreSQL (no proxy).
+describe('a database refusing connections → 503 (PostgreSQL)', () => {
+  let db: TestDatabase
+  let server: RunningServer
+  beforeAll(async () => {
+    db = await createTestDatabase('pg')
+    server = await startServer({ DATABASE_URL: db.url, DATABASE_POOL_SIZE: '4', DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) })
+  })
+  afterAll(async () => {
+    await server?.stop('SIGKILL')
+    await db?.drop()
+  })
+
+  it('routes answer 503, never 500, and recover once the database accepts again', async () => {
+    const client = new Client(server.url)
+    await client.login(DEMO.worker.email, DEMO.worker.password)
+    const name = new URL(db.url).pathname.slice(1)
+    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
+    try {
+      await admin.unsafe(`alter database "${name}" allow_connections false`)
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) statuses.push((await client.get('/api/conversations')).status)
+      expect(statuses).toEqual([503, 503, 503, 503])
+      expect((await client.get('/api/health')).status).toBe(503)
+    }
+    finally {
+      await admin.unsafe(`alter database "${name}" allow_connections true`)
+      await admin.end()
+    }
+    await expect.poll(async () => (await client.get('/api/conversations')).status, { timeout: 10_000 }).toBe(200)
+  })
 })

@@ -61,4 +61,6 @@ export function expectFieldError(res: Reply, field: string, status: number | num
   expect(statuses, res.text.slice(0, 300)).toContain(res.status)
   expect(res.body?.statusCode).toBe(res.status)
   expect(String(res.body?.message)).toContain(field)
+  // the field is also data, so clients never parse it out of the message
+  expect(typeof res.body?.data?.fields?.[field], res.text.slice(0, 300)).toBe('string')
 }

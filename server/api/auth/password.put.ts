@@ -16,7 +16,7 @@ export default defineEventHandler(async (event) => {
     throw createError({ statusCode: 403, message: 'Password changes are managed by your administrator' })
   await confirmPassword(event, user, currentPassword, 'currentPassword')
   const problem = passwordProblem(newPassword, user.email)
-  if (problem) throw createError({ statusCode: 400, message: `newPassword: ${problem}`, data: { fields: { newPassword: problem } } })
+  if (problem) throw fieldError('newPassword', problem)
   await setPassword(user.id, newPassword)
   // a Bearer caller has no session to keep: every session ends
   const [revoked, revokedTokens] = await Promise.all([revokeUserSessions(user.id, auth.sessionId ?? undefined), revokeUserTokens(user.id)])

@@ -12,11 +12,11 @@ export default defineEventHandler(async (event) => {
   const { registrationDomains } = useConfig()
   if (registrationDomains.length === 0) throw createError({ statusCode: 403, message: 'Registration is closed' })
   if (!domainAllowed(registrationDomains, body.email))
-    throw createError({ statusCode: 403, message: 'email: this domain may not register' })
+    throw fieldError('email', 'this domain may not register', 403)
   // each sign-up costs a password hash: the per-address login budget bounds it
   await enforceRateLimit(event, `register:ip:${clientIp(event)}`, useConfig().loginIpRateLimit)
   const problem = passwordProblem(body.password, body.email)
-  if (problem) throw createError({ statusCode: 400, message: `password: ${problem}`, data: { fields: { password: problem } } })
+  if (problem) throw fieldError('password', problem)
   if (await findUserByEmail(body.email)) throw emailTaken()
   // with email on, the account waits for its mailbox to be confirmed: a link instead of a session
   const confirm = mailEnabled()

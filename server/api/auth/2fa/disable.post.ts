@@ -13,7 +13,7 @@ export default defineEventHandler(async (event) => {
   if (!user.totpEnabled) throw createError({ statusCode: 409, message: 'Two-factor authentication is not enabled' })
   await confirmPassword(event, user, password)
   await enforceRateLimit(event, `2fa:disable:${user.id}`, { max: 10, windowMs: 15 * 60_000 })
-  if (!(await consumeSecondFactor(user, code))) throw createError({ statusCode: 400, message: 'code: is wrong or expired' })
+  if (!(await consumeSecondFactor(user, code))) throw fieldError('code', 'is wrong or expired')
   await disableTotp(user.id)
   await audit(event, 'auth.2fa_disabled', { targetType: 'user', targetId: user.id })
   setResponseStatus(event, 204)

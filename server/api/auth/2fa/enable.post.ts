@@ -8,9 +8,9 @@ export default defineEventHandler(async (event) => {
   const { code } = await validBody(event, CodeBody)
   assertTotpSelfService(user)
   if (user.totpEnabled) throw createError({ statusCode: 409, message: 'Two-factor authentication is already enabled' })
-  if (!user.totpSecret) throw createError({ statusCode: 400, message: 'code: start the setup first' })
+  if (!user.totpSecret) throw fieldError('code', 'start the setup first')
   await enforceRateLimit(event, `2fa:enable:${user.id}`, { max: 10, windowMs: 15 * 60_000 })
-  if (!(await consumeTotp(user, code))) throw createError({ statusCode: 400, message: 'code: is wrong or expired' })
+  if (!(await consumeTotp(user, code))) throw fieldError('code', 'is wrong or expired')
   const recoveryCodes = await enableTotp(user)
   await audit(event, 'auth.2fa_enabled', { targetType: 'user', targetId: user.id })
   return { recoveryCodes }

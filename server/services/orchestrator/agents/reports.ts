@@ -3,6 +3,7 @@ import { REPORT_COMMENT_MAX, REPORT_CONTENT_MAX, REPORT_TITLE_MAX, REPORT_STATUS
 import { can, requireReport, type Viewer } from '../../access'
 import { addComment, createReport, myReports, reportDetail, resolveReport } from '../../reports'
 import type { AgentTool } from '../tools'
+import { maxChars } from '#shared/schemas'
 
 /**
  * The report agent (API.md "Assistant tools"): four tools, each run as the user through the reports service and
@@ -16,7 +17,7 @@ const brief = (r: ApiReport) => ({ id: r.id, title: r.title, status: r.status, r
 // PostgreSQL refuses NUL in text: bad arguments, not a failed tool
 const noNul = v.check<string, string>(s => !s.includes('\0'), 'must not contain NUL characters')
 const Id = v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'is required'), v.maxLength(100, 'is too long'))
-const Text = (max: number) => v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(max, `must be at most ${max} characters`))
+const Text = (max: number) => v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'must not be empty'), maxChars(max))
 const Status = v.picklist(REPORT_STATUSES, `must be one of ${REPORT_STATUSES.join(', ')}`)
 // models sometimes send null or "" for an argument they mean to leave out
 const optional = <T extends v.GenericSchema>(schema: T) => v.pipe(v.nullish(v.union([v.literal(''), schema])), v.transform(x => (x === '' || x === null ? undefined : x) as v.InferOutput<T> | undefined))

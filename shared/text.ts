@@ -1,0 +1,15 @@
+/**
+ * The characters of a text as a person counts them (Unicode code points): an emoji is one, not the two UTF-16 units
+ * `String.length` counts. Text limits in the API ("at most 255 characters") mean this count.
+ */
+export function charCount(text: string): number {
+  let pairs = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit >= 0xD800 && unit <= 0xDBFF && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xDC00 && next <= 0xDFFF) { pairs++; i++ }
+    }
+  }
+  return text.length - pairs
+}
