@@ -46,7 +46,7 @@ export const ReassignBody = v.strictObject({ targetUserId: Id })
 
 export const AdminListQuery = v.object({ ...Paging, cursor: Cursor })
 
-export const AdminMessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id) })
+export const AdminMessagesQuery = v.object({ limit: Paging.limit, offset: Paging.offset, before: v.optional(Id) })
 
 export const AuditQuery = v.object({
   actorId: v.optional(Id),

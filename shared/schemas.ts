@@ -85,5 +85,6 @@ export const ConversationListQuery = v.object({
   archived: v.optional(QueryBool),
   cursor: Cursor,
 })
-export const MessagesQuery = v.object({ limit: Paging.limit, before: v.optional(Id), includeTools: v.optional(QueryBool) })
+/** `offset` skips that many of the newest messages (after `before`, when given): pages back like `before` does. */
+export const MessagesQuery = v.object({ limit: Paging.limit, offset: Paging.offset, before: v.optional(Id), includeTools: v.optional(QueryBool) })
 export const ExportQuery = v.object({ format: v.optional(v.picklist(['md', 'json'], 'must be md or json'), 'md') })

@@ -56,10 +56,10 @@ export async function messageCounts(ids: string[]) {
 }
 
 /**
- * A page of a conversation's messages: the newest `limit` older than message `before` (or the newest overall),
- * oldest first within the page — the same paging as `/api/conversations/:id/messages`.
+ * A page of a conversation's messages: the newest `limit` older than message `before` (or the newest overall), after
+ * skipping the newest `offset` of those, oldest first within the page — the paging of `/api/conversations/:id/messages`.
  */
-export async function pageMessages(conversationId: string, page: { limit: number, before?: string, includeTools?: boolean }) {
+export async function pageMessages(conversationId: string, page: { limit: number, offset?: number, before?: string, includeTools?: boolean }) {
   const db = useDb()
   const inConversation = page.includeTools ? eq(messages.conversationId, conversationId) : and(eq(messages.conversationId, conversationId), notTool)!
   let where = inConversation
@@ -70,7 +70,7 @@ export async function pageMessages(conversationId: string, page: { limit: number
   }
   const [{ total }] = await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }]
   const rows = await db.select().from(messages).where(where)
-    .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit)
+    .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit).offset(page.offset ?? 0)
   return { total: Number(total), data: rows.reverse().map(toApiMessage) }
 }
 

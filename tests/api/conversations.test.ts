@@ -230,6 +230,11 @@ describe('conversations: list, search, paging, export', () => {
     expect((await client.get(`/api/conversations/${id}/messages?before=${randomUUID()}`)).status).toBe(404)
     expect((await client.get(`/api/conversations/${id}/messages?before=nope`)).status).toBe(400)
     expect((await client.get(`/api/conversations/${id}/messages?limit=0`)).status).toBe(400)
+    // offset (the lists' convention; it was ignored here) skips the newest, the way before does
+    expect(contentOf((await client.get(`/api/conversations/${id}/messages?limit=3&offset=2`)).body)).toEqual(['A', 'dos', 'A'])
+    expect(contentOf((await client.get(`/api/conversations/${id}/messages?limit=2&offset=1&before=${newest.data[0].id}`)).body)).toEqual(['A', 'dos'])
+    expect((await client.get(`/api/conversations/${id}/messages?offset=6`)).body).toEqual({ total: 6, data: [] })
+    expect((await client.get(`/api/conversations/${id}/messages?offset=-1`)).status).toBe(400)
   })
 
   it('exports as Markdown and JSON attachments', async () => {
