@@ -1,22 +1,12 @@
 import type { AdminStats, AdminSystemPrompt, AuditEntry, AuditNames } from '#shared/admin'
+import type { AppSettings } from '#shared/settings'
 import type { ApiList, ApiModel, ApiModelServer } from '#shared/types'
 
 export const AUDIT_PAGE = 50
 
 export interface AuditFilterForm { actorId: string, action: string, from: string, to: string }
-export interface ModelSettings {
-  defaultModel: string
-  temperature: number
-  topP: number
-  numCtx: number
-  historyMessages: number
-  maxMessageChars: number
-  maxConcurrentGenerations: number
-  maxAnswerTokens: number
-  maxAnswerSeconds: number
-  /** Assistant agents the chat model may use (tools). */
-  agents: { reports: boolean }
-}
+/** The model settings as `/api/admin/settings` answers them: the server's own schema's type. */
+export type ModelSettings = AppSettings
 export interface PromptInput { name: string, content: string, isDefault: boolean }
 
 const auditQuery = (filter: AuditFilterForm) => ({

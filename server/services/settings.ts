@@ -1,25 +1,10 @@
 import { eq } from 'drizzle-orm'
 import * as v from 'valibot'
+import { type AppSettings, AppSettingsSchema } from '#shared/settings'
 import { useDb } from '../db/client'
 import { settings } from '../db/schema'
 
-/** Model settings an admin can change at runtime (API.md `/api/admin/settings`). */
-export const AppSettingsSchema = v.strictObject({
-  defaultModel: v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), v.maxLength(200, 'is too long')),
-  temperature: v.pipe(v.number('must be a number'), v.minValue(0, 'must be at least 0'), v.maxValue(2, 'must be at most 2')),
-  topP: v.pipe(v.number('must be a number'), v.minValue(0, 'must be at least 0'), v.maxValue(1, 'must be at most 1')),
-  numCtx: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(512, 'must be at least 512'), v.maxValue(131072, 'must be at most 131072')),
-  historyMessages: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(500, 'must be at most 500')),
-  maxMessageChars: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(100, 'must be at least 100'), v.maxValue(100000, 'must be at most 100000')),
-  maxConcurrentGenerations: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(256, 'must be at most 256')),
-  /** Longest answer in tokens (Ollama's `num_predict`). */
-  maxAnswerTokens: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(16, 'must be at least 16'), v.maxValue(131072, 'must be at most 131072')),
-  /** Longest time one answer may hold a model slot; then it is stopped and saved as `stopped`. */
-  maxAnswerSeconds: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3600, 'must be at most 3600')),
-  /** Assistant agents the chat model may use (API.md "Assistant tools"); each on by default. */
-  agents: v.strictObject({ reports: v.boolean('must be true or false') }),
-})
-export type AppSettings = v.InferOutput<typeof AppSettingsSchema>
+export { type AppSettings, AppSettingsSchema } from '#shared/settings'
 
 const KEY = 'app'
 // other app processes pick up a change within this long
@@ -45,11 +30,28 @@ export function defaultSettings(): AppSettings {
 export async function getSettings(): Promise<AppSettings> {
   if (cache && Date.now() - cache.at < CACHE_MS) return cache.value
   const [row] = await useDb().select().from(settings).where(eq(settings.key, KEY)).limit(1)
-  const stored = (row?.value ?? {}) as Partial<AppSettings>
+  const stored = storedSettings(row?.value)
   const defaults = defaultSettings()
   const value = { ...defaults, ...stored, agents: { ...defaults.agents, ...stored.agents } }
   cache = { value, at: Date.now() }
   return value
+}
+
+/**
+ * The stored settings that are still valid, each checked against today's schema: a value written by an older
+ * version (a renamed key, a range since tightened) falls back to its default instead of reaching the chat and
+ * `/api/admin/settings` unchecked (REVIEW D5). What is dropped is logged each time the row is read (every 5 s at most).
+ */
+function storedSettings(raw: unknown): Partial<AppSettings> {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return {}
+  const kept: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(raw)) {
+    const field = Object.hasOwn(AppSettingsSchema.entries, key) ? AppSettingsSchema.entries[key as keyof AppSettings] : undefined
+    const parsed = field && v.safeParse(field, value)
+    if (parsed?.success) kept[key] = parsed.output
+    else log.warn('stored setting ignored, its default applies', { key, problem: field ? parsed?.issues[0].message : 'unknown setting' })
+  }
+  return kept as Partial<AppSettings>
 }
 
 export async function saveSettings(value: AppSettings) {

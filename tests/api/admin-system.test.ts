@@ -163,6 +163,19 @@ describe('settings (own servers)', () => {
     expect((await admin.get('/api/admin/settings')).body).toMatchObject({ temperature: 0.2, maxMessageChars: 500 })
   })
 
+  // REVIEW D5: the stored row was merged with a cast, so a stale or unknown key reached the chat and this route
+  it('a stored value that is no longer valid falls back to its default; unknown stored keys are never answered', async () => {
+    const stale = JSON.stringify({ temperature: 9, numCtx: 4096.5, topP: 0.5, ollamaHost: 'http://evil', agents: { reports: 'yes' }, maxMessageChars: 500 })
+    expect((await admin.put('/api/admin/settings', { topP: 0.8 })).status).toBe(200)
+    await sqlRun('update settings set value = ? where key = ?', [stale, 'app'], own.dbUrl)
+    // other processes (and this one's 5 s cache) pick the row up within 5 s
+    await expect.poll(async () => (await admin.get('/api/admin/settings')).body.topP, { timeout: 10_000 }).toBe(0.5)
+    const res = await admin.get('/api/admin/settings')
+    expect(res.body).toMatchObject({ temperature: 0.7, numCtx: 4096, topP: 0.5, maxMessageChars: 500, agents: { reports: true } })
+    expect(res.body).not.toHaveProperty('ollamaHost')
+    expect((await new Client(own.url).get('/api/config')).body.maxMessageChars).toBe(500)
+  })
+
   it('supervisors and workers → 403', async () => {
     for (const account of [DEMO.supervisor, DEMO.worker]) {
       const client = new Client(own.url)
