@@ -124,6 +124,10 @@ export async function validBody<S extends Schema>(event: H3Event, schema: S): Pr
   return check(schema, body, 'body')
 }
 
+const NoBody = v.strictObject({})
+/** For a route that takes no body: none, or `{}`; any field in it is unknown (400 naming it), as on every route. */
+export const noBody = async (event: H3Event) => { await validBody(event, NoBody) }
+
 export const validQuery = <S extends Schema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> =>
   check(schema, getQuery(event), 'query')
 

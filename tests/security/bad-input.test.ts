@@ -77,3 +77,20 @@ describe('text limits count characters (an emoji is one), on every text field', 
     expectFieldError(await client.post('/api/conversations', { title: '😀'.repeat(201) }), 'title')
   })
 })
+
+// Contract audit: routes without a body accepted any body; "unknown fields → 400" holds for them too.
+describe('a route that takes no body refuses one with fields (400 naming the field), accepts none or {}', () => {
+  it('stop, read-all and access-log seen', async () => {
+    const { client } = await signUp()
+    const created = await client.post('/api/conversations', { title: 'sin cuerpo' })
+    expect(created.status).toBe(201)
+    const id = created.body.id
+    expectFieldError(await client.post(`/api/chat/${id}/stop`, { force: true }), 'force')
+    expectFieldError(await client.put('/api/messages/read-all', { all: 1 }), 'all')
+    expectFieldError(await client.put(`/api/conversations/${id}/access-log/seen`, { at: 'now' }), 'at')
+    expect((await client.post(`/api/chat/${id}/stop`)).status).toBe(204)
+    expect((await client.post(`/api/chat/${id}/stop`, {})).status).toBe(204)
+    expect((await client.put('/api/messages/read-all')).body).toEqual({ updated: 0 })
+    expect((await client.put(`/api/conversations/${id}/access-log/seen`)).status).toBe(204)
+  })
+})

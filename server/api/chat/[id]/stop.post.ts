@@ -6,6 +6,7 @@ import { stopAnswer } from '../../../services/coordination'
 export default defineEventHandler(async (event) => {
   const user = await requirePermission(event, 'chat.use')
   const id = await validId(event)
+  await noBody(event)
   const conversation = await requireConversation(user, id, 'write')
   await stopAnswer(conversation.id)
   return sendNoContent(event, 204)

@@ -4,5 +4,6 @@ import { markDmRead } from '../../../services/dms'
 export default defineEventHandler(async (event) => {
   const viewer = await requirePermission(event, 'messages.use')
   const id = await validId(event)
+  await noBody(event)
   return markDmRead(viewer, id)
 })

@@ -5,6 +5,7 @@ import { markAccessSeen } from '../../../../services/access-seen'
 export default defineEventHandler(async (event) => {
   const viewer = await requireUser(event)
   const id = await validId(event)
+  await noBody(event)
   await requireConversation(viewer, id, 'write')
   await markAccessSeen(id)
   setResponseStatus(event, 204)

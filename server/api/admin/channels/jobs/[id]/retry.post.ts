@@ -5,6 +5,7 @@ import { audit } from '../../../../../services/audit'
 export default defineEventHandler(async (event) => {
   await requirePermission(event, 'channels.manage')
   const id = await validId(event)
+  await noBody(event)
   const send = await retryFailedSend(id)
   await audit(event, 'admin.channel_send_retry', { targetType: 'job', targetId: id, meta: { channel: send.channel } })
   return { send }
