@@ -50,7 +50,9 @@ export const AdminMessagesQuery = v.object({ limit: Paging.limit, offset: Paging
 
 export const AuditQuery = v.object({
   actorId: v.optional(Id),
-  action: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(100))),
+  // actions are lower-case keys; folded here so that exact and prefix filters match alike on both databases (SQLite's
+  // LIKE ignores ASCII case, PostgreSQL's does not)
+  action: v.optional(v.pipe(v.string('must be a string'), v.trim(), v.toLowerCase(), maxChars(100))),
   targetType: v.optional(v.pipe(v.string('must be a string'), maxChars(50))),
   targetId: v.optional(Id),
   from: v.optional(DateText),

@@ -215,6 +215,9 @@ describe('audit log', () => {
     expect(exact.body.total).toBe(1)
     const prefix = await admin.get(`/api/admin/audit?action=admin.*&targetId=${worker.id}`)
     expect(prefix.body.total).toBe(3)
+    // case does not matter, exact or prefix, on either database (a prefix matched upper case on SQLite only)
+    expect((await admin.get(`/api/admin/audit?action=ADMIN.*&targetId=${worker.id}`)).body.total).toBe(3)
+    expect((await admin.get(`/api/admin/audit?action=Admin.User_Updated&targetId=${worker.id}`)).body.total).toBe(1)
     const logins = await admin.get(`/api/admin/audit?action=auth.login&actorId=${worker.id}`)
     expect(logins.body.total).toBe(1)
 
