@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { UNNAMED_TITLE } from '#shared/conversations'
-import type { ApiConversation, ApiCursorList } from '#shared/types'
+import type { ApiConversation, ApiCursorList, ApiMessage } from '#shared/types'
 import { useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages } from '../db/schema'
 import { conversationPage, type PageRow } from './conversation-pages'
@@ -29,7 +29,7 @@ export function toApiConversation(c: PageRow, messageCount: number): ApiConversa
 }
 
 /** API.md `message`. */
-export function toApiMessage(m: Message) {
+export function toApiMessage(m: Message): ApiMessage {
   return {
     id: m.id,
     conversationId: m.conversationId,

@@ -63,6 +63,31 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
     await expect.poll(async () => (await fetch(`${server.url}/api/health`)).status, { timeout: 10_000 }).toBe(200)
   })
 
+  it('REPRO refusing after freeze', async () => {
+    const client = new Client(server.url)
+    await client.login(DEMO.worker.email, DEMO.worker.password)
+    const name = new URL(db.url).pathname.slice(1)
+    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
+    const statuses: number[] = []
+    try {
+      await admin.unsafe(`alter database "${name}" allow_connections false`)
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
+      for (let i = 0; i < 6; i++) {
+        const t0 = Date.now()
+        const r = await Promise.race([client.get('/api/conversations'), new Promise<{ status: number }>(res => setTimeout(() => res({ status: -1 }), 12000))])
+        console.log('EXP', i, r.status, Date.now() - t0)
+        statuses.push(r.status)
+      }
+    }
+    finally {
+      await admin.unsafe(`alter database "${name}" allow_connections true`)
+      await admin.end()
+      if (process.env.SHOW_LOG) console.log(server.output().split('\n').filter(l => l.includes('PGDBG')).join('\n'))
+    }
+    expect(statuses.every(s => s === 503)).toBe(true)
+    await expect.poll(async () => (await client.get('/api/conversations')).status, { timeout: 10_000 }).toBe(200)
+  }, 120_000)
+
   // Issue #15 item 6: an answer finishing while the database blinked was lost and the stream ended with neither
   // `done` nor `error`.
   it('a blip while the answer is saved: the save is retried, the stream ends with done, the text is kept', async () => {
