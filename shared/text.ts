@@ -13,3 +13,13 @@ export function charCount(text: string): number {
   }
   return text.length - pairs
 }
+
+// a UTF-16 half without its other half: valid in JSON ("\ud800") but not text; PostgreSQL's jsonb refuses it
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** What is wrong with a text no database column stores as sent (a NUL, half of a character), or null. */
+export function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain NUL characters'
+  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds half of a character)'
+  return null
+}

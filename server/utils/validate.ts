@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { H3Event } from 'h3'
 import * as v from 'valibot'
 import { Id } from '#shared/schemas'
+import { textProblem } from '#shared/text'
 
 /** Largest JSON body any route accepts; chat messages are far smaller. */
 export const MAX_BODY_BYTES = 256 * 1024
@@ -70,16 +71,6 @@ function validationError(issues: [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[
   }
   const [first] = Object.entries(fields)
   return createError({ statusCode: 400, statusMessage: 'Bad Request', message: `${first![0]}: ${first![1]}`, data: { fields } })
-}
-
-// a UTF-16 half without its other half: valid in JSON ("\ud800") but not text; PostgreSQL's jsonb refuses it
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
-
-/** What is wrong with a string no column can store as sent, or null. */
-function textProblem(text: string): string | null {
-  if (text.includes('\u0000')) return 'must not contain NUL characters'
-  if (LONE_SURROGATE.test(text)) return 'must be valid Unicode text (it holds half of a character)'
-  return null
 }
 
 /**

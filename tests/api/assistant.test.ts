@@ -185,6 +185,16 @@ describe('report agent', () => {
     const mine = (await people.w2.client.get('/api/reports')).body
     expect(mine.data.map((r: any) => r.title)).toContain('Derrame de aceite en taller')
     expect(mine.data.find((r: any) => r.title === 'Derrame de aceite en taller').reporterId).toBe(people.w2.id)
+
+    // text no column stores as sent (half of a character: PostgreSQL's jsonb refused it in the audit entry) is a bad
+    // argument the model is told about, not a failed answer
+    srv.fake.reset()
+    script(() => ({ name: 'create_report', arguments: { title: 'Medio carácter \ud800', content: 'x' } }))
+    const broken = await postChat(people.w2.client, { message: 'reporta esto' })
+    expect(toolEvents(broken.events)).toEqual(['create_report:running', 'create_report:error'])
+    expect(ending(broken)!.event).toBe('done')
+    expect(toolResultsOf(answerCalls()[1]!.body)[0]!.result.error).toMatch(/half of a character/)
+    expect((await people.w2.client.get('/api/reports')).body.total).toBe(mine.total)
   })
 
   it('at most 4 tool rounds: the fifth model call is offered no tools and its text is the answer', async () => {

@@ -52,6 +52,7 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
   })
 
   it('frozen: /api/health answers 503 within 2 s', async () => {
+    console.log('FREEZE at', Date.now() % 100000)
     proxy.freeze()
     const started = Date.now()
     const res = await fetch(`${server.url}/api/health`)
@@ -59,6 +60,7 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
     expect(res.status).toBe(503)
     expect((await res.json()).db).toBe('down')
     expect(took).toBeLessThan(2000)
+    console.log('RESTORE at', Date.now() % 100000)
     proxy.restore()
     await expect.poll(async () => (await fetch(`${server.url}/api/health`)).status, { timeout: 10_000 }).toBe(200)
   })
@@ -70,12 +72,14 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
     const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
     const statuses: number[] = []
     try {
+      console.log('REFUSE at', Date.now() % 100000)
       await admin.unsafe(`alter database "${name}" allow_connections false`)
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
+      console.log('TERMINATED at', Date.now() % 100000)
       for (let i = 0; i < 6; i++) {
         const t0 = Date.now()
         const r = await Promise.race([client.get('/api/conversations'), new Promise<{ status: number }>(res => setTimeout(() => res({ status: -1 }), 12000))])
-        console.log('EXP', i, r.status, Date.now() - t0)
+        console.log('EXP', i, r.status, Date.now() - t0, 'at', t0 % 100000)
         statuses.push(r.status)
       }
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as v from 'valibot'
 import { maxChars } from '../../shared/schemas'
-import { charCount } from '../../shared/text'
+import { charCount, textProblem } from '../../shared/text'
 
 describe('charCount: characters as a person counts them (code points)', () => {
   it('counts an emoji (a surrogate pair) as one, and everything else as String.length does', () => {
@@ -23,5 +23,16 @@ describe('charCount: characters as a person counts them (code points)', () => {
     expect(over.success).toBe(false)
     expect(over.issues?.[0]?.message).toBe('must be at most 3 characters')
     expect(v.safeParse(Title, 'abcd').success).toBe(false)
+  })
+})
+
+describe('textProblem: text no database stores as sent', () => {
+  it('names a NUL and a lone surrogate (either half), and passes whole pairs and ordinary text', () => {
+    expect(textProblem('hola\u0000')).toMatch(/NUL/)
+    expect(textProblem('a\uD800')).toMatch(/half of a character/)
+    expect(textProblem('\uDC00a')).toMatch(/half of a character/)
+    expect(textProblem('\uDC00\uD800')).toMatch(/half of a character/)
+    expect(textProblem('😀 Copiapó ñandú')).toBeNull()
+    expect(textProblem('')).toBeNull()
   })
 })

@@ -4,6 +4,7 @@ import { can, requireReport, type Viewer } from '../../access'
 import { addComment, createReport, myReports, reportDetail, resolveReport } from '../../reports'
 import type { AgentTool } from '../tools'
 import { maxChars } from '#shared/schemas'
+import { textProblem } from '#shared/text'
 
 /**
  * The report agent (API.md "Assistant tools"): four tools, each run as the user through the reports service and
@@ -14,8 +15,11 @@ import { maxChars } from '#shared/schemas'
 // the model gets the fields it needs to answer, not the whole API shape
 const brief = (r: ApiReport) => ({ id: r.id, title: r.title, status: r.status, reporter: r.reporter.fullName, commentCount: r.commentCount, createdAt: r.createdAt, updatedAt: r.updatedAt })
 
-// PostgreSQL refuses NUL in text: bad arguments, not a failed tool
-const noNul = v.check<string, string>(s => !s.includes('\0'), 'must not contain NUL characters')
+// PostgreSQL refuses NUL (and its jsonb half a character) in text: bad arguments, not a failed tool
+const noNul = v.rawCheck<string>(({ dataset, addIssue }) => {
+  const problem = dataset.typed ? textProblem(dataset.value) : null
+  if (problem) addIssue({ message: problem })
+})
 const Id = v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'is required'), v.maxLength(100, 'is too long'))
 const Text = (max: number) => v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'must not be empty'), maxChars(max))
 const Status = v.picklist(REPORT_STATUSES, `must be one of ${REPORT_STATUSES.join(', ')}`)
