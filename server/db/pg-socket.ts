@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net'
 
-interface SocketOptions { host: string[], port: number[], path: string | false }
+interface SocketOptions { host: string[], port: number[], path: string | false, ssl?: unknown }
 
 /**
  * postgres.js's socket factory (its `socket` option) with a bound on how long a query waits for a connection.
@@ -30,6 +30,7 @@ export function boundedSocketFactory(budgetMs: number, probeMs = Math.min(budget
       failingSince = undefined
     })
     socket.once('close', () => { if (!heard) failingSince ??= Date.now() })
+    if (!options.ssl) rejectStartupError(socket)
     const now = Date.now()
     if (failingSince !== undefined && now - failingSince > budgetMs) {
       if (now - lastProbe >= probeMs) lastProbe = now
@@ -38,6 +39,57 @@ export function boundedSocketFactory(budgetMs: number, probeMs = Math.min(budget
     }
     return socket
   }
+}
+
+/**
+ * A start-up the server rejects (an ErrorResponse before the first ReadyForQuery: "not currently accepting
+ * connections", "too many clients", "the database system is starting up") fails the query waiting for it, as a
+ * socket error does.
+ *
+ * Why: postgres.js 3.4.9 keeps the query that was running when a connection closed (its `errored` rejects it but
+ * never clears it; porsager/postgres#1130). When that connection is reused, the start-up's ErrorResponse is taken
+ * for that old query's answer and held until a ReadyForQuery that never comes (the server closes after a start-up
+ * error); the close then finds the waiting query still pending and reconnects at once, without delay or bound
+ * (porsager/postgres#1193), for as long as the database refuses: a request after an outage that had closed a
+ * connection mid-query (a frozen database's abandoned health ping) never answered. The server answers the
+ * authentication first ('R'), so the failing streak above never starts on these. The error is emitted after
+ * postgres.js has read the same data (next tick): when no old query is left, the start-up's own error has already
+ * failed the waiting query and this one finds nothing to fail. Not on TLS, whose bytes cannot be read here.
+ */
+function rejectStartupError(socket: Socket) {
+  let pending: Buffer = Buffer.alloc(0)
+  const onData = (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk
+    while (pending.length >= 5) {
+      const end = pending.readUInt32BE(1) + 1
+      if (pending.length < end) return
+      if (pending[0] === 0x5A) return void socket.off('data', onData) // 'Z': started
+      if (pending[0] === 0x45) { // 'E'
+        socket.off('data', onData)
+        const error = startupError(pending.subarray(5, end))
+        process.nextTick(() => {
+          // postgres.js's listeners stay until its close handler has run
+          if (socket.listenerCount('error') > 0) socket.emit('error', error)
+          socket.destroy()
+        })
+        return
+      }
+      pending = pending.subarray(end)
+    }
+  }
+  socket.on('data', onData)
+}
+
+/** An ErrorResponse's fields as an error with PostgreSQL's SQLSTATE `code` and message (see `databaseUnavailable`). */
+function startupError(body: Buffer) {
+  const fields: Record<string, string> = {}
+  for (let i = 0; i < body.length && body[i] !== 0;) {
+    const end = body.indexOf(0, i + 1)
+    if (end < 0) break
+    fields[String.fromCharCode(body[i]!)] = body.toString('utf8', i + 1, end)
+    i = end + 1
+  }
+  return Object.assign(new Error(fields.M ?? 'the database rejected the connection'), { code: fields.C, severity: fields.V ?? fields.S })
 }
 
 /**

@@ -52,7 +52,6 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
   })
 
   it('frozen: /api/health answers 503 within 2 s', async () => {
-    console.log('FREEZE at', Date.now() % 100000)
     proxy.freeze()
     const started = Date.now()
     const res = await fetch(`${server.url}/api/health`)
@@ -60,37 +59,35 @@ describe('database down → 503, and /api/health answers within 2 s (PostgreSQL 
     expect(res.status).toBe(503)
     expect((await res.json()).db).toBe('down')
     expect(took).toBeLessThan(2000)
-    console.log('RESTORE at', Date.now() % 100000)
     proxy.restore()
     await expect.poll(async () => (await fetch(`${server.url}/api/health`)).status, { timeout: 10_000 }).toBe(200)
   })
 
-  it('REPRO refusing after freeze', async () => {
+  // Found with the test below: after the frozen database above, one request (always the third) never answered once
+  // the database refused connections. postgres.js had kept the abandoned health ping on its connection and took the
+  // start-up's error for that ping's answer (porsager/postgres#1130, #1193; server/db/pg-socket.ts).
+  it('after a freeze, a database refusing connections: every request answers 503, none hangs', async () => {
     const client = new Client(server.url)
     await client.login(DEMO.worker.email, DEMO.worker.password)
     const name = new URL(db.url).pathname.slice(1)
     const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} })
     const statuses: number[] = []
     try {
-      console.log('REFUSE at', Date.now() % 100000)
       await admin.unsafe(`alter database "${name}" allow_connections false`)
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`
-      console.log('TERMINATED at', Date.now() % 100000)
       for (let i = 0; i < 6; i++) {
-        const t0 = Date.now()
-        const r = await Promise.race([client.get('/api/conversations'), new Promise<{ status: number }>(res => setTimeout(() => res({ status: -1 }), 12000))])
-        console.log('EXP', i, r.status, Date.now() - t0, 'at', t0 % 100000)
-        statuses.push(r.status)
+        // a hung request is recorded as -1 (after twice the connect budget) instead of timing the test out
+        const hung = new Promise<{ status: number }>(resolve => setTimeout(() => resolve({ status: -1 }), 2 * CONNECT_TIMEOUT_MS + 5000))
+        statuses.push((await Promise.race([client.get('/api/conversations'), hung])).status)
       }
     }
     finally {
       await admin.unsafe(`alter database "${name}" allow_connections true`)
       await admin.end()
-      if (process.env.SHOW_LOG) console.log(server.output().split('\n').filter(l => l.includes('PGDBG')).join('\n'))
     }
-    expect(statuses.every(s => s === 503)).toBe(true)
+    expect(statuses).toEqual([503, 503, 503, 503, 503, 503])
     await expect.poll(async () => (await client.get('/api/conversations')).status, { timeout: 10_000 }).toBe(200)
-  }, 120_000)
+  }, 60_000)
 
   // Issue #15 item 6: an answer finishing while the database blinked was lost and the stream ended with neither
   // `done` nor `error`.
