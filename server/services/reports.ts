@@ -137,7 +137,9 @@ export async function addComment(event: H3Event | null, viewer: Viewer, report: 
     db.update(reports).set({ updatedAt: at, ...(input.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id)),
   ])
   if (asStaff) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId, commentId: comment.id } })
-  if (input.status) await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: input.status } })
+  // a status the report already has is no status change (the comment still records it)
+  if (input.status && input.status !== report.status)
+    await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: input.status } })
   announce({ ...report, status: input.status ?? report.status })
   return toApiComment(comment, await namesOf([viewer.id]))
 }
@@ -151,7 +153,8 @@ export async function resolveReport(event: H3Event | null, viewer: Viewer, repor
     db.update(reports).set({ ...statusFields('resolved', viewer.id, at), updatedAt: at }).where(eq(reports.id, report.id)),
   ])
   if (comment) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId } })
-  await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: 'resolved' } })
+  if (report.status !== 'resolved')
+    await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: 'resolved' } })
   announce({ ...report, status: 'resolved' })
   return reportById(report.id)
 }

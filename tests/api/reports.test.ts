@@ -154,6 +154,13 @@ describe('POST /api/reports/:id/comments', () => {
     const [row] = await sqlRun<{ actor_id: string, meta: unknown }>('select actor_id, meta from audit_events where action = ? and target_id = ?', ['report.status', report.id])
     expect(row!.actor_id).toBe(S.id)
     expect(JSON.stringify(row!.meta)).not.toContain('staff')
+    // a status the report already has is not a change: the comment is audited, no report.status "from → same"
+    await S.client.post(`/api/reports/${report.id}/comments`, { content: 'sigue en curso', status: 'in_progress' })
+    expect(await auditCount('report.comment', report.id)).toBe(3)
+    expect(await auditCount('report.status', report.id)).toBe(1)
+    expect((await S.client.put(`/api/reports/${report.id}/resolve`, {})).status).toBe(200)
+    expect((await S.client.put(`/api/reports/${report.id}/resolve`, {})).status).toBe(200)
+    expect(await auditCount('report.status', report.id)).toBe(2)
   })
 
   it('bad input → 400 naming the field (content, status); out of scope → 404; nothing half-written', async () => {
