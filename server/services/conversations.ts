@@ -86,9 +86,6 @@ export function folded(column: SQLWrapper) {
   for (const [upper, lower] of CAPITALS) expr = sql`replace(${expr}, ${upper}, ${lower})`
   return expr
 }
-/** `folded` for hand-written SQL text: `expression` is SQL (a column name), never user input. */
-export const foldedText = (expression: string) =>
-  CAPITALS.reduce((expr, [upper, lower]) => `replace(${expr}, '${upper}', '${lower}')`, `lower(${expression})`)
 
 export const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 

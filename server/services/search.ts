@@ -20,7 +20,7 @@ export const foldTitle = (text: string) => [...text.toLowerCase()].map(c => PLAI
 
 export function searchTerms(q: string): SearchTerms {
   const words = (q.normalize('NFC').match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_WORDS).map(w => w.slice(0, 64))
-  return { titlePattern: `%${foldTitle(q).replace(/[\\%_]/g, c => `\\${c}`)}%`, words }
+  return { titlePattern: plainPattern(q), words }
 }
 
 // lower() folds only ASCII in SQLite and follows the collation in PostgreSQL: the accented capitals by hand
@@ -30,6 +30,18 @@ function foldedTitle(): SQL {
   for (const [i, c] of [...ACCENTED].entries()) expr = sql`replace(${expr}, ${c}, ${PLAIN[i]})`
   return expr
 }
+
+/**
+ * `foldedTitle` for hand-written SQL text and any column (`expression` is SQL, never user input): what a name is
+ * searched and sorted by, so that "alvaro" finds "Álvaro" and "Álvaro" sorts among the A's, on both databases.
+ */
+export function plainFoldedText(expression: string): string {
+  if (dialect === 'pg') return `translate(lower(${expression}), '${ACCENTED}', '${PLAIN}')`
+  return [...ACCENTED].reduce((expr, c, i) => `replace(${expr}, '${c}', '${PLAIN[i]}')`, `lower(${expression})`)
+}
+
+/** A LIKE pattern for `plainFoldedText`: folded the same way, `%` and `_` literal. */
+export const plainPattern = (q: string) => `%${foldTitle(q).replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 /**
  * The full-text query: each word as a prefix, all of them required, within one owner's part of the index:

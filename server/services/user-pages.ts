@@ -1,7 +1,7 @@
 import type { AdminUsersFilter } from '#shared/admin'
 import { driverValue, epochDate, epochDateOrNull, epochMs, inList, jsonRows, jsonValue, listValue, nestedJson, readRows } from '../db/client'
 import type { User } from '../db/schema'
-import { foldedText, likePattern } from './conversations'
+import { plainFoldedText, plainPattern } from './search'
 import type { ApiUserColumns } from './users'
 
 /**
@@ -32,8 +32,9 @@ export interface UserPageQuery extends Pick<AdminUsersFilter, 'q' | 'role' | 'ac
   key?: [string, string]
 }
 
-// the sort and search form of a name: lower() alone leaves Á…Ñ as they are in SQLite
-const FOLDED_NAME = foldedText('u.full_name')
+// the sort and search form of a name: lower case without Spanish accents, the same on both databases (lower() alone
+// leaves Á…Ñ as they are in SQLite)
+const FOLDED_NAME = plainFoldedText('u.full_name')
 // the user's most recently changed conversation: the last entry of conversations_user_updated_idx
 const LAST_CONVERSATION = '(select max(c.updated_at) from conversations c where c.user_id = u.id)'
 // the user's extra roles, in the page's statement: a second statement was a second round trip on PostgreSQL
@@ -52,7 +53,7 @@ function filters(query: UserPageQuery): { text: string, args: unknown[] } {
   }
   if (query.visible) add(inList('u.id'), listValue(query.visible))
   if (query.q) {
-    const pattern = likePattern(query.q)
+    const pattern = plainPattern(query.q)
     add(`(lower(u.email) like ? escape '\\' or ${FOLDED_NAME} like ? escape '\\')`, pattern, pattern)
   }
   if (query.role) add('u.role = ?', query.role)
