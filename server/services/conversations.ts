@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm'
+import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { UNNAMED_TITLE } from '#shared/conversations'
 import type { ApiConversation, ApiCursorList, ApiMessage } from '#shared/types'
@@ -79,15 +79,6 @@ export async function conversationWithCount(c: Conversation) {
   return toApiConversation(c, (await messageCounts([c.id])).get(c.id) ?? 0)
 }
 
-// lower() folds only ASCII in SQLite (and depends on the locale in PostgreSQL): fold Spanish capitals by hand
-const CAPITALS: Array<[string, string]> = [['Á', 'á'], ['É', 'é'], ['Í', 'í'], ['Ó', 'ó'], ['Ú', 'ú'], ['Ü', 'ü'], ['Ñ', 'ñ']]
-export function folded(column: SQLWrapper) {
-  let expr = sql`lower(${column})`
-  for (const [upper, lower] of CAPITALS) expr = sql`replace(${expr}, ${upper}, ${lower})`
-  return expr
-}
-
-export const likePattern = (q: string) => `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 export interface ConversationQuery {
   limit: number

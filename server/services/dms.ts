@@ -5,7 +5,7 @@ import type { ApiList } from '#shared/types'
 import { useDb } from '../db/client'
 import { dialect, dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
-import { folded, likePattern } from './conversations'
+import { plainFolded, plainPattern } from './search'
 import { publish, publishUnreadChanged, userTopic } from './events'
 import { namesOf, personRef } from './people'
 
@@ -52,8 +52,8 @@ const badRecipient = (why: string) => fieldError('recipientId', why)
 export async function directory(viewer: Viewer, query: { q?: string, limit: number, offset: number }): Promise<ApiList<ApiDirectoryEntry>> {
   const filters: SQL[] = [eq(users.active, true), ne(users.id, viewer.id)]
   if (query.q) {
-    const pattern = likePattern(query.q)
-    filters.push(sql`(${folded(users.fullName)} like ${pattern} escape '\\' or ${users.email} like ${pattern} escape '\\')`)
+    const pattern = plainPattern(query.q)
+    filters.push(sql`(${plainFolded(users.fullName)} like ${pattern} escape '\\' or ${users.email} like ${pattern} escape '\\')`)
   }
   const where = and(...filters)
   const [{ total }] = await useDb().select({ total: count() }).from(users).where(where) as [{ total: number }]

@@ -8,7 +8,7 @@ import { groupCommit } from '../db/group-commit'
 import { type Report, type ReportComment, reportComments, reports } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
 import { audit } from './audit'
-import { folded, likePattern } from './conversations'
+import { plainFolded, plainPattern } from './search'
 import { publish, REPORTS_TOPIC, userTopic } from './events'
 import { namesOf, personRef } from './people'
 
@@ -102,8 +102,8 @@ export async function staffReports(viewer: Viewer, query: StaffQuery) {
   if (query.status) filters.push(eq(reports.status, query.status))
   if (query.reporterId) filters.push(eq(reports.reporterId, query.reporterId))
   if (query.q) {
-    const pattern = likePattern(query.q)
-    filters.push(sql`(${folded(reports.title)} like ${pattern} escape '\\' or ${folded(reports.content)} like ${pattern} escape '\\')`)
+    const pattern = plainPattern(query.q)
+    filters.push(sql`(${plainFolded(reports.title)} like ${pattern} escape '\\' or ${plainFolded(reports.content)} like ${pattern} escape '\\')`)
   }
   return page(and(...filters), [queueOrder, asc(reports.createdAt), asc(reports.id)], query.limit, query.offset)
 }

@@ -6,7 +6,7 @@ import { inList, jsonValue, listValue, readRows, useDb } from '../db/client'
 import { type CustomRole, roles, type User, userRoles, users } from '../db/schema'
 import type { Viewer } from './access'
 import { forgetAuth } from './auth-cache'
-import { folded } from './conversations'
+import { plainFolded } from './search'
 
 /** The extra (custom) roles of each user: names and permission lists, read fresh on every request. */
 export async function extraRolesOf(userIds: readonly string[]): Promise<Map<string, Array<{ id: string, name: string, permissions: string[] }>>> {
@@ -57,7 +57,7 @@ export async function listRoles(): Promise<ApiRole[]> {
   const db = useDb()
   const [byRole, custom, assigned] = await Promise.all([
     db.select({ role: users.role, n: count() }).from(users).groupBy(users.role),
-    db.select().from(roles).orderBy(asc(folded(roles.name))),
+    db.select().from(roles).orderBy(asc(plainFolded(roles.name))),
     db.select({ roleId: userRoles.roleId, n: count() }).from(userRoles).groupBy(userRoles.roleId),
   ])
   const builtInCount = new Map(byRole.map(r => [r.role, Number(r.n)]))
@@ -144,7 +144,7 @@ export async function deleteRole(role: CustomRole) {
 /** The extra roles of one user, as the roles API shows them. */
 export async function rolesOfUser(userId: string): Promise<ApiRole[]> {
   const rows = await useDb().select({ role: roles }).from(userRoles).innerJoin(roles, eq(roles.id, userRoles.roleId))
-    .where(eq(userRoles.userId, userId)).orderBy(asc(folded(roles.name)))
+    .where(eq(userRoles.userId, userId)).orderBy(asc(plainFolded(roles.name)))
   const counts = await Promise.all(rows.map(r => userCountOf(r.role.id)))
   return rows.map((r, i) => toApiRole(r.role, counts[i]!))
 }

@@ -1,4 +1,4 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql, type SQLWrapper } from 'drizzle-orm'
 import type { ApiSnippet } from '#shared/types'
 import { rawRows } from '../db/client'
 import { conversations, dialect } from '../db/schema'
@@ -23,24 +23,26 @@ export function searchTerms(q: string): SearchTerms {
   return { titlePattern: plainPattern(q), words }
 }
 
-// lower() folds only ASCII in SQLite and follows the collation in PostgreSQL: the accented capitals by hand
-function foldedTitle(): SQL {
-  if (dialect === 'pg') return sql`translate(lower(${conversations.title}), ${ACCENTED}, ${PLAIN})`
-  let expr = sql`lower(${conversations.title})`
+/**
+ * A column as it is searched and sorted by people's text (titles, names, reports): lower case without Spanish
+ * accents or ñ, the same on both databases, so that "camion" finds "Camión" and "Álvaro" sorts among the A's.
+ * lower() alone folds only ASCII in SQLite and follows the collation in PostgreSQL: the accented letters by hand.
+ */
+export function plainFolded(column: SQLWrapper): SQL {
+  if (dialect === 'pg') return sql`translate(lower(${column}), ${ACCENTED}, ${PLAIN})`
+  let expr = sql`lower(${column})`
   for (const [i, c] of [...ACCENTED].entries()) expr = sql`replace(${expr}, ${c}, ${PLAIN[i]})`
   return expr
 }
+const foldedTitle = () => plainFolded(conversations.title)
 
-/**
- * `foldedTitle` for hand-written SQL text and any column (`expression` is SQL, never user input): what a name is
- * searched and sorted by, so that "alvaro" finds "Álvaro" and "Álvaro" sorts among the A's, on both databases.
- */
+/** `plainFolded` for hand-written SQL text (`expression` is SQL, never user input). */
 export function plainFoldedText(expression: string): string {
   if (dialect === 'pg') return `translate(lower(${expression}), '${ACCENTED}', '${PLAIN}')`
   return [...ACCENTED].reduce((expr, c, i) => `replace(${expr}, '${c}', '${PLAIN[i]}')`, `lower(${expression})`)
 }
 
-/** A LIKE pattern for `plainFoldedText`: folded the same way, `%` and `_` literal. */
+/** A LIKE pattern for `plainFolded`/`plainFoldedText`: folded the same way, `%` and `_` literal. */
 export const plainPattern = (q: string) => `%${foldTitle(q).replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 /**

@@ -308,6 +308,8 @@ describe('GET /api/directory', () => {
     const res = await a.client.get(`/api/directory?q=${encodeURIComponent(`ñandú directorio ${tag}`)}`)
     expect(res.status, res.text).toBe(200)
     expect(res.body).toEqual({ total: 1, data: [{ id: b.id, fullName: `Ñandú Directorio ${tag}`, email: b.email, role: 'worker' }] })
+    // without the accents too
+    expect((await a.client.get(`/api/directory?q=${encodeURIComponent(`nandu directorio ${tag}`)}`)).body.data.map((p: any) => p.id)).toEqual([b.id])
     const byEmail = await a.client.get(`/api/directory?q=${encodeURIComponent(b.email.toUpperCase())}`)
     expect(byEmail.body.data.map((p: any) => p.id)).toEqual([b.id])
     const all = await a.client.get('/api/directory?limit=100')

@@ -229,6 +229,10 @@ describe('GET /api/admin/reports', () => {
     await file(W, 'Nada que ver', 'x')
     const q = await S.client.get(`/api/admin/reports?q=${encodeURIComponent(`compresor ${tag}`)}`)
     expect(q.body.data.map((r: any) => r.id)).toEqual([a.id, b.id])
+    // without the accents, as people type on a phone: "camion" finds "Camión", "ÑANDU" finds "ñandú"
+    const accented = await file(W, `Camión ñandú ${tag}`, 'en el patio')
+    expect((await S.client.get(`/api/admin/reports?q=${encodeURIComponent(`camion nandu ${tag}`)}`)).body.data.map((r: any) => r.id)).toEqual([accented.id])
+    expect((await S.client.get(`/api/admin/reports?q=${encodeURIComponent(`CAMIÓN ÑANDÚ ${tag}`)}`)).body.data.map((r: any) => r.id)).toEqual([accented.id])
     expect((await S.client.get(`/api/admin/reports?reporterId=${W2.id}`)).body.data.map((r: any) => r.id)).toEqual([b.id])
     expect((await S.client.get(`/api/admin/reports?reporterId=${X.id}`)).status).toBe(404)
     expect((await S.client.get(`/api/admin/reports?status=resolved&reporterId=${W.id}`)).body.total).toBe(0)
