@@ -15,8 +15,8 @@ const MAX_WORDS = 16
 const ACCENTED = 'ÁÉÍÓÚÜÑáéíóúüñ'
 const PLAIN = 'aeiouunaeiouun'
 
-/** What the database's title fold does, in JS: lower case, Spanish accents and ñ dropped. */
-export const foldTitle = (text: string) => [...text.toLowerCase()].map(c => PLAIN[ACCENTED.indexOf(c)] ?? c).join('')
+/** What `plainFolded` does in the database, in JS: lower case, Spanish accents and ñ dropped. */
+const plainFold = (text: string) => [...text.toLowerCase()].map(c => PLAIN[ACCENTED.indexOf(c)] ?? c).join('')
 
 export function searchTerms(q: string): SearchTerms {
   const words = (q.normalize('NFC').match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_WORDS).map(w => w.slice(0, 64))
@@ -43,7 +43,7 @@ export function plainFoldedText(expression: string): string {
 }
 
 /** A LIKE pattern for `plainFolded`/`plainFoldedText`: folded the same way, `%` and `_` literal. */
-export const plainPattern = (q: string) => `%${foldTitle(q).replace(/[\\%_]/g, c => `\\${c}`)}%`
+export const plainPattern = (q: string) => `%${plainFold(q).replace(/[\\%_]/g, c => `\\${c}`)}%`
 
 /**
  * The full-text query: each word as a prefix, all of them required, within one owner's part of the index:

@@ -16,12 +16,12 @@ import { textProblem } from '#shared/text'
 const brief = (r: ApiReport) => ({ id: r.id, title: r.title, status: r.status, reporter: r.reporter.fullName, commentCount: r.commentCount, createdAt: r.createdAt, updatedAt: r.updatedAt })
 
 // PostgreSQL refuses NUL (and its jsonb half a character) in text: bad arguments, not a failed tool
-const noNul = v.rawCheck<string>(({ dataset, addIssue }) => {
+const storable = v.rawCheck<string>(({ dataset, addIssue }) => {
   const problem = dataset.typed ? textProblem(dataset.value) : null
   if (problem) addIssue({ message: problem })
 })
-const Id = v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'is required'), v.maxLength(100, 'is too long'))
-const Text = (max: number) => v.pipe(v.string('must be a string'), noNul, v.trim(), v.minLength(1, 'must not be empty'), maxChars(max))
+const Id = v.pipe(v.string('must be a string'), storable, v.trim(), v.minLength(1, 'is required'), v.maxLength(100, 'is too long'))
+const Text = (max: number) => v.pipe(v.string('must be a string'), storable, v.trim(), v.minLength(1, 'must not be empty'), maxChars(max))
 const Status = v.picklist(REPORT_STATUSES, `must be one of ${REPORT_STATUSES.join(', ')}`)
 // models sometimes send null or "" for an argument they mean to leave out
 const optional = <T extends v.GenericSchema>(schema: T) => v.pipe(v.nullish(v.union([v.literal(''), schema])), v.transform(x => (x === '' || x === null ? undefined : x) as v.InferOutput<T> | undefined))
