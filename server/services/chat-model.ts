@@ -31,10 +31,14 @@ const TITLE_TIMEOUT_MS = 15_000
 
 /** Asks the model for a short title (bounded tokens and time); null when it fails or proposes nothing usable. */
 export async function proposeTitle(model: string, question: string, answer: string, signal: AbortSignal): Promise<string | null> {
-  const timeout = AbortSignal.timeout(TITLE_TIMEOUT_MS)
-  const both = AbortSignal.any([signal, timeout])
+  // one controller and a plain timer: AbortSignal.timeout + AbortSignal.any cost ~26 µs and weak references per title
+  const bounded = new AbortController()
+  const stop = () => bounded.abort(signal.reason)
+  const timer = setTimeout(() => bounded.abort(new DOMException('the title took too long', 'TimeoutError')), TITLE_TIMEOUT_MS)
+  if (signal.aborted) stop()
+  else signal.addEventListener('abort', stop, { once: true })
   try {
-    const stream = await useModelPool().open({ model, messages: titlePrompt(question, answer), options: { temperature: 0.2, maxTokens: TITLE_TOKENS }, signal: both })
+    const stream = await useModelPool().open({ model, messages: titlePrompt(question, answer), options: { temperature: 0.2, maxTokens: TITLE_TOKENS }, signal: bounded.signal })
     let text = ''
     for await (const part of stream) {
       text += part.text ?? ''
@@ -44,6 +48,10 @@ export async function proposeTitle(model: string, question: string, answer: stri
   }
   catch {
     return null
+  }
+  finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', stop)
   }
 }
 

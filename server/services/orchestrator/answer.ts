@@ -9,6 +9,7 @@ import type { AppSettings } from '../settings'
 import { offeredTools } from './agents'
 import type { Emit, TurnInput, TurnResult } from './index'
 import { checkpointMs, nameConversation, saveAnswerWithRetry, saveCheckpoint } from './persist'
+import { stallWatch } from './stall'
 import { type AgentTool, runToolCall, type ToolRecord } from './tools'
 
 /** At most this many rounds of tool calls per answer; the next model call is offered no tools. */
@@ -120,7 +121,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
   const stop = () => abort.abort(signal.reason)
   if (signal.aborted) stop()
   signal.addEventListener('abort', stop, { once: true })
-  const stall = setTimeout(() => abort.abort(new Error('the model stopped answering (timeout)')), STALL_TIMEOUT_MS)
+  const stall = stallWatch(STALL_TIMEOUT_MS, () => abort.abort(new Error('the model stopped answering (timeout)')))
   const started = performance.now()
   const elapsed = () => Math.round(performance.now() - started)
   const tokens: string[] = []
@@ -157,14 +158,15 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
       for await (const part of gate ? holdUntil(iterator, gate) : iterator) {
         const t = part.text
         if (t) {
-          stall.refresh()
-          answer.firstTokenMs ??= elapsed()
+          const now = performance.now()
+          stall.progress(now)
+          answer.firstTokenMs ??= Math.round(now - started)
           tokens.push(t)
           roundText += t
-          if (!checkpointing && performance.now() - lastCheckpoint >= checkpointMs()) {
+          if (!checkpointing && now - lastCheckpoint >= checkpointMs()) {
             // a long answer is saved as it grows (not awaited: the stream goes on; one checkpoint at a time)
             checkpointing = true
-            lastCheckpoint = performance.now()
+            lastCheckpoint = now
             answer.checkpoint = saveCheckpoint(turn, answer, tokens.join('')).finally(() => { checkpointing = false })
           }
           const sent = emit('token', { t })
@@ -182,7 +184,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
       for (const call of calls) {
         await emit('tool', { name: call.name, status: 'running' })
         const record = await runToolCall(offered, call, { user: turn.user, channel }, round)
-        stall.refresh()
+        stall.progress()
         answer.tools.push(record)
         await emit('tool', { name: call.name, status: record.ok ? 'done' : 'error' })
         messages.push({ role: 'tool', content: JSON.stringify(record.result), tool_name: call.name })
@@ -200,7 +202,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
     if (answer.status === 'error') answer.error = modelErrorMessage(abort.signal.aborted ? abort.signal.reason : error)
   }
   finally {
-    clearTimeout(stall)
+    stall.clear()
     signal.removeEventListener('abort', stop)
     abort.signal.removeEventListener('abort', abortIterator)
   }
