@@ -1,11 +1,12 @@
 import type { H3Event } from 'h3'
 import { and, eq, inArray, type SQL } from 'drizzle-orm'
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core'
-import type { Permission, Reach } from '#shared/permissions'
+import { BUILT_IN, type BuiltInRole, type Permission, type Reach } from '#shared/permissions'
 import { useDb } from '../db/client'
 import { type Conversation, type Report, reports, type User, users } from '../db/schema'
 import { audit } from './audit'
 import { conversationById } from './chat-reads'
+import { asViewer } from './roles'
 
 /**
  * The one place that decides who may do what on whose data (API.md "Roles and scope", "Roles and
@@ -93,6 +94,27 @@ export async function requireVisibleUser(viewer: Viewer, id: string, area: Area 
   if (!user) throw notFound('User')
   return user
 }
+
+/**
+ * A user whose account `actor` changes (edit, password or 2FA reset, phone, delete): visible, and holding no
+ * permission the actor lacks. So `users.manage` given to a supervisor reaches workers and other supervisors, never
+ * an admin's account (403): nobody manages an account that can do more than they can.
+ */
+export async function requireManageableUser(actor: Viewer, id: string) {
+  const target = await requireVisibleUser(actor, id)
+  if (target.id !== actor.id) {
+    const { permissions } = await asViewer(target)
+    if (!holdsAll(actor, permissions)) throw createError({ statusCode: 403, message: 'You cannot change an account that has permissions you do not have' })
+  }
+  return target
+}
+
+/** Nobody grants a built-in role with a permission they do not hold themselves (403 naming `role`). */
+export function assertMayGrantRole(actor: Viewer, role: BuiltInRole) {
+  if (!holdsAll(actor, BUILT_IN[role].permissions)) throw fieldError('role', `you cannot give the ${role} role: it has permissions you do not have`, 403)
+}
+
+const holdsAll = (actor: Viewer, permissions: readonly Permission[]) => permissions.every(p => actor.permissions.includes(p))
 
 export type ConversationAccess = 'read' | 'write' | 'delete'
 

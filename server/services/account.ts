@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import { and, desc, eq, isNull } from 'drizzle-orm'
+import { and, desc, eq, isNull, lt, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { readPreferences } from '#shared/account'
 import type { ProfileBody } from '#shared/account'
@@ -54,12 +54,18 @@ export async function confirmPhoneCode(user: User, code: string) {
   const db = useDb()
   const [pending] = await db.select().from(phoneCodes)
     .where(and(eq(phoneCodes.userId, user.id), isNull(phoneCodes.usedAt))).orderBy(desc(phoneCodes.createdAt)).limit(1)
-  if (!pending || pending.expiresAt.getTime() < Date.now() || pending.attempts >= MAX_TRIES)
-    throw wrongCode('no code is pending (it expired or was tried too often); ask for a new one')
+  const gone = () => wrongCode('no code is pending (it expired or was tried too often); ask for a new one')
+  if (!pending || pending.expiresAt.getTime() < Date.now() || pending.attempts >= MAX_TRIES) throw gone()
+  // every try is counted before the code is compared, in one statement: tries sent at once cannot all read the same
+  // count and get past the limit
+  const [tried] = await db.update(phoneCodes).set({ attempts: sql`${phoneCodes.attempts} + 1` })
+    .where(and(eq(phoneCodes.id, pending.id), isNull(phoneCodes.usedAt), lt(phoneCodes.attempts, MAX_TRIES)))
+    .returning({ attempts: phoneCodes.attempts })
+  if (!tried) throw gone()
   if (!safeEqual(pending.codeHash, codeHash(user.id, code))) {
-    const attempts = pending.attempts + 1
-    await db.update(phoneCodes).set({ attempts, ...(attempts >= MAX_TRIES ? { usedAt: new Date() } : {}) }).where(eq(phoneCodes.id, pending.id))
-    throw wrongCode(attempts >= MAX_TRIES ? 'is wrong; too many tries, ask for a new code' : 'is wrong')
+    const last = tried.attempts >= MAX_TRIES
+    if (last) await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
+    throw wrongCode(last ? 'is wrong; too many tries, ask for a new code' : 'is wrong')
   }
   await assertPhoneFree(pending.phone, user.id)
   await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))

@@ -90,13 +90,13 @@ const otherActiveAdmins = async (userId: string) => {
 }
 
 /**
- * Applies an admin's edit with the guard rails: nobody deactivates or demotes themself, the last active admin
+ * Applies an admin's edit with the guard rails: nobody deactivates themself or demotes themself from admin, the last active admin
  * stays, deactivating revokes every session at once. Returns the updated user and what changed.
  */
 export async function updateUserByAdmin(actor: User, target: User, changes: UserChanges) {
   const losesAdmin = target.role === 'admin' && target.active
     && ((changes.role !== undefined && changes.role !== 'admin') || changes.active === false)
-  if (target.id === actor.id && losesAdmin)
+  if (target.id === actor.id && (losesAdmin || changes.active === false))
     throw createError({ statusCode: 403, message: 'You cannot deactivate or demote yourself' })
   if (losesAdmin && (await otherActiveAdmins(target.id)) === 0)
     throw createError({ statusCode: 409, message: 'The last active admin cannot be deactivated or demoted' })

@@ -1,4 +1,5 @@
 import type { H3Event } from 'h3'
+import { charCount } from '#shared/text'
 import { hash, verify } from '@node-rs/argon2'
 import type { User } from '../db/schema'
 import { audit } from './audit'
@@ -29,7 +30,7 @@ worker1234 supervisor supervisor123 trabajador trabajador1 usuario usuario123 bi
 
 /** Why a new password is refused, or null when it is acceptable. */
 export function passwordProblem(password: string, email?: string): string | null {
-  if (password.length < 10) return 'must be at least 10 characters'
+  if (charCount(password) < 10) return 'must be at least 10 characters'
   const lower = password.toLowerCase()
   if (common.has(lower)) return 'is too common'
   const local = email?.split('@')[0]?.toLowerCase()

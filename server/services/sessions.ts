@@ -50,6 +50,8 @@ export async function startSession(event: H3Event, user: User) {
     expiresAt: slidingExpiry(now, now),
   })
   await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, user.id))
+  // the answer to a sign-in or sign-up shows the activity it just recorded, as `/me` does a moment later
+  user.lastActiveAt = now
   setSessionCookie(event, await sealData({ token } satisfies CookiePayload, { password: useConfig().sessionSecret, ttl: 0 }))
   return id
 }

@@ -245,6 +245,16 @@ describe('phone self-service', () => {
     expect((await late.client.post('/api/auth/me/phone/verify', { code: '12' })).status).toBe(400)
   })
 
+  it('tries sent at once count one by one: 20 wrong codes in parallel end the attempt, and the right code is refused after', async () => {
+    const { client, user } = await signUp()
+    await pendingCode(user.id, phone(), '246810')
+    const wrong = await Promise.all(Array.from({ length: 20 }, () => client.post('/api/auth/me/phone/verify', { code: '000000' })))
+    expect(wrong.map(r => r.status)).toEqual(Array(20).fill(400))
+    const right = await client.post('/api/auth/me/phone/verify', { code: '246810' })
+    expect(right.status, right.text).toBe(400)
+    expect((await client.get('/api/auth/me')).body).toMatchObject({ phone: null, phoneVerified: false })
+  })
+
   it('a number verified by another account meanwhile → 409', async () => {
     const owner = await makeUser(admin, 'worker')
     const number = phone()

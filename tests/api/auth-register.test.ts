@@ -14,6 +14,9 @@ describe('POST /api/auth/register', () => {
     const me = await client.get('/api/auth/me')
     expect(me.status).toBe(200)
     expect(me.body.id).toBe(res.body.user.id)
+    // the answer shows the activity the sign-up recorded, as /me does
+    expect(res.body.user.lastActiveAt).toEqual(expect.any(String))
+    expect(Date.parse(res.body.user.lastActiveAt)).toBeLessThanOrEqual(Date.parse(me.body.lastActiveAt))
     const [row] = await dbQuery<{ password_hash: string }>('select password_hash from users where id = ?', [res.body.user.id])
     expect(row!.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
     const [event] = await auditRows('auth.register', res.body.user.id)
@@ -58,6 +61,8 @@ describe('POST /api/auth/register', () => {
       ['Contraseña1', /common/],
       [`${email.split('@')[0]}-2024`, /email/],
       ['aaaaaaaaaaaa', /different characters/],
+      // characters as people count them: 5 emoji are 10 UTF-16 units but 5 characters
+      ['😀😁😂🤣😃', /10 characters/],
     ]
     for (const [password, why] of cases) {
       const res = await new SafeClient().post('/api/auth/register', { email, password, fullName: 'Débil' })

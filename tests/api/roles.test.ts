@@ -203,6 +203,51 @@ describe('GET/PUT /api/admin/users/:id/roles', () => {
     expect((await worker.client.get('/api/auth/me')).body.roles).toEqual([manager.name])
   })
 
+  it('users.manage without admin\'s other permissions cannot make an admin or touch an admin\'s account (403), nor deactivate themself', async () => {
+    const manager = await makeUser(admin, 'supervisor')
+    await assign(manager.id, [(await createRole(['users.manage'])).id])
+    const other = await makeUser(admin, 'admin')
+    const me = manager.client
+    // promoting: themself, a new account, another user → 403 naming role; nothing changed
+    for (const res of [
+      await me.patch(`/api/admin/users/${manager.id}`, { role: 'admin' }),
+      await me.post('/api/admin/users', { email: uniqueEmail('escalate'), fullName: 'Nuevo admin', role: 'admin' }),
+      await me.patch(`/api/admin/users/${(await makeUser(admin, 'worker')).id}`, { role: 'admin' }),
+    ]) {
+      expect(res.status, res.text).toBe(403)
+      expect(res.body.data.fields.role).toMatch(/permissions you do not have/)
+    }
+    expect((await me.get('/api/auth/me')).body).toMatchObject({ role: 'supervisor', permissions: expect.not.arrayContaining(['roles.manage']) })
+    // an admin's account: edit, password reset, 2FA reset, phone, delete → 403; the admin still signs in with their password
+    for (const res of [
+      await me.patch(`/api/admin/users/${other.id}`, { fullName: 'Cambiado' }),
+      await me.post(`/api/admin/users/${other.id}/reset-password`),
+      await me.post(`/api/admin/users/${other.id}/reset-2fa`),
+      await me.post(`/api/admin/users/${other.id}/phone`, { phone: '+56911112222' }),
+      await me.delete(`/api/admin/users/${other.id}`),
+    ]) expect(res.status, res.text).toBe(403)
+    expect((await admin.get(`/api/admin/users/${other.id}`)).body).toMatchObject({ fullName: 'Prueba admin', active: true, phone: null })
+    expect((await other.client.get('/api/auth/me')).status).toBe(200)
+    // nor themself out of the app
+    const off = await me.patch(`/api/admin/users/${manager.id}`, { active: false })
+    expect(off.status, off.text).toBe(403)
+    expect((await me.get('/api/auth/me')).status).toBe(200)
+    // what the permission is for still works: workers and supervisors are created, edited and reset
+    const created = await me.post('/api/admin/users', { email: uniqueEmail('hecho'), fullName: 'Nueva supervisora', role: 'supervisor' })
+    expect(created.status, created.text).toBe(201)
+    expect((await me.patch(`/api/admin/users/${created.body.user.id}`, { role: 'worker' })).status).toBe(200)
+    expect((await me.post(`/api/admin/users/${created.body.user.id}/reset-password`)).status).toBe(200)
+  })
+
+  it('a user with extra permissions is out of reach of a users.manage holder who lacks them (403)', async () => {
+    const manager = await makeUser(admin, 'supervisor')
+    await assign(manager.id, [(await createRole(['users.manage'])).id])
+    const auditor = await makeUser(admin, 'worker')
+    await assign(auditor.id, [(await createRole(['audit.read'])).id])
+    expect((await manager.client.post(`/api/admin/users/${auditor.id}/reset-password`)).status).toBe(403)
+    expect((await admin.post(`/api/admin/users/${auditor.id}/reset-password`)).status).toBe(200)
+  })
+
   it('unknown user → 404; a user outside a roles.manage holder\'s reach does not exist for them', async () => {
     expect((await assign(MISSING, [])).status).toBe(404)
     expect((await admin.get(`/api/admin/users/${MISSING}/roles`)).status).toBe(404)
@@ -299,7 +344,7 @@ describe('DELETE /api/admin/users/:id', () => {
     expect((await signedInClient(workers[0]!).then(c => c.get('/api/auth/me'))).status).toBe(200)
   })
 
-  it('the last active admin cannot be deleted (409), even by a users.manage holder who is not an admin', async () => {
+  it('the last active admin cannot be deleted (409), even by a user who is not an admin but holds every permission', async () => {
     const server = await ownServer()
     try {
       const a = new Client(server.url)
@@ -307,7 +352,8 @@ describe('DELETE /api/admin/users/:id', () => {
       const adminId = (await a.get('/api/auth/me')).body.id
       const email = uniqueEmail('manager')
       const created = await a.post('/api/admin/users', { email, fullName: 'Gestor', role: 'worker', password: 'correct-horse-battery-9', mustChangePassword: false })
-      const role = await a.post('/api/admin/roles', { name: 'Gestor de usuarios', permissions: ['users.manage'] })
+      // every permission: a users.manage holder with less may not touch an admin's account at all (403, below)
+      const role = await a.post('/api/admin/roles', { name: 'Gestor de usuarios', permissions: [...PERMISSIONS] })
       expect((await a.put(`/api/admin/users/${created.body.user.id}/roles`, { roleIds: [role.body.id] })).status).toBe(200)
       const manager = new Client(server.url)
       await manager.login(email, 'correct-horse-battery-9')

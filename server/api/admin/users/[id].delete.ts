@@ -1,6 +1,6 @@
 import * as v from 'valibot'
 import { Id } from '#shared/schemas'
-import { requireVisibleUser } from '../../../services/access'
+import { requireManageableUser } from '../../../services/access'
 import { deleteUserByAdmin } from '../../../services/admin-users'
 import { audit } from '../../../services/audit'
 
@@ -11,7 +11,7 @@ export default defineEventHandler(async (event) => {
   const admin = await requirePermission(event, 'users.manage')
   const id = await validId(event)
   const { transferTo } = await validQuery(event, DeleteUserQuery)
-  const target = await requireVisibleUser(admin, id)
+  const target = await requireManageableUser(admin, id)
   const moved = await deleteUserByAdmin(admin, target, transferTo)
   await audit(event, 'admin.user_deleted', {
     targetType: 'user',

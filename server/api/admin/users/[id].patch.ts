@@ -1,5 +1,5 @@
 import { UpdateUserBody } from '#shared/admin'
-import { requireVisibleUser } from '../../../services/access'
+import { assertMayGrantRole, requireManageableUser } from '../../../services/access'
 import { updateUserByAdmin } from '../../../services/admin-users'
 import { audit } from '../../../services/audit'
 import { asViewer } from '../../../services/roles'
@@ -9,7 +9,8 @@ export default defineEventHandler(async (event) => {
   const admin = await requirePermission(event, 'users.manage')
   const id = await validId(event)
   const changes = await validBody(event, UpdateUserBody)
-  const target = await requireVisibleUser(admin, id)
+  const target = await requireManageableUser(admin, id)
+  if (changes.role !== undefined && changes.role !== target.role) assertMayGrantRole(admin, changes.role)
   const { user, diff } = await updateUserByAdmin(admin, target, changes)
   if (Object.keys(diff).length) {
     const before = Object.fromEntries(Object.keys(diff).map(key => [key, target[key as keyof typeof diff]]))

@@ -1,5 +1,5 @@
 import { PhoneBody } from '#shared/account'
-import { requireVisibleUser } from '../../../../services/access'
+import { requireManageableUser } from '../../../../services/access'
 import { setVerifiedPhone } from '../../../../services/admin-users'
 import { audit } from '../../../../services/audit'
 import { asViewer } from '../../../../services/roles'
@@ -10,7 +10,7 @@ export default defineEventHandler(async (event) => {
   const admin = await requirePermission(event, 'users.manage')
   const id = await validId(event)
   const { phone } = await validBody(event, PhoneBody)
-  const target = await requireVisibleUser(admin, id)
+  const target = await requireManageableUser(admin, id)
   const user = await setVerifiedPhone(target, phone)
   await audit(event, 'admin.user_phone_set', { targetType: 'user', targetId: user.id })
   return toApiUser(await asViewer(user))
