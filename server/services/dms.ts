@@ -251,7 +251,10 @@ export async function markAllDmsRead(viewer: Viewer) {
 export async function hideDm(viewer: Viewer, id: string) {
   const dm = await visibleDm(viewer, id)
   const received = dm.recipientId === viewer.id
-  await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id, received, unread: received && !dm.readAt }).onConflictDoNothing()
+  const hidden = await useDb().insert(dmHidden).values({ id: uuidv7(), dmId: dm.id, userId: viewer.id, received, unread: received && !dm.readAt })
+    .onConflictDoNothing().returning({ id: dmHidden.id })
+  // a delete racing this one got there first: for this request the message is already gone
+  if (!hidden.length) throw notFound()
   publish(userTopic(viewer.id), 'dm-delete', { id: dm.id })
   if (dm.recipientId === viewer.id && !dm.readAt) publishUnreadChanged(viewer.id)
 }

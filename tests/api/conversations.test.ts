@@ -237,6 +237,19 @@ describe('conversations: list, search, paging, export', () => {
     expect((await client.get(`/api/conversations/${id}/messages?offset=-1`)).status).toBe(400)
   })
 
+  it('the export\'s filename* is valid RFC 5987 for any title: \' ( ) * are percent-encoded too', async () => {
+    const { client } = await worker()
+    const id = await chat(client, 'plan')
+    await client.patch(`/api/conversations/${id}`, { title: "Plan d'acción (v2) *final*" })
+    const res = await client.get(`/api/conversations/${id}/export?format=md`)
+    expect(res.status).toBe(200)
+    const star = /filename\*=UTF-8''([^;]+)$/.exec(res.headers.get('content-disposition') ?? '')?.[1]
+    expect(star).toBe('Plan%20d%27acci%C3%B3n%20%28v2%29%20%2Afinal%2A.md')
+    // RFC 5987 attr-char only, and it decodes back to the title
+    expect(star).toMatch(/^[A-Za-z0-9!#$&+.^_`|~%-]+$/)
+    expect(decodeURIComponent(star!)).toBe("Plan d'acción (v2) *final*.md")
+  })
+
   it('exports as Markdown and JSON attachments', async () => {
     const { client } = await worker()
     const id = await chat(client, '¿Cuál es el horario de la planta?')

@@ -256,6 +256,15 @@ describe('editing, reading, deleting', () => {
     expect((await a.client.get(`/api/messages/${dm.id}`)).status).toBe(200)
   })
 
+  it('deletes of one message at once: exactly one 204, the rest 404 (both databases)', async () => {
+    const { a, b } = await trio()
+    for (let i = 0; i < 5; i++) {
+      const dm = (await send(a, b, `doble ${i}`)).body
+      const statuses = (await Promise.all(Array.from({ length: 4 }, () => b.client.delete(`/api/messages/${dm.id}`)))).map(r => r.status)
+      expect(statuses.sort()).toEqual([204, 404, 404, 404])
+    }
+  })
+
   it('totals of every box and the unread count agree with the list after deletes of sent, read and unread messages', async () => {
     const { a, b, c } = await trio()
     const toB = [] as any[]

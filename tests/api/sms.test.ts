@@ -77,6 +77,23 @@ describe('SMS webhook: checks before anything is stored', () => {
     }
   })
 
+  it('a signed text with NUL or half a character → 400 naming the field, nothing stored (never a 500)', async () => {
+    const { phone } = await smsUser()
+    const before = await jobCount()
+    for (const [field, params] of [
+      ['Body', { From: phone, Body: 'hola\u0000mundo' }],
+      ['MessageSid', { From: phone, Body: 'hola', MessageSid: 'SM\u0000x' }],
+      ['Body', { From: '+56900000001', Body: 'desconocido\u0000' }],
+    ] as const) {
+      const res = await webhook(params)
+      expect(res.status, res.text).toBe(400)
+      expect(res.text).toContain(`${field}: must not contain NUL`)
+    }
+    await settle(300)
+    expect(await jobCount()).toBe(before)
+    expect(twilio.posts).toHaveLength(0)
+  })
+
   it('missing or wrong X-Twilio-Signature → 403 and nothing is stored, no model call, no SMS', async () => {
     const { phone } = await smsUser()
     const before = await jobCount()

@@ -1,4 +1,5 @@
 import type { H3Event } from 'h3'
+import { textProblem } from '#shared/text'
 import { receiveMessage } from './sms'
 import { twilioConfig, validSignature } from './twilio'
 
@@ -22,6 +23,11 @@ export async function twilioWebhook(event: H3Event) {
   const url = useConfig().publicOrigin + event.path
   if (!validSignature(config.authToken, getRequestHeader(event, 'x-twilio-signature'), url, params))
     throw fail(403, 'X-Twilio-Signature: missing or wrong')
+  // text the database cannot store (NUL, half a character) is refused like any body's, before anything is stored
+  for (const [key, value] of params) {
+    const problem = textProblem(value)
+    if (problem) throw fail(400, `${key}: ${problem}`)
+  }
   if (!params.get('From')) throw fail(400, 'From: is required')
   if (!params.get('MessageSid') && !params.get('SmsSid')) throw fail(400, 'MessageSid: is required')
   await receiveMessage(event, params)

@@ -11,7 +11,10 @@ export default defineEventHandler(async (event) => {
   await auditConversationRead(event, viewer, conversation)
   setResponseHeaders(event, {
     'Content-Type': file.contentType,
-    'Content-Disposition': `attachment; filename="${file.filename}"; filename*=UTF-8''${encodeURIComponent(`${file.title}.${format}`)}`,
+    'Content-Disposition': `attachment; filename="${file.filename}"; filename*=UTF-8''${rfc5987(`${file.title}.${format}`)}`,
   })
   return file.body
 })
+
+/** RFC 5987's `attr-char` leaves out `'`, `(`, `)` and `*`, which encodeURIComponent keeps. */
+const rfc5987 = (text: string) => encodeURIComponent(text).replace(/['()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
