@@ -25,12 +25,22 @@ export async function requireSystemPrompt(id: string) {
   return prompt
 }
 
+/**
+ * Prompt writes of this process one at a time: "exactly one default" and "the last prompt stays" are checked and
+ * written in separate statements, and deletes sent at once (each finding a successor the other deletes) left no
+ * prompt at all.
+ */
+const oneWrite = keyedQueue()
+const PROMPTS = 'system-prompts'
+
 /** One statement, so no reader ever sees zero or two defaults. */
 const makeDefault = (id: string) => useDb().update(systemPrompts).set({ isDefault: sql`(${systemPrompts.id} = ${id})` })
 
 const promptCount = async () => Number((await useDb().select({ n: count() }).from(systemPrompts))[0]?.n ?? 0)
 
-export async function createSystemPrompt(input: { name: string, content: string, isDefault?: boolean }) {
+export const createSystemPrompt = (input: { name: string, content: string, isDefault?: boolean }) => oneWrite(PROMPTS, () => insertSystemPrompt(input))
+
+async function insertSystemPrompt(input: { name: string, content: string, isDefault?: boolean }) {
   const now = new Date()
   const id = uuidv7()
   // the very first prompt is the default whatever was asked
@@ -41,7 +51,10 @@ export async function createSystemPrompt(input: { name: string, content: string,
   return (await findSystemPrompt(id))!
 }
 
-export async function updateSystemPrompt(prompt: SystemPrompt, changes: { name?: string, content?: string, isDefault?: boolean }) {
+export const updateSystemPrompt = (id: string, changes: { name?: string, content?: string, isDefault?: boolean }) =>
+  oneWrite(PROMPTS, async () => changeSystemPrompt(await requireSystemPrompt(id), changes))
+
+async function changeSystemPrompt(prompt: SystemPrompt, changes: { name?: string, content?: string, isDefault?: boolean }) {
   if (changes.isDefault === false && prompt.isDefault)
     throw fieldError('isDefault', 'there must be one default; make another prompt the default instead', 409)
   const { isDefault, ...text } = changes
@@ -52,12 +65,14 @@ export async function updateSystemPrompt(prompt: SystemPrompt, changes: { name?:
 }
 
 /** Deletes a prompt; deleting the default promotes the oldest other prompt; the last prompt stays (409). */
-export async function deleteSystemPrompt(prompt: SystemPrompt) {
+export const deleteSystemPrompt = (id: string) => oneWrite(PROMPTS, async () => removeSystemPrompt(await requireSystemPrompt(id)))
+
+async function removeSystemPrompt(prompt: SystemPrompt) {
   const [successor] = await useDb().select().from(systemPrompts).where(ne(systemPrompts.id, prompt.id))
     .orderBy(asc(systemPrompts.createdAt), asc(systemPrompts.id)).limit(1)
   if (!successor) throw createError({ statusCode: 409, message: 'The last system prompt cannot be deleted' })
   if (prompt.isDefault) await makeDefault(successor.id)
   await useDb().delete(systemPrompts).where(eq(systemPrompts.id, prompt.id))
   systemPromptsChanged()
-  return { promoted: prompt.isDefault ? successor.id : null }
+  return { name: prompt.name, promoted: prompt.isDefault ? successor.id : null }
 }

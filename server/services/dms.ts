@@ -259,15 +259,5 @@ export async function hideDm(viewer: Viewer, id: string) {
   if (dm.recipientId === viewer.id && !dm.readAt) publishUnreadChanged(viewer.id)
 }
 
-// a burst from one sender must not slip past the limit between reading and writing the counter
-const limiterChains = new Map<string, Promise<unknown>>()
-
-/** Runs `fn` after every earlier call with the same key (in this process) has finished. */
-export function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = limiterChains.get(key) ?? Promise.resolve()
-  const run = previous.then(fn, fn)
-  const settled = run.catch(() => {})
-  limiterChains.set(key, settled)
-  void settled.then(() => { if (limiterChains.get(key) === settled) limiterChains.delete(key) })
-  return run
-}
+/** A burst from one sender must not slip past the limit between reading and writing the counter. */
+export const serialized = keyedQueue()

@@ -16,14 +16,7 @@ const accountKey = (email: string) => `login:account:${email}`
 const ipKey = (event: H3Event) => `login:ip:${clientIp(event)}`
 
 // Per-account queue: the check and the count of one attempt happen together, in this process.
-const queues = new Map<string, Promise<unknown>>()
-function oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const run = (queues.get(key) ?? Promise.resolve()).then(task)
-  const settled = run.catch(() => {})
-  queues.set(key, settled)
-  void settled.then(() => { if (queues.get(key) === settled) queues.delete(key) })
-  return run
-}
+const oneAtATime = keyedQueue()
 
 /**
  * 429 while the account or the address is over its failure budget — even for the right password. Otherwise

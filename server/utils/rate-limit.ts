@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Rate } from './config'
+import { keyedQueue } from './keyed-queue'
 
 /**
  * Fixed-window counters. Every change is atomic: checking and counting one event is a single step, so a burst
@@ -24,14 +25,7 @@ interface Window { count: number, resetAt: number }
 const secondsUntil = (at: number) => Math.max(1, Math.ceil((at - Date.now()) / 1000))
 
 // per-key promise chains: the steps of one key never interleave in this process
-const chains = new Map<string, Promise<unknown>>()
-function serial<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const run = (chains.get(key) ?? Promise.resolve()).then(task)
-  const settled = run.catch(() => {})
-  chains.set(key, settled)
-  void settled.then(() => { if (chains.get(key) === settled) chains.delete(key) })
-  return run
-}
+const serial = keyedQueue()
 
 /** The shared store (memory by default): windows stored as `{count, resetAt}` values under `rl:<key>`. */
 function storeCounter(): Counter {

@@ -95,6 +95,22 @@ describe('system prompts: exactly one default (own server)', () => {
       expect((await client.post('/api/admin/system-prompts', { name: 'x', content: 'y' })).status).toBe(403)
     }
   })
+
+  // last in this describe: it leaves one prompt
+  it('deleting every prompt at once leaves exactly one, the default: one delete per prompt but the last → 204, the last → 409', async () => {
+    for (const name of ['Uno', 'Dos', 'Tres']) expect((await admin.post('/api/admin/system-prompts', { name, content: name, isDefault: name === 'Dos' })).status).toBe(201)
+    const ids = (await admin.get('/api/admin/system-prompts')).body.data.map((p: any) => p.id)
+    expect(ids.length).toBeGreaterThanOrEqual(4)
+    const statuses = (await Promise.all(ids.map((id: string) => admin.delete(`/api/admin/system-prompts/${id}`)))).map(r => r.status)
+    expect(statuses.filter(s => s === 204)).toHaveLength(ids.length - 1)
+    expect(statuses.filter(s => s === 409)).toHaveLength(1)
+    const left = (await admin.get('/api/admin/system-prompts')).body.data
+    expect(left).toHaveLength(1)
+    expect(left[0].isDefault).toBe(true)
+    // the last prompt, deleted twice at once: 409 both times
+    const again = (await Promise.all([0, 1].map(() => admin.delete(`/api/admin/system-prompts/${left[0].id}`)))).map(r => r.status)
+    expect(again.sort()).toEqual([409, 409])
+  })
 })
 
 describe('settings (own servers)', () => {
