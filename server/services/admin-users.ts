@@ -142,13 +142,19 @@ export async function assertPhoneFree(phone: string, userId: string) {
   if (other) throw fieldError('phone', 'this number is verified on another account', 409)
 }
 
+/**
+ * Verifications of one number one at a time in this process: "free" is a read and the verification a later write,
+ * and four verifications of one number sent at once all passed the read (the SMS channel finds people by it).
+ */
+export const onePhone = keyedQueue()
+
 /** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
-export async function setVerifiedPhone(target: User, phone: string) {
+export const setVerifiedPhone = (target: User, phone: string) => onePhone(phone, async () => {
   await assertPhoneFree(phone, target.id)
   const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, target.id)).returning()
   await forgetAuth()
   return user!
-}
+})
 
 /**
  * Deletes a user for good. Their conversations and reports move to `transferTo` (an active user) or are deleted

@@ -7,8 +7,13 @@ const TOKEN_PREFIX = 'ea_'
 /** Most tokens one user may hold at once. */
 export const MAX_TOKENS_PER_USER = 50
 
+// one user's token creations one at a time in this process: the cap is a count and then an insert
+const oneCreate = keyedQueue()
+
 /** A personal API token; the secret is returned here once and only its hash is kept. 409 past the cap. */
-export async function createToken(userId: string, name: string, expiresInDays?: number) {
+export const createToken = (userId: string, name: string, expiresInDays?: number) => oneCreate(userId, () => insertToken(userId, name, expiresInDays))
+
+async function insertToken(userId: string, name: string, expiresInDays?: number) {
   const [held] = await useDb().select({ n: count() }).from(apiTokens).where(eq(apiTokens.userId, userId))
   if (Number(held?.n ?? 0) >= MAX_TOKENS_PER_USER)
     throw createError({ statusCode: 409, message: `You already have ${MAX_TOKENS_PER_USER} API tokens, the most allowed; delete one first`, data: { limit: MAX_TOKENS_PER_USER } })

@@ -51,6 +51,17 @@ describe('POST /api/auth/tokens', () => {
   })
 })
 
+describe('POST /api/auth/tokens: at most 50 per user', () => {
+  it('past the cap → 409 with data.limit, also when the last ones are asked for at once', async () => {
+    const { client } = await signUp()
+    for (let i = 0; i < 45; i++) expect((await client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: `t${i}` })).status).toBe(201)
+    const burst = await Promise.all(Array.from({ length: 10 }, (_, i) => client.post('/api/auth/tokens', { password: GOOD_PASSWORD, name: `b${i}` })))
+    expect(burst.map(r => r.status).sort()).toEqual([...Array(5).fill(201), ...Array(5).fill(409)])
+    expect(burst.find(r => r.status === 409)!.body.data.limit).toBe(50)
+    expect((await client.get('/api/auth/tokens')).body.data).toHaveLength(50)
+  })
+})
+
 describe('GET /api/auth/tokens', () => {
   it('lists the caller\'s tokens without secrets, newest first, and tracks lastUsedAt', async () => {
     const { client } = await signUp()

@@ -369,6 +369,15 @@ describe('DELETE /api/admin/users/:id', () => {
 describe('POST /api/admin/users/:id/phone', () => {
   const phone = () => `+569${String(Date.now() % 1e8).padStart(8, '0')}`
 
+  it('one number set on several accounts at once: one 200, the others 409; one account holds it', async () => {
+    const people = await Promise.all([0, 1, 2, 3].map(() => makeUser(admin, 'worker')))
+    const number = phone()
+    const statuses = (await Promise.all(people.map(p => admin.post(`/api/admin/users/${p.id}/phone`, { phone: number })))).map(r => r.status)
+    expect(statuses.sort()).toEqual([200, 409, 409, 409])
+    const holders = (await Promise.all(people.map(p => admin.get(`/api/admin/users/${p.id}`)))).filter(r => r.body.phone === number)
+    expect(holders).toHaveLength(1)
+  })
+
   it('sets a verified number (200 user); the same number on another account → 409; audited', async () => {
     const [one, two] = [await makeUser(admin, 'worker'), await makeUser(admin, 'worker')]
     const number = phone()
