@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { Cursor, Email, FullName, Id, maxChars, NewPassword, Paging, RoleName, WholeParam } from './schemas'
+import { Cursor, Email, FullName, Id, maxChars, MessagesQuery, NewPassword, Paging, RoleName, WholeParam } from './schemas'
 import type { ApiUser, Role } from './types'
 
 /** Request schemas and answer shapes of `/api/admin/*` (API.md "Admin"), shared by the server and the admin store. */
@@ -46,7 +46,8 @@ export const ReassignBody = v.strictObject({ targetUserId: Id })
 
 export const AdminListQuery = v.object({ ...Paging, cursor: Cursor })
 
-export const AdminMessagesQuery = v.object({ limit: Paging.limit, offset: Paging.offset, before: v.optional(Id) })
+/** The owner's paging, tool rows included on request (`?includeTools=true`), as `GET /api/conversations/:id/messages`. */
+export const AdminMessagesQuery = MessagesQuery
 
 export const AuditQuery = v.object({
   actorId: v.optional(Id),

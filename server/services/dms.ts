@@ -58,7 +58,7 @@ export async function directory(viewer: Viewer, query: { q?: string, limit: numb
   const where = and(...filters)
   const [{ total }] = await useDb().select({ total: count() }).from(users).where(where) as [{ total: number }]
   const rows = await useDb().select({ id: users.id, fullName: users.fullName, email: users.email, role: users.role })
-    .from(users).where(where).orderBy(users.fullName, users.id).limit(query.limit).offset(query.offset)
+    .from(users).where(where).orderBy(plainFolded(users.fullName), users.id).limit(query.limit).offset(query.offset)
   return { total: Number(total), data: rows }
 }
 

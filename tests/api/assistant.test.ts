@@ -242,6 +242,13 @@ describe('tool messages', () => {
     expect(JSON.parse(history[2].content).reports.map((r: any) => r.title)).toContain('Luz quemada en pasillo norte')
     // other people cannot read the conversation, tools included
     expect((await people.w1.client.get(`/api/conversations/${conversationId}/messages?includeTools=true`)).status).toBe(404)
+    // staff in scope page them the same way
+    for (const reader of [admin, people.supervisor.client]) {
+      expect((await reader.get(`/api/admin/conversations/${conversationId}/messages`)).body.data.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant'])
+      const staff = await reader.get(`/api/admin/conversations/${conversationId}/messages?includeTools=true`)
+      expect(staff.body.data.map((m: any) => m.role)).toEqual(['user', 'tool', 'assistant', 'user', 'assistant'])
+      expect((await reader.get(`/api/admin/conversations/${conversationId}/messages?includeTools=maybe`)).status).toBe(400)
+    }
   })
 })
 

@@ -308,6 +308,19 @@ describe('editing, reading, deleting', () => {
 })
 
 describe('GET /api/directory', () => {
+  it('is in alphabetical order without case or accents, on both databases', async () => {
+    const { a } = await trio()
+    const tag = Math.random().toString(36).slice(2, 8)
+    const names = ['zeta', 'Álvaro', 'beta', 'Carla']
+    for (const name of names) {
+      const person = await makeUser(admin, 'worker', null, 'dm-dir-order')
+      await admin.patch(`/api/admin/users/${person.id}`, { fullName: `Orden${tag} ${name}` })
+    }
+    const res = await a.client.get(`/api/directory?q=${encodeURIComponent(`orden${tag}`)}`)
+    expect(res.body.data.map((p: any) => p.fullName.split(' ')[1])).toEqual(['Álvaro', 'beta', 'Carla', 'zeta'])
+  })
+
+
   it('active people but the caller, with id, fullName, email, role; q searches name and email', async () => {
     const { a, b } = await trio()
     const tag = Math.random().toString(36).slice(2, 8)
