@@ -152,7 +152,9 @@ export async function resolveReport(event: H3Event | null, viewer: Viewer, repor
     ...(comment ? [db.insert(reportComments).values({ id: commentId, reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })] : []),
     db.update(reports).set({ ...statusFields('resolved', viewer.id, at), updatedAt: at }).where(eq(reports.id, report.id)),
   ])
-  if (comment) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId } })
+  // a staff comment on someone else's report, as addComment audits it
+  if (comment && viewer.id !== report.reporterId)
+    await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId, commentId } })
   if (report.status !== 'resolved')
     await audit(event, 'report.status', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { from: report.status, to: 'resolved' } })
   announce({ ...report, status: 'resolved' })

@@ -161,6 +161,22 @@ describe('POST /api/reports/:id/comments', () => {
     expect((await S.client.put(`/api/reports/${report.id}/resolve`, {})).status).toBe(200)
     expect((await S.client.put(`/api/reports/${report.id}/resolve`, {})).status).toBe(200)
     expect(await auditCount('report.status', report.id)).toBe(2)
+    // a closing comment is a staff comment like any other: audited with its id
+    const closing = await S.client.put(`/api/reports/${report.id}/resolve`, { comment: 'cerrado con nota' })
+    expect(closing.status).toBe(200)
+    const rows = await sqlRun<{ meta: any }>('select meta from audit_events where action = ? and target_id = ? order by at desc', ['report.comment', report.id])
+    expect(rows).toHaveLength(4)
+    const meta = typeof rows[0]!.meta === 'string' ? JSON.parse(rows[0]!.meta) : rows[0]!.meta
+    const comments = (await S.client.get(`/api/reports/${report.id}`)).body.comments
+    expect(meta).toEqual({ reporterId: W.id, commentId: comments.at(-1).id })
+  })
+
+  it('staff resolving their own report with a comment: not audited as a staff comment (they are its reporter)', async () => {
+    const { S } = await teams()
+    const own = await file(S)
+    expect((await S.client.put(`/api/reports/${own.id}/resolve`, { comment: 'lo resolví yo' })).status).toBe(200)
+    expect(await auditCount('report.comment', own.id)).toBe(0)
+    expect(await auditCount('report.status', own.id)).toBe(1)
   })
 
   it('bad input → 400 naming the field (content, status); out of scope → 404; nothing half-written', async () => {

@@ -79,7 +79,8 @@ const updateReportStatus: AgentTool = {
   run: async ({ id, status, comment }: { id: string, status: ReportStatus, comment?: string }, { user }) => {
     const report = await requireReport(user, id, 'manage')
     if (status === 'resolved') return { updated: brief(await resolveReport(null, user, report, comment)) }
-    await addComment(null, user, report, { content: comment ?? `Estado: ${status}`, status }, true)
+    // staff acting on their own report comment as its reporter (not audited as a staff comment), as the route does
+    await addComment(null, user, report, { content: comment ?? `Estado: ${status}`, status }, report.reporterId !== user.id)
     return { updated: { id: report.id, title: report.title, status } }
   },
 }
