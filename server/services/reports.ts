@@ -119,6 +119,13 @@ export async function updateReport(report: Report, change: { title?: string, con
   return reportById(report.id)
 }
 
+/**
+ * Status changes of one report one at a time in this process, each deciding on the report as it is then: two resolves
+ * at once (a double click, two staff) wrote two "open → resolved" audits, and the second moved resolvedAt/By.
+ */
+const oneChange = keyedQueue()
+const current = async (report: Report) => (await useDb().select().from(reports).where(eq(reports.id, report.id)).limit(1))[0] ?? report
+
 const statusFields = (status: ReportStatus, actorId: string, at: Date) =>
   status === 'resolved' ? { status, resolvedAt: at, resolvedBy: actorId } : { status, resolvedAt: null, resolvedBy: null }
 
@@ -128,13 +135,16 @@ interface CommentInput { content: string, status?: ReportStatus }
  * A comment, and the status it sets, in one transaction. The route has checked who may comment and who may set a
  * status; `asStaff` says whether the author acts as staff (audited).
  */
-export async function addComment(event: H3Event | null, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) {
+export const addComment = (event: H3Event | null, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) =>
+  oneChange(report.id, async () => commentOn(event, viewer, await current(report), input, asStaff))
+
+async function commentOn(event: H3Event | null, viewer: Viewer, report: Report, input: CommentInput, asStaff: boolean) {
   const at = new Date()
   const comment: ReportComment = { id: uuidv7(), reportId: report.id, authorId: viewer.id, content: input.content, status: input.status ?? null, createdAt: at }
   // one short commit (no libSQL transaction left open across awaits: server/db/group-commit.ts)
   await groupCommit(db => [
     db.insert(reportComments).values(comment),
-    db.update(reports).set({ updatedAt: at, ...(input.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id)),
+    db.update(reports).set({ updatedAt: at, ...(input.status && input.status !== report.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id)),
   ])
   if (asStaff) await audit(event, 'report.comment', { actorId: viewer.id, targetType: 'report', targetId: report.id, meta: { reporterId: report.reporterId, commentId: comment.id } })
   // a status the report already has is no status change (the comment still records it)
@@ -145,12 +155,16 @@ export async function addComment(event: H3Event | null, viewer: Viewer, report: 
 }
 
 /** Staff resolve a report, with an optional closing comment (one transaction). */
-export async function resolveReport(event: H3Event | null, viewer: Viewer, report: Report, comment?: string) {
+export const resolveReport = (event: H3Event | null, viewer: Viewer, report: Report, comment?: string) =>
+  oneChange(report.id, async () => resolve(event, viewer, await current(report), comment))
+
+async function resolve(event: H3Event | null, viewer: Viewer, report: Report, comment?: string) {
   const at = new Date()
   const commentId = uuidv7()
   await groupCommit(db => [
     ...(comment ? [db.insert(reportComments).values({ id: commentId, reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })] : []),
-    db.update(reports).set({ ...statusFields('resolved', viewer.id, at), updatedAt: at }).where(eq(reports.id, report.id)),
+    // resolving a resolved report keeps who resolved it and when
+    db.update(reports).set({ ...(report.status === 'resolved' ? {} : statusFields('resolved', viewer.id, at)), updatedAt: at }).where(eq(reports.id, report.id)),
   ])
   // a staff comment on someone else's report, as addComment audits it
   if (comment && viewer.id !== report.reporterId)

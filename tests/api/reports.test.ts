@@ -171,6 +171,19 @@ describe('POST /api/reports/:id/comments', () => {
     expect(meta).toEqual({ reporterId: W.id, commentId: comments.at(-1).id })
   })
 
+  it('resolves at once (a double click, two staff): one report.status audit, and resolvedAt/resolvedBy stay the first one\'s', async () => {
+    const { S, W } = await teams()
+    const report = await file(W)
+    const both = await Promise.all([S.client.put(`/api/reports/${report.id}/resolve`, {}), admin.put(`/api/reports/${report.id}/resolve`, {})])
+    expect(both.map(r => r.status)).toEqual([200, 200])
+    expect(await auditCount('report.status', report.id)).toBe(1)
+    const [row] = await sqlRun<{ actor_id: string }>('select actor_id from audit_events where action = ? and target_id = ?', ['report.status', report.id])
+    const after = (await W.client.get(`/api/reports/${report.id}`)).body
+    expect(after).toMatchObject({ status: 'resolved', resolvedBy: row!.actor_id })
+    // resolving again later keeps them too
+    expect((await S.client.put(`/api/reports/${report.id}/resolve`, { comment: 'otra vez' })).body).toMatchObject({ resolvedBy: after.resolvedBy, resolvedAt: after.resolvedAt })
+  })
+
   it('staff resolving their own report with a comment: not audited as a staff comment (they are its reporter)', async () => {
     const { S } = await teams()
     const own = await file(S)
