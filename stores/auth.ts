@@ -1,5 +1,5 @@
 import type { Preferences } from '#shared/account'
-import type { Permission } from '#shared/permissions'
+import { BUILT_IN, type BuiltInRole, type Permission } from '#shared/permissions'
 import type { ApiUser } from '#shared/types'
 
 export type LoginResult = { status: 'signed-in', user: ApiUser } | { status: 'two-factor', challenge: string }
@@ -29,6 +29,8 @@ export const useAuthStore = defineStore('auth', () => {
   const can = (permission: Permission) => !!user.value?.permissions?.includes(permission)
   /** Any of `permissions`. */
   const canAny = (permissions: readonly Permission[]) => permissions.some(can)
+  /** The server's rule: nobody gives a built-in role with a permission they do not hold (server/services/access.ts). */
+  const canGrant = (role: BuiltInRole) => BUILT_IN[role].permissions.every(can)
   const canSeeAdmin = computed(() => canAny(ADMIN_PANEL_PERMISSIONS))
 
   /** Who is signed in (once per page load unless `force`); null when nobody. */
@@ -162,5 +164,5 @@ export const useAuthStore = defineStore('auth', () => {
     await me(true)
   }
 
-  return { user, checked, signedIn, can, canAny, canSeeAdmin, updateProfile, requestPhoneCode, verifyPhone, removePhone, me, resumeOffline, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
+  return { user, checked, signedIn, can, canAny, canGrant, canSeeAdmin, updateProfile, requestPhoneCode, verifyPhone, removePhone, me, resumeOffline, login, verify2fa, register, verifyEmail, forgotPassword, resetPassword, onSignOut, forget, logout, logoutAll, changePassword, setup2fa, enable2fa, disable2fa }
 })

@@ -86,6 +86,23 @@ describe('custom roles', () => {
   })
 })
 
+describe('users.manage without an admin\'s other permissions', () => {
+  it('a supervisor with it is offered only the roles they may give: Trabajador and Supervisor, never Administrador; an admin sees all three', async () => {
+    const manager = await makeUser(admin, 'supervisor', null, 'e2e-manager')
+    const role = await admin.post('/api/admin/roles', { name: `Gestor ${Date.now().toString(36)}`, permissions: ['users.manage'] })
+    expect((await admin.put(`/api/admin/users/${manager.id}/roles`, { roleIds: [role.body.id] })).status).toBe(200)
+    const options = async (page: Page) => {
+      await page.goto('/admin/users')
+      await page.getByTestId('admin-create-user').click()
+      const select = page.getByRole('dialog').getByTestId('admin-new-role')
+      await select.waitFor()
+      return select.locator('option').allTextContents()
+    }
+    expect(await options(await signedIn(manager))).toEqual(['Trabajador', 'Supervisor'])
+    expect(await options(await signedIn(DEMO.admin))).toEqual(['Trabajador', 'Supervisor', 'Administrador'])
+  })
+})
+
 describe('temporary passwords', () => {
   it('an admin-created account is held on the change-password screen until the person chooses a password', async () => {
     const email = uniqueEmail('e2e-temp')
