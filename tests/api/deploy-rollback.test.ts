@@ -9,7 +9,7 @@ import { ending, postChat } from '../support/chat'
 import { FakeOllama } from '../support/fake-ollama'
 import { Client, GOOD_PASSWORD, newWorker, uniqueEmail } from '../support/http'
 import { type RunningRedis, startRedis } from '../support/redis'
-import { createTestDatabase, freePort, OUTPUT, redisServerPath, ROOT, TEST_ENV, type TestDatabase } from '../support/server'
+import { createTestDatabase, freePort, freePorts, OUTPUT, redisServerPath, ROOT, TEST_ENV, type TestDatabase } from '../support/server'
 import { heavyTurn } from '../support/heavy-turn'
 
 const kind = inject('dbKind')
@@ -80,7 +80,8 @@ describe.skipIf(!redisServerPath())('deploy/deploy.sh: rolling restart, failed h
     db = await createTestDatabase(kind, { empty: true })
     redis = await startRedis()
     fake = await new FakeOllama().start()
-    portBase = (await freePort()) - 1
+    // instances 1 and 2 listen on PORT_BASE + 1 and + 2: both must be free, not only the first
+    portBase = (await freePorts(2)) - 1
     const state = join(dir, 'state')
     mkdirSync(state)
     mkdirSync(join(dir, 'app', 'releases'), { recursive: true })

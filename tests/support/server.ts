@@ -13,6 +13,28 @@ export const PG_ADMIN_URL = process.env.TEST_PG_URL || 'postgres://postgres@127.
 /** Debian's redis-server, for the tests that need a real Redis (scripts/test.mjs reports when it is missing). */
 export const redisServerPath = () => [process.env.REDIS_SERVER, '/usr/bin/redis-server', '/usr/local/bin/redis-server'].find(p => p && existsSync(p))
 
+/** Whether `port` can be listened on now. */
+const portFree = (port: number) => new Promise<boolean>((ok) => {
+  const srv = createServer()
+  srv.unref()
+  srv.once('error', () => ok(false))
+  srv.listen(port, '127.0.0.1', () => srv.close(() => ok(true)))
+})
+
+/**
+ * The first of `n` consecutive ports that are all free now, for processes numbered from one base (deploy's
+ * `PORT_BASE + n`). The OS picks the first; the ones after it are checked, not assumed: another test's server may
+ * hold one of them.
+ */
+export async function freePorts(n: number): Promise<number> {
+  for (;;) {
+    const first = await freePort()
+    if (first + n - 1 > 65535) continue
+    const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => portFree(first + 1 + i)))
+    if (rest.every(Boolean)) return first
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer()
