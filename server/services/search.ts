@@ -6,8 +6,9 @@ import { conversations, dialect } from '../db/schema'
 /**
  * Conversation search: titles by substring (accents and case folded, `%` and `_` literal), message text through
  * the full-text index of migrations 0006–0007 — SQLite FTS5 (`unicode61 remove_diacritics 2`, prefix indexes) or
- * PostgreSQL's `energy_es` configuration (unaccent, then the Spanish stemmer). Every word of `q` must match the start
- * of a word of the message, so a search works while it is being typed.
+ * PostgreSQL's vector of each message's Spanish stems (`energy_es`: unaccent, then the stemmer) and whole words
+ * (`energy_simple`: unaccent, no stop words; migration 0012). Every word of `q` must match the start of a word of the
+ * message, so a search works while it is being typed; on PostgreSQL its stem may match instead.
  */
 export interface SearchTerms { titlePattern: string, words: string[] }
 
@@ -48,16 +49,23 @@ export const plainPattern = (q: string) => `%${plainFold(q).replace(/[\\%_]/g, c
 /**
  * The full-text query: each word as a prefix, all of them required, within one owner's part of the index:
  * SQLite's index holds each message's owner in its `owner` column (migration 0006) and the query names it;
- * PostgreSQL's vector stores every lexeme behind the owner's id (migration 0007), so the query's lexemes (stemmed
- * and unaccented by to_tsquery) get the same prefix. One user's search never reads other users' matches.
+ * PostgreSQL's vector stores every lexeme behind the owner's id (migration 0009), so the query's lexemes get the
+ * same prefix (`ownerTsQuery`). One user's search never reads other users' matches.
  */
-const ftsQuery = (words: string[], ownerId: string) => dialect === 'pg'
-  ? words.map(w => `${w}:*`).join(' & ')
-  : [`owner : "${ownerId.replace(/-/g, '')}"`, ...words.map(w => `content : "${w}"*`)].join(' AND ')
+const ftsQuery = (words: string[], ownerId: string) =>
+  [`owner : "${ownerId.replace(/-/g, '')}"`, ...words.map(w => `content : "${w}"*`)].join(' AND ')
 
-/** PostgreSQL: `to_tsquery` of `words` with each lexeme behind the owner's prefix (energy_search_vector's). */
+/**
+ * PostgreSQL: every word required, each as a prefix of its Spanish stem or of itself (unaccented). The stem alone
+ * fails while a word is being typed ("operacione" stems to 'operacion', longer than the stored 'oper') and is empty
+ * for a stop word ("para"); the word alone would lose stemming ("renovables" finding "renovable").
+ */
+const wordsTsQuery = (words: string[]): SQL => sql.join(words.map(w =>
+  sql`(to_tsquery('energy_es', ${`${w}:*`}) || to_tsquery('energy_simple', ${`${w}:*`}))`), sql` && `)
+
+/** PostgreSQL: `wordsTsQuery` with each lexeme behind the owner's prefix (energy_search_vector's). */
 const ownerTsQuery = (words: string[], ownerId: string): SQL =>
-  sql`regexp_replace(to_tsquery('energy_es', ${ftsQuery(words, ownerId)})::text, '''([^'']+)''', ${`'${ownerId.replace(/[^0-9A-Za-z]/g, '')}.\\1'`}, 'g')::tsquery`
+  sql`regexp_replace((${wordsTsQuery(words)})::text, '''([^'']+)''', ${`'${ownerId.replace(/[^0-9A-Za-z]/g, '')}.\\1'`}, 'g')::tsquery`
 
 /** Messages of `ownerId` (tool calls excluded) whose text matches `words`, as a condition on `messages m`. */
 function matchingMessages(words: string[], ownerId: string): SQL {
@@ -167,18 +175,18 @@ export async function messageSnippets(ownerId: string, conversationIds: string[]
     return found
   }
   const ids = sql.join(conversationIds.map(id => sql`${id}`), sql`, `)
-  const query = ftsQuery(search.words, ownerId)
   const excerpts = dialect === 'pg'
+    // the excerpt is cut from whole words (energy_simple), which both halves of each word's query match as prefixes
     ? await rawRows<{ cid: string, marked: string }>(sql`
         select distinct on (m.conversation_id) m.conversation_id as cid,
-          ts_headline('energy_es', translate(m.content, ${MARKUP}, ${MARKUP_STANDINS}), q.query, ${`StartSel="${START}", StopSel="${STOP}", MaxFragments=1, MaxWords=24, MinWords=8, FragmentDelimiter=" … "`}) as marked
-        from messages m, (select to_tsquery('energy_es', ${query}) as query) q
+          ts_headline('energy_simple', translate(m.content, ${MARKUP}, ${MARKUP_STANDINS}), q.query, ${`StartSel="${START}", StopSel="${STOP}", MaxFragments=1, MaxWords=24, MinWords=8, FragmentDelimiter=" … "`}) as marked
+        from messages m, (select ${wordsTsQuery(search.words)} as query) q
         where m.conversation_id in (${ids}) and m.role <> 'tool' and m.search_vector @@ ${ownerTsQuery(search.words, ownerId)}
         order by m.conversation_id, m.created_at desc, m.id desc`)
     : await rawRows<{ cid: string, marked: string }>(sql`
         select m.conversation_id as cid, snippet(messages_fts, 0, char(2), char(3), '…', 24) as marked
         from messages_fts join messages m on m.rowid = messages_fts.rowid
-        where messages_fts match ${query} and m.conversation_id in (${ids}) and m.role <> 'tool'
+        where messages_fts match ${ftsQuery(search.words, ownerId)} and m.conversation_id in (${ids}) and m.role <> 'tool'
         order by m.created_at desc, m.id desc`)
   for (const { cid, marked } of excerpts) if (!found.has(cid)) found.set(cid, markedSnippet(dialect === 'pg' ? unmasked(marked) : marked))
   return found

@@ -209,6 +209,22 @@ describe('conversation search: full-text, accents both ways, snippets', () => {
     expect((await search(client, 'arica')).total).toBe(0)
   })
 
+  it('finds a word while it is typed, common words and stems alike, on both databases', async () => {
+    const { client } = await worker()
+    const id = await chat(client, { message: 'Las operaciones de mantención para los trabajadores como siempre' })
+    const renewables = await chat(client, { message: 'Paneles solares y energías renovables' })
+    const found = async (q: string) => (await search(client, q)).data.map((c: any) => c.id)
+    // every prefix of a word finds it: PostgreSQL once stemmed the prefix ("operacione" → 'operacion', stored
+    // 'oper') and dropped stop words ("para", "como") from the query, so these found nothing there
+    for (const q of ['operacione', 'operaciones', 'trabajadore', 'mantencio', 'para', 'como', 'para los trabajadores'])
+      expect(await found(q), q).toEqual([id])
+    for (const q of ['renovabl', 'renovable', 'RENOVABLES energia']) expect(await found(q), q).toEqual([renewables])
+    expect(await found('operacionesx')).toEqual([])
+    const hit = (await search(client, 'para trabajadore')).data[0]
+    const marked = hit.snippet.highlights.map(([start, end]: [number, number]) => hit.snippet.text.slice(start, end))
+    expect(marked.sort()).toEqual(['para', 'trabajadores'])
+  })
+
   it('each result carries a plain-text snippet with UTF-16 highlight ranges; null when only the title matched', async () => {
     const { client } = await worker()
     const id = await chat(client, { message: 'El informe <b>técnico</b> de Copiapó 👷 está listo' })
