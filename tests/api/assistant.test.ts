@@ -216,12 +216,19 @@ describe('report agent', () => {
 describe('tool messages', () => {
   it('are saved with the conversation, hidden from the message list unless includeTools=true, and sent back as history', async () => {
     script(q => /reportes/.test(q) ? { name: 'list_my_reports', arguments: { status: 'open' } } : null)
+    const statsOfW2 = async () => {
+      const stats = (await admin.get('/api/admin/stats?days=2')).body
+      return { total: stats.totals.messages, w2: stats.byUser.find((u: any) => u.userId === people.w2.id)?.messages ?? 0 }
+    }
+    const before = await statsOfW2()
     const first = await postChat(people.w2.client, { message: '¿cómo van mis reportes?' })
     const conversationId = first.events[0]!.data.conversationId
     const listed = await people.w2.client.get(`/api/conversations/${conversationId}/messages`)
     expect(listed.body.data.map((m: any) => m.role)).toEqual(['user', 'assistant'])
     expect(listed.body.total).toBe(2)
     expect((await people.w2.client.get(`/api/conversations/${conversationId}`)).body.messageCount).toBe(2)
+    // the admin stats count the question and the answer, not the tool call (every row was counted before)
+    expect(await statsOfW2()).toEqual({ total: before.total + 2, w2: before.w2 + 2 })
     const all = await people.w2.client.get(`/api/conversations/${conversationId}/messages?includeTools=true`)
     expect(all.body.data.map((m: any) => m.role)).toEqual(['user', 'tool', 'assistant'])
     const saved = JSON.parse(all.body.data[1].content)
@@ -249,6 +256,26 @@ describe('tool messages', () => {
       expect(staff.body.data.map((m: any) => m.role)).toEqual(['user', 'tool', 'assistant', 'user', 'assistant'])
       expect((await reader.get(`/api/admin/conversations/${conversationId}/messages?includeTools=maybe`)).status).toBe(400)
     }
+  })
+
+  it('are not counted by the admin stats when their conversation moves to someone else or is deleted', async () => {
+    script(q => /reportes/.test(q) ? { name: 'list_my_reports', arguments: {} } : null)
+    const counts = async () => {
+      const stats = (await admin.get('/api/admin/stats?days=2')).body
+      const of = (id: string) => stats.byUser.find((u: any) => u.userId === id)?.messages ?? 0
+      return { total: stats.totals.messages, w1: of(people.w1.id), w2: of(people.w2.id) }
+    }
+    const before = await counts()
+    const asked = await postChat(people.w2.client, { message: 'mis reportes, por favor' })
+    const conversationId = asked.events[0]!.data.conversationId
+    await postChat(people.w2.client, { message: '¿y ahora mis reportes?', conversationId })
+    const tools = await people.w2.client.get(`/api/conversations/${conversationId}/messages?includeTools=true`)
+    expect(tools.body.data.filter((m: any) => m.role === 'tool')).toHaveLength(2)
+    expect(await counts()).toEqual({ total: before.total + 4, w1: before.w1, w2: before.w2 + 4 })
+    expect((await admin.patch(`/api/admin/conversations/${conversationId}/reassign`, { targetUserId: people.w1.id })).status).toBe(200)
+    expect(await counts()).toEqual({ total: before.total + 4, w1: before.w1 + 4, w2: before.w2 })
+    expect((await admin.request(`/api/conversations/${conversationId}`, { method: 'DELETE' })).status).toBe(204)
+    expect(await counts()).toEqual(before)
   })
 })
 

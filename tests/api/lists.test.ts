@@ -257,7 +257,7 @@ describe('conversation search: full-text, accents both ways, snippets', () => {
 describe('admin stats from rollups', () => {
   const direct = async (from: Date) => {
     const [row] = await sql<Record<string, unknown>>(
-      'select count(*) as n, coalesce(sum(m.prompt_tokens), 0) as p, coalesce(sum(m.completion_tokens), 0) as c, count(distinct c.user_id) as u from messages m join conversations c on c.id = m.conversation_id where m.created_at >= ?',
+      `select sum(case when m.role in ('user', 'assistant') then 1 else 0 end) as n, coalesce(sum(m.prompt_tokens), 0) as p, coalesce(sum(m.completion_tokens), 0) as c, count(distinct c.user_id) as u from messages m join conversations c on c.id = m.conversation_id where m.created_at >= ?`,
       [dbTime(from, srv.db.url)])
     const latencies = (await sql<{ ms: unknown }>(`select first_token_ms as ms from messages where role = 'assistant' and first_token_ms is not null and created_at >= ?`, [dbTime(from, srv.db.url)]))
       .map(r => Number(r.ms)).sort((a, b) => a - b)

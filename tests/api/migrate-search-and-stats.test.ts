@@ -8,10 +8,12 @@ import { Client, DEMO } from '../support/http'
 import { createTestDatabase, ROOT, startServer } from '../support/server'
 import { sqlRun } from './admin-support'
 
-// PostgreSQL's migration 0012 adds each message's whole words to its search vector beside the Spanish stems and
-// rebuilds the vectors of the messages already stored: a message written under 0011 is found after the upgrade by
-// a word typed part way ("operacione", whose stem is longer than the stored 'oper') and by a stop word ("para").
-// On SQLite (no 0012; FTS5 indexes words whole) the same upgrade path must find them too.
+// Two migrations that rebuild what is already stored, checked on a database written before them:
+// - search (PostgreSQL 0012): each message's whole words join its search vector beside the Spanish stems, so a
+//   message written before is found by a word typed part way ("operacione", whose stem is longer than the stored
+//   'oper') and by a stop word ("para"); SQLite's FTS5 indexes words whole and must find them too;
+// - stats (SQLite 0012, PostgreSQL 0013): usage_daily counted tool-call rows as messages; the stored counts are
+//   rebuilt with only the user's and the assistant's messages.
 
 const kind = inject('dbKind')
 const cleanups: Array<() => Promise<void> | void> = []
@@ -29,22 +31,34 @@ function migrationsUpTo(lastIdx: number) {
   return dir
 }
 
-describe('migration 0012: stored messages searchable by word starts and common words', () => {
-  it('a message saved before the upgrade is found by a part-typed word and a stop word after it', async () => {
+describe('upgrading a database with messages: search words and stats counts rebuilt', () => {
+  it('a message saved before is found by a part-typed word and a stop word; its tool call is no longer counted', async () => {
     const db = await createTestDatabase(kind, { empty: true }) // migrated below only to 0011, by hand
     cleanups.push(() => db.drop())
     const before = await startServer({ DATABASE_URL: db.url, MIGRATIONS_DIR: migrationsUpTo(11) })
+    const count = await sqlRun<{ n: unknown }>(kind === 'pg' ? `select count(*) as n from pg_ts_config where cfgname = 'energy_simple'` : `select 0 as n`, [], db.url)
+    expect(Number(count[0]!.n)).toBe(0)
     cleanups.push(async () => { await before.stop() })
     const [worker] = await sqlRun<{ id: string }>('select id from users where email = ?', [DEMO.worker.email], db.url)
     const conversation = uuidv7()
     const at = dbTime(new Date(Date.now() - 60_000), db.url)
     await sqlRun('insert into conversations (id, user_id, title, model, pinned, archived, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)',
       [conversation, worker!.id, 'Antes de 0012', 'qwen2.5:3b-instruct', false, false, at, at], db.url)
-    await sqlRun('insert into messages (id, conversation_id, role, content, status, created_at) values (?, ?, ?, ?, ?, ?)',
-      [uuidv7(), conversation, 'user', 'Revisar las operaciones para el turno de noche', 'complete', at], db.url)
+    const rows: Array<[string, string]> = [['user', 'Revisar las operaciones para el turno de noche'],
+      ['tool', JSON.stringify({ round: 1, name: 'list_my_reports', arguments: {}, result: { reports: [] } })], ['assistant', 'Listo.']]
+    for (const [i, [role, content]] of rows.entries()) {
+      await sqlRun('insert into messages (id, conversation_id, role, content, status, created_at) values (?, ?, ?, ?, ?, ?)',
+        [uuidv7(), conversation, role, content, 'complete', dbTime(new Date(Date.now() - 60_000 + i), db.url)], db.url)
+    }
+    const statsOf = async (url: string) => {
+      const admin = new Client(url)
+      await admin.login(DEMO.admin.email, DEMO.admin.password)
+      return (await admin.get('/api/admin/stats?days=2')).body.totals.messages
+    }
+    expect(await statsOf(before.url)).toBe(3) // what 0011 counted
     await before.stop()
 
-    const after = await startServer({ DATABASE_URL: db.url, MIGRATIONS_DIR: migrationsUpTo(12) })
+    const after = await startServer({ DATABASE_URL: db.url })
     cleanups.push(async () => { await after.stop() })
     const client = new Client(after.url)
     await client.login(DEMO.worker.email, DEMO.worker.password)
@@ -54,5 +68,6 @@ describe('migration 0012: stored messages searchable by word starts and common w
       expect(res.body.data.map((c: any) => c.id), q).toEqual([conversation])
       expect(res.body.data[0].snippet.text, q).toContain('operaciones para el turno')
     }
+    expect(await statsOf(after.url)).toBe(2)
   })
 })
