@@ -20,4 +20,10 @@ CREATE OR REPLACE FUNCTION energy_search_vector(content text, owner text) RETURN
       (SELECT regexp_replace(coalesce(owner, ''), '[^0-9A-Za-z]', '', 'g') || '.' AS prefix) AS o
   $$;
 --> statement-breakpoint
-UPDATE messages m SET search_vector = energy_search_vector(m.content, c.user_id) FROM conversations c WHERE c.id = m.conversation_id;
+-- New and edited messages get the new vector from the trigger at once. The stored ones are rebuilt in the background
+-- after start-up (server/services/search-rebuild.ts), in batches of ascending id from this cursor, because one
+-- UPDATE here took 6 minutes at 1M messages (2 without the index), far past a deploy's health check; meanwhile a
+-- stored message is found as before, by its stems. The row goes when the rebuild is done; none when nothing is stored.
+CREATE TABLE "search_rebuild" ("after" text NOT NULL);
+--> statement-breakpoint
+INSERT INTO search_rebuild (after) SELECT '' WHERE EXISTS (SELECT 1 FROM messages);

@@ -280,7 +280,8 @@ export const jobs = sqliteTable('jobs', {
 /**
  * Admin stats rollups, kept in step with `messages` by database triggers (custom migration 0005), so stats read
  * a few rows per day instead of every message. `day` is the UTC day number (days since 1970-01-01).
- * Per day and conversation owner: every message counted (tool calls too, as the stats always did).
+ * Per day and conversation owner: the user's and the assistant's messages counted (tool calls not, since migration
+ * 0012 on SQLite, 0013 on PostgreSQL), tokens summed over all.
  */
 export const usageDaily = sqliteTable('usage_daily', {
   day: integer('day').notNull(),
