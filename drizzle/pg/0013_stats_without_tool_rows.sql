@@ -67,6 +67,10 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
+-- no other process writes a count while they are rebuilt (5 s at 1M messages): during a rolling restart the old
+-- processes still write messages, and a count they added between the DELETE and the INSERT would be lost or doubled
+LOCK TABLE usage_daily IN EXCLUSIVE MODE;
+--> statement-breakpoint
 DELETE FROM usage_daily;
 --> statement-breakpoint
 INSERT INTO usage_daily (day, user_id, messages, prompt_tokens, completion_tokens)
