@@ -1,12 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { uuidv7 } from 'uuidv7'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { dbTime } from '../support/db'
 import { Client, DEMO } from '../support/http'
 import { median, packHistogram } from '../support/latency'
-import { createTestDatabase, ROOT, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { migrationsUpTo } from '../support/migrations'
+import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
 import { sqlRun } from './admin-support'
 
 // Migration 0011 backfills `latency_user_histogram` (one packed `ms:answers,…` row per person-day) from the
@@ -18,18 +16,6 @@ const kind = inject('dbKind')
 const cleanups: Array<() => Promise<void> | void> = []
 afterAll(async () => { for (const cleanup of cleanups.reverse()) await cleanup() })
 
-/** The migrations folder with its journal cut after `lastIdx` (the migrator applies what the journal lists). */
-function migrationsUpTo(lastIdx: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'energyapp-migrations-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  cpSync(join(ROOT, 'drizzle', kind), join(dir, kind), { recursive: true })
-  const journalPath = join(dir, kind, 'meta', '_journal.json')
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ idx: number }> }
-  journal.entries = journal.entries.filter(e => e.idx <= lastIdx)
-  writeFileSync(journalPath, JSON.stringify(journal))
-  return dir
-}
-
 async function started(db: TestDatabase, env: Record<string, string> = {}) {
   const server: RunningServer = await startServer({ DATABASE_URL: db.url, ...env })
   cleanups.push(async () => { await server.stop() })
@@ -40,7 +26,7 @@ describe('migration 0011: latency_user_histogram backfilled from existing answer
   it('one packed row per person-day with answers; the supervisor\'s medians unchanged by the migration', async () => {
     const db = await createTestDatabase(kind, { empty: true }) // migrated below only to 0010, by hand
     cleanups.push(() => db.drop())
-    const before = await started(db, { MIGRATIONS_DIR: migrationsUpTo(10) })
+    const before = await started(db, { MIGRATIONS_DIR: migrationsUpTo(kind, 10, remove => cleanups.push(remove)) })
     const tableCount = kind === 'pg'
       ? `select count(*) as n from information_schema.tables where table_name = 'latency_user_histogram'`
       : `select count(*) as n from sqlite_master where name = 'latency_user_histogram'`

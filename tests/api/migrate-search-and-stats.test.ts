@@ -1,12 +1,10 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { uuidv7 } from 'uuidv7'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { dbTime } from '../support/db'
 import { Client, DEMO } from '../support/http'
+import { migrationsUpTo } from '../support/migrations'
 import { startRedis } from '../support/redis'
-import { createTestDatabase, redisServerPath, ROOT, startServer } from '../support/server'
+import { createTestDatabase, redisServerPath, startServer } from '../support/server'
 import { sqlRun } from './admin-support'
 
 // Two migrations that rebuild what is already stored, checked on a database written before them:
@@ -21,23 +19,11 @@ const kind = inject('dbKind')
 const cleanups: Array<() => Promise<void> | void> = []
 afterAll(async () => { for (const cleanup of cleanups.reverse()) await cleanup() })
 
-/** The migrations folder with its journal cut after `lastIdx` (the migrator applies what the journal lists). */
-function migrationsUpTo(lastIdx: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'energyapp-migrations-'))
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-  cpSync(join(ROOT, 'drizzle', kind), join(dir, kind), { recursive: true })
-  const journalPath = join(dir, kind, 'meta', '_journal.json')
-  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ idx: number }> }
-  journal.entries = journal.entries.filter(e => e.idx <= lastIdx)
-  writeFileSync(journalPath, JSON.stringify(journal))
-  return dir
-}
-
 describe('upgrading a database with messages: search words and stats counts rebuilt', () => {
   it('a message saved before is found by a part-typed word and a stop word; its tool call is no longer counted', async () => {
     const db = await createTestDatabase(kind, { empty: true }) // migrated below only to 0011, by hand
     cleanups.push(() => db.drop())
-    const before = await startServer({ DATABASE_URL: db.url, MIGRATIONS_DIR: migrationsUpTo(11) })
+    const before = await startServer({ DATABASE_URL: db.url, MIGRATIONS_DIR: migrationsUpTo(kind, 11, remove => cleanups.push(remove)) })
     const count = await sqlRun<{ n: unknown }>(kind === 'pg' ? `select count(*) as n from pg_ts_config where cfgname = 'energy_simple'` : `select 0 as n`, [], db.url)
     expect(Number(count[0]!.n)).toBe(0)
     cleanups.push(async () => { await before.stop() })
