@@ -43,7 +43,10 @@ export function eagerMessages(): Record<LocaleCode, Messages> {
 }
 
 const loaded = new Set(Object.keys(eagerFiles).map(fileOf).filter(f => !!f).map(f => `${f!.locale}/${f!.area}`))
-interface MessageTarget { mergeLocaleMessage: (locale: string, messages: Messages) => void }
+interface MessageTarget {
+  getLocaleMessage: (locale: string) => Messages
+  setLocaleMessage: (locale: string, messages: Messages) => void
+}
 
 // lazy areas opened once stay wanted: switching language on an admin page loads the new language's admin texts
 const wantedAreas = new Set<LazyArea>()
@@ -58,7 +61,9 @@ export async function ensureMessages(i18n: MessageTarget, code: LocaleCode, area
   })
   const modules = await Promise.all(wanted.map(async ([path, load]) => [fileOf(path)!.area, (await load()).default] as const))
   if (!modules.length) return
-  i18n.mergeLocaleMessage(code, Object.fromEntries(modules))
+  // whole areas added beside the loaded ones: vue-i18n's mergeLocaleMessage deep-copies every text through the
+  // messages' reactive proxies (12 ms for the admin texts on a fast machine, 48 at Lighthouse's 4×)
+  i18n.setLocaleMessage(code, { ...i18n.getLocaleMessage(code), ...Object.fromEntries(modules) })
   for (const [area] of modules) loaded.add(`${code}/${area}`)
 }
 
