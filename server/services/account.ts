@@ -6,7 +6,7 @@ import type { ProfileBody } from '#shared/account'
 import type * as v from 'valibot'
 import { useDb } from '../db/client'
 import { phoneCodes, type User, users } from '../db/schema'
-import { assertPhoneFree, onePhone } from './admin-users'
+import { assertPhoneFree, onePhone, storeVerifiedPhone } from './admin-users'
 import { sendSms } from './sms'
 import { forgetAuth } from './auth-cache'
 
@@ -69,10 +69,10 @@ export async function confirmPhoneCode(user: User, code: string) {
   }
   return onePhone(pending.phone, async () => {
     await assertPhoneFree(pending.phone, user.id)
+    const updated = await storeVerifiedPhone(user.id, pending.phone)
     await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
-    const [updated] = await db.update(users).set({ phone: pending.phone, phoneVerifiedAt: new Date() }).where(eq(users.id, user.id)).returning()
     await forgetAuth()
-    return updated!
+    return updated
   })
 }
 

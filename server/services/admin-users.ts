@@ -1,7 +1,7 @@
 import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import type { ApiCursorList } from '#shared/types'
-import { useDb } from '../db/client'
+import { isUniqueViolation, useDb } from '../db/client'
 import {
   apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
   type User, userRoles, users,
@@ -135,11 +135,28 @@ export async function userForAdmin(user: User): Promise<AdminUser> {
   return toAdminUser(viewer, stats)
 }
 
+const phoneTaken = () => fieldError('phone', 'this number is verified on another account', 409)
+
 /** 409 when `phone` is already verified on another account (the SMS channel finds people by it). */
 export async function assertPhoneFree(phone: string, userId: string) {
   const [other] = await useDb().select({ id: users.id }).from(users)
     .where(and(eq(users.phone, phone), isNotNull(users.phoneVerifiedAt), ne(users.id, userId))).limit(1)
-  if (other) throw fieldError('phone', 'this number is verified on another account', 409)
+  if (other) throw phoneTaken()
+}
+
+/**
+ * Stores `phone` as verified for `userId`. Another app process may have verified it on another account since
+ * `assertPhoneFree` looked: the unique index on verified numbers refuses the write, and that is the same 409.
+ */
+export async function storeVerifiedPhone(userId: string, phone: string) {
+  try {
+    const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, userId)).returning()
+    return user!
+  }
+  catch (error) {
+    if (isUniqueViolation(error)) throw phoneTaken()
+    throw error
+  }
 }
 
 /**
@@ -151,9 +168,9 @@ export const onePhone = keyedQueue()
 /** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
 export const setVerifiedPhone = (target: User, phone: string) => onePhone(phone, async () => {
   await assertPhoneFree(phone, target.id)
-  const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, target.id)).returning()
+  const user = await storeVerifiedPhone(target.id, phone)
   await forgetAuth()
-  return user!
+  return user
 })
 
 /**

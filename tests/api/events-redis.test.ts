@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { Client, newWorker } from '../support/http'
+import { Client, DEMO, newWorker } from '../support/http'
 import { createTestDatabase, freePort, redisServerPath, type RunningServer, startServer, type TestDatabase } from '../support/server'
+import { sqlRun } from './admin-support'
 import { LiveReader } from './live-reader'
 
 // API.md "Live events": with REDIS_URL set, events reach streams held by any app process.
@@ -46,6 +47,27 @@ describe.skipIf(!redisServer)('two app processes on one database and one Redis',
     await expect.poll(() => live.lastUnread()).toBe(1)
     await b.client.put('/api/messages/read-all')
     await expect.poll(() => live.lastUnread()).toBe(0)
+  })
+
+  it('one number is verified on one account even when two processes set it on two accounts at once', async () => {
+    const admins = await Promise.all([one, two].map(async (server) => {
+      const admin = new Client(server.url)
+      await admin.login(DEMO.admin.email, DEMO.admin.password)
+      return admin
+    }))
+    const [a, b] = await Promise.all([newWorker(one.url), newWorker(one.url)])
+    // each process checks "not verified elsewhere" and then writes: only the database's unique index sees both
+    for (let round = 0; round < 8; round++) {
+      const number = `+5699${String(Date.now() % 1_000_000).padStart(6, '0')}${round}`
+      const answers = await Promise.all([
+        admins[0]!.post(`/api/admin/users/${a.user.id}/phone`, { phone: number }),
+        admins[1]!.post(`/api/admin/users/${b.user.id}/phone`, { phone: number }),
+      ])
+      expect(answers.map(r => r.status).sort(), number).toEqual([200, 409])
+      expect(answers.find(r => r.status === 409)?.text, number).toMatch(/phone: this number is verified on another account/)
+      const verified = await sqlRun('select id from users where phone = ? and phone_verified_at is not null', [number], db.url)
+      expect(verified, number).toHaveLength(1)
+    }
   })
 
   it('both processes still stop cleanly on SIGTERM with Redis connections open', async () => {

@@ -13,13 +13,15 @@ import { sqlRun } from './admin-support'
 //   typed part way ("operacione", whose stem is longer than the stored 'oper') and by a stop word ("para"); SQLite's
 //   FTS5 indexes words whole and must find them too;
 // - stats (SQLite 0012, PostgreSQL 0013): usage_daily counted tool-call rows as messages; the stored counts are
-//   rebuilt with only the user's and the assistant's messages.
+//   rebuilt with only the user's and the assistant's messages;
+// - verified phones (SQLite 0013, PostgreSQL 0014): a number verified on several accounts stays verified on the
+//   first, before the unique index is made.
 
 const kind = inject('dbKind')
 const cleanups: Array<() => Promise<void> | void> = []
 afterAll(async () => { for (const cleanup of cleanups.reverse()) await cleanup() })
 
-describe('upgrading a database with messages: search words and stats counts rebuilt', () => {
+describe('upgrading a database with messages: search words, stats counts and verified phones', () => {
   it('a message saved before is found by a part-typed word and a stop word; its tool call is no longer counted', async () => {
     const db = await createTestDatabase(kind, { empty: true }) // migrated below only to 0011, by hand
     cleanups.push(() => db.drop())
@@ -44,6 +46,12 @@ describe('upgrading a database with messages: search words and stats counts rebu
       return (await admin.get('/api/admin/stats?days=2')).body.totals.messages
     }
     expect(await statsOf(before.url)).toBe(3) // what 0011 counted
+    // one number verified on two accounts (the race two processes could win before the unique index): the first
+    // verification keeps it
+    const [supervisor] = await sqlRun<{ id: string }>('select id from users where email = ?', [DEMO.supervisor.email], db.url)
+    const shared = '+56912312312'
+    for (const [id, ago] of [[supervisor!.id, 1_000], [worker!.id, 5_000]] as const)
+      await sqlRun('update users set phone = ?, phone_verified_at = ? where id = ?', [shared, dbTime(new Date(Date.now() - ago), db.url), id], db.url)
     if (kind === 'pg') {
       // more than one batch of the background rebuild (1,000 messages each), in a second conversation
       const bulk = uuidv7()
@@ -73,6 +81,9 @@ describe('upgrading a database with messages: search words and stats counts rebu
       expect(res.body.data[0].snippet.text, q).toContain('operaciones para el turno')
     }
     expect(await statsOf(after.url)).toBe(kind === 'pg' ? 2502 : 2)
+    const verified = await sqlRun<{ id: string }>('select id from users where phone = ? and phone_verified_at is not null', [shared], db.url)
+    expect(verified.map(u => u.id)).toEqual([worker!.id])
+    expect(await sqlRun('select id from users where phone = ?', [shared], db.url)).toHaveLength(2)
     if (kind === 'pg') {
       const bulk = (await client.get(`/api/conversations?q=${encodeURIComponent('transformadore')}`)).body
       expect(bulk.data.map((c: any) => c.title)).toEqual(['Muchos mensajes'])

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
 
 // Same export names and column names as ./sqlite.ts; tests/unit/schema.test.ts proves they match.
@@ -32,8 +33,10 @@ export const users = pgTable('users', {
 }, t => [
   uniqueIndex('users_email_unique').on(t.email),
   index('users_supervisor_idx').on(t.supervisorId),
-  // a verified number is one person's: the SMS channel finds the user by it
+  // a verified number is one person's: the SMS channel finds the user by it. The unique index holds that across
+  // app processes (each process also verifies one number at a time, services/admin-users.ts onePhone)
   index('users_phone_idx').on(t.phone),
+  uniqueIndex('users_verified_phone_unique').on(t.phone).where(sql`phone_verified_at is not null`),
 ])
 
 export const sessions = pgTable('sessions', {

@@ -33,8 +33,10 @@ export const users = sqliteTable('users', {
 }, t => [
   uniqueIndex('users_email_unique').on(t.email),
   index('users_supervisor_idx').on(t.supervisorId),
-  // a verified number is one person's: the SMS channel finds the user by it
+  // a verified number is one person's: the SMS channel finds the user by it. The unique index holds that across
+  // app processes (each process also verifies one number at a time, services/admin-users.ts onePhone)
   index('users_phone_idx').on(t.phone),
+  uniqueIndex('users_verified_phone_unique').on(t.phone).where(sql`phone_verified_at is not null`),
 ])
 
 export const sessions = sqliteTable('sessions', {
