@@ -6,7 +6,7 @@ import type { ProfileBody } from '#shared/account'
 import type * as v from 'valibot'
 import { useDb } from '../db/client'
 import { phoneCodes, type User, users } from '../db/schema'
-import { assertPhoneFree, onePhone, storeVerifiedPhone } from './admin-users'
+import { assertPhoneFree, storeVerifiedPhone } from './admin-users'
 import { sendSms } from './sms'
 import { forgetAuth } from './auth-cache'
 
@@ -67,13 +67,11 @@ export async function confirmPhoneCode(user: User, code: string) {
     if (last) await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
     throw wrongCode(last ? 'is wrong; too many tries, ask for a new code' : 'is wrong')
   }
-  return onePhone(pending.phone, async () => {
-    await assertPhoneFree(pending.phone, user.id)
-    const updated = await storeVerifiedPhone(user.id, pending.phone)
-    await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
-    await forgetAuth()
-    return updated
-  })
+  await assertPhoneFree(pending.phone, user.id)
+  const updated = await storeVerifiedPhone(user.id, pending.phone)
+  await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
+  await forgetAuth()
+  return updated
 }
 
 /** Forgets the user's number and any pending attempt. */

@@ -145,8 +145,9 @@ export async function assertPhoneFree(phone: string, userId: string) {
 }
 
 /**
- * Stores `phone` as verified for `userId`. Another app process may have verified it on another account since
- * `assertPhoneFree` looked: the unique index on verified numbers refuses the write, and that is the same 409.
+ * Stores `phone` as verified for `userId`. Another request (in this process or another) may have verified it on
+ * another account since `assertPhoneFree` looked: the unique index on verified numbers refuses the write, and that
+ * is the same 409.
  */
 export async function storeVerifiedPhone(userId: string, phone: string) {
   try {
@@ -159,19 +160,13 @@ export async function storeVerifiedPhone(userId: string, phone: string) {
   }
 }
 
-/**
- * Verifications of one number one at a time in this process: "free" is a read and the verification a later write,
- * and four verifications of one number sent at once all passed the read (the SMS channel finds people by it).
- */
-export const onePhone = keyedQueue()
-
 /** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
-export const setVerifiedPhone = (target: User, phone: string) => onePhone(phone, async () => {
+export async function setVerifiedPhone(target: User, phone: string) {
   await assertPhoneFree(phone, target.id)
   const user = await storeVerifiedPhone(target.id, phone)
   await forgetAuth()
   return user
-})
+}
 
 /**
  * Deletes a user for good. Their conversations and reports move to `transferTo` (an active user) or are deleted

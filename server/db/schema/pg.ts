@@ -33,8 +33,8 @@ export const users = pgTable('users', {
 }, t => [
   uniqueIndex('users_email_unique').on(t.email),
   index('users_supervisor_idx').on(t.supervisorId),
-  // a verified number is one person's: the SMS channel finds the user by it. The unique index holds that across
-  // app processes (each process also verifies one number at a time, services/admin-users.ts onePhone)
+  // a verified number is one person's: the SMS channel finds the user by it. The unique index holds that for
+  // verifications at once, in one app process or several (services/admin-users.ts storeVerifiedPhone: 409)
   index('users_phone_idx').on(t.phone),
   uniqueIndex('users_verified_phone_unique').on(t.phone).where(sql`phone_verified_at is not null`),
 ])
