@@ -80,6 +80,11 @@ function analyse(name, events) {
     console.log('   events: ' + Object.entries(byEv).sort((a, b) => b[1] - a[1]).slice(0, 7).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(' ; '))
     console.log('   self: ' + Object.entries(self).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([f, c]) => `${f} ${(c * per).toFixed(1)}`).join(' ; '))
     console.log('   incl: ' + Object.entries(incl).filter(([f]) => !/^\(root\)|^\(program\)/.test(f)).sort((a, b) => b[1] - a[1]).slice(0, 22).map(([f, c]) => `${f} ${(c * per).toFixed(1)}`).join(' ; '))
+    // the chunks whose code runs in the task (inclusive, each counted once per sample): with the build's chunk names
+    // mapped to components (`grep -l` in .output/public/_nuxt), which parts of the page the task mounts
+    const files = {}
+    for (const s of inTask) for (const f of new Set(chain(s.id).map(n => String(n.callFrame?.url || '').replace(/^.*\//, '')).filter(Boolean))) files[f] = (files[f] ?? 0) + 1
+    console.log('   files: ' + Object.entries(files).sort((a, b) => b[1] - a[1]).slice(0, 12).map(([f, c]) => `${f} ${(c * per).toFixed(1)}`).join(' ; '))
     if (process.env.TREE) printTree(inTask.map(s => chain(s.id).reverse().map(n => fn(n.id))), per, Number(process.env.TREE))
   }
 }

@@ -475,6 +475,13 @@ describe('chat screen', () => {
     expect(mobile.workers()).toEqual([])
     await expect(mobile.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(360)
     await screenshot(mobile, 'chat-360')
+    // a phone mounts what it shows: the closed drawer's list and the top bar's links (the messages icon instead) are
+    // not in the page until needed; a desktop has both the list and the links
+    expect(await mobile.getByTestId('conversation-list').count()).toBe(0)
+    expect(await mobile.locator('.topbar__nav').count()).toBe(0)
+    await mobile.getByTestId('nav-messages-phone').waitFor()
+    expect(await desktop.getByTestId('conversation-list').count()).toBe(1)
+    expect(await desktop.getByTestId('nav-messages-phone').count()).toBe(0)
     await mobile.getByTestId('open-conversations').click()
     await mobile.getByTestId('conversation-item').first().waitFor()
     // the drawer has finished sliding in
