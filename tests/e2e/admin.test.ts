@@ -294,9 +294,13 @@ describe('admin panel on other screens', () => {
     await phone.goto('/admin')
     await findUser(phone, ana)
     await expect.poll(() => visible(phone, 'admin-conversations')).toBe(false)
+    // a phone mounts a column when it is first needed: the users alone at first, the messages once a conversation is picked
+    expect(await phone.getByTestId('admin-conversations').count()).toBe(0)
+    expect(await phone.getByTestId('admin-messages').count()).toBe(0)
     await screenshot(phone, 'admin-users-390')
     await userRow(phone, ana).click()
     await conversationRow(phone, conversationId).waitFor()
+    expect(await phone.getByTestId('admin-messages').count()).toBe(0)
     await expect.poll(() => visible(phone, 'admin-users')).toBe(false)
     // focus follows to the column that appeared
     await expect.poll(() => phone.evaluate(() => document.activeElement?.textContent)).toBe('Conversaciones de Ana Prueba')
