@@ -1,5 +1,5 @@
 import * as v from 'valibot'
-import { FullName, maxChars } from './schemas'
+import { FullName, JsonObject, maxChars } from './schemas'
 
 /** The signed-in user's own account: profile, preferences, phone (API.md "Auth"). */
 
@@ -31,7 +31,7 @@ export function readPreferences(stored: unknown): Preferences {
 export const ProfileBody = v.strictObject({
   fullName: v.optional(FullName),
   bio: v.optional(v.pipe(v.string('must be a string'), v.trim(), maxChars(1000))),
-  preferences: v.optional(PreferencesSchema),
+  preferences: v.optional(JsonObject(PreferencesSchema)),
 })
 
 /** E.164: a plus, a country code and 8 to 15 digits in all, e.g. +56912345678. */

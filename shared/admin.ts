@@ -7,13 +7,24 @@ import type { ApiUser, Role } from './types'
 const BoolText = v.pipe(v.picklist(['true', 'false'], 'must be true or false'), v.transform(s => s === 'true'))
 const Text = (max: number) => v.pipe(v.string('must be a string'), v.trim(), v.minLength(1, 'is required'), maxChars(max))
 
+/** The first instant of the year 10000: dates sent to the database stay before it. */
+export const LAST_DATE_MS = Date.UTC(10000, 0, 1)
+/** Whether the `YYYY-MM-DD` a date text starts with is a day of the calendar (`Date.parse` rolls 2025-02-30 over). */
+function dayExists(text: string) {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number]
+  const date = new Date(Date.UTC(year, month - 1, day))
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+}
+
 /** `YYYY-MM-DD` (a whole day, UTC) or a full ISO-8601 date-time. */
 const DateText = v.pipe(
   v.string('must be a date'),
   v.regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be a date like 2025-01-31 or an ISO date-time'),
-  v.check(s => !Number.isNaN(Date.parse(s)), 'must be a valid date'),
+  v.check(s => !Number.isNaN(Date.parse(s)) && dayExists(s), 'must be a valid date'),
   // PostgreSQL has no year 0000; nothing in the audit predates 1970
   v.check(s => Number(s.slice(0, 4)) >= 1970, 'must be a date from 1970 on'),
+  // JavaScript writes later instants as "+010000-…", which PostgreSQL refuses
+  v.check(s => Date.parse(s) < LAST_DATE_MS, 'must be a date before the year 10000'),
 )
 
 export const AdminUsersQuery = v.object({
@@ -68,6 +79,8 @@ export const SystemPromptBody = v.strictObject({
   isDefault: v.optional(v.boolean('must be true or false')),
 })
 export const SystemPromptPatch = v.partial(SystemPromptBody)
+/** `GET /api/admin/system-prompts`: `limit` (1..100) and `offset` as on every list; without `limit`, every prompt. */
+export const SystemPromptListQuery = v.object({ limit: v.optional(WholeParam(1, 100)), offset: Paging.offset })
 
 export const StatsQuery = v.object({
   days: v.optional(WholeParam(1, 365), '30'),

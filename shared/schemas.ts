@@ -6,6 +6,13 @@ export const maxChars = (max: number, message = `must be at most ${max} characte
   // a text no longer than `max` UTF-16 units has at most `max` characters: no count needed
   v.check<string, string>(text => text.length <= max || charCount(text) <= max, message)
 
+/**
+ * A field that must be a JSON object: valibot's object schemas also take an array (its indexes as keys), so `[]`
+ * would pass for an object whose fields are all optional.
+ */
+export const JsonObject = <S extends v.GenericSchema<Record<string, unknown>>>(schema: S) =>
+  v.pipe(v.custom<Record<string, unknown>>(input => !Array.isArray(input), 'must be a JSON object'), schema)
+
 /** API ids are UUIDs (v7 for new rows); anything else is malformed. */
 export const Id = v.pipe(v.string('must be a string'), v.uuid('must be a valid id'))
 

@@ -87,11 +87,15 @@ export async function requireUserInReach(viewer: Viewer, id: string, area: Area 
 
 export const userNotFound = () => notFound('User')
 
-/** The user `id` when `viewer` may see them in `area`, else 404. */
-export async function requireVisibleUser(viewer: Viewer, id: string, area: Area = 'users') {
-  await requireUserInReach(viewer, id, area)
+/**
+ * The user `id` when `viewer` may see them in `area`, else 404. `field`: the id came in that query or body field,
+ * which the 404 then names (docs/api.md "Errors": every error about a field names it).
+ */
+export async function requireVisibleUser(viewer: Viewer, id: string, area: Area = 'users', field?: string) {
+  const missing = () => field ? fieldError(field, 'no user with this id', 404) : notFound('User')
+  if (!(await canSeeUser(viewer, id, area))) throw missing()
   const [user] = await useDb().select().from(users).where(eq(users.id, id)).limit(1)
-  if (!user) throw notFound('User')
+  if (!user) throw missing()
   return user
 }
 

@@ -1,6 +1,6 @@
 import type { H3Event } from 'h3'
 import { and, count, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm'
-import { type AccessLogEntry, AUDIT_USER_META_KEYS, type AuditEntry, type AuditFilter, type AuditNames } from '#shared/admin'
+import { type AccessLogEntry, AUDIT_USER_META_KEYS, type AuditEntry, type AuditFilter, type AuditNames, LAST_DATE_MS } from '#shared/admin'
 import { useDb } from '../db/client'
 import { type AuditEvent, auditEvents, conversations, users } from '../db/schema'
 
@@ -25,7 +25,8 @@ export function auditWhere(filter: Omit<AuditFilter, 'limit' | 'offset' | 'forma
   if (filter.from) conditions.push(gte(auditEvents.at, new Date(filter.from)))
   if (filter.to) {
     const to = new Date(filter.to)
-    conditions.push(lt(auditEvents.at, dateOnly(filter.to) ? new Date(to.getTime() + DAY_MS) : to))
+    // through the end of a bare date's day; 9999-12-31's end is the last date the databases are sent
+    conditions.push(lt(auditEvents.at, dateOnly(filter.to) ? new Date(Math.min(to.getTime() + DAY_MS, LAST_DATE_MS - 1)) : to))
   }
   return and(...conditions)
 }

@@ -14,9 +14,11 @@ export function toAdminSystemPrompt(p: SystemPrompt): AdminSystemPrompt {
   return { id: p.id, name: p.name, content: p.content, isDefault: p.isDefault, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString() }
 }
 
-export async function listAdminSystemPrompts() {
+/** Every prompt by name, or the page `limit`/`offset` of them; `total` counts them all. */
+export async function listAdminSystemPrompts(page: { limit?: number, offset: number } = { offset: 0 }) {
   const rows = await useDb().select().from(systemPrompts).orderBy(asc(systemPrompts.name), asc(systemPrompts.id))
-  return { total: rows.length, data: rows.map(toAdminSystemPrompt) }
+  const end = page.limit === undefined ? undefined : page.offset + page.limit
+  return { total: rows.length, data: rows.slice(page.offset, end).map(toAdminSystemPrompt) }
 }
 
 export async function requireSystemPrompt(id: string) {

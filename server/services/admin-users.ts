@@ -6,7 +6,7 @@ import {
   apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
   type User, userRoles, users,
 } from '../db/schema'
-import { type Viewer, visibleUserIds } from './access'
+import { userNotFound, type Viewer, visibleUserIds } from './access'
 import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { userPage } from './user-pages'
 import { asViewer, withRoles } from './roles'
@@ -15,6 +15,9 @@ import { hashPassword, passwordProblem } from './passwords'
 import { revokeUserSessions } from './sessions'
 import { createUser, findUserByEmail, findUserById, toApiUser } from './users'
 import { forgetAuth } from './auth-cache'
+import { groupCommit } from '../db/group-commit'
+
+const oneDeletion = keyedQueue()
 
 
 /** The users `viewer` may see, filtered and paged, each with their conversation count and last activity. */
@@ -181,27 +184,33 @@ export async function deleteUserByAdmin(actor: User, target: User, transferTo?: 
     const heir = transferTo === target.id ? undefined : await findUserById(transferTo)
     if (!heir || !heir.active) throw fieldError('transferTo', 'must be another active user')
   }
-  const db = useDb()
-  const counts = await db.transaction(async (tx) => {
-    const [conv] = await tx.select({ n: count() }).from(conversations).where(eq(conversations.userId, target.id))
-    const [rep] = await tx.select({ n: count() }).from(reports).where(eq(reports.reporterId, target.id))
-    if (transferTo) {
-      await tx.update(conversations).set({ userId: transferTo }).where(eq(conversations.userId, target.id))
-      await tx.update(reports).set({ reporterId: transferTo }).where(eq(reports.reporterId, target.id))
-    }
-    else {
-      await tx.delete(conversations).where(eq(conversations.userId, target.id))
-      await tx.delete(reports).where(eq(reports.reporterId, target.id))
-    }
-    // explicit, not left to ON DELETE: an embedded SQLite connection may run without foreign keys
-    await tx.update(dms).set({ senderId: null }).where(eq(dms.senderId, target.id))
-    await tx.update(dms).set({ recipientId: null }).where(eq(dms.recipientId, target.id))
-    await tx.update(reports).set({ resolvedBy: null }).where(eq(reports.resolvedBy, target.id))
-    await tx.update(reportComments).set({ authorId: null }).where(eq(reportComments.authorId, target.id))
-    await tx.update(users).set({ supervisorId: null }).where(eq(users.supervisorId, target.id))
-    for (const table of [sessions, apiTokens, recoveryCodes, userRoles, emailTokens, phoneCodes, dmHidden])
-      await tx.delete(table).where(eq(table.userId, target.id))
-    await tx.delete(users).where(eq(users.id, target.id))
+  // one deletion of a user at a time in this process: a second one finds the user gone (404, as a later request)
+  const counts = await oneDeletion(target.id, async () => {
+    const db = useDb()
+    if (!(await findUserById(target.id))) throw userNotFound()
+    const [conv] = await db.select({ n: count() }).from(conversations).where(eq(conversations.userId, target.id))
+    const [rep] = await db.select({ n: count() }).from(reports).where(eq(reports.reporterId, target.id))
+    // one commit, no interactive transaction: on SQLite one held open across awaits freezes every other write
+    // (server/db/group-commit.ts)
+    await groupCommit(db => [
+      ...(transferTo
+        ? [
+            db.update(conversations).set({ userId: transferTo }).where(eq(conversations.userId, target.id)),
+            db.update(reports).set({ reporterId: transferTo }).where(eq(reports.reporterId, target.id)),
+          ]
+        : [
+            db.delete(conversations).where(eq(conversations.userId, target.id)),
+            db.delete(reports).where(eq(reports.reporterId, target.id)),
+          ]),
+      // explicit, not left to ON DELETE: an embedded SQLite connection may run without foreign keys
+      db.update(dms).set({ senderId: null }).where(eq(dms.senderId, target.id)),
+      db.update(dms).set({ recipientId: null }).where(eq(dms.recipientId, target.id)),
+      db.update(reports).set({ resolvedBy: null }).where(eq(reports.resolvedBy, target.id)),
+      db.update(reportComments).set({ authorId: null }).where(eq(reportComments.authorId, target.id)),
+      db.update(users).set({ supervisorId: null }).where(eq(users.supervisorId, target.id)),
+      ...[sessions, apiTokens, recoveryCodes, userRoles, emailTokens, phoneCodes, dmHidden].map(table => db.delete(table).where(eq(table.userId, target.id))),
+      db.delete(users).where(eq(users.id, target.id)),
+    ])
     return { conversations: Number(conv?.n ?? 0), reports: Number(rep?.n ?? 0) }
   })
   await forgetAuth()

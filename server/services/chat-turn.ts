@@ -90,16 +90,18 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
  * (another user's message included); 400 for a message that is not the user's own question.
  */
 async function editQuestion(conversationId: string, messageId: string, text: string) {
-  await useDb().transaction(async (tx) => {
-    const [target] = await tx.select().from(messages).where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId))).limit(1)
-    if (!target) throw fieldError('editMessageId', 'no such message in this conversation', 404)
-    if (target.role !== 'user') throw fieldError('editMessageId', 'must be one of your own messages')
-    await tx.delete(messages).where(and(
+  const [target] = await useDb().select().from(messages).where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId))).limit(1)
+  if (!target) throw fieldError('editMessageId', 'no such message in this conversation', 404)
+  if (target.role !== 'user') throw fieldError('editMessageId', 'must be one of your own messages')
+  // one commit, no interactive transaction: on SQLite one held open across awaits freezes every other write until
+  // the busy timeout (server/db/group-commit.ts); only the owner writes here, one answer at a time
+  await groupCommit(db => [
+    db.delete(messages).where(and(
       eq(messages.conversationId, conversationId),
       or(gt(messages.createdAt, target.createdAt), and(eq(messages.createdAt, target.createdAt), gt(messages.id, target.id))),
-    ))
-    await tx.update(messages).set({ content: text }).where(eq(messages.id, target.id))
-  })
+    )),
+    db.update(messages).set({ content: text }).where(eq(messages.id, target.id)),
+  ])
 }
 
 /**

@@ -72,6 +72,9 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
   const armCap = () => { cap ??= setTimeout(() => stream.halt('time-limit'), maxAnswerSeconds * 1000) }
   const disarmCap = () => { clearTimeout(cap); cap = undefined }
   let finished = false
+  // a stopped or halted answer's last event (`done` or `error`) is sent below, once the turn has returned: its title
+  // waits for it, so `title` comes after `done`/`error` as on every stream (docs/api.md "Title")
+  let heldTitle: ChatEvents['title'] | undefined
   let result: TurnResult | undefined
   try {
     result = await runTurn({
@@ -95,6 +98,10 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
         }
         else if (type === 'queue') disarmCap()
         else if (type === 'token' || type === 'tool') armCap()
+        if (type === 'title' && !finished) {
+          heldTitle = data as ChatEvents['title']
+          return
+        }
         if (type === 'done' || type === 'error') {
           finished = true
           // free the user before the last event: a client that sends again on `done` is not refused
@@ -118,6 +125,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
       const [name, data] = closingEvent(result, stream.haltReason)
       await Promise.resolve(name === 'done' ? stream.send('done', data as ChatEvents['done']) : stream.send('error', data as ChatEvents['error'])).catch(() => {})
     }
+    if (heldTitle && stream.isOpen && !stream.clientGone) await Promise.resolve(stream.send('title', heldTitle)).catch(() => {})
     stream.end()
   }
 }

@@ -47,6 +47,8 @@ const unreadFor = (userId: string) => and(eq(dms.recipientId, userId), isNull(dm
 
 const notFound = () => createError({ statusCode: 404, message: 'Message not found' })
 const badRecipient = (why: string) => fieldError('recipientId', why)
+// a 404 about a body field names it, as every field error does (docs/api.md "Errors")
+const noParent = () => fieldError('parentId', 'no message with this id', 404)
 
 /** `GET /api/directory`: active people the caller may write to (everyone active but the caller). */
 export async function directory(viewer: Viewer, query: { q?: string, limit: number, offset: number }): Promise<ApiList<ApiDirectoryEntry>> {
@@ -170,11 +172,11 @@ export async function unreadCount(userId: string) {
   return Number(all.n) - Number(hidden.n)
 }
 
-/** A message the caller sent or received and has not deleted; anything else 404. */
-async function visibleDm(viewer: Viewer, id: string): Promise<Dm> {
+/** A message the caller sent or received and has not deleted; anything else 404 (`missing`). */
+async function visibleDm(viewer: Viewer, id: string, missing = notFound): Promise<Dm> {
   const [row] = await useDb().select().from(dms)
     .where(and(eq(dms.id, id), or(eq(dms.senderId, viewer.id), eq(dms.recipientId, viewer.id)), notHiddenFor(viewer.id))).limit(1)
-  if (!row) throw notFound()
+  if (!row) throw missing()
   return row
 }
 
@@ -182,7 +184,7 @@ export const getDm = async (viewer: Viewer, id: string) => (await shaped([await 
 
 /** `POST /api/messages` after guard, validation and rate limit: recipient and thread rules, then one insert. */
 export async function sendDm(viewer: Viewer, input: { recipientId: string, content: string, parentId?: string }): Promise<ApiDm> {
-  const parent = input.parentId ? await visibleDm(viewer, input.parentId) : null
+  const parent = input.parentId ? await visibleDm(viewer, input.parentId, noParent) : null
   if (input.recipientId === viewer.id) throw badRecipient('cannot be yourself')
   const [recipient] = await useDb().select({ id: users.id, active: users.active }).from(users).where(eq(users.id, input.recipientId)).limit(1)
   if (!recipient || !recipient.active) throw badRecipient('no active user with this id')

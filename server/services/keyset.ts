@@ -7,6 +7,9 @@ import { Column, is, type SQL, sql } from 'drizzle-orm'
  */
 type KeyValue = string | number | boolean
 
+/** 9999-12-31T23:59:59.999Z: the last date both databases store and JavaScript writes as ISO-8601. */
+const MAX_KEY_MS = 253_402_300_799_999
+
 const badCursor = () => fieldError('cursor', 'is not a valid cursor')
 
 export const encodeCursor = (key: KeyValue[]) => Buffer.from(JSON.stringify(key)).toString('base64url')
@@ -18,6 +21,9 @@ export function decodeCursor(cursor: string, types: Array<'string' | 'number' | 
   catch { throw badCursor() }
   if (!Array.isArray(key) || key.length !== types.length || key.some((value, i) => typeof value !== types[i])) throw badCursor()
   if (key.some(value => typeof value === 'string' && (value.length > 500 || value.includes('\u0000')))) throw badCursor()
+  // numbers in a key are dates (epoch ms) the server wrote: anything else is no cursor of ours (PostgreSQL refused
+  // a date out of its range with a 500)
+  if (key.some(value => typeof value === 'number' && !(Number.isSafeInteger(value) && value >= 0 && value <= MAX_KEY_MS))) throw badCursor()
   return key as KeyValue[]
 }
 

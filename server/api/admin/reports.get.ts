@@ -6,6 +6,6 @@ import { staffReports } from '../../services/reports'
 export default defineEventHandler(async (event) => {
   const viewer = await requirePermission(event, 'reports.manage')
   const query = await validQuery(event, StaffReportsQuery)
-  if (query.reporterId) await requireVisibleUser(viewer, query.reporterId, 'reports')
+  if (query.reporterId) await requireVisibleUser(viewer, query.reporterId, 'reports', 'reporterId')
   return staffReports(viewer, query)
 })

@@ -7,6 +7,6 @@ import { listConversations } from '../../services/conversations'
 export default defineEventHandler(async (event) => {
   const viewer = await requireUser(event)
   const { userId, ...query } = await validQuery(event, ConversationListQuery)
-  const owner = userId && userId !== viewer.id ? await requireVisibleUser(viewer, userId, 'conversations') : viewer
+  const owner = userId && userId !== viewer.id ? await requireVisibleUser(viewer, userId, 'conversations', 'userId') : viewer
   return listConversations(owner.id, { ...query, searchMessages: owner.id === viewer.id })
 })
