@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs'
 import { cp } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { inlineScriptHashes, pagePolicy, SECURITY_HEADERS } from './shared/csp'
-import { type PageSources, pagePreloads, pageSources, preloadScript } from './build/boot-preload'
 
 // Separate build/output dirs let tests and parallel builds run without clobbering each other.
 const buildDir = process.env.NUXT_BUILD_DIR || '.nuxt'
 const outputDir = process.env.NUXT_OUTPUT_DIR || '.output'
-
-// the first page's code, asked for by the HTML shell (build/boot-preload.ts): the pages, then the client manifest
-let pages: PageSources[] = []
-let shellPreload = ''
 
 export default defineNuxtConfig({
   compatibilityDate: '2025-07-15',
@@ -20,7 +13,7 @@ export default defineNuxtConfig({
   buildDir,
   modules: ['@pinia/nuxt', '@vite-pwa/nuxt'],
   css: ['~/assets/main.css'],
-  runtimeConfig: { cspScriptHashes: '', shellPreload: '', public: { version: process.env.npm_package_version || '0.1.0' } },
+  runtimeConfig: { cspScriptHashes: '', public: { version: process.env.npm_package_version || '0.1.0' } },
   typescript: { strict: true },
   // BENCH_NO_MINIFY=1: readable function names in bench/page-tasks.mjs profiles (a bench build only)
   ...(process.env.BENCH_NO_MINIFY ? { vite: { build: { minify: false } } } : {}),
@@ -53,21 +46,6 @@ export default defineNuxtConfig({
     // visit anyway. A page's chunk is fetched when the router needs it (from that cache once installed).
     'build:manifest'(manifest) {
       for (const chunk of Object.values(manifest)) chunk.dynamicImports = []
-      // a conversation's address also fetches the Markdown renderer its answers wait for (as the auth middleware does)
-      const chat = pages.find(page => page.sources.includes('pages/chat/[[id]].vue'))
-      const purify = Object.keys(manifest).find(key => key.includes('node_modules/dompurify/'))
-      // and home (the installed app's start) is the chat
-      const chatAddresses = chat
-        ? [{ pattern: '^/chat/[^/]+/?$', sources: [...chat.sources, 'utils/markdown.ts', ...(purify ? [purify] : [])] }, { pattern: '^/?$', sources: chat.sources }]
-        : []
-      shellPreload = preloadScript(pagePreloads(manifest, [...chatAddresses, ...pages]), '/_nuxt/')
-    },
-    // the client build is done: the server renders the shell with its script (server/plugins/07.shell-preload.ts)
-    'nitro:build:before'(nitro) {
-      nitro.options.runtimeConfig.shellPreload = shellPreload
-    },
-    'pages:resolved'(resolved) {
-      pages = pageSources(resolved, fileURLToPath(new URL('.', import.meta.url)), file => readFileSync(file, 'utf8'))
     },
   },
   nitro: {
@@ -89,8 +67,6 @@ export default defineNuxtConfig({
       // The prerendered shell is served as a static file, before any middleware: its CSP comes from a route rule.
       'prerender:generate'(route, nitro) {
         if (!route.contents || !route.fileName?.endsWith('.html')) return
-        // the prerendering server is built before 'nitro:build:before' hands the script to the served one
-        if (shellPreload && !String(route.contents).includes(shellPreload)) route.contents = String(route.contents).replace('</head>', `${shellPreload}</head>`)
         const hashes = inlineScriptHashes(String(route.contents))
         nitro.options.runtimeConfig.cspScriptHashes = hashes.join(' ')
         const rule = nitro.options.routeRules['/**'] ?? {}

@@ -80,62 +80,6 @@ describe('the app frame in the HTML', () => {
   })
 })
 
-describe('the first page\'s code, asked for by the HTML', () => {
-  // the entry script never arrives here: whatever else is fetched, the shell's own inline script asked for
-  async function fetchedByShell(path: string) {
-    const { context, page } = await framePage({ width: 360, height: 740 }, 'light', true)
-    try {
-      const html = await (await page.request.get('/chat')).text()
-      const entry = html.match(/<script type="module" src="([^"]+)"/)![1]!
-      const asked: string[] = []
-      const problems: string[] = []
-      page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()) })
-      await page.route('**/_nuxt/**', route => (route.request().url().endsWith(entry) ? route.abort() : route.continue()))
-      page.on('request', (request) => { if (request.url().includes('/_nuxt/') && !request.url().endsWith(entry)) asked.push(new URL(request.url()).pathname) })
-      await page.goto(path)
-      await expect.poll(() => page.evaluate(() => document.querySelectorAll('link[rel=modulepreload]').length)).toBeGreaterThan(1)
-      const links = await page.evaluate(entry => [...document.querySelectorAll<HTMLLinkElement>('link[rel=modulepreload], link[rel=preload][as=style]')].map(l => new URL(l.href).pathname).filter(link => link !== entry), entry)
-      await expect.poll(() => links.filter(link => !asked.includes(link))).toEqual([])
-      expect(problems.filter(text => /Content Security Policy/i.test(text))).toEqual([])
-      return { scripts: links.filter(l => l.endsWith('.js')).sort(), styles: links.filter(l => l.endsWith('.css')).sort(), entry }
-    }
-    finally {
-      await context.close()
-    }
-  }
-
-  it('each address fetches its own page\'s chunks (and a conversation the Markdown renderer) while the entry script loads', async () => {
-    const chat = await fetchedByShell('/chat')
-    const conversation = await fetchedByShell('/chat/0a1b2c3d')
-    const login = await fetchedByShell('/login')
-    const admin = await fetchedByShell('/admin?user=x')
-    expect(chat.scripts.length).toBeGreaterThan(2)
-    expect(chat.styles.length).toBeGreaterThan(0)
-    // a conversation needs what the empty chat does, and the renderer its answers wait for
-    expect(conversation.scripts).toEqual(expect.arrayContaining(chat.scripts))
-    expect(conversation.scripts.length).toBeGreaterThan(chat.scripts.length)
-    expect(await fetchedByShell('/')).toEqual(chat)
-    for (const other of [login, admin]) expect(other.scripts).not.toEqual(chat.scripts)
-  })
-
-  it('once the app runs, no chunk is asked for twice (Vite\'s preload finds the shell\'s links)', async () => {
-    const context = await browser.newContext({ baseURL: inject('baseUrl'), viewport: { width: 360, height: 740 }, locale: 'es-CL' })
-    context.setDefaultTimeout(SETTLE_MS)
-    try {
-      const page = await context.newPage()
-      await signIn(page, DEMO.worker)
-      await page.goto('/chat')
-      await page.getByTestId('composer').waitFor()
-      const hrefs = await page.evaluate(() => [...document.querySelectorAll<HTMLLinkElement>('link[rel=modulepreload]')].map(l => l.href))
-      expect(hrefs.length).toBeGreaterThan(2)
-      expect(new Set(hrefs).size).toBe(hrefs.length)
-    }
-    finally {
-      await context.close()
-    }
-  })
-})
-
 describe('a signed-out visit', () => {
   it('/login logs no error to the console and asks no route that answers 401', async () => {
     const { context, page } = await framePage({ width: 360, height: 740 }, 'light', true)
