@@ -64,6 +64,7 @@ const STAFF_READ = { worker: 403, supervisor: [200, 200, 404], admin: 200 } sati
 const MATRIX: Record<string, Row> = {
   // public
   'GET /api/health': { anon: 200, ...allRoles(200) },
+  'HEAD /api/health': { anon: 200, ...allRoles(200) },
   'GET /api/config': { anon: 200, ...allRoles(200) },
   'ALL /api/**': { anon: 404, ...allRoles(404) },
   'POST /api/auth/login': { anon: 401, ...allRoles(401), body: () => ({ email: uniqueEmail('nobody'), password: 'wrong-password-123' }) },
