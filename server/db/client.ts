@@ -172,17 +172,6 @@ export async function rawRows<T>(query: SQL): Promise<T[]> {
   return dialect === 'pg' ? [...await db.execute(query)] : db.all(query)
 }
 
-/**
- * A write refused by a unique index: PostgreSQL's 23505, SQLite's UNIQUE constraint (drizzle wraps the driver's error
- * in `cause`; an error from SQLite's writer thread keeps only its message).
- */
-export function isUniqueViolation(error: unknown): boolean {
-  for (let e = error as { code?: unknown, message?: unknown, cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === '23505' || /UNIQUE constraint failed/.test(String(e.message ?? ''))) return true
-  }
-  return false
-}
-
 // connection-level failures (not bad queries): the database is down, frozen or restarting
 const UNAVAILABLE = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE',

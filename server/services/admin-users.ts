@@ -1,7 +1,7 @@
 import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import type { ApiCursorList } from '#shared/types'
-import { isUniqueViolation, useDb } from '../db/client'
+import { useDb } from '../db/client'
 import {
   apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
   type User, userRoles, users,
@@ -149,18 +149,16 @@ export async function assertPhoneFree(phone: string, userId: string) {
 
 /**
  * Stores `phone` as verified for `userId`. Another request (in this process or another) may have verified it on
- * another account since `assertPhoneFree` looked: the unique index on verified numbers refuses the write, and that
- * is the same 409.
+ * another account since `assertPhoneFree` looked: the unique index on verified numbers refuses the write, and the
+ * check run again finds that account (the same 409), as `createUser` does for an email.
  */
 export async function storeVerifiedPhone(userId: string, phone: string) {
-  try {
-    const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, userId)).returning()
-    return user!
-  }
-  catch (error) {
-    if (isUniqueViolation(error)) throw phoneTaken()
-    throw error
-  }
+  const [user] = await useDb().update(users).set({ phone, phoneVerifiedAt: new Date() }).where(eq(users.id, userId)).returning()
+    .catch(async (error: unknown) => {
+      await assertPhoneFree(phone, userId)
+      throw error
+    })
+  return user!
 }
 
 /** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
