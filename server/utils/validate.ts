@@ -119,8 +119,12 @@ const NoBody = v.strictObject({})
 /** For a route that takes no body: none, or `{}`; any field in it is unknown (400 naming it), as on every route. */
 export const noBody = async (event: H3Event) => { await validBody(event, NoBody) }
 
-export const validQuery = <S extends Schema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> =>
-  check(schema, getQuery(event), 'query')
+/** Query parameters; a key given more than once (`?limit=1&limit=2`) is a 400 naming it, as no route takes lists there. */
+export function validQuery<S extends Schema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> {
+  const query = getQuery(event)
+  for (const [key, value] of Object.entries(query)) if (Array.isArray(value)) throw fieldError(key, 'must be given once')
+  return check(schema, query, 'query')
+}
 
 export const validParams = <S extends Schema>(event: H3Event, schema: S): Promise<v.InferOutput<S>> =>
   check(schema, getRouterParams(event, { decode: true }), 'params')

@@ -72,3 +72,20 @@ describe('list conventions', () => {
     expect(page.data.map((p: any) => p.id)).toEqual([all.data[1].id])
   })
 })
+
+describe('a query key given twice', () => {
+  it('→ 400 naming the key in plain words, on any route that reads the query (no route takes a list there)', async () => {
+    const { client } = await newWorker()
+    for (const [who, path, key] of [
+      [client, '/api/conversations?limit=1&limit=2', 'limit'],
+      [client, '/api/conversations?q=a&q=b', 'q'],
+      [admin, '/api/admin/users?offset=0&offset=1', 'offset'],
+      [admin, '/api/admin/audit?action=a&action=b', 'action'],
+    ] as const) {
+      const res = await who.get(path)
+      expect(res.status, `${path} ${res.text}`).toBe(400)
+      expect(res.body.data.fields, path).toEqual({ [key]: 'must be given once' })
+      expect(res.body.message).toBe(`${key}: must be given once`)
+    }
+  })
+})

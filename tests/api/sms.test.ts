@@ -205,6 +205,28 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
     expect(parts.at(-1)).toMatch(/número 5 con cuidado\.$/)
   })
 
+  it('a text longer than the admin\'s message limit gets one SMS naming the limit, no model call, nothing saved as a turn', async () => {
+    const admin = new Client(server.url)
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const before = (await admin.get('/api/admin/settings')).body.maxMessageChars
+    expect((await admin.put('/api/admin/settings', { maxMessageChars: 120 })).status).toBe(200)
+    try {
+      const { client, phone } = await smsUser()
+      expect((await webhook({ From: phone, Body: 'x'.repeat(121) })).status).toBe(200)
+      await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1, 15_000)
+      await settle()
+      const sent = twilio.acceptedTo(phone)
+      expect(sent).toHaveLength(1)
+      expect(sent[0]!.body).toMatch(/demasiado largo \(máximo 120 caracteres\)/)
+      expect(sent[0]!.body).not.toMatch(UNAVAILABLE)
+      expect(model.chatRequests).toHaveLength(0)
+      for (const conversation of await smsConversations(client)) expect(await messagesOf(client, conversation.id)).toEqual([])
+    }
+    finally {
+      expect((await admin.put('/api/admin/settings', { maxMessageChars: before })).status).toBe(200)
+    }
+  })
+
   it('whatsapp:+569… is answered the same way, to and from whatsapp: addresses', async () => {
     const { client, phone } = await smsUser()
     const res = await webhook({ From: `whatsapp:${phone}`, To: `whatsapp:${TWILIO.TWILIO_PHONE_NUMBER}`, Body: 'Hola por WhatsApp' })

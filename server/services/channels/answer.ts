@@ -4,9 +4,22 @@ import { type Conversation, type Message, messages, type User } from '../../db/s
 import { runTurn } from '../orchestrator'
 import { PermanentError, RetryableError } from '../jobs'
 import { asViewer } from '../roles'
+import { getSettings } from '../settings'
 
 // the person reads the answer on a phone, often a basic one
 const SMS_INSTRUCTIONS = 'El usuario escribe por SMS desde un teléfono: responde breve, en texto plano, sin tablas ni formato Markdown.'
+
+/** A turn the app refused (bad input, not a model failure): the reply says why, and no try asks again. */
+export class RefusedTurn extends PermanentError {
+  constructor(message: string, readonly reply: string) { super(message) }
+}
+
+/** What the person reads when the app refused the message itself; only a too long text names a fix. */
+async function refusalReply(error: { data?: { fields?: Record<string, string> } }) {
+  if (!error.data?.fields?.message) return 'EnergyApp: el asistente no pudo recibir tu mensaje. Si el problema sigue, avisa a tu administrador.'
+  const { maxMessageChars } = await getSettings()
+  return `EnergyApp: tu mensaje es demasiado largo (máximo ${maxMessageChars} caracteres) y no se guardó. Envíalo más corto o usa la app.`
+}
 
 /** Where an SMS turn stands between tries: the user's message, once saved, is answered again rather than re-sent. */
 export interface TurnProgress { userMessageId?: string }
@@ -31,9 +44,9 @@ export async function answerSms(user: User, conversation: Conversation, text: st
     })
   }
   catch (error) {
-    const e = error as { statusCode?: number, message?: string, data?: { userMessageId?: string } }
+    const e = error as { statusCode?: number, message?: string, data?: { userMessageId?: string, fields?: Record<string, string> } }
     if (e.data?.userMessageId && !progress.userMessageId) await save({ userMessageId: e.data.userMessageId })
-    if (e.statusCode && e.statusCode < 500) throw new PermanentError(`the turn was refused (${e.statusCode}): ${e.message ?? ''}`)
+    if (e.statusCode && e.statusCode < 500) throw new RefusedTurn(`the turn was refused (${e.statusCode}): ${e.message ?? ''}`, await refusalReply(e))
     throw new RetryableError(`the model is unavailable: ${String(e.message ?? error).slice(0, 200)}`)
   }
   if (result.status !== 'complete' || !result.assistantMessage?.content.trim()) {

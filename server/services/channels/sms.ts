@@ -8,7 +8,7 @@ import { audit } from '../audit'
 import { newConversation } from '../conversations'
 import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError, wakeWorkers } from '../jobs'
 import { getSettings } from '../settings'
-import { answerSms, type TurnProgress } from './answer'
+import { answerSms, RefusedTurn, type TurnProgress } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
 import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
 
@@ -160,10 +160,12 @@ defineJob('sms.inbound', {
       return 'done'
     }
   },
-  // the model stayed down through every try: one message saying so (the user's own message stays saved)
-  async onGiveUp(job) {
+  // the model stayed down through every try: one message saying so (the user's own message stays saved); a
+  // message the app refused (too long for the admin's limit) gets the reason instead
+  async onGiveUp(job, error) {
     const p = job.payload as unknown as InboundPayload
-    await enqueue('sms.send', reply(p.from, p.channel, [REPLY_UNAVAILABLE], { userId: p.userId }), { dedupeKey: `sms-unavailable:${job.id}` })
+    const text = error instanceof RefusedTurn ? error.reply : REPLY_UNAVAILABLE
+    await enqueue('sms.send', reply(p.from, p.channel, [text], { userId: p.userId }), { dedupeKey: `sms-unavailable:${job.id}` })
   },
 })
 
