@@ -1,6 +1,7 @@
 import type { Permission } from '#shared/permissions'
 import layouts from '#build/layouts.mjs'
 import { warmDateFormatters } from '~/i18n'
+import { conversationReads } from '~/utils/conversation-reads'
 import { ADMIN_TABS } from '~/utils/admin-tabs'
 
 declare module '#app' {
@@ -34,7 +35,12 @@ export default defineNuxtRouteMiddleware(async (to) => {
   if (!auth.checked) {
     void preloadRouteComponents(to)
     preloadLayout(to.meta.layout)
-    if (to.path.startsWith('/chat/')) preloadMarkdown()
+    const conversationId = /^\/chat\/([^/]+)$/.exec(to.path)?.[1]
+    if (conversationId) {
+      preloadMarkdown()
+      // and the conversation itself, alongside the session check (the chat store takes the answers)
+      for (const [path, query] of conversationReads(conversationId)) readEarly(path, query)
+    }
   }
   await auth.me()
   const user = auth.user

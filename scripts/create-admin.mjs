@@ -161,7 +161,8 @@ async function upsertAdmin(db, { email, name, password }) {
     else {
       await query('update users set role = ?, active = ?, supervisor_id = null where id = ?', ['admin', true, id])
       if (passwordHash) {
-        await query('update users set password_hash = ? where id = ?', [passwordHash, id])
+        // a demo account given its own password is no longer one (it signs in while DEMO_ACCOUNTS is off too)
+        await query('update users set password_hash = ?, is_demo = ? where id = ?', [passwordHash, false, id])
         // a new password ends every session opened with the old one
         await query('update sessions set revoked_at = ? where user_id = ? and revoked_at is null', [at, id])
       }

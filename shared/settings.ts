@@ -1,4 +1,5 @@
 import * as v from 'valibot'
+import { JsonObject } from './schemas'
 
 /**
  * Model settings an admin can change at runtime (API.md `/api/admin/settings`): the server validates requests and the
@@ -17,6 +18,7 @@ export const AppSettingsSchema = v.strictObject({
   /** Longest time one answer may hold a model slot; then it is stopped and saved as `stopped`. */
   maxAnswerSeconds: v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'), v.maxValue(3600, 'must be at most 3600')),
   /** Assistant agents the chat model may use (API.md "Assistant tools"); each on by default. */
-  agents: v.strictObject({ reports: v.boolean('must be true or false') }),
+  // an array, null or a scalar is named as `agents` itself, not as its missing `agents.reports` (docs/api.md "Errors")
+  agents: JsonObject(v.strictObject({ reports: v.boolean('must be true or false') }, 'must be a JSON object')),
 })
 export type AppSettings = v.InferOutput<typeof AppSettingsSchema>

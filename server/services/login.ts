@@ -7,7 +7,7 @@ import { asViewer } from './roles'
 import { verifyPassword } from './passwords'
 import { startSession } from './sessions'
 import { consumeSecondFactor } from './totp'
-import { findUserByEmail, findUserById, toApiUser } from './users'
+import { findUserByEmail, findUserById, retiredDemo, toApiUser } from './users'
 
 const CHALLENGE_MS = 5 * 60_000
 const CHALLENGE_ATTEMPTS = 5
@@ -64,7 +64,9 @@ interface Credentials { email: string, password: string, totpCode?: string }
 /** Password sign-in: 200 with a session, or 202 with a challenge for TOTP accounts. */
 export async function login(event: H3Event, { email, password, totpCode }: Credentials) {
   await takeAttempt(event, email)
-  const user = await findUserByEmail(email)
+  // a demo account while demo accounts are off answers as an unknown email (checked against the dummy hash)
+  const found = await findUserByEmail(email)
+  const user = found && !retiredDemo(found) ? found : undefined
   if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
     await countFailure(event, user, user ? 'wrong-password' : 'unknown-email')
     throw invalidCredentials()
@@ -109,7 +111,7 @@ async function redeemChallenge(event: H3Event, key: string, code: string) {
   const invalid = () => createError({ statusCode: 401, message: 'Invalid or expired challenge or code' })
   if (!pending) throw invalid()
   const user = await findUserById(pending.userId)
-  if (!user || !user.active || !user.totpEnabled) throw invalid()
+  if (!user || !user.active || retiredDemo(user) || !user.totpEnabled) throw invalid()
   await takeAttempt(event, user.email)
   if (!(await consumeSecondFactor(user, code))) {
     await countFailure(event, user, 'wrong-2fa-code')

@@ -26,7 +26,11 @@ passw0rd password123 password12 changeme secret 123qwe zxcvbnm asdfghjkl 1111111
 contraseña contrasena contraseña1 contrasena1 contrasena123 123456789a 1234567890a teamo teamo123 hola1234 holamundo
 chile chile123 chile1234 santiago santiago1 colocolo colocolo1 energyapp energyapp1 energia123 energia1234
 qwerty12345 qwertyuiop1 azerty abcdef123 abcd1234 a1b2c3d4e5 aa123456 1234qwer q1w2e3r4t5 zaq12wsx
-worker1234 supervisor supervisor123 trabajador trabajador1 usuario usuario123 bienvenido bienvenido1`.split(/\s+/))
+worker1234 supervisor supervisor123 trabajador trabajador1 usuario usuario123 bienvenido bienvenido1
+0123456789 0987654321 9876543210 1234567891 12345678910 1234567899 123456789123 1234512345 1234554321 1122334455
+1212121212 123123123123 1q2w3e4r5t 1q2w3e4r5t6y 1qaz2wsx3edc 1qazxsw23edc qazwsxedcrfv abcdefghij
+abcdefghijk abc1234567 iloveyou123 starwars12 whatever12 freedom123 computer12 internet12 pokemon123 batman1234
+password1234 password12345 qwerty1234 qwerty12345 iloveyou12 admin12345 welcome123 contraseña123 contrasena1234`.split(/\s+/))
 
 /** Why a new password is refused, or null when it is acceptable. */
 export function passwordProblem(password: string, email?: string): string | null {

@@ -22,19 +22,32 @@ export async function beginTotpSetup(user: User) {
 
 const secretOf = (user: User) => user.totpSecret ? decryptSecret(user.totpSecret, useConfig().sessionSecret) : null
 
+/** The time step a 6-digit TOTP code (±1 step) matches, later than the last one used; null when it matches none. */
+async function matchedStep(user: User, code: string): Promise<number | null> {
+  const secret = secretOf(user)
+  if (!secret || !/^\d{6}$/.test(code)) return null
+  let result
+  try { result = await verify({ secret, token: code, epochTolerance: 30, afterTimeStep: user.totpLastStep ?? undefined }) }
+  catch { return null }
+  if (!result.valid) return null
+  // the functional API's result type also covers HOTP; for TOTP it carries the matched time step
+  return 'timeStep' in result ? result.timeStep : Math.floor(Date.now() / 30_000) + result.delta
+}
+
+/**
+ * Checks a code without using it up: enrolment proves the authenticator app works, it signs nobody in. The code
+ * shown then still signs in (or turns 2FA off) once, so a sign-in right after enrolling needs no wait for the next
+ * code.
+ */
+export const checkTotp = async (user: User, code: string) => (await matchedStep(user, code)) !== null
+
 /**
  * Checks a 6-digit TOTP code (±1 step) and burns its time step, so the same code is accepted once only —
  * also under concurrent requests (the conditional update is the arbiter).
  */
 export async function consumeTotp(user: User, code: string): Promise<boolean> {
-  const secret = secretOf(user)
-  if (!secret || !/^\d{6}$/.test(code)) return false
-  let result
-  try { result = await verify({ secret, token: code, epochTolerance: 30, afterTimeStep: user.totpLastStep ?? undefined }) }
-  catch { return false }
-  if (!result.valid) return false
-  // the functional API's result type also covers HOTP; for TOTP it carries the matched time step
-  const step = 'timeStep' in result ? result.timeStep : Math.floor(Date.now() / 30_000) + result.delta
+  const step = await matchedStep(user, code)
+  if (step === null) return false
   const burnt = await useDb().update(users).set({ totpLastStep: step })
     .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step))))
     .returning({ id: users.id })

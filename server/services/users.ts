@@ -42,6 +42,12 @@ export function toApiUser(user: ApiUserColumns & Partial<Pick<Viewer, 'permissio
   }
 }
 
+/**
+ * A demo account (published password) while `DEMO_ACCOUNTS` is off: it may have been seeded by an earlier start, but
+ * it neither signs in nor keeps its sessions and tokens (API.md "Demo accounts (when enabled)").
+ */
+export const retiredDemo = (user: Pick<User, 'isDemo'>) => user.isDemo && !useConfig().demoAccounts
+
 export async function findUserByEmail(email: string) {
   const [user] = await useDb().select().from(users).where(eq(users.email, email.trim().toLowerCase())).limit(1)
   return user

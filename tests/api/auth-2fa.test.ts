@@ -99,19 +99,30 @@ describe('two-step sign-in', () => {
     expect((await new SafeClient().post('/api/auth/verify-2fa', { challenge: '', code: '123456' })).status).toBe(400)
   })
 
-  it('a TOTP code is accepted once only (the code that enabled 2FA, and a code reused for a second login)', async () => {
+  it('a TOTP code is accepted once only: the code that enabled 2FA still signs in once (enrolling signs nobody in), then never again', async () => {
     const { client, email, password } = await signUp()
     const { secret, enablingCode } = await enrolTotp(client, password)
     const first = await challengeFor(email, password)
-    const replayEnable = await first.client.post('/api/auth/verify-2fa', { challenge: first.challenge, code: enablingCode })
+    const withEnablingCode = await first.client.post('/api/auth/verify-2fa', { challenge: first.challenge, code: enablingCode })
+    expect(withEnablingCode.status).toBe(200)
+    const again = await challengeFor(email, password)
+    const replayEnable = await again.client.post('/api/auth/verify-2fa', { challenge: again.challenge, code: enablingCode })
     expect(replayEnable.status).toBe(401)
     const next = await totpCode(secret, 1)
-    const ok = await first.client.post('/api/auth/verify-2fa', { challenge: first.challenge, code: next })
+    const ok = await again.client.post('/api/auth/verify-2fa', { challenge: again.challenge, code: next })
     expect(ok.status).toBe(200)
     const second = await challengeFor(email, password)
     const replay = await second.client.post('/api/auth/verify-2fa', { challenge: second.challenge, code: next })
     expect(replay.status).toBe(401)
     expect(replay.body.message).toMatch(/invalid/i)
+  })
+
+  it('2FA turned off right after enrolling, with the code that enabled it → 204', async () => {
+    const { client, password } = await signUp()
+    const { enablingCode } = await enrolTotp(client, password)
+    expect((await client.get('/api/auth/me')).body.totpEnabled).toBe(true)
+    expect((await client.post('/api/auth/2fa/disable', { password, code: enablingCode })).status).toBe(204)
+    expect((await client.get('/api/auth/me')).body.totpEnabled).toBe(false)
   })
 
   it('two concurrent verifications with the same code: exactly one succeeds', async () => {

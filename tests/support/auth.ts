@@ -41,9 +41,9 @@ export async function signIn(email: string, password: string, baseUrl?: string) 
 }
 
 /**
- * Turns on TOTP for the signed-in client: setup + enable with the current step's code (which burns it).
- * The next TOTP code the server accepts for this user is therefore `totpCode(secret, 1)`; `enablingCode` is the
- * burnt one (not `totpCode(secret)` read later: the step may have rolled over since).
+ * Turns on TOTP for the signed-in client: setup + enable with the current step's code. Enabling does not use the
+ * code up: `enablingCode` still signs in (or turns 2FA off) once (not `totpCode(secret)` read later: the step may
+ * have rolled over since); `totpCode(secret, 1)` is a code no earlier request can have used.
  */
 export async function enrolTotp(client: Client, password: string) {
   const setup = await client.post('/api/auth/2fa/setup', { password })

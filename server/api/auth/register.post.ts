@@ -13,8 +13,10 @@ export default defineEventHandler(async (event) => {
   if (registrationDomains.length === 0) throw createError({ statusCode: 403, message: 'Registration is closed' })
   if (!domainAllowed(registrationDomains, body.email))
     throw fieldError('email', 'this domain may not register', 403)
-  // each sign-up costs a password hash: the per-address login budget bounds it
-  await enforceRateLimit(event, `register:ip:${clientIp(event)}`, useConfig().loginIpRateLimit)
+  // each sign-up costs a password hash: the per-address login budget bounds the failed ones (weak password, email
+  // taken) and those that send mail; a sign-up that opens an account at once gives its attempt back, as a login does
+  const budget = `register:ip:${clientIp(event)}`
+  await enforceRateLimit(event, budget, useConfig().loginIpRateLimit)
   const problem = passwordProblem(body.password, body.email)
   if (problem) throw fieldError('password', problem)
   if (await findUserByEmail(body.email)) throw emailTaken()
@@ -29,6 +31,7 @@ export default defineEventHandler(async (event) => {
     setResponseStatus(event, 202)
     return { verificationSent: true as const }
   }
+  await rateLimitRefund(budget)
   await startSession(event, user)
   setResponseStatus(event, 201)
   return { user: toApiUser(user) }

@@ -8,6 +8,7 @@ import { audit } from '../audit'
 import { newConversation } from '../conversations'
 import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError, wakeWorkers } from '../jobs'
 import { getSettings } from '../settings'
+import { retiredDemo } from '../users'
 import { answerSms, RefusedTurn, type TurnProgress } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
 import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
@@ -39,7 +40,7 @@ const reply = (to: string, channel: Channel, parts: string[], extra: Partial<Sen
 async function userByVerifiedPhone(number: string): Promise<User | undefined> {
   const rows = await useDb().select().from(users)
     .where(and(eq(users.phone, number), isNotNull(users.phoneVerifiedAt))).orderBy(asc(users.createdAt)).limit(5)
-  return rows.find(u => u.active)
+  return rows.find(u => u.active && !retiredDemo(u))
 }
 
 /** A number shown in audit and admin views without its middle digits. */
@@ -60,7 +61,7 @@ async function enqueueForVerifiedPhone(number: string, payload: Omit<InboundPayl
   const withUser = dialect === 'pg' ? sql`jsonb_set(${json}::jsonb, '{userId}', to_jsonb(u.id))` : sql`json_set(${json}, '$.userId', u.id)`
   const rows = await rawRows<{ id: string }>(sql`insert into jobs (id, kind, payload, status, attempts, run_at, dedupe_key, created_at, updated_at)
     select ${uuidv7()}, 'sms.inbound', ${withUser}, 'pending', 0, ${at}, ${`sms-in:${payload.sid}`}, ${at}, ${at}
-    from users u where u.phone = ${number} and u.phone_verified_at is not null and u.active
+    from users u where u.phone = ${number} and u.phone_verified_at is not null and u.active${useConfig().demoAccounts ? sql`` : sql` and not u.is_demo`}
     order by u.created_at limit 1
     on conflict (dedupe_key) do nothing
     returning id`)
@@ -143,7 +144,7 @@ defineJob('sms.inbound', {
     if (!p.reply) {
       const [user] = await useDb().select().from(users).where(eq(users.id, p.userId)).limit(1)
       // disabled (or number removed) since the message arrived: nothing to answer
-      if (!user?.active || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
+      if (!user?.active || retiredDemo(user) || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
       const conversation = await smsConversation(user)
       const answer = await answerSms(user, conversation, p.body, job.createdAt, p, progress => saveProgress({ ...p, ...progress }))
       // stored before the first part goes out: a crash or a failed send later resumes from it, without the model
