@@ -64,35 +64,6 @@ export interface ApiOptions {
   keepalive?: boolean
 }
 
-/**
- * GETs started before any store could ask: the first page's own data, read while the session is being checked
- * (middleware/auth.global.ts) instead of after the page has mounted. On a phone that is a round trip less before the
- * first paint of a conversation. The first `api()` GET of the same address within `EARLY_READ_MS` takes the answer;
- * a failed early read is just asked again through `api()`, so its errors reach the session handling as any other.
- */
-const early = new Map<string, { at: number, answer: Promise<{ value: unknown } | null> }>()
-const EARLY_READ_MS = 10_000
-
-function addressOf(path: string, query?: ApiOptions['query']) {
-  const pairs = Object.entries(query ?? {}).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)])
-  return pairs.length ? `${path}?${new URLSearchParams(pairs)}` : path
-}
-
-/** Starts a GET now for the first `api()` call that asks for the same address. */
-export function readEarly(path: string, query?: ApiOptions['query']) {
-  const address = addressOf(path, query)
-  if (early.has(address)) return
-  early.set(address, { at: Date.now(), answer: ofetch(path, { query, credentials: 'same-origin', retry: 0 }).then(value => ({ value }), () => null) })
-}
-
-/** The early answer for a GET of this address, if one was started and is still fresh (taken once). */
-async function takeEarly(address: string): Promise<{ value: unknown } | null> {
-  const started = early.get(address)
-  if (!started) return null
-  early.delete(address)
-  return Date.now() - started.at < EARLY_READ_MS ? started.answer : null
-}
-
 /** Routes where a 401 is an answer about credentials, not a lost session. */
 const SIGN_IN_ROUTES = ['/api/auth/login', '/api/auth/verify-2fa', '/api/auth/me', '/api/auth/logout']
 /** 403 reasons that mean "the account must do something first": the route guard takes the user there. */
@@ -112,10 +83,6 @@ async function onError(path: string, error: ApiRequestError) {
  */
 export function useApi() {
   async function api<T>(path: string, options: ApiOptions = {}): Promise<T> {
-    if (early.size && (options.method ?? 'GET') === 'GET') {
-      const answer = await takeEarly(addressOf(path, options.query))
-      if (answer) return answer.value as T
-    }
     try {
       // ofetch itself (what Nuxt's $fetch wraps): each store names the answer it expects, with no cast
       return await ofetch<T>(path, { ...options, credentials: 'same-origin', retry: 0 })

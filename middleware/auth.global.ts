@@ -1,7 +1,6 @@
 import type { Permission } from '#shared/permissions'
 import layouts from '#build/layouts.mjs'
 import { warmDateFormatters } from '~/i18n'
-import { conversationReads } from '~/utils/conversation-reads'
 import { ADMIN_TABS } from '~/utils/admin-tabs'
 
 declare module '#app' {
@@ -35,12 +34,7 @@ export default defineNuxtRouteMiddleware(async (to) => {
   if (!auth.checked) {
     void preloadRouteComponents(to)
     preloadLayout(to.meta.layout)
-    const conversationId = /^\/chat\/([^/]+)$/.exec(to.path)?.[1]
-    if (conversationId) {
-      preloadMarkdown()
-      // and the conversation itself, alongside the session check (the chat store takes the answers)
-      for (const [path, query] of conversationReads(conversationId)) readEarly(path, query)
-    }
+    if (to.path.startsWith('/chat/')) preloadMarkdown()
   }
   await auth.me()
   const user = auth.user

@@ -2,8 +2,8 @@ import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOpt
 import type { StreamErrorReason } from '#shared/errors'
 import { type ChatRequest, useChatStream } from '~/composables/useChatStream'
 import { until } from '~/utils/until'
-import { conversationReads, MESSAGE_PAGE } from '~/utils/conversation-reads'
 
+const MESSAGE_PAGE = 50
 
 /** Why the last request did not produce an answer (the page turns this into words). */
 export type ChatFailure =
@@ -107,10 +107,9 @@ export const useChatStore = defineStore('chat', () => {
     loading.value = true
     try {
       // saved on the device as it arrives; without a network the saved copy opens instead
-      const [conversationRead, messagesRead] = conversationReads(id)
       const [found, page] = await offline.openConversation(id, () => Promise.all([
-        api<ApiConversation>(conversationRead[0]),
-        api<ApiList<ApiMessage>>(messagesRead[0], { query: messagesRead[1] }),
+        api<ApiConversation>(`/api/conversations/${id}`),
+        api<ApiList<ApiMessage>>(`/api/conversations/${id}/messages`, { query: { limit: MESSAGE_PAGE } }),
       ]))
       if (conversationId.value !== id) return
       conversation.value = found

@@ -344,6 +344,22 @@ describe('chat screen', () => {
     await page.getByText('Inicio de la conversación').waitFor()
   })
 
+  it('a signed-out visit to a conversation\'s address asks the server nothing about it, signs in, then opens it', async () => {
+    useModel(() => 'respuesta guardada')
+    const owner = new Client(server.url)
+    await owner.login(WORKER.email, WORKER.password)
+    const meta = /event: meta\ndata: (.*)\n/.exec((await owner.post('/api/chat', { message: 'pregunta para después' })).text)
+    const conversationId = JSON.parse(meta![1]!).conversationId as string
+    const page = await open(server.url)
+    const asked: string[] = []
+    page.on('request', r => asked.push(new URL(r.url()).pathname))
+    await page.goto(`/chat/${conversationId}`)
+    await page.waitForURL(url => url.pathname === '/login' && url.searchParams.get('redirect') === `/chat/${conversationId}`)
+    expect(asked.filter(p => p.startsWith('/api/conversations'))).toEqual([])
+    await signIn(page, WORKER, { goto: false, landing: `/chat/${conversationId}` })
+    await page.locator('[data-testid="message"]', { hasText: 'respuesta guardada' }).waitFor()
+  })
+
   it('shows the queue position while another user\'s answer holds the only model slot', async () => {
     // the other user's answer holds the slot until this user has seen their place in the queue (it used to take a
     // fixed ~6 s, which a loaded machine could spend before the message even left: then there was no queue to see)
