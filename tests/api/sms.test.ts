@@ -279,6 +279,17 @@ describe('SMS webhook: unknown senders', () => {
     expect(metas.join()).not.toContain('Hola')
   })
 
+  it('an unknown number\'s message posted again by Twilio (same MessageSid) is one audit event, one reply', async () => {
+    const stranger = rig.newPhone()
+    const sid = messageSid()
+    for (let i = 0; i < 3; i++) expect((await webhook({ From: stranger, Body: 'Hola', MessageSid: sid })).status).toBe(200)
+    await twilio.waitFor(() => twilio.acceptedTo(stranger).length === 1)
+    await settle()
+    expect(twilio.acceptedTo(stranger)).toHaveLength(1)
+    const audits = await sql<{ meta: unknown }>("select meta from audit_events where action = 'sms.unregistered_sender'")
+    expect(audits.map(a => JSON.stringify(a.meta)).filter(m => m.includes(sid))).toHaveLength(1)
+  })
+
   it('an unverified number or an inactive user is treated as unknown', async () => {
     const unverified = await smsUser({ verified: false })
     const inactive = await smsUser({ active: false })

@@ -84,13 +84,24 @@ export async function receiveMessage(event: H3Event, params: URLSearchParams): P
   if (!user) {
     const day = new Date().toISOString().slice(0, 10)
     await enqueue('sms.send', reply(from, channel, [REPLY_NOT_REGISTERED]), { dedupeKey: `sms-unregistered:${from}:${day}` })
-    await audit(event, 'sms.unregistered_sender', { targetType: 'phone', meta: { channel, from: maskNumber(number), messageSid: sid } })
+    // Twilio posts a message again when our answer was slow or lost: it is still one event
+    if (!await unregisteredAudited(sid))
+      await audit(event, 'sms.unregistered_sender', { targetType: 'phone', meta: { channel, from: maskNumber(number), messageSid: sid } })
     return 'unregistered'
   }
   if (!body) return 'empty'
   // (the phone verified between the two statements: stored now; a repeated MessageSid stays one job)
   const { created } = await enqueue('sms.inbound', { sid, from, channel, userId: user.id, body } satisfies InboundPayload, { dedupeKey: `sms-in:${sid}` })
   return created ? 'queued' : 'duplicate'
+}
+
+/** Whether this MessageSid from an unknown sender is in the audit log already (Twilio retries within hours). */
+async function unregisteredAudited(sid: string) {
+  const since = driverValue(new Date(Date.now() - 2 * 86_400_000))
+  const sidOf = dialect === 'pg' ? sql`meta->>'messageSid'` : sql`json_extract(meta, '$.messageSid')`
+  const rows = await rawRows<{ found: number }>(sql`select 1 as found from audit_events
+    where at > ${dialect === 'pg' ? sql`${since}::timestamptz` : sql`${since}`} and action = 'sms.unregistered_sender' and ${sidOf} = ${sid} limit 1`)
+  return rows.length > 0
 }
 
 /** The same id for a user's SMS conversation on every try (a stable v8-style UUID from the user id). */
