@@ -414,3 +414,22 @@ describe('SMS channel: a crash between the answer and the send', () => {
     expect(model.chatRequests).toHaveLength(1)
   }, 60_000)
 })
+
+describe('SMS channel with DEMO_ACCOUNTS off (as in production)', () => {
+  it('a person is answered as before; a demo account\'s verified number is treated as unknown', async () => {
+    await server.stop()
+    server = await startServer({ ...rig.env, DEMO_ACCOUNTS: 'false' })
+    const { phone } = await smsUser()
+    await webhook({ From: phone, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    expect(twilio.acceptedTo(phone)[0]!.body).toBe('Hola, soy un modelo de prueba.')
+    // a demo account (published password) left in the database by an earlier start with demo accounts on
+    const demo = await smsUser()
+    await sql('update users set is_demo = ? where id = ?', [true, demo.id])
+    await webhook({ From: demo.phone, Body: 'Hola' })
+    await twilio.waitFor(() => twilio.acceptedTo(demo.phone).length === 1)
+    await settle()
+    expect(twilio.acceptedTo(demo.phone).map(p => p.body)).toEqual([expect.stringMatching(NOT_REGISTERED)])
+    expect(model.chatRequests.filter(r => JSON.stringify(r).includes('Hola'))).toHaveLength(1)
+  }, 60_000)
+})
