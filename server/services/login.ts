@@ -7,7 +7,7 @@ import { asViewer } from './roles'
 import { verifyPassword } from './passwords'
 import { startSession } from './sessions'
 import { consumeSecondFactor } from './totp'
-import { findUserByEmail, findUserById, retiredDemo, toApiUser } from './users'
+import { findUserByEmail, findUserById, retiredDemo, toApiUser, usable } from './users'
 
 const CHALLENGE_MS = 5 * 60_000
 const CHALLENGE_ATTEMPTS = 5
@@ -111,7 +111,7 @@ async function redeemChallenge(event: H3Event, key: string, code: string) {
   const invalid = () => createError({ statusCode: 401, message: 'Invalid or expired challenge or code' })
   if (!pending) throw invalid()
   const user = await findUserById(pending.userId)
-  if (!user || !user.active || retiredDemo(user) || !user.totpEnabled) throw invalid()
+  if (!user || !usable(user) || !user.totpEnabled) throw invalid()
   await takeAttempt(event, user.email)
   if (!(await consumeSecondFactor(user, code))) {
     await countFailure(event, user, 'wrong-2fa-code')

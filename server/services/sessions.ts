@@ -7,7 +7,7 @@ import { type Session, sessions, type User, users } from '../db/schema'
 import type { Viewer } from './access'
 import { authGeneration, cachedAuth, dropAuth, forgetAuth, rememberAuth } from './auth-cache'
 import { asViewer } from './roles'
-import { retiredDemo } from './users'
+import { usable } from './users'
 
 export const SESSION_COOKIE = 'energyapp_session'
 export const SESSION_DAYS = 30
@@ -113,7 +113,7 @@ export async function sessionFromCookie(event: H3Event): Promise<{ session: Sess
 }
 
 const live = (session: Session, user: User, now: Date) =>
-  user.active && !retiredDemo(user) && !session.revokedAt && session.expiresAt.getTime() > now.getTime() && !outlived(session.createdAt, now)
+  usable(user) && !session.revokedAt && session.expiresAt.getTime() > now.getTime() && !outlived(session.createdAt, now)
 const due = (session: Session, now: Date) => now.getTime() - session.lastSeenAt.getTime() > TOUCH_MS
 
 export function clearSessionCookie(event: H3Event) {

@@ -45,7 +45,7 @@ export const checkTotp = async (user: User, code: string) => (await matchedStep(
  * Checks a 6-digit TOTP code (±1 step) and burns its time step, so the same code is accepted once only —
  * also under concurrent requests (the conditional update is the arbiter).
  */
-export async function consumeTotp(user: User, code: string): Promise<boolean> {
+async function consumeTotp(user: User, code: string): Promise<boolean> {
   const step = await matchedStep(user, code)
   if (step === null) return false
   const burnt = await useDb().update(users).set({ totpLastStep: step })

@@ -48,6 +48,9 @@ export function toApiUser(user: ApiUserColumns & Partial<Pick<Viewer, 'permissio
  */
 export const retiredDemo = (user: Pick<User, 'isDemo'>) => user.isDemo && !useConfig().demoAccounts
 
+/** Whether the account may be used now: active, and not a demo account while demo accounts are off. */
+export const usable = (user: Pick<User, 'active' | 'isDemo'>) => user.active && !retiredDemo(user)
+
 export async function findUserByEmail(email: string) {
   const [user] = await useDb().select().from(users).where(eq(users.email, email.trim().toLowerCase())).limit(1)
   return user

@@ -6,7 +6,7 @@ import { apiTokens, type User, users } from '../db/schema'
 import type { Viewer } from '../services/access'
 import { asViewer } from '../services/roles'
 import { sessionFromCookie } from '../services/sessions'
-import { retiredDemo } from '../services/users'
+import { usable } from '../services/users'
 
 export interface Auth {
   /** The caller with their effective permissions (built-in role ∪ extra roles), read on this request. */
@@ -29,7 +29,7 @@ async function authFromBearer(token: string): Promise<{ user: User, sessionId: n
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.tokenHash, sha256(token)), or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now))))
     .limit(1)
-  if (!row || !row.user.active || retiredDemo(row.user)) return null
+  if (!row || !usable(row.user)) return null
   if (!row.token.lastUsedAt || now.getTime() - row.token.lastUsedAt.getTime() > TOKEN_TOUCH_MS)
     await useDb().update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.token.id))
   return { user: row.user, sessionId: null, tokenId: row.token.id }

@@ -8,7 +8,7 @@ import { audit } from '../audit'
 import { newConversation } from '../conversations'
 import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError, wakeWorkers } from '../jobs'
 import { getSettings } from '../settings'
-import { retiredDemo } from '../users'
+import { usable } from '../users'
 import { answerSms, RefusedTurn, type TurnProgress } from './answer'
 import { flattenMarkdown, splitMessage } from './sms-text'
 import { parseAddress, postMessage, senderFor, twilioConfig } from './twilio'
@@ -36,11 +36,11 @@ interface SendPayload extends Parts { to: string, channel: Channel, userId?: str
 const reply = (to: string, channel: Channel, parts: string[], extra: Partial<SendPayload> = {}): Record<string, unknown> =>
   ({ to, channel, parts, sent: 0, sids: [], ...extra } satisfies SendPayload)
 
-/** The active user whose verified phone is `number`, if any. */
+/** The usable (active, not a retired demo) user whose verified phone is `number`, if any. */
 async function userByVerifiedPhone(number: string): Promise<User | undefined> {
   const rows = await useDb().select().from(users)
     .where(and(eq(users.phone, number), isNotNull(users.phoneVerifiedAt))).orderBy(asc(users.createdAt)).limit(5)
-  return rows.find(u => u.active && !retiredDemo(u))
+  return rows.find(usable)
 }
 
 /** A number shown in audit and admin views without its middle digits. */
@@ -155,7 +155,7 @@ defineJob('sms.inbound', {
     if (!p.reply) {
       const [user] = await useDb().select().from(users).where(eq(users.id, p.userId)).limit(1)
       // disabled (or number removed) since the message arrived: nothing to answer
-      if (!user?.active || retiredDemo(user) || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
+      if (!user || !usable(user) || user.phone !== parseAddress(p.from).number || !user.phoneVerifiedAt) return
       const conversation = await smsConversation(user)
       const answer = await answerSms(user, conversation, p.body, job.createdAt, p, progress => saveProgress({ ...p, ...progress }))
       // stored before the first part goes out: a crash or a failed send later resumes from it, without the model
