@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
 import { expect, inject } from 'vitest'
+import { getCurrentTest } from 'vitest/suite'
 
 /**
  * How long a page may take to get somewhere on the CI machine (2 cores shared with the API suites and a
@@ -63,7 +64,39 @@ export async function openPage(browser: Browser, opts: OpenOptions = {}): Promis
   })
   page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
   page.on('dialog', (dialog) => { errors.push(`dialog: ${dialog.message()}`); void dialog.dismiss() })
-  return { page, context, errors, close: () => context.close() }
+  const trail = pageTrail(page)
+  async function close() {
+    // closed by an afterEach after the test failed: say what the page showed then, so a red CI run explains itself
+    const failed = getCurrentTest()?.result?.state === 'fail'
+    const seen = failed ? await trail.describe() : null
+    await context.close()
+    if (seen) throw new Error(`the page when the test failed (closing it): ${seen}`)
+  }
+  return { page, context, errors, close }
+}
+
+const recent = (list: string[], line: string) => { list.push(line); if (list.length > 6) list.shift() }
+
+/** The last refusals and console lines of a page, and a one-look description of it for a failure report. */
+function pageTrail(page: Page) {
+  const refusals: string[] = []
+  const consoleLines: string[] = []
+  page.on('response', (res) => { if (res.status() >= 400) recent(refusals, `${res.status()} ${res.request().method()} ${new URL(res.url()).pathname}`) })
+  page.on('requestfailed', req => recent(refusals, `failed ${req.method()} ${new URL(req.url()).pathname}: ${req.failure()?.errorText}`))
+  page.on('console', msg => recent(consoleLines, `${msg.type()}: ${msg.text().slice(0, 120)}`))
+  return {
+    async describe() {
+      const read = page.evaluate(() => document.body?.innerText ?? '')
+      const giveUp = new Promise<string>(resolve => setTimeout(resolve, 5000, '(the page did not answer within 5 s)'))
+      const text = await Promise.race([read, giveUp]).catch((e: Error) => `(unreadable: ${e.message})`)
+      return [
+        page.url(),
+        `    text: ${text.replace(/\s+/g, ' ').trim().slice(0, 400)}`,
+        `    refused: ${refusals.join(' · ') || 'nothing'}`,
+        `    console: ${consoleLines.join(' · ') || 'nothing'}`,
+      ].join('\n')
+    },
+  }
 }
 
 /**
