@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { defineConfig } from 'vitest/config'
-import { BaseSequencer, type TestSpecification } from 'vitest/node'
 
 const alias = { '#shared': resolve(import.meta.dirname, 'shared') }
 const api = (db: 'sqlite' | 'pg') => ({
@@ -20,29 +18,8 @@ const api = (db: 'sqlite' | 'pg') => ({
   },
 })
 
-/**
- * The files that take the machine-wide heavy turn (tests/support/heavy-turn.ts) run first in the SQLite project and
- * last in the PostgreSQL one. `npm test` runs both side by side, and in the same order (largest file first): they
- * reached their heavy files at the same time, and the PostgreSQL project waited out the SQLite one's turns (CI: its
- * deploy test took 140 s, 84 s of them its own).
- */
-class HeavyApart extends BaseSequencer {
-  override async sort(files: TestSpecification[]) {
-    const sorted = await super.sort(files)
-    const heavy = (spec: TestSpecification) => /^heavyTurn\(/m.test(readFileSync(spec.moduleId, 'utf8'))
-    const rank = (spec: TestSpecification) => (heavy(spec) ? (spec.project.name === 'api-pg' ? 1 : -1) : 0)
-    // within each project only: projects keep their order
-    const project = new Map<string, number>()
-    for (const spec of sorted) if (!project.has(spec.project.name)) project.set(spec.project.name, project.size)
-    return sorted.map((spec, i) => ({ spec, i, project: project.get(spec.project.name)!, rank: rank(spec) }))
-      .sort((a, b) => a.project - b.project || a.rank - b.rank || a.i - b.i)
-      .map(x => x.spec)
-  }
-}
-
 export default defineConfig({
   test: {
-    sequence: { sequencer: HeavyApart },
     projects: [
       // unit tests are CPU-bound: on a 2-core machine also running the API and browser projects, vitest's 5 s default
       // was too short (i18n-precompile compiles every text of both languages)
