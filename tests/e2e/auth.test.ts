@@ -109,6 +109,35 @@ describe('registration', () => {
     await page.getByRole('button', { name: 'Crear cuenta' }).click()
     await page.getByText('Ya existe una cuenta con este correo.').waitFor()
   })
+
+  it('a field someone is typing in keeps the focus when the form\'s own focus comes late (a slow first frame)', async () => {
+    const page = await open()
+    // the name field takes the focus in the form's first frame: hold that frame back, as a slow phone (or a loaded CI
+    // machine) does, while the user types into the email field
+    await page.addInitScript(() => {
+      const held: FrameRequestCallback[] = []
+      const frame = window.requestAnimationFrame.bind(window)
+      window.requestAnimationFrame = (callback) => {
+        if (!/\.focus\(\)/.test(String(callback))) return frame(callback)
+        held.push(callback)
+        return 0
+      }
+      Object.assign(window, { releaseHeldFrames: () => held.splice(0).map(callback => callback(performance.now())).length })
+    })
+    await page.goto('/register')
+    await page.getByLabel('Nombre completo').fill('Otra Persona')
+    const email = page.getByLabel('Correo electrónico')
+    await email.click()
+    await page.keyboard.type('trabajador@')
+    expect(await page.evaluate(() => (window as unknown as { releaseHeldFrames: () => number }).releaseHeldFrames())).toBeGreaterThan(0)
+    await page.keyboard.type('example.com')
+    expect(await email.inputValue()).toBe(WORKER.email)
+    expect(await page.getByLabel('Nombre completo').inputValue()).toBe('Otra Persona')
+    await page.getByLabel('Contraseña', { exact: true }).fill(GOOD_PASSWORD)
+    await page.getByLabel('Repite la contraseña').fill(GOOD_PASSWORD)
+    await page.getByRole('button', { name: 'Crear cuenta' }).click()
+    await page.getByText('Ya existe una cuenta con este correo.').waitFor()
+  })
 })
 
 describe('settings', () => {
