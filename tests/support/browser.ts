@@ -86,12 +86,26 @@ function pageTrail(page: Page) {
   page.on('console', msg => recent(consoleLines, `${msg.type()}: ${msg.text().slice(0, 120)}`))
   return {
     async describe() {
-      const read = page.evaluate(() => document.body?.innerText ?? '')
-      const giveUp = new Promise<string>(resolve => setTimeout(resolve, 5000, '(the page did not answer within 5 s)'))
-      const text = await Promise.race([read, giveUp]).catch((e: Error) => `(unreadable: ${e.message})`)
+      // the visible text, and what each field holds (innerText has none of it; passwords as their length only)
+      const read = page.evaluate(() => {
+        const fields = [...document.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input:not([type=hidden]), textarea')]
+          .map((el) => {
+            const name = el.labels?.[0]?.textContent?.trim() || el.getAttribute('aria-label') || el.name || el.type
+            return `${name}=${el.type === 'password' ? `(${el.value.length} characters)` : JSON.stringify(el.value.slice(0, 60))}`
+          })
+        return { text: document.body?.innerText ?? '', fields: fields.join(', ') }
+      })
+      let timer: NodeJS.Timeout | undefined
+      const giveUp = new Promise<{ text: string, fields: string }>((resolve) => {
+        timer = setTimeout(resolve, 5000, { text: '(the page did not answer within 5 s)', fields: '' })
+      })
+      const { text, fields } = await Promise.race([read, giveUp])
+        .catch((e: Error) => ({ text: `(unreadable: ${e.message})`, fields: '' }))
+        .finally(() => clearTimeout(timer))
       return [
         page.url(),
         `    text: ${text.replace(/\s+/g, ' ').trim().slice(0, 400)}`,
+        `    fields: ${fields || 'none'}`,
         `    refused: ${refusals.join(' · ') || 'nothing'}`,
         `    console: ${consoleLines.join(' · ') || 'nothing'}`,
       ].join('\n')
