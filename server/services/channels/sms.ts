@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { H3Event } from 'h3'
-import { and, asc, eq, isNotNull, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { driverValue, rawRows, useDb } from '../../db/client'
-import { type Conversation, conversations, dialect, type Job, type User, users } from '../../db/schema'
+import { auditEvents, type Conversation, conversations, dialect, type Job, type User, users } from '../../db/schema'
 import { audit } from '../audit'
 import { newConversation } from '../conversations'
 import { backoffDelay, commitTogether, defineJob, enqueue, jobDone, jobInsert, type JobOutcome, PermanentError, RetryableError, wakeWorkers } from '../jobs'
@@ -97,10 +97,12 @@ export async function receiveMessage(event: H3Event, params: URLSearchParams): P
 
 /** Whether this MessageSid from an unknown sender is in the audit log already (Twilio retries within hours). */
 async function unregisteredAudited(sid: string) {
-  const since = driverValue(new Date(Date.now() - 2 * 86_400_000))
-  const sidOf = dialect === 'pg' ? sql`meta->>'messageSid'` : sql`json_extract(meta, '$.messageSid')`
-  const rows = await rawRows<{ found: number }>(sql`select 1 as found from audit_events
-    where at > ${dialect === 'pg' ? sql`${since}::timestamptz` : sql`${since}`} and action = 'sms.unregistered_sender' and ${sidOf} = ${sid} limit 1`)
+  const sidOf = dialect === 'pg' ? sql`${auditEvents.meta}->>'messageSid'` : sql`json_extract(${auditEvents.meta}, '$.messageSid')`
+  const rows = await useDb().select({ id: auditEvents.id }).from(auditEvents).where(and(
+    gt(auditEvents.at, new Date(Date.now() - 2 * 86_400_000)),
+    eq(auditEvents.action, 'sms.unregistered_sender'),
+    eq(sidOf, sid),
+  )).limit(1)
   return rows.length > 0
 }
 
