@@ -25,7 +25,8 @@ export const useConversationsStore = defineStore('conversations', () => {
   const loaded = ref(false)
   const failed = ref(false)
   /** A deleted conversation that can still be restored. */
-  const pendingDelete = ref<{ conversation: ApiConversation, index: number } | null>(null)
+  // `wasOpen`: it was the conversation on screen, so an undo opens it again
+  const pendingDelete = ref<{ conversation: ApiConversation, index: number, wasOpen: boolean } | null>(null)
   let deleteTimer: ReturnType<typeof setTimeout> | undefined
   let generation = 0
 
@@ -123,11 +124,11 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   /** Hides the conversation now and deletes it on the server after the undo window (or when another delete starts). */
-  async function remove(id: string) {
+  async function remove(id: string, wasOpen = false) {
     const index = items.value.findIndex(c => c.id === id)
     if (index === -1) return
     await commitDelete().catch(() => {})
-    pendingDelete.value = { conversation: items.value[index]!, index }
+    pendingDelete.value = { conversation: items.value[index]!, index, wasOpen }
     items.value = items.value.filter(c => c.id !== id)
     total.value--
     deleteTimer = setTimeout(() => { commitDelete().catch(() => {}) }, UNDO_MS)

@@ -146,6 +146,57 @@ describe('conversation management', () => {
     expect(text).toContain('Respuesta a: Checklist de subestación')
   })
 
+  it('on a phone, a conversation deleted from the drawer can be undone there: "Deshacer" shows above the drawer, never over the composer', async () => {
+    const page = await open({ email: 'trabajador@example.com', password: 'worker123' }, 360, 740)
+    const ids: string[] = []
+    for (const question of ['Turnos de la semana en la planta', 'Inventario de repuestos']) {
+      await page.goto('/chat')
+      await send(page, question)
+      await done(page)
+      await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+      ids.push(new URL(page.url()).pathname.split('/').pop()!)
+    }
+    const [other, current] = ids as [string, string]
+    const row = (id: string) => page.getByTestId('conversation-item').filter({ has: page.locator(`[data-conversation="${id}"]`) })
+    const undo = page.getByTestId('undo-delete')
+    async function remove(id: string) {
+      if (!(await page.getByTestId('conversation-list').isVisible())) await page.getByTestId('open-conversations').click()
+      await row(id).getByRole('button', { name: /Acciones para/ }).click()
+      await page.getByTestId('menu-delete').click()
+      await expect.poll(() => row(id).count()).toBe(0)
+      await undo.waitFor()
+    }
+
+    // another conversation: the drawer stays open, and the undo is on top of it (Playwright clicks only what would
+    // receive the tap), above the composer
+    await remove(other)
+    expect(await page.getByTestId('conversation-list').isVisible()).toBe(true)
+    const bar = (await undo.boundingBox())!
+    const composer = (await page.getByTestId('composer').boundingBox())!
+    expect(bar.y + bar.height).toBeLessThanOrEqual(composer.y)
+    await settled(page)
+    await screenshot(page, 'chat-undo-delete-360')
+    await undo.getByRole('button', { name: 'Deshacer' }).click({ timeout: 5_000 })
+    await row(other).waitFor()
+    await expect.poll(() => undo.count()).toBe(0)
+    expect(new URL(page.url()).pathname).toBe(`/chat/${current}`)
+
+    // the open one: the chat goes to a new conversation, the undo stays, and undoing opens it again
+    await remove(current)
+    await page.waitForURL(url => url.pathname === '/chat')
+    await expect.poll(() => undo.count()).toBe(1)
+    await undo.getByRole('button', { name: 'Deshacer' }).click({ timeout: 5_000 })
+    await page.waitForURL(url => url.pathname === `/chat/${current}`)
+    await expect.poll(() => undo.count()).toBe(0)
+    expect((await page.request.get(`/api/conversations/${current}`)).status()).toBe(200)
+
+    // deleted again and left alone: the toast goes with the undo window, and the server forgets it
+    await remove(current)
+    await expect.poll(() => undo.count(), { timeout: 15_000 }).toBe(0)
+    await expect.poll(async () => (await page.request.get(`/api/conversations/${current}`)).status()).toBe(404)
+    expect((await page.request.get(`/api/conversations/${other}`)).status()).toBe(200)
+  })
+
   it('the sidebar folds away from 768 px, the chat takes the width, and it stays folded after a reload', async () => {
     const page = await open({ email: 'trabajador@example.com', password: 'worker123' }, 768, 1024)
     const main = page.locator('.chat-page__main')
