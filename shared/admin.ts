@@ -110,10 +110,33 @@ export interface AuditEntry {
 export interface AuditNames {
   users: Record<string, string>
   conversations: Record<string, string>
+  reports: Record<string, string>
 }
 
 /** Meta keys whose values are user ids (one, or a list). */
-export const AUDIT_USER_META_KEYS = ['ownerId', 'from', 'to', 'supervisorId', 'reporterId', 'userIds'] as const
+/**
+ * Every audit action, by area. The server records only these (`audit()` takes an `AuditAction`), and the log's
+ * filter offers each of them; every one has a label and a sentence in each language (tests/unit/audit-actions.test.ts).
+ */
+export const AUDIT_ACTIONS = {
+  auth: [
+    'login', 'login_failed', 'logout', 'logout_all', 'register', 'password_changed', 'password_confirm_failed', 'session_revoked',
+    'token_created', 'token_revoked', '2fa_setup', '2fa_enabled', '2fa_disabled', '2fa_challenge', 'email_verified', 'login_unconfirmed',
+    'password_reset_requested', 'password_reset', 'profile_updated', 'phone_code_sent', 'phone_verified', 'phone_removed',
+  ],
+  admin: [
+    'user_created', 'user_updated', 'user_deleted', 'password_reset', '2fa_reset', 'user_roles_changed', 'supervisor_assigned', 'user_phone_set',
+    'settings_updated', 'team_defaults_changed', 'system_prompt_created', 'system_prompt_updated', 'system_prompt_deleted',
+    'role_created', 'role_updated', 'role_deleted', 'channel_send_retry',
+  ],
+  conversation: ['read', 'reassigned', 'deleted'],
+  report: ['comment', 'status'],
+  sms: ['unregistered_sender'],
+} as const
+export type AuditArea = keyof typeof AUDIT_ACTIONS
+export type AuditAction = { [A in AuditArea]: `${A}.${typeof AUDIT_ACTIONS[A][number]}` }[AuditArea]
+
+export const AUDIT_USER_META_KEYS = ['ownerId', 'from', 'to', 'supervisorId', 'reporterId', 'userIds', 'transferTo'] as const
 
 export interface AdminSystemPrompt { id: string, name: string, content: string, isDefault: boolean, createdAt: string, updatedAt: string }
 

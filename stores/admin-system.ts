@@ -27,7 +27,7 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
   const auditTotal = ref(0)
   const auditOffset = ref(0)
   /** Names and titles for the ids on the current page. */
-  const auditNames = ref<AuditNames>({ users: {}, conversations: {} })
+  const auditNames = ref<AuditNames>({ users: {}, conversations: {}, reports: {} })
   const auditFilter = ref<AuditFilterForm>({ actorId: '', action: '', from: '', to: '' })
   let auditRun = 0
 
@@ -37,7 +37,7 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
     const page = await api<ApiList<AuditEntry> & { names?: AuditNames }>('/api/admin/audit', { query: { ...auditQuery(auditFilter.value), limit: AUDIT_PAGE, offset } })
     if (mine !== auditRun) return
     audit.value = page.data
-    auditNames.value = page.names ?? { users: {}, conversations: {} }
+    auditNames.value = page.names ?? { users: {}, conversations: {}, reports: {} }
     auditTotal.value = page.total
     auditOffset.value = offset
   }
@@ -93,7 +93,7 @@ export const useAdminSystemStore = defineStore('admin-system', () => {
     audit.value = []
     auditTotal.value = 0
     auditOffset.value = 0
-    auditNames.value = { users: {}, conversations: {} }
+    auditNames.value = { users: {}, conversations: {}, reports: {} }
     auditFilter.value = { actorId: '', action: '', from: '', to: '' }
     prompts.value = []
     settings.value = null

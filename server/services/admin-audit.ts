@@ -2,7 +2,7 @@ import type { H3Event } from 'h3'
 import { and, count, desc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm'
 import { type AccessLogEntry, AUDIT_USER_META_KEYS, type AuditEntry, type AuditFilter, type AuditNames, LAST_DATE_MS } from '#shared/admin'
 import { useDb } from '../db/client'
-import { type AuditEvent, auditEvents, conversations, users } from '../db/schema'
+import { type AuditEvent, auditEvents, conversations, reports, users } from '../db/schema'
 
 /** Most rows one CSV export holds; narrow the dates for more. */
 export const CSV_MAX_ROWS = 50_000
@@ -60,27 +60,38 @@ export async function listAudit(filter: AuditFilter) {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
-/** The names of the people and the titles of the conversations a page of events mentions (deleted ones are left out). */
+/**
+ * The names of the people and the titles of the conversations and reports a page of events mentions (deleted ones
+ * are left out). The log is admin-only, and admins see every report.
+ */
 async function auditNames(entries: AuditEntry[]): Promise<AuditNames> {
   const userIds = new Set<string>()
   const conversationIds = new Set<string>()
+  const reportIds = new Set<string>()
   for (const entry of entries) {
     if (entry.actorId) userIds.add(entry.actorId)
     if (entry.targetId && entry.targetType === 'user') userIds.add(entry.targetId)
     if (entry.targetId && entry.targetType === 'conversation') conversationIds.add(entry.targetId)
-    for (const key of AUDIT_USER_META_KEYS) {
-      const value = entry.meta?.[key]
-      for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string' && UUID.test(id)) userIds.add(id)
+    if (entry.targetId && entry.targetType === 'report' && UUID.test(entry.targetId)) reportIds.add(entry.targetId)
+    // (an account change keeps its supervisor ids inside meta.before / meta.after)
+    for (const meta of [entry.meta, entry.meta?.before, entry.meta?.after]) {
+      if (!meta || typeof meta !== 'object') continue
+      for (const key of AUDIT_USER_META_KEYS) {
+        const value = (meta as Record<string, unknown>)[key]
+        for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string' && UUID.test(id)) userIds.add(id)
+      }
     }
   }
   const db = useDb()
-  const [people, chats] = await Promise.all([
+  const [people, chats, filed] = await Promise.all([
     userIds.size ? db.select({ id: users.id, name: users.fullName }).from(users).where(inArray(users.id, [...userIds])) : [],
     conversationIds.size ? db.select({ id: conversations.id, name: conversations.title }).from(conversations).where(inArray(conversations.id, [...conversationIds])) : [],
+    reportIds.size ? db.select({ id: reports.id, name: reports.title }).from(reports).where(inArray(reports.id, [...reportIds])) : [],
   ])
   return {
     users: Object.fromEntries(people.map(p => [p.id, p.name])),
     conversations: Object.fromEntries(chats.map(c => [c.id, c.name])),
+    reports: Object.fromEntries(filed.map(r => [r.id, r.name])),
   }
 }
 

@@ -1,5 +1,6 @@
 import type { H3Event } from 'h3'
 import { uuidv7 } from 'uuidv7'
+import type { AuditAction } from '#shared/admin'
 import { useDb } from '../db/client'
 import { auditEvents } from '../db/schema'
 import { logAudit } from '../utils/log'
@@ -12,7 +13,7 @@ interface AuditInput {
 }
 
 /** Records who did what; never pass secrets or message bodies in `meta`. */
-export async function audit(event: H3Event | null, action: string, input: AuditInput = {}) {
+export async function audit(event: H3Event | null, action: AuditAction, input: AuditInput = {}) {
   const row = {
     id: uuidv7(),
     at: new Date(),

@@ -169,6 +169,17 @@ describe('POST /api/reports/:id/comments', () => {
     const meta = typeof rows[0]!.meta === 'string' ? JSON.parse(rows[0]!.meta) : rows[0]!.meta
     const comments = (await S.client.get(`/api/reports/${report.id}`)).body.comments
     expect(meta).toEqual({ reporterId: W.id, commentId: comments.at(-1).id })
+
+    // the admin's log names the report by its title and the reporter by name; a deleted report is left out
+    const log = await admin.get(`/api/admin/audit?targetId=${report.id}`)
+    expect(log.status).toBe(200)
+    expect(log.body.total).toBe(6)
+    expect(log.body.names.reports).toEqual({ [report.id]: 'Fuga en la sala de bombas' })
+    expect(log.body.names.users[W.id]).toEqual(expect.any(String))
+    const other = await file(W, 'Otro reporte')
+    await S.client.put(`/api/reports/${other.id}/resolve`, {})
+    await sqlRun('delete from reports where id = ?', [other.id])
+    expect((await admin.get(`/api/admin/audit?targetId=${other.id}`)).body.names.reports).toEqual({})
   })
 
   it('resolves at once (a double click, two staff): one report.status audit, and resolvedAt/resolvedBy stay the first one\'s', async () => {

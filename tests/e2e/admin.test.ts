@@ -370,6 +370,30 @@ describe('admin panel on other screens', () => {
     expect(csv.text).toContain(conversationId)
     await screenshot(page, 'admin-audit-1024')
 
+    // report events read as sentences: the report's title links to it, statuses in words, no raw codes or ids
+    const report = (await ana.client.post('/api/reports', { title: 'Fuga en la sala de bombas', content: 'Hay agua en el piso.' })).body
+    await supervisor.client.post(`/api/reports/${report.id}/comments`, { content: 'Voy a revisar', status: 'in_progress' })
+    // (still filtered to the supervisor's events)
+    await page.getByTestId('admin-audit-action').selectOption('report.*')
+    await page.getByTestId('admin-audit-apply').click()
+    const reportRows = page.locator(`[data-testid="admin-audit-row"]`).filter({ hasText: 'Fuga en la sala de bombas' })
+    await expect.poll(() => reportRows.count()).toBe(2)
+    const status = reportRows.and(page.locator('[data-action="report.status"]'))
+    expect(await status.getByTestId('admin-audit-sentence').textContent()).toBe('Prueba e2e-sup cambió el estado del reporte «Fuga en la sala de bombas» de Abierto a En curso')
+    expect(await status.getByRole('link', { name: '«Fuga en la sala de bombas»' }).getAttribute('href')).toBe(`/reports/${report.id}`)
+    const comment = reportRows.and(page.locator('[data-action="report.comment"]'))
+    expect(await comment.getByTestId('admin-audit-sentence').textContent()).toBe('Prueba e2e-sup comentó el reporte «Fuga en la sala de bombas» de Ana Prueba')
+    expect(await reportRows.allTextContents()).not.toContainEqual(expect.stringMatching(/in_progress|commentId|reporterId|[0-9a-f]{8}-[0-9a-f]{4}-/))
+    await screenshot(page, 'admin-audit-reports-1024')
+
+    // a failed sign-in says why in words
+    expect((await new Client().post('/api/auth/login', { email: ana.email, password: 'no-es-la-clave' })).status).toBe(401)
+    await page.getByRole('button', { name: 'Quitar usuario' }).click()
+    await page.getByTestId('admin-audit-action').selectOption('auth.login_failed')
+    await page.getByTestId('admin-audit-apply').click()
+    const failed = page.getByTestId('admin-audit-row').filter({ hasText: 'Ana Prueba' }).first()
+    await expect.poll(() => failed.textContent()).toContain('Motivo: contraseña incorrecta')
+
     await page.getByTestId('admin-tab-prompts').click()
     await page.getByTestId('admin-prompt').first().waitFor()
     await expect.poll(() => page.locator('[data-testid="admin-prompt"][data-default]').count()).toBe(1)

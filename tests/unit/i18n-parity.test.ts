@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
+import { AUDIT_ACTIONS } from '../../shared/admin'
 import { ERROR_REASONS, STREAM_ERROR_REASONS } from '../../shared/errors'
 
 // es is the default language and en the other: every text must exist in both, with the same keys
@@ -34,6 +35,20 @@ describe('i18n', () => {
       for (const reason of STREAM_ERROR_REASONS) expect(i18n.global.te(`errors.stream.${reason}`), `${locale} errors.stream.${reason}`).toBe(true)
       // kebab-case codes resolve as one key
       expect(i18n.global.t('errors.reason.model-error')).toBe((messages.errors!.reason as Tree)['model-error'])
+    }
+  })
+
+  it('every audit action has a filter label and a sentence in both languages, and every area a group label', async () => {
+    for (const locale of ['es', 'en']) {
+      const messages = await load(locale)
+      const i18n = createI18n({ legacy: false, locale, messages: { [locale]: messages }, missingWarn: false, fallbackWarn: false })
+      for (const [area, codes] of Object.entries(AUDIT_ACTIONS)) {
+        expect(i18n.global.te(`admin.audit.groups.${area}`), `${locale} admin.audit.groups.${area}`).toBe(true)
+        for (const code of codes) {
+          expect(i18n.global.te(`admin.audit.actions.${area}.${code}`), `${locale} admin.audit.actions.${area}.${code}`).toBe(true)
+          expect(i18n.global.te(`admin.audit.sentences.${area}.${code}`), `${locale} admin.audit.sentences.${area}.${code}`).toBe(true)
+        }
+      }
     }
   })
 })
