@@ -94,4 +94,13 @@ export const ConversationListQuery = v.object({
 })
 /** `offset` skips that many of the newest messages (after `before`, when given): pages back like `before` does. */
 export const MessagesQuery = v.object({ limit: Paging.limit, offset: Paging.offset, before: v.optional(Id), includeTools: v.optional(QueryBool) })
-export const ExportQuery = v.object({ format: v.optional(v.picklist(['md', 'json'], 'must be md or json'), 'md') })
+/** An IANA time zone name that this runtime knows ("America/Santiago"). */
+export function isTimeZone(value: string) {
+  try { new Intl.DateTimeFormat('en', { timeZone: value }); return true }
+  catch { return false }
+}
+export const ExportQuery = v.object({
+  format: v.optional(v.picklist(['md', 'json'], 'must be md or json'), 'md'),
+  // the Markdown's dates in the reader's time zone (the app sends the browser's); UTC without it
+  tz: v.optional(v.pipe(v.string(), v.maxLength(64, 'must be a time zone such as America/Santiago'), v.check(isTimeZone, 'must be a time zone such as America/Santiago')), 'UTC'),
+})

@@ -199,8 +199,8 @@ function fileStem(title: string) {
 const ROLE_LABEL = { user: 'Tú', assistant: 'Asistente', system: 'Sistema', tool: 'Herramienta' } as const
 const STATUS_NOTE = { complete: '', stopped: '\n\n_(respuesta detenida)_', error: '\n\n_(respuesta incompleta: error del modelo)_' } as const
 
-/** The whole conversation as Markdown or JSON, with the headers of a file download. */
-export async function exportConversation(conversation: Conversation, format: 'md' | 'json') {
+/** The whole conversation as Markdown or JSON, with the headers of a file download; the Markdown's dates in `timeZone`. */
+export async function exportConversation(conversation: Conversation, format: 'md' | 'json', timeZone = 'UTC') {
   const rows = await allMessages(conversation.id)
   const api = toApiConversation(conversation, rows.length)
   const exportedAt = new Date().toISOString()
@@ -209,17 +209,20 @@ export async function exportConversation(conversation: Conversation, format: 'md
     const body = JSON.stringify({ exportedAt, conversation: api, messages: rows.map(toApiMessage) }, null, 2)
     return { body, contentType: 'application/json; charset=utf-8', filename: `${stem}.json`, title: conversation.title }
   }
+  // "5 dic 2026, 21:52": the company's language, the reader's clock
+  const date = new Intl.DateTimeFormat('es-CL', { timeZone, dateStyle: 'medium', timeStyle: 'short' })
   const lines = [
     `# ${conversation.title}`,
     '',
     `- Modelo: ${conversation.model}`,
-    `- Creada: ${api.createdAt}`,
-    `- Exportada: ${exportedAt}`,
+    `- Creada: ${date.format(conversation.createdAt)}`,
+    `- Exportada: ${date.format(new Date(exportedAt))}`,
+    `- Zona horaria: ${timeZone}`,
     '',
   ]
   for (const m of rows) {
     const who = m.role === 'assistant' && m.model ? `${ROLE_LABEL[m.role]} (${m.model})` : ROLE_LABEL[m.role]
-    lines.push('---', '', `### ${who} · ${m.createdAt.toISOString()}`, '', `${m.content}${STATUS_NOTE[m.status]}`, '')
+    lines.push('---', '', `### ${who} · ${date.format(m.createdAt)}`, '', `${m.content}${STATUS_NOTE[m.status]}`, '')
   }
   return { body: lines.join('\n'), contentType: 'text/markdown; charset=utf-8', filename: `${stem}.md`, title: conversation.title }
 }

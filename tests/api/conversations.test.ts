@@ -272,4 +272,30 @@ describe('conversations: list, search, paging, export', () => {
     expect(bad.status).toBe(400)
     expect(bad.body.message).toMatch(/^format\b/)
   })
+
+  it('the Markdown gives its dates in words, in the reader\'s time zone (tz), naming it; UTC without one', async () => {
+    const { client } = await worker()
+    const id = await chat(client, 'turnos')
+    const { createdAt } = (await client.get(`/api/conversations/${id}`)).body
+    const inZone = (timeZone: string) => new Intl.DateTimeFormat('es-CL', { timeZone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(createdAt))
+
+    const santiago = await client.get(`/api/conversations/${id}/export?format=md&tz=America%2FSantiago`)
+    expect(santiago.status).toBe(200)
+    expect(santiago.text).toContain(`- Creada: ${inZone('America/Santiago')}`)
+    expect(santiago.text).toContain('- Zona horaria: America/Santiago')
+    expect(santiago.text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/)
+    const utc = await client.get(`/api/conversations/${id}/export?format=md`)
+    expect(utc.text).toContain(`- Creada: ${inZone('UTC')}`)
+    expect(utc.text).toContain('- Zona horaria: UTC')
+    // Santiago is 3 or 4 hours behind UTC all year: the two files cannot agree
+    expect(inZone('America/Santiago')).not.toBe(inZone('UTC'))
+
+    for (const tz of ['Mars/Olympus', 'x'.repeat(80), '']) {
+      const bad = await client.get(`/api/conversations/${id}/export?format=md&tz=${encodeURIComponent(tz)}`)
+      expect(bad.status, tz).toBe(400)
+      expect(bad.body.message).toMatch(/^tz\b/)
+    }
+    // JSON keeps ISO dates whatever the zone
+    expect((await client.get(`/api/conversations/${id}/export?format=json&tz=America%2FSantiago`)).body.conversation.createdAt).toBe(createdAt)
+  })
 })

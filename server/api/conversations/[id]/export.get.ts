@@ -5,9 +5,9 @@ import { exportConversation } from '../../../services/conversations'
 export default defineEventHandler(async (event) => {
   const viewer = await requireUser(event)
   const id = await validId(event)
-  const { format } = await validQuery(event, ExportQuery)
+  const { format, tz } = await validQuery(event, ExportQuery)
   const conversation = await requireConversation(viewer, id, 'read')
-  const file = await exportConversation(conversation, format)
+  const file = await exportConversation(conversation, format, tz)
   await auditConversationRead(event, viewer, conversation)
   setResponseHeaders(event, {
     'Content-Type': file.contentType,
