@@ -110,6 +110,22 @@ describe('registration', () => {
     await page.getByText('Ya existe una cuenta con este correo.').waitFor()
   })
 
+  it('a password that is too short is said once, as the error, not also as the hint above it', async () => {
+    const page = await open({ width: 360, height: 740 })
+    await page.goto('/register')
+    const password = page.getByLabel('Contraseña', { exact: true })
+    await password.fill('corta')
+    // before any submit the rule shows as a hint
+    await expect.poll(() => page.getByText('Al menos 10 caracteres.').count()).toBe(1)
+    await page.getByRole('button', { name: 'Crear cuenta' }).click()
+    await expect.poll(() => password.getAttribute('aria-invalid')).toBe('true')
+    await expect.poll(() => page.getByText('Al menos 10 caracteres.').count()).toBe(1)
+    expect(await page.locator('.ui-field__error', { hasText: 'Al menos 10 caracteres.' }).count()).toBe(1)
+    // the error is what the field announces
+    const described = (await password.getAttribute('aria-describedby'))!.split(' ')
+    expect(await Promise.all(described.map(id => page.locator(`[id="${id}"]`).textContent()))).toEqual(['Al menos 10 caracteres.'])
+  })
+
   it('a field someone is typing in keeps the focus when the form\'s own focus comes late (a slow first frame)', async () => {
     const page = await open()
     // the name field takes the focus in the form's first frame: hold that frame back, as a slow phone (or a loaded CI

@@ -58,7 +58,7 @@ export default {
     description: 'Besides your password, we will ask for a 6-digit code from an app such as Google Authenticator, Microsoft Authenticator or 1Password.',
     statusOn: 'Two-step verification is on.',
     statusOff: 'Two-step verification is off.',
-    enable: 'Turn on two-step verification',
+    enable: 'Turn on 2FA',
     disable: 'Turn off 2FA',
     startHelp: 'To start, confirm your password.',
     password: 'Password',

@@ -58,7 +58,7 @@ export default {
     description: 'Además de tu contraseña, te pediremos un código de 6 dígitos de una aplicación como Google Authenticator, Microsoft Authenticator o 1Password.',
     statusOn: 'La verificación en dos pasos está activada.',
     statusOff: 'La verificación en dos pasos está desactivada.',
-    enable: 'Activar verificación en dos pasos',
+    enable: 'Activar 2FA',
     disable: 'Desactivar 2FA',
     startHelp: 'Para empezar, confirma tu contraseña.',
     password: 'Contraseña',
