@@ -18,10 +18,11 @@ export type ChatPhase = 'idle' | 'waiting' | 'queued' | 'streaming'
 /** One assistant tool call of the latest answer, as the stream reported it. */
 export interface ToolLine { name: string, status: ToolStatus }
 
-interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage }
+/** `queuedId`: the outbox message this exchange sends (the chat shows it as its own meanwhile). */
+interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage, queuedId: string | null }
 
 /** A message typed while the server could not be reached (the outbox keeps it until `sendQueued`). */
-export interface QueuedMessage { message: string, conversationId: string | null, model?: string, systemPromptId?: string }
+export interface QueuedMessage { id: string, message: string, conversationId: string | null, model?: string, systemPromptId?: string }
 /** `kept`: the server saved the message (in `conversationId`); else `failed` says why it was refused, or it waits. */
 export type QueuedOutcome = { kept: true, conversationId: string | null } | { kept: false, failed?: string }
 
@@ -84,6 +85,8 @@ export const useChatStore = defineStore('chat', () => {
   })
   /** The id of the message being generated, if it is in view. */
   const streamingId = computed(() => (busy.value && live.value?.conversationId === conversationId.value ? live.value.answer.id : null))
+  /** The outbox message being sent now, once the chat lists it as its own message (until its exchange ends). */
+  const sendingQueuedId = computed(() => live.value?.queuedId ?? null)
   const canRetry = computed(() => !!retryRequest.value && retryRequest.value.conversationId === (conversationId.value ?? undefined))
   const modelUnavailable = computed(() => ollama.value === 'down' || failure.value?.kind === 'unavailable')
   /** The last saved message is the user's and nothing answers it now (a model outage, a crash): offer an answer. */
@@ -162,8 +165,11 @@ export const useChatStore = defineStore('chat', () => {
     if (conversation.value?.id === id) conversation.value = { ...conversation.value, title }
   }
 
-  /** Streams one request into `live`; the exchange joins the history when it ends. */
-  async function run(request: ChatRequest, user: ApiMessage | null, replaced: ApiMessage | null = null, retried = false, backToDraft = true): Promise<void> {
+  /**
+   * Streams one request into `live`; the exchange joins the history when it ends. `queuedId`: the outbox message it
+   * sends (whose text, if nothing was saved, stays in the outbox instead of going back to the composer).
+   */
+  async function run(request: ChatRequest, user: ApiMessage | null, replaced: ApiMessage | null = null, retried = false, queuedId: string | null = null): Promise<void> {
     failure.value = null
     retryRequest.value = null
     queuePosition.value = null
@@ -171,7 +177,7 @@ export const useChatStore = defineStore('chat', () => {
     const startedIn = conversationId.value
     const answer = localMessage('assistant', '', startedIn)
     answer.model = request.model ?? conversation.value?.model ?? null
-    live.value = { conversationId: startedIn, user, answer }
+    live.value = { conversationId: startedIn, user, answer, queuedId }
     const exchange = live.value
     const tools: { answerId: string, lines: ToolLine[] } = toolLines.value = { answerId: answer.id, lines: [] }
     let targetId = startedIn
@@ -230,7 +236,7 @@ export const useChatStore = defineStore('chat', () => {
         // right after a Stop the server may still be saving the stopped answer: try once more shortly
         if (live.value === exchange) live.value = null
         await new Promise(resolve => setTimeout(resolve, 800))
-        return run(request, user, replaced, true, backToDraft)
+        return run(request, user, replaced, true, queuedId)
       }
       if (e.statusCode === 503) {
         // the server kept the user's message: show it, and let Retry ask for the answer again
@@ -252,7 +258,7 @@ export const useChatStore = defineStore('chat', () => {
         if (e.statusCode === 0) offline.markUnreachable()
         failure.value = e.statusCode === 429 ? { kind: 'rate-limited', retryAfter: e.retryAfter } : { kind: 'error', message: e.message, error: e }
         // nothing was saved: the text goes back to the composer (a queued one stays in the outbox), a replaced answer back in place
-        if (backToDraft && exchange.user && !draft.value) draft.value = exchange.user.content
+        if (!queuedId && exchange.user && !draft.value) draft.value = exchange.user.content
         settle(exchange, replaced ? [replaced] : [], targetId, false)
       }
     }
@@ -323,7 +329,7 @@ export const useChatStore = defineStore('chat', () => {
       const request: ChatRequest = target
         ? { message: item.message, conversationId: target }
         : { message: item.message, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined }
-      await run(request, localMessage('user', item.message, target), null, false, false)
+      await run(request, localMessage('user', item.message, target), null, false, item.id)
       const limited = failure.value
       if (limited?.kind !== 'rate-limited') break
       await new Promise(resolve => setTimeout(resolve, Math.min(limited.retryAfter ?? 1, 10) * 1000))
@@ -439,7 +445,7 @@ export const useChatStore = defineStore('chat', () => {
 
   return {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, unavailableOffline, hasOlder,
-    phase, busy, queuePosition, toolLines, streamingId, failure, canRetry, modelUnavailable, unanswered, draft,
+    phase, busy, queuePosition, toolLines, streamingId, sendingQueuedId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
     open, loadOlder, send, submit, sendQueued, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, applyTitle, $reset,
   }

@@ -403,19 +403,22 @@ export const useOfflineStore = defineStore('offline', () => {
   }
 
   let probe: ReturnType<typeof setInterval> | undefined
+  async function lookAgain() {
+    if (!online.value) return
+    try {
+      await api('/api/health')
+      markReachable()
+    }
+    catch {}
+  }
   // while the server is unreachable, look now and then, so the banner and the outbox notice when it is back
   function markUnreachable() {
     serverUnreachable.value = true
     if (probe || !import.meta.client) return
-    probe = setInterval(async () => {
-      if (!online.value) return
-      try {
-        await api('/api/health')
-        markReachable()
-      }
-      catch {}
-    }, PROBE_MS)
+    probe = setInterval(lookAgain, PROBE_MS)
   }
+  // …and at once when the device's network comes back (often the reason it was unreachable)
+  watch(online, (now) => { if (now && serverUnreachable.value) void lookAgain() })
 
   function markReachable() {
     serverUnreachable.value = false

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { lastAnswer, launchBrowser, screenshot, SETTLE_MS, signIn } from '../support/browser'
+import { lastAnswer, launchBrowser, screenshot, send, SETTLE_MS, settled, signIn } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
 import { startProxy } from '../support/proxy'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
@@ -153,6 +153,21 @@ async function enableOffline(page: Page, pin = PIN) {
 async function unlock(page: Page, pin = PIN) {
   await page.getByTestId('pwa-unlock-pin').locator('input').fill(pin)
   await page.getByTestId('pwa-unlock-submit').click()
+}
+
+/**
+ * Whether every text in `box` reads whole: nothing cut off (an ellipsis, a line too long for its box) and nothing
+ * reaching past the box's border.
+ */
+function readsWhole(box: Locator) {
+  return box.evaluate((root) => {
+    const edge = root.getBoundingClientRect()
+    const border = Number.parseFloat(getComputedStyle(root).borderRightWidth) || 0
+    return [...root.querySelectorAll<HTMLElement>('span, p, button')].filter(el => el.getClientRects().length).every((el) => {
+      const { left, right } = el.getBoundingClientRect()
+      return el.scrollWidth <= el.clientWidth + 1 && left >= edge.left + border && right <= edge.right - border
+    })
+  })
 }
 
 async function waitForServiceWorker(page: Page) {
@@ -431,6 +446,84 @@ describe('offline', () => {
     expect(errors).toEqual([])
     await context.close()
   }, 120_000)
+
+  it('a message typed offline shows once while its answer streams after reconnecting; on a phone its bubble and the banner read whole', async () => {
+    const { page, context, errors, setNetwork } = await open()
+    await page.setViewportSize({ width: 360, height: 740 })
+    await signIn(page, WORKER)
+    await ask(page, 'Consulta previa sobre la subestación')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await setNetwork(false)
+    await page.getByTestId('offline-banner').waitFor()
+    const question = 'Pregunta escrita sin red sobre el transformador'
+    await send(page, question)
+    const queued = page.getByTestId('outbox-item').filter({ hasText: question })
+    await queued.waitFor()
+    // at 360 px: the banner's short line and the waiting bubble ("Cancelar envío" included) are not cut nor over the border
+    await settled(page)
+    await screenshot(page, 'pwa-outbox-queued-360')
+    expect(await readsWhole(page.getByTestId('offline-banner'))).toBe(true)
+    expect(await readsWhole(queued)).toBe(true)
+
+    // every frame drawn from here on counts the question on screen: the chat's own message plus the outbox's copy
+    await page.evaluate((text) => {
+      const seen = ((window as any).__questionCounts = new Set<number>())
+      const count = () => [...document.querySelectorAll('[data-testid="user-bubble"], [data-testid="outbox-item"] p')].filter(el => el.textContent?.trim() === text).length
+      const sample = () => { seen.add(count()); requestAnimationFrame(sample) }
+      requestAnimationFrame(sample)
+    }, question)
+    const counts = () => page.evaluate(() => [...(window as any).__questionCounts as Set<number>].sort())
+
+    // back online, the answer held after its first words: the question is on the page once, as the chat's message
+    const held = fake.gate()
+    fake.set({ gate: held.gate, gateAfter: 2 })
+    await setNetwork(true)
+    const answer = lastAnswer(page).and(page.locator('[data-status="streaming"]'))
+    // (a request cut before the browser went offline marks the server unreachable: it looks again once the browser
+    // is back online, so no 15 s probe to wait out)
+    await expect.poll(() => answer.getByTestId('message-body').innerText()).toBe('Respuesta a:')
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: question }).waitFor()
+    await expect(page.getByTestId('outbox-item').count()).resolves.toBe(0)
+    await settled(page)
+    await screenshot(page, 'pwa-outbox-streaming-360')
+    held.open()
+    fake.set({ gate: null, gateAfter: 0 })
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).filter({ hasText: `Respuesta a: ${question}` }).waitFor()
+    await page.getByTestId('offline-banner').waitFor({ state: 'detached' })
+    await expect(page.locator('[data-testid="message"][data-role="user"]', { hasText: question }).count()).resolves.toBe(1)
+    expect(await counts()).toEqual([1])
+    expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('offline after a reload with no PIN, the login page says one thing; once the network is back, a session still open goes on where it was', async () => {
+    const { page, context, errors, setNetwork } = await open()
+    await page.setViewportSize({ width: 360, height: 740 })
+    await signIn(page, WORKER)
+    const me = await page.evaluate(async () => (await (await fetch('/api/auth/me')).json()) as { id: string })
+    await ask(page, 'Consulta del inversor central sin PIN')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const id = new URL(page.url()).pathname.split('/').pop()!
+    await expect.poll(async () => (await offlineKeys(page)).some(k => k.startsWith(`["${me.id}","messages","${id}"`))).toBe(true)
+    await waitForServiceWorker(page)
+
+    await setNetwork(false)
+    await page.reload()
+    await page.getByTestId('pwa-no-pin').waitFor()
+    expect(new URL(page.url()).pathname).toBe('/login')
+    // no banner claiming saved data is on screen above a card saying it cannot be opened
+    await expect.poll(() => page.locator('#main').evaluate(main => main.parentElement!.innerText)).not.toMatch(/estás viendo|mostrando/)
+    await expect.poll(() => page.getByTestId('pwa-no-pin').textContent()).toContain('no tendrás que volver a iniciarla')
+    await settled(page)
+    await screenshot(page, 'pwa-offline-login-360')
+
+    // the network returns: the session is asked for again, and is still open
+    await setNetwork(true)
+    await page.waitForURL(url => url.pathname === `/chat/${id}`)
+    await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Consulta del inversor central sin PIN' }).waitFor()
+    expect(errors).toEqual([])
+    await context.close()
+  })
 
   it('a session revoked elsewhere (401) wipes the user\'s saved data on this device', async () => {
     const { page, context, errors, swApi, setNetwork } = await open()

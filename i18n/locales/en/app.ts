@@ -12,7 +12,7 @@ export default {
   userMenu: 'User menu',
   signOut: 'Sign out',
   signedOut: 'Signed out',
-  offline: 'Offline: you are seeing data saved on this device',
+  offline: 'You are offline',
   roles: { admin: 'Administrator', supervisor: 'Supervisor', worker: 'Worker' },
   notFound: 'We could not find this page',
   errorTitle: 'Something went wrong',

@@ -12,7 +12,7 @@ export default {
   userMenu: 'Menú de usuario',
   signOut: 'Cerrar sesión',
   signedOut: 'Sesión cerrada',
-  offline: 'Sin conexión: estás viendo datos guardados en este dispositivo',
+  offline: 'Sin conexión a internet',
   roles: { admin: 'Administrador', supervisor: 'Supervisor', worker: 'Trabajador' },
   notFound: 'No encontramos esta página',
   errorTitle: 'Algo salió mal',
