@@ -1,6 +1,7 @@
 import type { Preferences } from '#shared/account'
 import { BUILT_IN, type BuiltInRole, type Permission } from '#shared/permissions'
 import type { ApiUser } from '#shared/types'
+import { owedSignOut } from '~/stores/offline'
 
 export type LoginResult = { status: 'signed-in', user: ApiUser } | { status: 'two-factor', challenge: string }
 /** Registration signs in at once, or (with email on) waits for the mailed confirmation link. */
@@ -39,6 +40,11 @@ export const useAuthStore = defineStore('auth', () => {
     // the probe answers 200 {user: null} when signed out: a signed-out visit logs no failed request
     checking ??= api<{ user: ApiUser | null }>('/api/auth/session')
       .then(async ({ user: value }) => {
+        // this device wiped its data after five wrong PINs while offline: that session ends now
+        if (value && owedSignOut.read() === value.id) {
+          await api('/api/auth/logout', { method: 'POST' })
+          value = null
+        }
         user.value = value
         if (!value) await offline.signedOut()
         return value

@@ -58,6 +58,16 @@ const deviceMark = {
   read() { try { return localStorage.getItem(CLEAN_KEY) } catch { return null } },
   set(value: string) { try { localStorage.setItem(CLEAN_KEY, value) } catch {} },
 }
+/**
+ * Five wrong PINs wipe the device offline, where the session cannot be ended: it is ended the next time the server
+ * answers (a device in someone else's hands must not walk back in once online). The user id of that session.
+ */
+const SIGN_OUT_OWED_KEY = 'energyapp:sign-out-owed'
+export const owedSignOut = {
+  read() { try { return localStorage.getItem(SIGN_OUT_OWED_KEY) } catch { return null } },
+  set(userId: string) { try { localStorage.setItem(SIGN_OUT_OWED_KEY, userId) } catch {} },
+  clear() { try { localStorage.removeItem(SIGN_OUT_OWED_KEY) } catch {} },
+}
 /** True when the browser can tell that the offline database was never created here (a first visit). */
 async function noOfflineDatabase() {
   try { return typeof indexedDB.databases === 'function' && !(await indexedDB.databases()).some(db => db.name === OFFLINE_DB_NAME) }
@@ -187,6 +197,8 @@ export const useOfflineStore = defineStore('offline', () => {
   /** Someone signed in (or was confirmed by /api/auth/me): open their cache, and forget anyone else's data. */
   async function signedIn(user: ApiUser) {
     deviceMark.set(`used:${Date.now()}:${Math.random()}`)
+    // signed in with a password (or the owed sign-out is done): nothing left to end
+    owedSignOut.clear()
     if (session?.userId === user.id) {
       const mine = session
       await whileCurrent(mine, async () => { await unlocked.value?.db.set(USER_KEY, user) })
@@ -220,6 +232,7 @@ export const useOfflineStore = defineStore('offline', () => {
     const attempt = await lib.openWithPin(vault, pin)
     if (!attempt.ok) {
       if (attempt.wipe) {
+        owedSignOut.set(vault.userId)
         await signedOut(vault.userId)
         pinWiped.value = true
         return { status: 'wiped' }

@@ -702,7 +702,22 @@ describe('offline', () => {
     await page.reload()
     await page.locator('input[autocomplete="username"]').waitFor()
     await expect(page.getByTestId('pwa-unlock').count()).resolves.toBe(0)
+    // back online, the session this device held is ended, not resumed: the device may be in someone else's hands
+    // (asked straight from the server, with the browser's cookie: the page's own network is cut)
+    const sessionStatus = async () => {
+      const cookie = (await context.cookies()).map(c => `${c.name}=${c.value}`).join('; ')
+      return (await fetch(`${server.url}/api/auth/me`, { headers: { cookie } })).status
+    }
+    expect(await sessionStatus()).toBe(200)
     await setNetwork(true)
+    await expect.poll(sessionStatus).toBe(401)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    await page.locator('input[autocomplete="username"]').waitFor()
+    // signing in again with the password works, and stays signed in after a reload
+    await signIn(page, user)
+    await page.reload()
+    await page.waitForURL(url => url.pathname.startsWith('/chat'))
+    expect(await sessionStatus()).toBe(200)
 
     expect(swApi).toEqual([])
     expect(errors).toEqual([])
