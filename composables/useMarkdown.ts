@@ -1,5 +1,6 @@
 import { computed, ref, shallowRef, toValue, type MaybeRefOrGetter } from 'vue'
 import type { ColourJob, ColourResult } from '~/utils/highlight.worker'
+import { holdUnfinishedTable } from '~/utils/markdown-stream'
 
 type Render = (source: string) => string
 type Modules = [typeof import('~/utils/markdown'), typeof import('dompurify')]
@@ -167,13 +168,14 @@ export function useMarkdownHtml(source: () => string | null | undefined, copyLab
     const html = render.value
     void coloured.value
     if (!text || !html) return null
+    const live = streaming()
+    const writing = live && (text.match(FENCE_LINE)?.length ?? 0) % 2 === 1
     missing = []
     let out: string
-    try { out = html(text) }
+    try { out = html(live && !writing ? holdUnfinishedTable(text) : text) }
     finally {
       const noted = missing
       missing = null
-      const writing = streaming() && (text.match(FENCE_LINE)?.length ?? 0) % 2 === 1
       if (writing) noted.pop()
       const wanted = noted.filter(block => block.lang)
       if (wanted.length) {

@@ -149,6 +149,25 @@ describe('chat answers', () => {
     await blocks.nth(1).locator('.hljs-keyword').first().waitFor()
   })
 
+  it('a table\'s first row waits for its delimiter row while the answer streams: no raw "| … |" line on screen', async () => {
+    const written = 'Capacidad por planta:\n\n| Planta | MW |'
+    answerWith(`${written}\n|---|---:|\n| Norte | 120 |\n\nFin.`)
+    const held = fake.gate()
+    fake.set({ gate: held.gate, gateAfter: written.match(/\s*\S+/g)!.length })
+    const page = await open()
+    await send(page, 'Capacidad por planta')
+    const body = lastAnswer(page).getByTestId('message-body')
+    // every character up to the held model has reached the page (the streaming message says how many it holds)
+    await expect.poll(() => lastAnswer(page).getAttribute('data-received')).toBe(String(written.length))
+    await settled(page)
+    expect(await body.textContent()).toContain('Capacidad por planta:')
+    expect(await body.textContent()).not.toContain('|')
+    held.open()
+    await lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
+    await expect.poll(() => body.locator('table th').allTextContents()).toEqual(['Planta', 'MW'])
+    expect(await body.textContent()).not.toContain('|')
+  })
+
   it('"Ir al final" appears while the reader scrolls above a streaming answer and brings them back down', async () => {
     answerWith(Array.from({ length: 300 }, (_, i) => (i % 12 === 11 ? `p${i}\n\n` : `p${i}`)).join(' '))
     // half the answer streams, then it waits until the test is done: it is still streaming at every step below (it used
