@@ -48,6 +48,8 @@ async function open(account: Account | null, width = 1280, height = 800) {
   return page
 }
 
+/** The test id of the element that has the keyboard focus. */
+const focused = (page: Page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName)
 const done = (page: Page) => lastAnswer(page).and(page.locator('[data-status="complete"]')).waitFor()
 async function shots(page: Page, name: string) {
   for (const [width, height] of SIZES) {
@@ -195,6 +197,27 @@ describe('conversation management', () => {
     await expect.poll(() => undo.count(), { timeout: 15_000 }).toBe(0)
     await expect.poll(async () => (await page.request.get(`/api/conversations/${current}`)).status()).toBe(404)
     expect((await page.request.get(`/api/conversations/${other}`)).status()).toBe(200)
+  })
+
+  it('the keyboard keeps its place when Stop gives way to Send at the end of an answer: the composer has the focus', async () => {
+    const page = await open({ email: 'trabajador@example.com', password: 'worker123' })
+    const held = fake.gate()
+    fake.once({ gate: held.gate, gateAfter: 2 })
+    await send(page, 'Pregunta con foco')
+    await page.getByTestId('stop').focus()
+    expect(await focused(page)).toBe('stop')
+    held.open()
+    await done(page)
+    await expect.poll(() => focused(page)).toBe('composer')
+    // and a Stop pressed from the keyboard does the same
+    const again = fake.gate()
+    fake.once({ gate: again.gate, gateAfter: 2 })
+    await send(page, 'Otra pregunta')
+    await page.getByTestId('stop').focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(() => page.getByTestId('send').count()).toBe(1)
+    await expect.poll(() => focused(page)).toBe('composer')
+    again.open()
   })
 
   it('the sidebar folds away from 768 px, the chat takes the width, and it stays folded after a reload', async () => {
