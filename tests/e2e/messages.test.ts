@@ -203,10 +203,13 @@ describe('Reportes', () => {
     const title = `Fuga en la sala de bombas ${Date.now()}`
     await worker.goto('/reports')
     await worker.getByRole('heading', { level: 1, name: 'Reportes' }).waitFor()
+    // the tab says where the user is: the list, then the report's own title (it said "Detalle del reporte" on the list)
+    await expect.poll(() => worker.title()).toMatch(/^Reportes\b/)
     await worker.getByLabel('Título').fill(title)
     await worker.getByLabel('Descripción').fill('Hay agua bajo la bomba 2 desde esta mañana.')
     await worker.getByTestId('report-submit').click()
     await worker.waitForURL(/\/reports\/[^/]+$/)
+    await expect.poll(() => worker.title()).toMatch(new RegExp(`^${title}\\b`))
     const chip = worker.getByTestId('report-detail').getByTestId('report-status').first()
     await expect.poll(() => textOf(chip)).toBe('Abierto')
 
