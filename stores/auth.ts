@@ -43,6 +43,7 @@ export const useAuthStore = defineStore('auth', () => {
         // this device wiped its data after five wrong PINs while offline: that session ends now
         if (value && owedSignOut.read() === value.id) {
           await api('/api/auth/logout', { method: 'POST' })
+          owedSignOut.clear()
           value = null
         }
         user.value = value
