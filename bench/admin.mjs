@@ -62,7 +62,7 @@ function* messageRows(conversations) {
     for (let k = 0; k < MESSAGES_PER_CONVERSATION; k++) {
       const assistant = k % 2 === 1
       yield {
-        id: uuidv7(), conversation_id: c.id, role: assistant ? 'assistant' : 'user', content: assistant ? 'Respuesta de prueba.' : 'Pregunta de prueba',
+        id: uuidv7(), conversation_id: c.id, role: assistant ? 'assistant' : 'user', author_id: assistant ? null : c.user_id, content: assistant ? 'Respuesta de prueba.' : 'Pregunta de prueba',
         status: 'complete', model: assistant ? 'qwen2.5:3b-instruct' : null, prompt_tokens: assistant ? 120 : null,
         completion_tokens: assistant ? 80 : null, first_token_ms: assistant ? 200 + (k * 37) % 300 : null, duration_ms: assistant ? 2500 : null,
         created_at: new Date(c.created_at.getTime() + k * 1000),

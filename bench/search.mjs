@@ -77,7 +77,7 @@ async function seed1M(url) {
       for (let k = 0; k < PER_CONVERSATION; k++) {
         const assistant = k % 2 === 1
         yield {
-          id: uuidv7(), conversation_id: c.id, role: assistant ? 'assistant' : 'user', content: sentence(), status: 'complete',
+          id: uuidv7(), conversation_id: c.id, role: assistant ? 'assistant' : 'user', author_id: assistant ? null : c.user_id, content: sentence(), status: 'complete',
           model: assistant ? 'qwen2.5:3b-instruct' : null, prompt_tokens: assistant ? 100 + k : null, completion_tokens: assistant ? 80 : null,
           first_token_ms: assistant ? 150 + Math.floor(random() * 400) : null, duration_ms: assistant ? 2500 : null,
           created_at: new Date(c.created_at.getTime() + k * 1000),

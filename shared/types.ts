@@ -82,6 +82,11 @@ export interface ApiMessage {
   model: string | null
   usage: { promptTokens: number | null, completionTokens: number | null, firstTokenMs?: number | null, durationMs?: number | null } | null
   createdAt: string
+  /**
+   * Only on a user message that someone other than the conversation's current owner wrote (before a reassignment):
+   * who, or null once that account is deleted. The owner's own messages and the model's have none.
+   */
+  author?: { id: string, fullName: string } | null
 }
 
 export interface ApiList<T> { total: number, data: T[] }

@@ -35,16 +35,17 @@ export async function conversationById(id: string): Promise<Conversation | undef
   }
 }
 
-const NEWEST = 'select id, role, content, status, model, prompt_tokens, completion_tokens, first_token_ms, duration_ms, '
+const NEWEST = 'select id, role, author_id, content, status, model, prompt_tokens, completion_tokens, first_token_ms, duration_ms, '
   + `${epochMs('created_at')} from messages where conversation_id = ? order by created_at desc, id desc limit ?`
 
 /** The conversation's newest `limit` messages, newest first (tool calls included), every column. */
 export async function newestMessages(conversationId: string, limit: number): Promise<Message[]> {
   const rows = await readRows(NEWEST, [conversationId, limit])
-  return rows.map(([id, role, content, status, model, promptTokens, completionTokens, firstTokenMs, durationMs, createdAt]) => ({
+  return rows.map(([id, role, authorId, content, status, model, promptTokens, completionTokens, firstTokenMs, durationMs, createdAt]) => ({
     id: String(id),
     conversationId,
     role: role as Message['role'],
+    authorId: orNull(authorId) as string | null,
     content: String(content),
     status: status as Message['status'],
     model: orNull(model) as string | null,

@@ -70,7 +70,7 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
   const now = new Date()
   const conversation = { ...(existing ?? newConversation(user.id, choice)), ...choice, updatedAt: now }
   const question: Message | undefined = text === undefined ? undefined : {
-    id: uuidv7(), conversationId: conversation.id, role: 'user', content: text, status: 'complete', model: null,
+    id: uuidv7(), conversationId: conversation.id, role: 'user', authorId: user.id, content: text, status: 'complete', model: null,
     promptTokens: null, completionTokens: null, firstTokenMs: null, durationMs: null, createdAt: now,
   }
   const committed = existing && !question
@@ -89,10 +89,12 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
  * old answer and anything later) is deleted, in one transaction. 404 for an id that is not in this conversation
  * (another user's message included); 400 for a message that is not the user's own question.
  */
-async function editQuestion(conversationId: string, messageId: string, text: string) {
+async function editQuestion(conversationId: string, authorId: string, messageId: string, text: string) {
   const [target] = await useDb().select().from(messages).where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId))).limit(1)
   if (!target) throw fieldError('editMessageId', 'no such message in this conversation', 404)
-  if (target.role !== 'user') throw fieldError('editMessageId', 'must be one of your own messages')
+  // a question someone else wrote before the conversation came to the caller stays theirs, word for word (no writer:
+  // a row from before migration message_authors, the owner's)
+  if (target.role !== 'user' || (target.authorId !== null && target.authorId !== authorId)) throw fieldError('editMessageId', 'must be one of your own messages')
   // one commit, no interactive transaction: on SQLite one held open across awaits freezes every other write until
   // the busy timeout (server/db/group-commit.ts); only the owner writes here, one answer at a time
   await groupCommit(db => [
@@ -173,7 +175,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   let replaceIds: string[] = []
   if (body.editMessageId && existing) {
     // the edited question is then the newest message, answered like a regenerate without an answer to replace
-    await editQuestion(existing.id, body.editMessageId, message!)
+    await editQuestion(existing.id, user.id, body.editMessageId, message!)
     recent = await newestMessages(existing.id, historyLimit * 2 + 2)
     userMessage = recent[0]
   }

@@ -11,7 +11,7 @@ import type { Conversation, Message } from '../db/schema'
  */
 
 const CONVERSATION_COLUMNS = 'id, user_id, title, model, system_prompt_id, pinned, archived, channel, access_seen_at, message_count, created_at, updated_at'
-const MESSAGE_COLUMNS = 'id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, first_token_ms, duration_ms, created_at'
+const MESSAGE_COLUMNS = 'id, conversation_id, role, author_id, content, status, model, prompt_tokens, completion_tokens, first_token_ms, duration_ms, created_at'
 const placeholders = (columns: string) => columns.split(',').map(() => '?').join(', ')
 
 const INSERT_CONVERSATION = `insert into conversations (${CONVERSATION_COLUMNS}) values (${placeholders(CONVERSATION_COLUMNS)})`
@@ -19,7 +19,7 @@ const INSERT_MESSAGE = `insert into messages (${MESSAGE_COLUMNS}) values (${plac
 // a checkpoint refreshes only the text of the row it saved before; the final answer overwrites all but its identity
 const UPSERT_CHECKPOINT = `${INSERT_MESSAGE} on conflict (id) do update set content = excluded.content`
 const UPSERT_ANSWER = `${INSERT_MESSAGE} on conflict (id) do update set ${MESSAGE_COLUMNS.split(', ')
-  .filter(c => !['id', 'conversation_id', 'role'].includes(c)).map(c => `${c} = excluded.${c}`).join(', ')}`
+  .filter(c => !['id', 'conversation_id', 'role', 'author_id'].includes(c)).map(c => `${c} = excluded.${c}`).join(', ')}`
 
 export const insertConversation = (c: Conversation): Write => ({
   text: INSERT_CONVERSATION,
@@ -27,7 +27,7 @@ export const insertConversation = (c: Conversation): Write => ({
 })
 
 const messageArgs = (m: Message) => [
-  m.id, m.conversationId, m.role, m.content, m.status, m.model, m.promptTokens, m.completionTokens, m.firstTokenMs, m.durationMs, driverValue(m.createdAt),
+  m.id, m.conversationId, m.role, m.authorId, m.content, m.status, m.model, m.promptTokens, m.completionTokens, m.firstTokenMs, m.durationMs, driverValue(m.createdAt),
 ]
 
 export const insertMessage = (m: Message): Write => ({ text: INSERT_MESSAGE, args: messageArgs(m) })

@@ -3,7 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import { UNNAMED_TITLE } from '#shared/conversations'
 import type { ApiConversation, ApiCursorList, ApiMessage } from '#shared/types'
 import { useDb } from '../db/client'
-import { type Conversation, conversations, type Message, messages } from '../db/schema'
+import { type Conversation, conversations, type Message, messages, users } from '../db/schema'
 import { conversationPage, type PageRow } from './conversation-pages'
 import { publish, userTopic } from './events'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
@@ -28,9 +28,12 @@ export function toApiConversation(c: PageRow, messageCount: number): ApiConversa
   }
 }
 
-/** API.md `message`. */
-export function toApiMessage(m: Message): ApiMessage {
-  return {
+/** The writers of user messages that are not the conversation owner's, by id; a deleted account's id is missing. */
+type Authors = ReadonlyMap<string, { id: string, fullName: string }>
+
+/** API.md `message`; `author` only on a user message by someone other than `ownerId` (docs/api.md). */
+export function toApiMessage(m: Message, ownerId: string, authors: Authors): ApiMessage {
+  const message: ApiMessage = {
     id: m.id,
     conversationId: m.conversationId,
     role: m.role,
@@ -42,6 +45,22 @@ export function toApiMessage(m: Message): ApiMessage {
       : { promptTokens: m.promptTokens ?? 0, completionTokens: m.completionTokens ?? 0, firstTokenMs: m.firstTokenMs ?? null, durationMs: m.durationMs ?? null },
     createdAt: m.createdAt.toISOString(),
   }
+  if (m.role === 'user' && m.authorId && m.authorId !== ownerId) message.author = authors.get(m.authorId) ?? null
+  return message
+}
+
+/** The names of the users other than `ownerId` who wrote user messages among `rows` (after a reassignment). */
+async function otherAuthors(rows: readonly Message[], ownerId: string): Promise<Authors> {
+  const ids = [...new Set(rows.flatMap(m => (m.role === 'user' && m.authorId && m.authorId !== ownerId ? [m.authorId] : [])))]
+  if (ids.length === 0) return new Map()
+  const found = await useDb().select({ id: users.id, fullName: users.fullName }).from(users).where(inArray(users.id, ids))
+  return new Map(found.map(u => [u.id, u]))
+}
+
+/** Rows as API.md `message`s of `conversation`. */
+export async function toApiMessages(rows: readonly Message[], conversation: Pick<Conversation, 'userId'>) {
+  const authors = await otherAuthors(rows, conversation.userId)
+  return rows.map(m => toApiMessage(m, conversation.userId, authors))
 }
 
 /** Tool calls are kept with the conversation for the model's history, not shown as messages (API.md). */
@@ -59,7 +78,7 @@ export async function messageCounts(ids: string[]) {
  * A page of a conversation's messages: the newest `limit` older than message `before` (or the newest overall), after
  * skipping the newest `offset` of those, oldest first within the page — the paging of `/api/conversations/:id/messages`.
  */
-export async function pageMessages(conversationId: string, page: { limit: number, offset?: number, before?: string, includeTools?: boolean }) {
+export async function pageMessages({ id: conversationId, userId }: Pick<Conversation, 'id' | 'userId'>, page: { limit: number, offset?: number, before?: string, includeTools?: boolean }) {
   const db = useDb()
   const inConversation = page.includeTools ? eq(messages.conversationId, conversationId) : and(eq(messages.conversationId, conversationId), notTool)!
   let where = inConversation
@@ -71,7 +90,7 @@ export async function pageMessages(conversationId: string, page: { limit: number
   const [{ total }] = await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }]
   const rows = await db.select().from(messages).where(where)
     .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit).offset(page.offset ?? 0)
-  return { total: Number(total), data: rows.reverse().map(toApiMessage) }
+  return { total: Number(total), data: await toApiMessages(rows.reverse(), { userId }) }
 }
 
 export async function conversationWithCount(c: Conversation) {
@@ -197,16 +216,18 @@ function fileStem(title: string) {
 }
 
 const ROLE_LABEL = { user: 'Tú', assistant: 'Asistente', system: 'Sistema', tool: 'Herramienta' } as const
+const DELETED_AUTHOR = 'Cuenta eliminada'
 const STATUS_NOTE = { complete: '', stopped: '\n\n_(respuesta detenida)_', error: '\n\n_(respuesta incompleta: error del modelo)_' } as const
 
 /** The whole conversation as Markdown or JSON, with the headers of a file download; the Markdown's dates in `timeZone`. */
 export async function exportConversation(conversation: Conversation, format: 'md' | 'json', timeZone = 'UTC') {
   const rows = await allMessages(conversation.id)
+  const messageList = await toApiMessages(rows, conversation)
   const api = toApiConversation(conversation, rows.length)
   const exportedAt = new Date().toISOString()
   const stem = fileStem(conversation.title)
   if (format === 'json') {
-    const body = JSON.stringify({ exportedAt, conversation: api, messages: rows.map(toApiMessage) }, null, 2)
+    const body = JSON.stringify({ exportedAt, conversation: api, messages: messageList }, null, 2)
     return { body, contentType: 'application/json; charset=utf-8', filename: `${stem}.json`, title: conversation.title }
   }
   // "5 dic 2026, 21:52": the company's language, the reader's clock
@@ -220,9 +241,11 @@ export async function exportConversation(conversation: Conversation, format: 'md
     `- Zona horaria: ${timeZone}`,
     '',
   ]
-  for (const m of rows) {
-    const who = m.role === 'assistant' && m.model ? `${ROLE_LABEL[m.role]} (${m.model})` : ROLE_LABEL[m.role]
-    lines.push('---', '', `### ${who} · ${date.format(m.createdAt)}`, '', `${m.content}${STATUS_NOTE[m.status]}`, '')
+  for (const m of messageList) {
+    const who = m.role === 'assistant' && m.model
+      ? `${ROLE_LABEL[m.role]} (${m.model})`
+      : m.author !== undefined ? (m.author?.fullName ?? DELETED_AUTHOR) : ROLE_LABEL[m.role]
+    lines.push('---', '', `### ${who} · ${date.format(new Date(m.createdAt))}`, '', `${m.content}${STATUS_NOTE[m.status]}`, '')
   }
   return { body: lines.join('\n'), contentType: 'text/markdown; charset=utf-8', filename: `${stem}.md`, title: conversation.title }
 }

@@ -93,8 +93,8 @@ export async function insertConversation(userId: string, opts: { title?: string,
     [id, userId, opts.title ?? 'Conversación de prueba', 'qwen2.5:3b-instruct', false, false, at, at])
   let t = at.getTime()
   for (const m of opts.messages ?? []) {
-    await sqlRun('insert into messages (id, conversation_id, role, content, status, model, prompt_tokens, completion_tokens, first_token_ms, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [uuidv7(), id, m.role, m.content, 'complete', m.role === 'assistant' ? 'qwen2.5:3b-instruct' : null, m.promptTokens ?? null, m.completionTokens ?? null, m.firstTokenMs ?? null, m.at ?? new Date(++t)])
+    await sqlRun('insert into messages (id, conversation_id, role, author_id, content, status, model, prompt_tokens, completion_tokens, first_token_ms, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [uuidv7(), id, m.role, m.role === 'user' ? userId : null, m.content, 'complete', m.role === 'assistant' ? 'qwen2.5:3b-instruct' : null, m.promptTokens ?? null, m.completionTokens ?? null, m.firstTokenMs ?? null, m.at ?? new Date(++t)])
   }
   return id
 }

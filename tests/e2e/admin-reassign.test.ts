@@ -95,6 +95,29 @@ describe('reassign on a phone', () => {
   })
 })
 
+describe('after a move, each question keeps its writer', () => {
+  it('the reader names the previous owner on their questions, and the new owner\'s chat says whose they are', async () => {
+    const [carla, diego] = [workers[0]!, workers[1]!]
+    const id = await insertConversation(carla.id, { title: 'Relevo de turno', messages: [{ role: 'user', content: 'Pregunta de Carla' }, { role: 'assistant', content: 'Respuesta' }] })
+    expect((await supervisor.client.patch(`/api/admin/conversations/${id}/reassign`, { targetUserId: diego.id })).status).toBe(200)
+
+    const reader = await open(1280, 800)
+    await reader.goto(`/admin?user=${diego.id}&conversation=${id}`)
+    const question = reader.locator('[data-testid="admin-message"][data-role="user"]')
+    await question.waitFor()
+    expect(await question.locator('.admin-message__author').textContent()).toBe('Carla Turno')
+    expect(await reader.getByText('De Diego Turno').count()).toBeGreaterThan(0)
+
+    const { page } = await tabs.open({ width: 360, height: 740 })
+    await signIn(page, diego)
+    await page.goto(`/chat/${id}`)
+    const author = page.getByTestId('message-author')
+    await author.waitFor()
+    expect(await author.textContent()).toBe('Escrito por Carla Turno')
+    await shot(page, 'chat-question-by-previous-owner-360')
+  })
+})
+
 describe('users column density', () => {
   it('1280×800 shows at least 10 people at once, each row two lines', async () => {
     const page = await open(1280, 800)

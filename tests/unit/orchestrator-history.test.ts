@@ -5,7 +5,7 @@ import { historyMessages, type ToolRecord, toolMessageContent } from '../../serv
 
 let n = 0
 const row = (role: Message['role'], content: string): Message => ({
-  id: `m${++n}`, conversationId: 'c', role, content, status: 'complete', model: null,
+  id: `m${++n}`, conversationId: 'c', role, authorId: role === 'user' ? 'u' : null, content, status: 'complete', model: null,
   promptTokens: null, completionTokens: null, firstTokenMs: null, durationMs: null, createdAt: new Date(n * 1000),
 })
 const toolRow = (round: number, name: string, args: Record<string, unknown>, result: unknown) =>

@@ -72,6 +72,7 @@ export default {
     roles: { user: 'User', assistant: 'Assistant', system: 'System' },
     stopped: 'Stopped',
     failed: 'Failed',
+    deletedAuthor: 'Deleted account',
     copyCode: 'Copy',
   },
   reassign: {

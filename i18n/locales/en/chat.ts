@@ -29,6 +29,8 @@ export default {
   actionFailed: 'The change could not be saved. Please try again.',
   you: 'You',
   assistant: 'Assistant',
+  writtenBy: 'Written by {name}',
+  deletedAuthor: 'a deleted account',
   generating: 'generating…',
   queued: 'Queued: position {position}',
   tools: {

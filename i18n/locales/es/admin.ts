@@ -72,6 +72,7 @@ export default {
     roles: { user: 'Usuario', assistant: 'Asistente', system: 'Sistema' },
     stopped: 'Detenida',
     failed: 'Con error',
+    deletedAuthor: 'Cuenta eliminada',
     copyCode: 'Copiar',
   },
   reassign: {

@@ -29,6 +29,8 @@ export default {
   actionFailed: 'No se pudo guardar el cambio. Inténtalo de nuevo.',
   you: 'Tú',
   assistant: 'Asistente',
+  writtenBy: 'Escrito por {name}',
+  deletedAuthor: 'una cuenta eliminada',
   generating: 'generando…',
   queued: 'En cola: posición {position}',
   tools: {

@@ -114,6 +114,12 @@ export const messages = pgTable('messages', {
   id: id(),
   conversationId: text('conversation_id').notNull().references(() => conversations.id, { onDelete: 'cascade' }),
   role: text('role', { enum: ['user', 'assistant', 'system', 'tool'] }).notNull(),
+  /**
+   * Who wrote a user message: the conversation's owner when it was sent, who stays its author after a reassignment.
+   * Null for the model's rows, and on user messages from before this column (migration message_authors): those are
+   * the owner's. No foreign key: a deleted writer's id stays, and names no one (docs/api.md `author: null`).
+   */
+  authorId: text('author_id'),
   content: text('content').notNull(),
   status: text('status', { enum: ['complete', 'stopped', 'error'] }).notNull().default('complete'),
   model: text('model'),

@@ -22,6 +22,7 @@ const answerRow = (turn: Turn, answer: Answer, now: Date): Message => ({
   id: answer.id,
   conversationId: turn.conversation.id,
   role: 'assistant',
+  authorId: null,
   content: answer.text,
   status: answer.status,
   model: turn.model,
@@ -50,7 +51,7 @@ export function saveCheckpoint(turn: Turn, answer: Answer, text: string): Promis
  */
 export async function saveAnswer(turn: Turn, answer: Answer): Promise<Message> {
   const now = new Date()
-  const base = { conversationId: turn.conversation.id, model: turn.model, promptTokens: null, completionTokens: null, firstTokenMs: null, durationMs: null }
+  const base = { conversationId: turn.conversation.id, authorId: null, model: turn.model, promptTokens: null, completionTokens: null, firstTokenMs: null, durationMs: null }
   const toolRows: Message[] = answer.tools.map(record => ({
     ...base, id: record.id, role: 'tool', content: toolMessageContent(record), status: record.ok ? 'complete' : 'error', createdAt: record.at,
   }))

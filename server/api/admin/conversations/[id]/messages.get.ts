@@ -7,7 +7,7 @@ export default defineEventHandler(async (event) => {
   const id = await validId(event)
   const page = await validQuery(event, AdminMessagesQuery)
   const conversation = await requireConversation(viewer, id, 'read')
-  const result = await pageMessages(conversation.id, page)
+  const result = await pageMessages(conversation, page)
   await auditConversationRead(event, viewer, conversation)
   return result
 })
