@@ -75,7 +75,13 @@ export const useReportsStore = defineStore('reports', () => {
       queueTotal.value = page.total
     }
     catch {
-      if (run === queueRun) queueFailed.value = true
+      if (run !== queueRun) return
+      queueFailed.value = true
+      // the list on screen answered other filters: it must not stand for these
+      if (Object.keys(change).length) {
+        queue.value = []
+        queueTotal.value = 0
+      }
     }
     finally {
       if (run === queueRun) queueLoading.value = false

@@ -5,7 +5,7 @@ import type { ApiReport, ApiReportComment, ApiReportDetail, ReportStatus } from 
 import type { ApiList } from '#shared/types'
 import { useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
-import { type Report, type ReportComment, reportComments, reports } from '../db/schema'
+import { type Report, type ReportComment, reportComments, reports, users } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
 import { audit } from './audit'
 import { plainFolded, plainPattern } from './search'
@@ -106,6 +106,17 @@ export async function staffReports(viewer: Viewer, query: StaffQuery) {
     filters.push(sql`(${plainFolded(reports.title)} like ${pattern} escape '\\' or ${plainFolded(reports.content)} like ${pattern} escape '\\')`)
   }
   return page(and(...filters), [queueOrder, asc(reports.createdAt), asc(reports.id)], query.limit, query.offset)
+}
+
+/**
+ * Everyone who filed a report within `viewer`'s scope (themself included), by name: the queue's person filter offers
+ * exactly the people it can show, where the company directory offered people outside a supervisor's team (404).
+ */
+export async function staffReporters(viewer: Viewer): Promise<Array<{ id: string, fullName: string }>> {
+  return useDb().selectDistinct({ id: users.id, fullName: users.fullName }).from(reports)
+    .innerJoin(users, eq(users.id, reports.reporterId))
+    .where(await scopeFilter(viewer, reports.reporterId, 'reports'))
+    .orderBy(asc(users.fullName), asc(users.id))
 }
 
 /** The reporter edits title/content (the route has checked: reporter, still open). */

@@ -192,6 +192,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/reports/:id/comments': { kind: 'report', anon: 401, worker: [201, 404, 404], supervisor: [201, 201, 404], admin: 201, body: () => ({ content: 'comentario' }) },
   'PUT /api/reports/:id/resolve': { kind: 'report', anon: 401, worker: [403, 404, 404], supervisor: [200, 200, 404], admin: 200, body: () => ({}) },
   'GET /api/admin/reports': { kind: 'user', anon: 401, ...STAFF_READ, query: ({ id }) => `?reporterId=${id}` },
+  'GET /api/admin/reports/reporters': { anon: 401, worker: 403, supervisor: 200, admin: 200 },
 }
 
 // ---- route discovery --------------------------------------------------------------------------------------
@@ -480,6 +481,7 @@ const PER_PERMISSION: Record<string, PermissionRow> = {
   'PATCH /api/admin/roles/:id': { kind: 'role', grants: ['roles.manage'], status: 200, body: () => ({ description: 'Cambiada' }) },
   'DELETE /api/admin/roles/:id': { kind: 'role', grants: ['roles.manage'], status: 204 },
   'GET /api/admin/reports': { grants: ['reports.manage'], status: 200 },
+  'GET /api/admin/reports/reporters': { grants: ['reports.manage'], status: 200 },
   'GET /api/admin/channels': { grants: ['channels.manage'], status: 200 },
   'POST /api/admin/channels/jobs/:id/retry': { kind: 'job', grants: ['channels.manage'], status: 200 },
 }

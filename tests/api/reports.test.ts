@@ -283,3 +283,25 @@ describe('GET /api/admin/reports', () => {
     }
   })
 })
+
+describe('GET /api/admin/reports/reporters', () => {
+  it('the queue\'s person filter: who filed reports within the caller\'s scope, themself included, by name; workers 403', async () => {
+    const { S, W, W2, X } = await teams()
+    await admin.patch(`/api/admin/users/${W.id}`, { fullName: 'Zoila Turno' })
+    await admin.patch(`/api/admin/users/${S.id}`, { fullName: 'Amalia Jefa' })
+    await file(W)
+    await file(W)
+    await file(S, 'propio')
+    await file(X, 'otro equipo')
+    // W2 filed nothing: not offered, there is nothing of theirs to show
+    const res = await S.client.get('/api/admin/reports/reporters')
+    expect(res.status, res.text).toBe(200)
+    expect(res.body).toEqual({ data: [{ id: S.id, fullName: 'Amalia Jefa' }, { id: W.id, fullName: 'Zoila Turno' }] })
+    expect(res.body.data.map((p: any) => p.id)).not.toContain(W2.id)
+    // each one offered is one the queue answers for (never the 404 of a person out of scope)
+    for (const p of res.body.data) expect((await S.client.get(`/api/admin/reports?reporterId=${p.id}`)).body.total).toBeGreaterThan(0)
+    const everyone = (await A.client.get('/api/admin/reports/reporters')).body.data.map((p: any) => p.id)
+    expect(everyone).toEqual(expect.arrayContaining([S.id, W.id, X.id]))
+    expect((await W.client.get('/api/admin/reports/reporters')).status).toBe(403)
+  })
+})

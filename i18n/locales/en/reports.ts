@@ -11,6 +11,8 @@ export default {
   loadFailed: 'Reports could not be loaded.',
   notFound: 'This report does not exist or is out of your reach.',
   notOpen: 'Only an open report can be edited.',
+  updated: 'Report updated',
+  closedWhileEditing: 'While you were editing, the report stopped being open: the change can no longer be saved. Copy your text if you need it.',
   pick: 'Pick a report to see its details.',
   back: 'My reports',
   status: { open: 'Open', in_progress: 'In progress', resolved: 'Resolved' },

@@ -11,6 +11,8 @@ export default {
   loadFailed: 'No se pudieron cargar los reportes.',
   notFound: 'Este reporte no existe o no está a tu alcance.',
   notOpen: 'Solo se puede editar un reporte abierto.',
+  updated: 'Reporte actualizado',
+  closedWhileEditing: 'Mientras editabas, el reporte dejó de estar abierto: ya no se puede guardar el cambio. Copia tu texto si lo necesitas.',
   pick: 'Elige un reporte para ver su detalle.',
   back: 'Mis reportes',
   status: { open: 'Abierto', in_progress: 'En curso', resolved: 'Resuelto' },

@@ -1,0 +1,120 @@
+import type { Browser, Locator } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { makeUser, type TestUser } from '../api/admin-support'
+import { type Account, launchBrowser, screenshot, signIn, trackTabs } from '../support/browser'
+import { Client, DEMO } from '../support/http'
+
+// A report's live updates (a comment or a status change by the other side) leave alone what the reader is typing:
+// the reply box and the open editor kept nothing before — any new comment emptied the box, any change closed the
+// editor with the old text back. And a supervisor's person filter offers only the people whose reports it can show.
+
+let browser: Browser
+let supervisor: TestUser
+let worker: TestUser
+let outsider: TestUser
+const tabs = trackTabs(() => browser, { allow: [/status of 503/] })
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+  const admin = new Client()
+  await admin.login(DEMO.admin.email, DEMO.admin.password)
+  supervisor = await makeUser(admin, 'supervisor', null, 'e2e-rl-sup')
+  worker = await makeUser(admin, 'worker', supervisor.id, 'e2e-rl-w')
+  const otherSupervisor = await makeUser(admin, 'supervisor', null, 'e2e-rl-sup2')
+  outsider = await makeUser(admin, 'worker', otherSupervisor.id, 'e2e-rl-x')
+  await admin.patch(`/api/admin/users/${supervisor.id}`, { fullName: 'Rita Supervisora' })
+  await admin.patch(`/api/admin/users/${worker.id}`, { fullName: 'Walter Reportero' })
+  await admin.patch(`/api/admin/users/${outsider.id}`, { fullName: 'Xavier Ajeno' })
+})
+
+afterAll(async () => { await browser?.close() })
+afterEach(() => tabs.closeAll())
+
+async function open(account: Account, width = 1280, height = 800) {
+  const { page } = await tabs.open({ width, height })
+  await signIn(page, account)
+  return page
+}
+
+const textOf = async (locator: Locator) => ((await locator.count()) ? (await locator.first().textContent())?.trim() : null)
+
+async function fileReport(by: TestUser, title: string) {
+  const res = await by.client.post('/api/reports', { title, content: 'La bomba 3 pierde aceite.' })
+  expect(res.status).toBe(201)
+  return res.body.id as string
+}
+
+describe('a report\'s live updates keep what is being typed', () => {
+  it('the reporter\'s reply and the supervisor\'s reply (with its status) survive the other side\'s comments; a send of one\'s own clears it', async () => {
+    const id = await fileReport(worker, `Aceite en la bomba ${Date.now()}`)
+    const reporter = await open(worker, 390, 844)
+    await reporter.goto(`/reports/${id}`)
+    await reporter.getByTestId('report-comment-input').fill('Estoy escribiendo una respuesta larga…')
+
+    const staff = await open(supervisor)
+    await staff.goto(`/admin/reports?id=${id}`)
+    await staff.getByTestId('report-comment-input').fill('Reviso esto ahora')
+    await staff.getByTestId('report-status-select').selectOption('in_progress')
+
+    // someone else comments on the report each of them has open
+    expect((await supervisor.client.post(`/api/reports/${id}/comments`, { content: 'Primera nota del equipo' })).status).toBe(201)
+    await reporter.getByTestId('report-comment').filter({ hasText: 'Primera nota del equipo' }).waitFor()
+    await staff.getByTestId('report-comment').filter({ hasText: 'Primera nota del equipo' }).waitFor()
+    expect(await reporter.getByTestId('report-comment-input').inputValue()).toBe('Estoy escribiendo una respuesta larga…')
+    expect(await staff.getByTestId('report-comment-input').inputValue()).toBe('Reviso esto ahora')
+    expect(await staff.getByTestId('report-status-select').inputValue()).toBe('in_progress')
+
+    // the reporter's own send clears their box, and the supervisor's typed reply still stands
+    await reporter.getByTestId('report-comment-send').click()
+    await reporter.getByTestId('report-comment').filter({ hasText: 'respuesta larga' }).waitFor()
+    await expect.poll(() => reporter.getByTestId('report-comment-input').inputValue()).toBe('')
+    await staff.getByTestId('report-comment').filter({ hasText: 'respuesta larga' }).waitFor()
+    expect(await staff.getByTestId('report-comment-input').inputValue()).toBe('Reviso esto ahora')
+    await staff.getByTestId('report-comment-send').click()
+    await expect.poll(() => textOf(staff.getByTestId('report-detail').getByTestId('report-status'))).toBe('En curso')
+    await expect.poll(() => staff.getByTestId('report-comment-input').inputValue()).toBe('')
+    expect(await staff.getByTestId('report-status-select').inputValue()).toBe('')
+  })
+
+  it('an edit in progress stays open through a comment; a status change meanwhile says it can no longer be saved; a saved edit is confirmed', async () => {
+    const id = await fileReport(worker, `Ruido en el compresor ${Date.now()}`)
+    const reporter = await open(worker)
+    await reporter.goto(`/reports/${id}`)
+    await reporter.getByTestId('report-edit').click()
+    const title = reporter.getByTestId('report-detail').getByTestId('report-form').getByLabel('Título')
+    await title.fill('Ruido fuerte en el compresor 2')
+
+    expect((await supervisor.client.post(`/api/reports/${id}/comments`, { content: 'Lo vemos mañana' })).status).toBe(201)
+    await reporter.getByTestId('report-comment').filter({ hasText: 'Lo vemos mañana' }).waitFor()
+    expect(await title.inputValue()).toBe('Ruido fuerte en el compresor 2')
+
+    await reporter.getByTestId('report-detail').getByTestId('report-form').getByRole('button', { name: 'Guardar cambios' }).click()
+    await reporter.getByText('Reporte actualizado').waitFor()
+    await expect.poll(() => textOf(reporter.getByTestId('report-title'))).toBe('Ruido fuerte en el compresor 2')
+    expect(await reporter.getByTestId('report-detail').getByTestId('report-form').count()).toBe(0)
+
+    // editing again, the supervisor takes it in hand: the editor stays, and says why saving no longer works
+    await reporter.getByTestId('report-edit').click()
+    await reporter.getByTestId('report-detail').getByTestId('report-form').getByLabel('Título').fill('Otro cambio')
+    expect((await supervisor.client.post(`/api/reports/${id}/comments`, { content: 'En camino', status: 'in_progress' })).status).toBe(201)
+    await reporter.getByTestId('report-edit-closed').waitFor()
+    expect(await reporter.getByTestId('report-detail').getByTestId('report-form').getByLabel('Título').inputValue()).toBe('Otro cambio')
+    await screenshot(reporter, 'report-edit-closed-meanwhile-1280')
+  })
+})
+
+describe('the supervisor\'s person filter', () => {
+  it('offers the team members who filed reports (themself included), never someone outside the team', async () => {
+    await fileReport(worker, `Filtro ${Date.now()}`)
+    await fileReport(supervisor, `Propio ${Date.now()}`)
+    await fileReport(outsider, `Ajeno ${Date.now()}`)
+    const staff = await open(supervisor)
+    await staff.goto('/admin/reports')
+    const options = staff.getByTestId('queue-person').locator('option')
+    await expect.poll(() => options.allTextContents()).toEqual(['Todas las personas', 'Rita Supervisora', 'Walter Reportero'])
+    await staff.getByTestId('queue-person').selectOption({ label: 'Rita Supervisora' })
+    await expect.poll(() => staff.getByTestId('report-row').count()).toBe(1)
+    expect(await textOf(staff.getByTestId('report-row'))).toContain('Propio')
+    expect(await staff.getByText('No se pudieron cargar los reportes.').count()).toBe(0)
+  })
+})
