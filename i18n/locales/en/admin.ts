@@ -137,7 +137,6 @@ export default {
     reactivated: '{name} was reactivated.',
     resetPassword: 'Reset password',
     resetPasswordBody: 'A temporary password is generated and every session of {name} ends.',
-    resetPasswordDone: 'Password of {name} reset.',
     reset2fa: 'Reset 2FA',
     reset2faBody: 'Two-step verification of {name} is turned off; they will have to enable it again.',
     reset2faDone: 'Two-step verification of {name} reset.',
@@ -154,6 +153,9 @@ export default {
     weakPassword: 'The password is too weak: use at least 10 characters and avoid common ones.',
     badSupervisor: 'The supervisor must be an active supervisor or admin, other than the user.',
     badEmail: 'Check the email address.',
+    badName: 'Enter a name of up to 120 characters.',
+    nameRequired: 'Enter the name.',
+    emailRequired: 'Enter the email address.',
   },
   audit: {
     title: 'Audit log',

@@ -137,7 +137,6 @@ export default {
     reactivated: '{name} fue reactivado.',
     resetPassword: 'Restablecer contraseña',
     resetPasswordBody: 'Se genera una contraseña temporal y se cierran todas las sesiones de {name}.',
-    resetPasswordDone: 'Contraseña de {name} restablecida.',
     reset2fa: 'Restablecer 2FA',
     reset2faBody: 'Se desactiva la verificación en dos pasos de {name}; tendrá que activarla de nuevo.',
     reset2faDone: 'Verificación en dos pasos de {name} restablecida.',
@@ -154,6 +153,9 @@ export default {
     weakPassword: 'La contraseña es demasiado débil: usa al menos 10 caracteres y evita las comunes.',
     badSupervisor: 'El supervisor debe ser un supervisor o administrador activo, distinto del usuario.',
     badEmail: 'Revisa el correo electrónico.',
+    badName: 'Escribe un nombre de hasta 120 caracteres.',
+    nameRequired: 'Escribe el nombre.',
+    emailRequired: 'Escribe el correo electrónico.',
   },
   audit: {
     title: 'Registro de auditoría',
