@@ -20,7 +20,7 @@ function dispatch({ event, data }: SseEvent) {
   const name = event as LiveEventName
   if (name === 'unread') useMessagesStore().unreadCount = (payload as LiveEvents['unread']).count
   else if (name === 'dm') useMessagesStore().receive((payload as LiveEvents['dm']).dm)
-  else if (name === 'dm-update') useMessagesStore().applyEdit((payload as LiveEvents['dm-update']).dm)
+  else if (name === 'dm-update') useMessagesStore().applyUpdate((payload as LiveEvents['dm-update']).dm)
   else if (name === 'dm-delete') useMessagesStore().applyDelete((payload as LiveEvents['dm-delete']).id)
   else if (name === 'report') {
     const { id, status } = payload as LiveEvents['report']
@@ -106,7 +106,7 @@ function reconnectNow() {
 /**
  * The app's live updates (`GET /api/events`): one stream per tab while someone is signed in, read with fetch
  * and the chat's SSE parser, reconnecting with back-off. `unread` sets the badge, `dm` reaches the open thread,
- * `dm-update`/`dm-delete` change it (edits by either side, deletes from my other tabs),
+ * `dm-update`/`dm-delete` change it (edits by either side, my messages being read, deletes from my other tabs),
  * `report` the status chips. The server sends the unread count first, so a reconnect refreshes the badge.
  */
 export function useLiveEvents() {

@@ -66,7 +66,10 @@ export const REPORT_COMMENT_MAX = 20_000
 export interface LiveEvents {
   unread: { count: number }
   dm: { dm: ApiDm }
-  /** A message the caller sent or received was edited (both participants' streams; not sent to one who deleted it). */
+  /**
+   * A message the caller sent or received was edited (both participants' streams), or one the caller sent was read
+   * by its recipient (the sender's streams). Not sent to a participant who deleted it from their view.
+   */
   'dm-update': { dm: ApiDm }
   /** The caller deleted a message from their view in another tab (their own streams only). */
   'dm-delete': { id: string }

@@ -24,6 +24,13 @@ type DmPage = ApiList<ApiDm> & { nextCursor?: string | null }
 
 const listQuery = (f: DmFilter) => (f === 'unread' ? { box: 'received', unread: true } : { box: f })
 
+/** One message from two copies of it: the read state and the latest edit of either (neither goes back). */
+function newest(known: ApiDm, incoming: ApiDm): ApiDm {
+  const edit = (incoming.editedAt ?? '') >= (known.editedAt ?? '') ? incoming : known
+  const read = known.read && !incoming.read ? known : incoming
+  return { ...incoming, content: edit.content, editedAt: edit.editedAt, read: read.read, readAt: read.readAt }
+}
+
 const byNewest = (a: ApiDm, b: ApiDm) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id)
 
 /**
@@ -236,10 +243,15 @@ export const useMessagesStore = defineStore('messages', () => {
     return dm
   }
 
-  /** An edit arrived on the live stream (the other person's, or mine from another tab). */
-  function applyEdit(dm: ApiDm) {
-    if (!items.value.some(m => m.id === dm.id) && !thread.value.some(m => m.id === dm.id)) return
-    replaceLocal(dm)
+  /**
+   * A change arrived on the live stream: an edit (the other person's, or mine from another tab) or the recipient
+   * reading my message ("Leído"). Events of two changes may cross: what only moves forward (read, the latest
+   * edit) is kept from whichever copy has it.
+   */
+  function applyUpdate(dm: ApiDm) {
+    const known = thread.value.find(m => m.id === dm.id) ?? items.value.find(m => m.id === dm.id)
+    if (!known) return
+    replaceLocal(newest(known, dm))
     if (dm.threadId === threadId.value) saveThread()
   }
 
@@ -313,6 +325,6 @@ export const useMessagesStore = defineStore('messages', () => {
   return {
     unreadCount, filter, items, loading, loaded, failed, threads, nextCursor, loadingMore, moreFailed, loadMore,
     threadId, threadOther, thread: visibleThread, threadLoading, threadMissing, threadFailed, pendingDelete,
-    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, applyEdit, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
+    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, applyUpdate, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
   }
 })

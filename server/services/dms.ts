@@ -1,4 +1,4 @@
-import { and, count, desc, eq, exists, isNull, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
+import { and, count, desc, eq, exists, getTableColumns, isNull, lt, lte, ne, notExists, or, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
@@ -6,7 +6,7 @@ import { useDb } from '../db/client'
 import { dialect, dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
 import { plainFolded, plainPattern } from './search'
-import { publish, publishUnreadChanged, userTopic } from './events'
+import { publish, publishAll, publishUnreadChanged, userTopic } from './events'
 import { namesOf, personRef } from './people'
 
 /**
@@ -230,22 +230,56 @@ async function stillSees(userId: string, dmId: string) {
   return !row
 }
 
+const hiddenColumn = (column: string) => sql`${sql.identifier('dm_hidden')}.${sql.identifier(column)}`
+const dmsColumn = (column: string) => sql`${sql.identifier('dms')}.${sql.identifier(column)}`
+
+/**
+ * Whether the sender deleted the message from their view, evaluated in the UPDATE's RETURNING: one statement
+ * for read-all however many messages it marks, instead of a `stillSees` query per message.
+ */
+const senderHid = sql`exists (select 1 from ${sql.identifier('dm_hidden')} where ${hiddenColumn('dm_id')} = ${dmsColumn('id')} and ${hiddenColumn('user_id')} = ${dmsColumn('sender_id')})`
+  .mapWith(Boolean) // SQLite answers 0/1, PostgreSQL a boolean
+
+/**
+ * The senders of messages just read see "Leído" live: `dm-update` with the message as they see it, all of one
+ * sender's in one bus message. Not to a sender who deleted it from their view, nor for a deleted sender's.
+ */
+function tellSenders(read: Array<ApiDm & { senderHid: boolean }>) {
+  const bySender = new Map<string, ApiDm[]>()
+  for (const { senderHid: hid, ...dm } of read) {
+    if (!dm.senderId || hid) continue
+    const list = bySender.get(dm.senderId)
+    if (list) list.push(dm)
+    else bySender.set(dm.senderId, [dm])
+  }
+  for (const [senderId, list] of bySender) publishAll(userTopic(senderId), list.map(dm => ({ event: 'dm-update' as const, data: { dm } })))
+}
+
 /** `PUT /api/messages/:id/read`: the recipient marks it read (once; later calls keep the first time). */
 export async function markDmRead(viewer: Viewer, id: string) {
   const dm = await visibleDm(viewer, id)
   if (dm.recipientId !== viewer.id) throw createError({ statusCode: 403, message: 'Only the recipient can mark this message read' })
   if (dm.readAt) return (await shaped([dm]))[0]!
   const readAt = new Date()
-  await useDb().update(dms).set({ readAt }).where(and(eq(dms.id, id), isNull(dms.readAt)))
-  const [fresh] = await useDb().select().from(dms).where(eq(dms.id, id)).limit(1)
+  const [marked] = await useDb().update(dms).set({ readAt }).where(and(eq(dms.id, id), isNull(dms.readAt)))
+    .returning({ ...getTableColumns(dms), senderHid })
+  // read at the same moment by another request: that one told the sender; answer the first readAt
+  const [fresh] = marked ? [marked] : await useDb().select().from(dms).where(eq(dms.id, id)).limit(1)
   publishUnreadChanged(viewer.id)
-  return (await shaped([fresh ?? { ...dm, readAt }]))[0]!
+  const shown = (await shaped([fresh ?? { ...dm, readAt }]))[0]!
+  if (marked) tellSenders([{ ...shown, senderHid: marked.senderHid }])
+  return shown
 }
 
 /** `PUT /api/messages/read-all`: every unread message to the caller that they still see. */
 export async function markAllDmsRead(viewer: Viewer) {
-  const updated = await useDb().update(dms).set({ readAt: new Date() }).where(unreadFor(viewer.id)).returning({ id: dms.id })
-  if (updated.length) publishUnreadChanged(viewer.id)
+  const updated = await useDb().update(dms).set({ readAt: new Date() }).where(unreadFor(viewer.id))
+    .returning({ ...getTableColumns(dms), senderHid })
+  if (updated.length) {
+    publishUnreadChanged(viewer.id)
+    const names = await namesOf(updated.flatMap(r => [r.senderId, r.recipientId]))
+    tellSenders(updated.map(r => ({ ...toApiDm(r, names), senderHid: r.senderHid })))
+  }
   return { updated: updated.length }
 }
 

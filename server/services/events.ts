@@ -16,8 +16,11 @@ export interface LiveMessage<K extends LiveEventName = LiveEventName> {
   reporterId?: string
 }
 
-/** What travels on the bus: a live event as sent, or word that a user's unread count changed (each stream counts). */
-export type BusMessage = LiveMessage | { event: 'unread-changed' }
+/**
+ * What travels on the bus: a live event as sent, several at once for one topic (each stream sends them one by
+ * one, in order), or word that a user's unread count changed (each stream counts).
+ */
+export type BusMessage = LiveMessage | { event: 'batch', messages: LiveMessage[] } | { event: 'unread-changed' }
 
 export type Listener = (message: BusMessage) => void
 
@@ -94,6 +97,11 @@ export const REPORTS_TOPIC = 'reports'
  */
 export function publish<K extends LiveEventName>(topic: string, event: K, data: LiveEvents[K], reporterId?: string) {
   send(topic, { event, data, reporterId })
+}
+
+/** Many events for one topic as one bus message (one Redis publish, not one per event), e.g. a read-all's. */
+export function publishAll(topic: string, messages: LiveMessage[]) {
+  if (messages.length) send(topic, messages.length === 1 ? messages[0]! : { event: 'batch', messages })
 }
 
 /** Tells a user's streams that their unread count may have changed; each stream counts and sends it if it did. */

@@ -58,6 +58,7 @@ export async function serveLiveEvents(event: H3Event, auth: Auth) {
   const deliver = (message: BusMessage) => {
     if (!ready) return early.push(message)
     if (message.event === 'unread-changed') return void refreshUnread()
+    if (message.event === 'batch') return message.messages.forEach(deliver)
     send(message.event, message.data as never)
   }
   /** Counts again after every change, one query at a time; the last count always follows the last change. */

@@ -49,6 +49,20 @@ describe.skipIf(!redisServer)('two app processes on one database and one Redis',
     await expect.poll(() => live.lastUnread()).toBe(0)
   })
 
+  it('a read-all through one process reaches the sender\'s stream on the other: a dm-update for every message read', async () => {
+    const a = await newWorker(one.url)
+    const b = await newWorker(one.url)
+    const aOnTwo = new Client(two.url)
+    await aOnTwo.login(a.email, a.password)
+    const live = await LiveReader.open(aOnTwo)
+    readers.push(live)
+    await expect.poll(() => live.lastUnread()).toBe(0)
+    for (const content of ['uno', 'dos']) await a.client.post('/api/messages', { recipientId: b.user.id, content })
+    expect((await b.client.put('/api/messages/read-all')).body).toEqual({ updated: 2 })
+    // one sender's events travel as one bus message (in no particular order)
+    await expect.poll(() => live.named('dm-update').map(e => `${e.dm.content} ${e.dm.read}`).sort()).toEqual(['dos true', 'uno true'])
+  })
+
   it('one number is verified on one account even when two processes set it on two accounts at once', async () => {
     const admins = await Promise.all([one, two].map(async (server) => {
       const admin = new Client(server.url)

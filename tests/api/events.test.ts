@@ -81,6 +81,41 @@ describe('GET /api/events', () => {
     expect(liveB.named('dm-update')).toHaveLength(1)
   })
 
+  it('reading tells each sender live as dm-update {dm} with read: true (PUT …/read and read-all); not for a message the sender deleted', async () => {
+    const { sup, a, b } = await pair()
+    const c = (await makeUser(admin, 'worker', sup.id, 'ev-c'))!
+    const send = async (from: TestUser, content: string) => (await from.client.post('/api/messages', { recipientId: b.id, content })).body
+    const [one, hiddenOne, three, hiddenFour] = [await send(a, 'uno'), await send(a, 'dos'), await send(a, 'tres'), await send(a, 'cuatro')]
+    const fromC = await send(c, 'de otra persona')
+    // Ana deletes two of hers from her view: their reads must not reach her
+    for (const dm of [hiddenOne, hiddenFour]) expect((await a.client.delete(`/api/messages/${dm.id}`)).status).toBe(204)
+    const [liveA, liveA2, liveB, liveC] = await Promise.all([open(a.client), open(a.client), open(b.client), open(c.client)])
+    for (const live of [liveA, liveA2, liveB, liveC]) await expect.poll(() => live.events.length).toBeGreaterThan(0)
+
+    const read = (await b.client.put(`/api/messages/${one.id}/read`)).body
+    expect(read.read).toBe(true)
+    // every tab of the sender, with the message as she reads it herself
+    for (const live of [liveA, liveA2]) await expect.poll(() => live.named('dm-update')).toEqual([{ dm: read }])
+    expect((await a.client.get(`/api/messages/${one.id}`)).body).toEqual(read)
+    // reading again changes nothing and tells nobody; the hidden one is read without a word to Ana
+    await b.client.put(`/api/messages/${one.id}/read`)
+    expect((await b.client.put(`/api/messages/${hiddenOne.id}/read`)).body.read).toBe(true)
+
+    expect((await b.client.put('/api/messages/read-all')).body).toEqual({ updated: 3 })
+    await expect.poll(() => liveA.named('dm-update').length).toBe(2)
+    const threeRead = (await a.client.get(`/api/messages/${three.id}`)).body
+    expect(threeRead.read).toBe(true)
+    await expect.poll(() => liveC.named('dm-update')).toEqual([{ dm: (await c.client.get(`/api/messages/${fromC.id}`)).body }])
+    // an edit after it all is the last event Ana's tabs get: nothing else about her messages came before it
+    const edited = (await a.client.put(`/api/messages/${three.id}`, { content: 'tres, editado' })).body
+    for (const live of [liveA, liveA2]) await expect.poll(() => live.named('dm-update')).toEqual([{ dm: read }, { dm: threeRead }, { dm: edited }])
+    expect(edited.read).toBe(true)
+    // the reader hears only her unread count; the other sender nothing of Ana's messages
+    await expect.poll(() => liveB.lastUnread()).toBe(0)
+    await expect.poll(() => liveB.named('dm-update')).toEqual([{ dm: edited }])
+    expect(liveC.named('dm-update')).toHaveLength(1)
+  })
+
   it('report events: staff in scope hear of new and changed reports; the reporter of changes; others nothing', async () => {
     const { sup, a, b } = await pair()
     const otherSup = await makeUser(admin, 'supervisor', null, 'ev-s2')

@@ -142,6 +142,41 @@ describe('Mensajes', () => {
     await screenshot(b, 'messages-list')
   }, 300_000) // three tabs and a dozen round trips: longer than one page's budget on a loaded machine
 
+  it('the sender\'s open thread turns "Enviado" into "Leído" without reload when the recipient opens it, and after "Marcar todo como leído"', async () => {
+    const admin = new Client()
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const [elena, fabio] = await Promise.all([makeUser(admin, 'worker', null, 'e2e-dm-elena'), makeUser(admin, 'worker', null, 'e2e-dm-fabio')])
+    await admin.patch(`/api/admin/users/${elena!.id}`, { fullName: 'Elena Lectora' })
+    const { page: f } = await open(fabio!)
+    const { page: e } = await open(elena!)
+    const readState = (text: string) => textOf(message(f, text).getByTestId('dm-read-state'))
+
+    // Fabio writes and stays on the thread
+    await f.goto('/messages')
+    await writeNew(f, 'Elena Lectora', '¿Llegó el repuesto de la bomba?')
+    expect(await readState('Llegó el repuesto')).toBe('Enviado')
+
+    // Elena opens it: Fabio's thread says "Leído" by itself
+    await expect.poll(() => badge(e)).toBe(1)
+    await e.getByTestId('nav-messages').click()
+    await e.getByTestId('dm-thread').filter({ hasText: 'Llegó el repuesto' }).click()
+    await message(e, 'Llegó el repuesto').waitFor()
+    await expect.poll(() => readState('Llegó el repuesto')).toBe('Leído')
+
+    // Elena goes back to the list; Fabio's reply waits unread until she marks everything read there
+    await e.getByTestId('nav-messages').click()
+    await e.waitForURL(/\/messages$/)
+    await f.getByTestId('dm-composer').fill('Avísame cuando lo instalen.')
+    await f.getByTestId('dm-composer').press('Enter')
+    await expect.poll(() => badge(e)).toBe(1)
+    expect(await readState('Avísame cuando')).toBe('Enviado')
+    await e.getByTestId('dm-read-all').click()
+    await expect.poll(() => badge(e)).toBe(0)
+    await expect.poll(() => readState('Avísame cuando')).toBe('Leído')
+    expect(await readState('Llegó el repuesto')).toBe('Leído')
+    expect(f.url()).toMatch(/\/messages\/[^/]+$/)
+  })
+
   it('the thread list shows the newest 100 messages\' threads and "Cargar más" brings the older ones', async () => {
     const admin = new Client()
     await admin.login(DEMO.admin.email, DEMO.admin.password)
