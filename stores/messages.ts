@@ -230,10 +230,23 @@ export const useMessagesStore = defineStore('messages', () => {
     return dm
   }
 
-  /** A message to me arrived on the live stream. */
+  // how many Mensajes pages are mounted (a page being replaced and its successor overlap for a moment): the last
+  // thread opened stays in the store after the user left for the chat, and a reply arriving then is not seen
+  let screens = 0
+  /** The Mensajes page is on screen until the returned function is called. */
+  function onScreen() {
+    screens++
+    let released = false
+    return () => {
+      if (!released) screens--
+      released = true
+    }
+  }
+
+  /** A message to me arrived on the live stream: read at once only when its thread is on screen. */
   function receive(dm: ApiDm) {
     place(dm)
-    if (dm.threadId === threadId.value && typeof document !== 'undefined' && document.visibilityState === 'visible') void markThreadRead()
+    if (screens > 0 && dm.threadId === threadId.value && typeof document !== 'undefined' && document.visibilityState === 'visible') void markThreadRead()
   }
 
   async function edit(id: string, content: string) {
@@ -325,6 +338,6 @@ export const useMessagesStore = defineStore('messages', () => {
   return {
     unreadCount, filter, items, loading, loaded, failed, threads, nextCursor, loadingMore, moreFailed, loadMore,
     threadId, threadOther, thread: visibleThread, threadLoading, threadMissing, threadFailed, pendingDelete,
-    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, applyUpdate, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
+    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, onScreen, applyUpdate, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
   }
 })

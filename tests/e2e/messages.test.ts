@@ -177,6 +177,36 @@ describe('Mensajes', () => {
     expect(f.url()).toMatch(/\/messages\/[^/]+$/)
   })
 
+  it('a reply to a thread the reader has left (for the chat) waits unread: nothing marks it read off screen', async () => {
+    const admin = new Client()
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const [gala, hugo] = await Promise.all([makeUser(admin, 'worker', null, 'e2e-dm-gala'), makeUser(admin, 'worker', null, 'e2e-dm-hugo')])
+    await admin.patch(`/api/admin/users/${gala!.id}`, { fullName: 'Gala Ausente' })
+    const first = await hugo!.client.post('/api/messages', { recipientId: gala!.id, content: 'Primera pregunta de turno' })
+    expect(first.status).toBe(201)
+
+    const { page } = await open(gala!)
+    await page.getByTestId('nav-messages').click()
+    await page.getByTestId('dm-thread').filter({ hasText: 'Primera pregunta' }).click()
+    await message(page, 'Primera pregunta').waitFor()
+    await expect.poll(() => badge(page)).toBe(0)
+    // off to the chat; the thread she had open is still the store's last
+    await page.getByRole('navigation', { name: 'Navegación principal' }).getByRole('link', { name: 'Chat' }).click()
+    await page.waitForURL(url => url.pathname.startsWith('/chat'))
+
+    const reply = await hugo!.client.post('/api/messages', { recipientId: gala!.id, content: 'Segunda pregunta, sin ver', parentId: first.body.id })
+    expect(reply.status).toBe(201)
+    await expect.poll(() => badge(page)).toBe(1)
+    expect((await hugo!.client.get(`/api/messages/${reply.body.id}`)).body.read).toBe(false)
+
+    // back on the thread, it is read there
+    await page.getByTestId('nav-messages').click()
+    await page.getByTestId('dm-thread').filter({ hasText: 'Segunda pregunta' }).click()
+    await message(page, 'Segunda pregunta').waitFor()
+    await expect.poll(async () => (await hugo!.client.get(`/api/messages/${reply.body.id}`)).body.read).toBe(true)
+    await expect.poll(() => badge(page)).toBe(0)
+  })
+
   it('the thread list shows the newest 100 messages\' threads and "Cargar más" brings the older ones', async () => {
     const admin = new Client()
     await admin.login(DEMO.admin.email, DEMO.admin.password)
