@@ -182,7 +182,7 @@ describe('Mensajes', () => {
     await admin.login(DEMO.admin.email, DEMO.admin.password)
     const [gala, hugo] = await Promise.all([makeUser(admin, 'worker', null, 'e2e-dm-gala'), makeUser(admin, 'worker', null, 'e2e-dm-hugo')])
     await admin.patch(`/api/admin/users/${gala!.id}`, { fullName: 'Gala Ausente' })
-    const first = await hugo!.client.post('/api/messages', { recipientId: gala!.id, content: 'Primera pregunta de turno' })
+    const first = await hugo!.client.post('/api/messages', { recipientId: gala!.id, content: 'Primera pregunta de turno, ver www.example.cl/turnos' })
     expect(first.status).toBe(201)
 
     const { page } = await open(gala!)
@@ -190,6 +190,10 @@ describe('Mensajes', () => {
     await page.getByTestId('dm-thread').filter({ hasText: 'Primera pregunta' }).click()
     await message(page, 'Primera pregunta').waitFor()
     await expect.poll(() => badge(page)).toBe(0)
+    // an address in a message is a link that opens apart from the app
+    const link = message(page, 'Primera pregunta').getByRole('link', { name: 'www.example.cl/turnos' })
+    expect(await link.getAttribute('href')).toBe('http://www.example.cl/turnos')
+    expect(await link.getAttribute('target')).toBe('_blank')
     // off to the chat; the thread she had open is still the store's last
     await page.getByRole('navigation', { name: 'Navegación principal' }).getByRole('link', { name: 'Chat' }).click()
     await page.waitForURL(url => url.pathname.startsWith('/chat'))

@@ -6,7 +6,9 @@ import { Client, DEMO } from '../support/http'
 
 // A report's live updates (a comment or a status change by the other side) leave alone what the reader is typing:
 // the reply box and the open editor kept nothing before — any new comment emptied the box, any change closed the
-// editor with the old text back. And a supervisor's person filter offers only the people whose reports it can show.
+// editor with the old text back. A supervisor's person filter offers only the people whose reports it can show.
+// And the rough edges a UI walk found in filing one: a greyed-out button that gave no reason, addresses that were
+// not links, "Reportado por <your own name>", and a long title filling the list.
 
 let browser: Browser
 let supervisor: TestUser
@@ -116,5 +118,46 @@ describe('the supervisor\'s person filter', () => {
     await expect.poll(() => staff.getByTestId('report-row').count()).toBe(1)
     expect(await textOf(staff.getByTestId('report-row'))).toContain('Propio')
     expect(await staff.getByText('No se pudieron cargar los reportes.').count()).toBe(0)
+  })
+})
+
+describe('filing a report', () => {
+  it('an empty send names the empty fields; the report says "por ti", its addresses are links, and a long title takes two lines in the list', async () => {
+    const page = await open(worker, 390, 844)
+    await page.goto('/reports')
+    const form = page.getByTestId('report-form')
+    await form.getByTestId('report-submit').click()
+    await form.getByText('Escribe un título.').waitFor()
+    await form.getByText('Describe lo que pasó.').waitFor()
+    expect(await form.getByLabel('Descripción').getAttribute('aria-invalid')).toBe('true')
+
+    const title = `Medidor de la subestación ${Date.now()} con una descripción larga que no cabe en dos líneas de la lista de reportes del teléfono`
+    const content = 'Ver el manual en https://intranet.example.cl/manuales/medidor?id=7, o escribir a soporte@example.cl.\nGracias.'
+    await form.getByLabel('Título').fill(title)
+    await expect.poll(() => form.getByText('Escribe un título.').count()).toBe(0)
+    await form.getByLabel('Descripción').fill(content)
+    await form.getByTestId('report-submit').click()
+    await page.waitForURL(/\/reports\/[^/]+$/)
+
+    const detail = page.getByTestId('report-detail')
+    await detail.getByText(/^Reportado por ti el /).waitFor()
+    const body = detail.getByTestId('report-content')
+    expect(await body.textContent()).toBe(content)
+    const links = await body.locator('a').evaluateAll(els => els.map(a => [a.getAttribute('href'), a.textContent, a.getAttribute('target'), a.getAttribute('rel')]))
+    expect(links).toEqual([
+      ['https://intranet.example.cl/manuales/medidor?id=7', 'https://intranet.example.cl/manuales/medidor?id=7', '_blank', 'noopener noreferrer'],
+      ['mailto:soporte@example.cl', 'soporte@example.cl', '_blank', 'noopener noreferrer'],
+    ])
+
+    await page.getByRole('link', { name: 'Mis reportes' }).click()
+    const row = page.getByTestId('report-row').filter({ hasText: 'Medidor de la subestación' })
+    const lines = await row.locator('.report-list__title').evaluate((el) => {
+      const style = getComputedStyle(el)
+      return Math.round(el.getBoundingClientRect().height / Number.parseFloat(style.lineHeight))
+    })
+    expect(lines).toBe(2)
+    // the whole title is still the link's name
+    expect(await row.textContent()).toContain(title)
+    await screenshot(page, 'report-list-long-title-390')
   })
 })
