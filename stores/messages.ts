@@ -230,6 +230,16 @@ export const useMessagesStore = defineStore('messages', () => {
     return dm
   }
 
+  /**
+   * "Nuevo mensaje" to a person: it goes on in the latest thread with them, as a reply to its newest message the
+   * caller still sees, so one person is one row in the list (each new message began a thread of its own); a new
+   * thread only when there is none.
+   */
+  async function sendTo(recipientId: string, content: string) {
+    const latest = await api<ApiList<ApiDm>>('/api/messages', { query: { with: recipientId, limit: 1 } })
+    return send({ recipientId, content, parentId: latest.data[0]?.id })
+  }
+
   // how many Mensajes pages are mounted (a page being replaced and its successor overlap for a moment): the last
   // thread opened stays in the store after the user left for the chat, and a reply arriving then is not seen
   let screens = 0
@@ -338,6 +348,6 @@ export const useMessagesStore = defineStore('messages', () => {
   return {
     unreadCount, filter, items, loading, loaded, failed, threads, nextCursor, loadingMore, moreFailed, loadMore,
     threadId, threadOther, thread: visibleThread, threadLoading, threadMissing, threadFailed, pendingDelete,
-    refreshUnread, load, openThread, markThreadRead, markAllRead, send, receive, onScreen, applyUpdate, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
+    refreshUnread, load, openThread, markThreadRead, markAllRead, send, sendTo, receive, onScreen, applyUpdate, applyDelete, edit, remove, undoDelete, commitDelete, searchDirectory, $reset,
   }
 })

@@ -125,15 +125,19 @@ describe('Mensajes', () => {
     await a.reload()
     await message(a, 'turbina 4').waitFor()
 
-    // two more for Beto while he is elsewhere; "Marcar todo como leído" clears them
+    // two more for Beto while he is elsewhere, each through "Nuevo mensaje": they go on in the one thread with him
+    // (a thread each made two rows with one name); "Marcar todo como leído" clears them
+    // (his second tab leaves the thread too: a thread on screen reads what arrives in it)
     await b.getByRole('link', { name: 'Chat', exact: true }).click()
+    await b2.getByRole('link', { name: 'Chat', exact: true }).click()
     await writeNew(a, 'Beto Mensajero', 'Primero')
     await a.getByTestId('nav-messages').click()
     await writeNew(a, 'Beto Mensajero', 'Segundo')
     await expect.poll(() => badge(b)).toBe(2)
     await b.getByTestId('nav-messages').click()
     await b.getByTestId('dm-filter-unread').click()
-    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(2)
+    await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(1)
+    expect(await b.getByTestId('dm-thread').filter({ hasText: 'Ana Mensajera' }).count()).toBe(1)
     await b.getByTestId('dm-read-all').click()
     await expect.poll(() => badge(b)).toBe(0)
     await expect.poll(() => b.getByTestId('dm-thread').count()).toBe(0)
@@ -238,14 +242,15 @@ describe('Mensajes', () => {
     const { page: a, context } = await open(ana, 390, 844)
     const { page: b } = await open(beto)
     await a.goto('/messages')
-    await a.getByTestId('dm-thread').filter({ hasText: 'está en orden' }).click()
+    // the one thread with Beto (it holds his "está en orden" and the later messages to him)
+    await a.getByTestId('dm-thread').filter({ hasText: 'Beto Mensajero' }).click()
     await a.waitForURL(/\/messages\/[^/]+$/)
     const threadUrl = a.url()
     await message(a, 'está en orden').waitFor()
     await a.getByRole('link', { name: 'Volver a los mensajes' }).click()
 
     await context.setOffline(true)
-    await a.getByTestId('dm-thread').filter({ hasText: 'está en orden' }).click()
+    await a.getByTestId('dm-thread').filter({ hasText: 'Beto Mensajero' }).click()
     await a.getByTestId('offline-banner').waitFor()
     await message(a, 'está en orden').waitFor()
 
