@@ -118,6 +118,26 @@ export const numberFormat = (code: string, options: Intl.NumberFormatOptions = {
 export const relativeTimeFormat = (code: string) =>
   cached(`relative|${code}`, () => new Intl.RelativeTimeFormat(tagOf(code), { numeric: 'auto', style: 'short' }))
 
+const DAY_MS = 86_400_000
+/** Midnight (local time) of a date's day, as a day number to compare days by. */
+const dayOf = (date: Date) => Math.round((date.getTime() - date.getTimezoneOffset() * 60_000) / DAY_MS - 0.5)
+
+/**
+ * A date in a list, as message and mail apps show it: "14:05" today, "ayer 14:05", "3 dic" this year, "3 dic 2025"
+ * before (the full date goes in the element's title). `now` for tests.
+ */
+export function formatShortDate(iso: string | Date | null | undefined, code: string, now = new Date()) {
+  if (!iso) return ''
+  const date = typeof iso === 'string' ? new Date(iso) : iso
+  const tag = tagOf(code)
+  const days = dayOf(now) - dayOf(date)
+  const time = () => cached(`time|${code}`, () => new Intl.DateTimeFormat(tag, { timeStyle: 'short' })).format(date)
+  if (days === 0) return time()
+  if (days === 1) return `${cached(`rel-auto|${code}`, () => new Intl.RelativeTimeFormat(tag, { numeric: 'auto' })).format(-1, 'day')} ${time()}`
+  if (date.getFullYear() === now.getFullYear() && days > 0) return cached(`day-month|${code}`, () => new Intl.DateTimeFormat(tag, { day: 'numeric', month: 'short' })).format(date)
+  return formatDateTime(date, code, false)
+}
+
 const warmed = new Set<string>()
 /**
  * Builds the date formatters of language `code` ahead of use, each in its own idle moment (e.g. while the session

@@ -158,6 +158,10 @@ describe('filing a report', () => {
     expect(lines).toBe(2)
     // the whole title is still the link's name
     expect(await row.textContent()).toContain(title)
+    // filed today: the list says the time alone, the full date on hover
+    const when = row.locator('time')
+    expect((await when.textContent())!.trim()).toMatch(/^\d{1,2}:\d{2}(\s?[ap]\.?\s?m\.?)?$/i)
+    expect(await when.getAttribute('title')).toMatch(/\d{4}/)
     await screenshot(page, 'report-list-long-title-390')
   })
 })
