@@ -241,18 +241,22 @@ const senderHid = sql`exists (select 1 from ${sql.identifier('dm_hidden')} where
   .mapWith(Boolean) // SQLite answers 0/1, PostgreSQL a boolean
 
 /**
- * The senders of messages just read see "Leído" live: `dm-update` with the message as they see it, all of one
- * sender's in one bus message. Not to a sender who deleted it from their view, nor for a deleted sender's.
+ * Messages just read, live as `dm-update`, all of one person's in one bus message: their senders see "Leído" (not
+ * a sender who deleted the message from their view, nor a deleted sender), and the reader's other tabs stop
+ * showing them as unread.
  */
-function tellSenders(read: Array<ApiDm & { senderHid: boolean }>) {
-  const bySender = new Map<string, ApiDm[]>()
-  for (const { senderHid: hid, ...dm } of read) {
-    if (!dm.senderId || hid) continue
-    const list = bySender.get(dm.senderId)
+function tellReadState(readerId: string, read: Array<ApiDm & { senderHid: boolean }>) {
+  const byUser = new Map<string, ApiDm[]>()
+  const add = (userId: string, dm: ApiDm) => {
+    const list = byUser.get(userId)
     if (list) list.push(dm)
-    else bySender.set(dm.senderId, [dm])
+    else byUser.set(userId, [dm])
   }
-  for (const [senderId, list] of bySender) publishAll(userTopic(senderId), list.map(dm => ({ event: 'dm-update' as const, data: { dm } })))
+  for (const { senderHid: hid, ...dm } of read) {
+    add(readerId, dm)
+    if (dm.senderId && !hid) add(dm.senderId, dm)
+  }
+  for (const [userId, list] of byUser) publishAll(userTopic(userId), list.map(dm => ({ event: 'dm-update' as const, data: { dm } })))
 }
 
 /** `PUT /api/messages/:id/read`: the recipient marks it read (once; later calls keep the first time). */
@@ -267,7 +271,7 @@ export async function markDmRead(viewer: Viewer, id: string) {
   const [fresh] = marked ? [marked] : await useDb().select().from(dms).where(eq(dms.id, id)).limit(1)
   publishUnreadChanged(viewer.id)
   const shown = (await shaped([fresh ?? { ...dm, readAt }]))[0]!
-  if (marked) tellSenders([{ ...shown, senderHid: marked.senderHid }])
+  if (marked) tellReadState(viewer.id, [{ ...shown, senderHid: marked.senderHid }])
   return shown
 }
 
@@ -278,7 +282,7 @@ export async function markAllDmsRead(viewer: Viewer) {
   if (updated.length) {
     publishUnreadChanged(viewer.id)
     const names = await namesOf(updated.flatMap(r => [r.senderId, r.recipientId]))
-    tellSenders(updated.map(r => ({ ...toApiDm(r, names), senderHid: r.senderHid })))
+    tellReadState(viewer.id, updated.map(r => ({ ...toApiDm(r, names), senderHid: r.senderHid })))
   }
   return { updated: updated.length }
 }

@@ -81,7 +81,7 @@ describe('GET /api/events', () => {
     expect(liveB.named('dm-update')).toHaveLength(1)
   })
 
-  it('reading tells each sender live as dm-update {dm} with read: true (PUT …/read and read-all); not for a message the sender deleted', async () => {
+  it('reading tells each sender live as dm-update {dm} with read: true (PUT …/read and read-all), and the reader\'s own tabs; not a sender who deleted it', async () => {
     const { sup, a, b } = await pair()
     const c = (await makeUser(admin, 'worker', sup.id, 'ev-c'))!
     const send = async (from: TestUser, content: string) => (await from.client.post('/api/messages', { recipientId: b.id, content })).body
@@ -110,9 +110,15 @@ describe('GET /api/events', () => {
     const edited = (await a.client.put(`/api/messages/${three.id}`, { content: 'tres, editado' })).body
     for (const live of [liveA, liveA2]) await expect.poll(() => live.named('dm-update')).toEqual([{ dm: read }, { dm: threeRead }, { dm: edited }])
     expect(edited.read).toBe(true)
-    // the reader hears only her unread count; the other sender nothing of Ana's messages
+    // the reader's tabs hear her unread count and every message she read (her other tabs un-bold them), then the
+    // edit; the other sender nothing of Ana's messages
     await expect.poll(() => liveB.lastUnread()).toBe(0)
-    await expect.poll(() => liveB.named('dm-update')).toEqual([{ dm: edited }])
+    await expect.poll(() => liveB.named('dm-update').length).toBe(6)
+    const toReader = liveB.named('dm-update').map((e: any) => e.dm)
+    expect(toReader.slice(0, 2).map((dm: any) => dm.id)).toEqual([one.id, hiddenOne.id])
+    expect(toReader.slice(2, 5).map((dm: any) => dm.id).sort()).toEqual([three.id, hiddenFour.id, fromC.id].sort())
+    expect(toReader.slice(0, 5).every((dm: any) => dm.read === true && dm.readAt)).toBe(true)
+    expect(toReader[5]).toEqual(edited)
     expect(liveC.named('dm-update')).toHaveLength(1)
   })
 
