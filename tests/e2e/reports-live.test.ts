@@ -119,6 +119,23 @@ describe('the supervisor\'s person filter', () => {
     expect(await textOf(staff.getByTestId('report-row'))).toContain('Propio')
     expect(await staff.getByText('No se pudieron cargar los reportes.').count()).toBe(0)
   })
+
+  it('on a tablet the supervisor\'s three admin tabs show whole: the team note makes way, the row is not scrolled', async () => {
+    const staff = await open(supervisor, 768, 1024)
+    await staff.goto('/admin/reports')
+    await staff.getByTestId('admin-team-scope').waitFor()
+    const nav = staff.getByRole('navigation', { name: 'Secciones de administración' })
+    await staff.getByTestId('admin-tab-reports').waitFor()
+    // the row is brought to the current tab at idle time: an idle callback asked for now runs after that one
+    await staff.evaluate(() => new Promise(done => requestIdleCallback(() => requestAnimationFrame(() => done(null)), { timeout: 2000 })))
+    const placed = await nav.evaluate((el) => {
+      const box = el.getBoundingClientRect()
+      const whole = [...el.querySelectorAll('a')].every((a) => { const r = a.getBoundingClientRect(); return r.left >= box.left - 1 && r.right <= box.right + 1 })
+      return { whole, scrollLeft: el.scrollLeft }
+    })
+    expect(placed).toEqual({ whole: true, scrollLeft: 0 })
+    await screenshot(staff, 'admin-tabs-supervisor-768')
+  })
 })
 
 describe('filing a report', () => {
@@ -163,5 +180,49 @@ describe('filing a report', () => {
     expect((await when.textContent())!.trim()).toMatch(/^\d{1,2}:\d{2}(\s?[ap]\.?\s?m\.?)?$/i)
     expect(await when.getAttribute('title')).toMatch(/\d{4}/)
     await screenshot(page, 'report-list-long-title-390')
+  })
+})
+
+describe('the staff report\'s back link', () => {
+  it('is "‹ Reportes del equipo" as the worker\'s "‹ Mis reportes" (it was a bare "Volver a la lista" button), reached by keyboard, and returns to the queue; in English too', async () => {
+    const title = `Válvula atascada ${Date.now()}`
+    const id = await fileReport(worker, title)
+    const staff = await open(supervisor, 768, 1024)
+    await staff.goto(`/admin/reports?id=${id}`)
+    await expect.poll(() => textOf(staff.getByTestId('report-title'))).toBe(title)
+    const back = staff.getByRole('link', { name: 'Reportes del equipo', exact: true })
+    expect(await back.count()).toBe(1)
+    expect((await back.textContent())!.trim()).toBe('Reportes del equipo')
+    // the same chevron as the worker's link: an icon that is no part of the name
+    expect(await back.locator('svg[aria-hidden="true"] path').getAttribute('d')).toBe('m15 6-6 6 6 6')
+    expect(await back.getAttribute('href')).toBe('/admin/reports')
+    await screenshot(staff, 'report-staff-back-768')
+
+    // by keyboard: Tab reaches it before anything of the report, Enter goes back to the queue
+    await staff.locator('body').focus()
+    let reached = false
+    for (let i = 0; i < 40 && !reached; i++) {
+      await staff.keyboard.press('Tab')
+      reached = await back.evaluate(el => el === document.activeElement)
+    }
+    expect(reached).toBe(true)
+    await staff.keyboard.press('Enter')
+    await staff.waitForURL(url => url.pathname === '/admin/reports' && !url.searchParams.has('id'))
+    await staff.getByTestId('report-row').filter({ hasText: title }).waitFor()
+    expect(await back.count()).toBe(0)
+
+    // in English (the language picked on the sign-in page), on a phone
+    const { page } = await tabs.open({ width: 360, height: 740 })
+    await page.goto('/login')
+    await page.getByRole('button', { name: 'English' }).click()
+    await page.locator('input[autocomplete="username"]').fill(supervisor.email)
+    await page.locator('input[autocomplete="current-password"]').fill(supervisor.password)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(url => url.pathname.startsWith('/chat'))
+    await page.goto(`/admin/reports?id=${id}`)
+    const backEn = page.getByRole('link', { name: 'Team reports', exact: true })
+    await backEn.click()
+    await page.waitForURL(url => url.pathname === '/admin/reports' && !url.searchParams.has('id'))
+    await page.getByTestId('report-row').filter({ hasText: title }).waitFor()
   })
 })

@@ -5,7 +5,6 @@ export default {
   fieldTitle: 'Title',
   fieldContent: 'Description',
   submit: 'Send report',
-  created: 'Report sent',
   queued: 'Offline: the report will be sent when the connection is back',
   noneMine: 'You have not filed any reports.',
   loadFailed: 'Reports could not be loaded.',
@@ -41,5 +40,5 @@ export default {
   filterPerson: 'Person',
   allPeople: 'Everyone',
   queueCount: 'No reports | 1 report | {count} reports',
-  backToQueue: 'Back to the list',
+  backToQueue: 'Team reports',
 }

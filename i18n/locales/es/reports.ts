@@ -5,7 +5,6 @@ export default {
   fieldTitle: 'Título',
   fieldContent: 'Descripción',
   submit: 'Enviar reporte',
-  created: 'Reporte enviado',
   queued: 'Sin conexión: el reporte se enviará cuando vuelva la conexión',
   noneMine: 'No has enviado reportes.',
   loadFailed: 'No se pudieron cargar los reportes.',
@@ -41,5 +40,5 @@ export default {
   filterPerson: 'Persona',
   allPeople: 'Todas las personas',
   queueCount: 'Sin reportes | 1 reporte | {count} reportes',
-  backToQueue: 'Volver a la lista',
+  backToQueue: 'Reportes del equipo',
 }
