@@ -133,3 +133,43 @@ describe('the SMS conversation in the web app', () => {
     expect(await page.locator('textarea').count()).toBe(0)
   })
 })
+
+describe('Admin → Canales: what the webhook addresses are for, and a channel whose sends fail', () => {
+  it('says which address goes in Twilio\'s "A message comes in" and what the other is; failed sends turn "Configurado" from green to a warning with the last error', async () => {
+    twilio.reset()
+    const page = await signedIn(DEMO.admin, { width: 1280, height: 800 })
+    await page.goto('/admin/channels')
+    const badge = page.getByTestId('sms-configured')
+    await expect.poll(() => badge.textContent()).toBe('Configurado')
+    const hooks = page.getByTestId('sms-webhook')
+    await expect.poll(() => hooks.count()).toBe(2)
+    const said = (hook: number) => Promise.all([hooks.nth(hook).locator('code').textContent(), hooks.nth(hook).locator('p').textContent()])
+    expect(await said(0)).toEqual([`${server.url}/api/channels/twilio/sms`, 'Pégala en la consola de Twilio, en el campo «A message comes in» del número (Webhook, HTTP POST).'])
+    expect(await said(1)).toEqual([`${server.url}/twilio_webhook`, 'El mismo webhook, en la dirección que usaba la plataforma anterior: sirve si el número ya apunta ahí.'])
+    // nothing failed (the first test's failed send was retried): green, no warning
+    await expect.poll(() => page.getByTestId('sms-no-failed').count()).toBe(1)
+    expect(await badge.getAttribute('data-tone')).toBe('success')
+    expect(await page.getByTestId('sms-warning').count()).toBe(0)
+    const green = await badge.evaluate(el => getComputedStyle(el).backgroundColor)
+
+    // Twilio refuses a reply: still "Configurado" (the settings are there), no longer green, and the warning says why
+    twilio.fail(1, 400)
+    await inbound('¿Quién está de turno?')
+    await expect.poll(async () => {
+      await page.getByRole('button', { name: 'Actualizar' }).click()
+      return page.getByTestId('sms-failed-send').count()
+    }, { timeout: 20_000 }).toBe(1)
+    expect(await badge.textContent()).toBe('Configurado')
+    expect(await badge.getAttribute('data-tone')).toBe('warning')
+    expect(await badge.evaluate(el => getComputedStyle(el).backgroundColor)).not.toBe(green)
+    const warning = page.getByTestId('sms-warning')
+    expect(await warning.isVisible()).toBe(true)
+    expect((await warning.textContent())!.replace(/\s+/g, ' ').trim()).toMatch(/^1 envío falló: Twilio lo rechazó o no respondió\. Último error: .*400/)
+    // beside the status: right under the heading that holds the badge
+    const [badgeBox, warningBox] = [await badge.boundingBox(), await warning.boundingBox()]
+    expect(warningBox!.y - (badgeBox!.y + badgeBox!.height)).toBeLessThan(40)
+    await screenshot(page, 'admin-channels-warning-1280')
+    await page.setViewportSize({ width: 360, height: 740 })
+    await screenshot(page, 'admin-channels-warning-360')
+  }, 120_000)
+})

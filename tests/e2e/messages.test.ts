@@ -318,7 +318,7 @@ describe('Reportes', () => {
     await screenshot(worker, 'reports-worker-360')
 
     // the queue filters by status: the resolved report leaves "Abierto"
-    await staff.getByRole('button', { name: 'Volver a la lista' }).click()
+    await staff.getByRole('link', { name: 'Reportes del equipo' }).click()
     await staff.getByTestId('queue-status').selectOption('open')
     await expect.poll(() => staff.getByTestId('report-row').filter({ hasText: title }).count()).toBe(0)
     await staff.getByTestId('queue-status').selectOption('resolved')
@@ -349,5 +349,51 @@ describe('Reportes', () => {
     const { page } = await open(beto)
     await page.goto('/admin/reports')
     await page.waitForURL(url => !url.pathname.startsWith('/admin'))
+  })
+})
+
+describe('Mensajes: the thread list\'s filter row', () => {
+  it('fits on one line in the 360 px list column at 1280 and 768 (it took three lines), nothing running out of its box; usable at 360', async () => {
+    const { page } = await open(ana)
+    /** The controls of one row of the list's header: each one's name and top, and whether it runs past its box or the row. */
+    const row = (selector: string) => page.locator(selector).evaluate((bar) => {
+      const box = bar.getBoundingClientRect()
+      const controls = [...bar.querySelectorAll<HTMLElement>('button')].map((el) => {
+        const r = el.getBoundingClientRect()
+        return {
+          name: el.getAttribute('aria-label') ?? el.textContent!.trim(),
+          top: Math.round(r.top),
+          outside: el.scrollWidth > el.clientWidth + 1 || r.left < box.left - 0.5 || r.right > box.right + 0.5,
+        }
+      })
+      return { height: Math.round(box.height), overflowing: bar.scrollWidth > bar.clientWidth + 1, controls }
+    })
+    for (const [width, height] of [[1280, 800], [768, 1024]] as const) {
+      await page.setViewportSize({ width, height })
+      await page.goto('/messages')
+      await page.getByTestId('dm-filter-unread').waitFor()
+      // the four chips share one line, each whole and inside the row, which does not scroll
+      const filters = await row('[role="group"][aria-label="Mostrar"]')
+      expect(filters.controls.map(c => c.name)).toEqual(['Todos', 'Recibidos', 'Enviados', 'No leídos'])
+      expect(new Set(filters.controls.map(c => c.top)).size, `${width} px: ${JSON.stringify(filters.controls)}`).toBe(1)
+      expect(filters.controls.filter(c => c.outside), `${width} px`).toEqual([])
+      expect(filters.overflowing).toBe(false)
+      expect(filters.height).toBeLessThan(60)
+      // "Marcar todo como leído" is an icon that keeps its name, on the title's line with "Nuevo mensaje"
+      const bar = await row('.messages-page__list > header')
+      expect(bar.controls.map(c => c.name)).toEqual(['Marcar todo como leído', 'Nuevo mensaje'])
+      expect(new Set(bar.controls.map(c => c.top)).size).toBe(1)
+      expect(bar.controls.filter(c => c.outside)).toEqual([])
+      expect(await page.getByRole('button', { name: 'Marcar todo como leído' }).getAttribute('title')).toBe('Marcar todo como leído')
+      await screenshot(page, `messages-filters-${width}`)
+    }
+    // a phone: the chips still one row, each reachable and pressable, none cut
+    await page.setViewportSize({ width: 360, height: 740 })
+    await page.goto('/messages')
+    await page.getByTestId('dm-filter-unread').click()
+    await expect.poll(() => page.getByTestId('dm-filter-unread').getAttribute('aria-pressed')).toBe('true')
+    const phone = await row('[role="group"][aria-label="Mostrar"]')
+    expect(phone.controls.filter(c => c.outside)).toEqual([])
+    await screenshot(page, 'messages-filters-360')
   })
 })
