@@ -32,7 +32,7 @@ export function toApiConversation(c: PageRow, messageCount: number): ApiConversa
 type Authors = ReadonlyMap<string, { id: string, fullName: string }>
 
 /** API.md `message`; `author` only on a user message by someone other than `ownerId` (docs/api.md). */
-export function toApiMessage(m: Message, ownerId: string, authors: Authors): ApiMessage {
+function toApiMessage(m: Message, ownerId: string, authors: Authors): ApiMessage {
   const message: ApiMessage = {
     id: m.id,
     conversationId: m.conversationId,
