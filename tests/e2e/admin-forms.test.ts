@@ -108,6 +108,22 @@ describe('Admin → Usuarios forms', () => {
     await screenshot(page, 'admin-toast-over-dialog-1280')
   })
 
+  it('a greyed-out "Eliminar cuenta" says what it waits for: someone to get the data, then the typed email', async () => {
+    const page = await usersPage()
+    const dialog = await editDialog(page)
+    await dialog.getByTestId('admin-delete-user').click()
+    const go = dialog.getByTestId('admin-delete-user-go')
+    const waiting = dialog.getByTestId('admin-delete-waiting')
+    expect(await go.isDisabled()).toBe(true)
+    expect(await waiting.textContent()).toBe('Elige a quién pasar sus conversaciones y reportes.')
+    expect(await go.getAttribute('aria-describedby')).toBe(await waiting.getAttribute('id'))
+    await dialog.getByTestId('admin-delete-drop').check()
+    await expect.poll(() => waiting.textContent()).toBe(`Para confirmar, escribe ${target.email} tal cual.`)
+    await dialog.getByTestId('admin-delete-typed').locator('input').fill(target.email)
+    await expect.poll(() => waiting.count()).toBe(0)
+    expect(await go.isDisabled()).toBe(false)
+  })
+
   it('on a phone, a reset password is scrolled into view when it appears', async () => {
     const page = await usersPage(360, 740)
     const dialog = await editDialog(page)

@@ -138,6 +138,24 @@ describe('the supervisor\'s person filter', () => {
   })
 })
 
+describe('a resolved report', () => {
+  it('tells the reporter that a reply stays in the thread but does not reopen it', async () => {
+    const id = await fileReport(worker, `Resuelto ${Date.now()}`)
+    expect((await supervisor.client.put(`/api/reports/${id}/resolve`, {})).status).toBe(200)
+    const page = await open(worker, 390, 844)
+    await page.goto(`/reports/${id}`)
+    const hint = page.getByTestId('report-resolved-hint')
+    await hint.waitFor()
+    expect(await hint.textContent()).toContain('no lo reabre')
+    expect(await page.getByTestId('report-comment-input').getAttribute('aria-describedby')).toBe(await hint.getAttribute('id'))
+    // an open report says nothing of the kind
+    const open2 = await fileReport(worker, `Abierto ${Date.now()}`)
+    await page.goto(`/reports/${open2}`)
+    await page.getByTestId('report-comment-input').waitFor()
+    expect(await page.getByTestId('report-resolved-hint').count()).toBe(0)
+  })
+})
+
 describe('filing a report', () => {
   it('an empty send names the empty fields; the report says "por ti", its addresses are links, and a long title takes two lines in the list', async () => {
     const page = await open(worker, 390, 844)

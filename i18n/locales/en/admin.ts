@@ -105,6 +105,8 @@ export default {
     deleteDrop: 'Delete them with the account',
     deleteTarget: 'Move them to',
     deleteTypeToConfirm: 'Type {email} to confirm',
+    deleteNeedsTarget: 'Choose who gets their conversations and reports.',
+    deleteNeedsEmail: 'To confirm, type {email} exactly.',
     deleteGo: 'Delete for good',
     deleted: 'Account of {name} deleted.',
     phone: 'Verified phone',

@@ -27,6 +27,7 @@ export default {
   thread: 'Comments',
   noComments: 'No comments yet.',
   commentReporter: 'Reply',
+  resolvedReplyHint: 'This report is resolved: your reply stays in the thread but does not reopen it. If the problem persists, file a new report.',
   commentStaff: 'Comment',
   changeStatus: 'Change status',
   keepStatus: 'Keep the status',

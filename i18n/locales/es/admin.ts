@@ -105,6 +105,8 @@ export default {
     deleteDrop: 'Eliminarlos con la cuenta',
     deleteTarget: 'Pasarlos a',
     deleteTypeToConfirm: 'Escribe {email} para confirmar',
+    deleteNeedsTarget: 'Elige a quién pasar sus conversaciones y reportes.',
+    deleteNeedsEmail: 'Para confirmar, escribe {email} tal cual.',
     deleteGo: 'Eliminar para siempre',
     deleted: 'Cuenta de {name} eliminada.',
     phone: 'Teléfono verificado',

@@ -27,6 +27,7 @@ export default {
   thread: 'Comentarios',
   noComments: 'Aún no hay comentarios.',
   commentReporter: 'Responder',
+  resolvedReplyHint: 'Este reporte está resuelto: tu respuesta queda en el hilo, pero no lo reabre. Si el problema sigue, presenta un reporte nuevo.',
   commentStaff: 'Comentario',
   changeStatus: 'Cambiar estado',
   keepStatus: 'Sin cambiar el estado',
