@@ -59,6 +59,8 @@ describe('Admin → Usuarios forms', () => {
     await dialog.getByText('Escribe el nombre.').waitFor()
     expect(await dialog.getByText(/fullName|is required/).count()).toBe(0)
     expect(sent).toEqual([])
+    // the focus goes to the first empty field, where the fix is
+    await expect.poll(() => dialog.getByTestId('admin-new-email').locator('input').evaluate(el => el === document.activeElement)).toBe(true)
     expect(await dialog.getByLabel('Nombre completo').getAttribute('maxlength')).toBe('120')
     // typing in a field takes its mark away
     await dialog.getByLabel('Nombre completo').fill('Alguien')
@@ -73,6 +75,7 @@ describe('Admin → Usuarios forms', () => {
     await dialog.getByLabel('Nombre completo').fill('   ')
     await dialog.getByTestId('admin-edit-save').click()
     await dialog.getByText('Escribe el nombre.').waitFor()
+    await expect.poll(() => dialog.getByLabel('Nombre completo').evaluate(el => el === document.activeElement)).toBe(true)
     expect(sent).toEqual([])
   })
 
