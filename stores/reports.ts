@@ -29,6 +29,9 @@ export const useReportsStore = defineStore('reports', () => {
   /** The queue was shown on this page load (only then do live events re-read it). */
   let queueWanted = false
   const filters = ref<ReportQueueFilters>({ status: '', reporterId: '', q: '' })
+  /** The queue's person filter: whoever filed a report within the caller's scope (the server's own list). */
+  const reporters = ref<Array<{ id: string, fullName: string }>>([])
+  let reportersStale = false
 
   const detail = ref<ApiReportDetail | null>(null)
   const detailLoading = ref(false)
@@ -86,6 +89,12 @@ export const useReportsStore = defineStore('reports', () => {
     finally {
       if (run === queueRun) queueLoading.value = false
     }
+  }
+
+  async function loadReporters() {
+    reportersStale = false
+    try { reporters.value = (await api<{ data: Array<{ id: string, fullName: string }> }>('/api/admin/reports/reporters')).data }
+    catch { reportersStale = true }
   }
 
   /** A report changed (or was filed): its chip in every list shows the new state. */
@@ -179,10 +188,15 @@ export const useReportsStore = defineStore('reports', () => {
       void refreshDetail()
     }
     if (!known && mineLoaded.value) void loadMine()
-    // a new report or one that moved between filters: read the queue again (once for a burst of events)
+    // a new report or one that moved between filters: read the queue again (once for a burst of events), and
+    // the person filter when the report may be someone's first
     if (canManage.value && queueWanted) {
+      if (!known) reportersStale = true
       clearTimeout(queueTimer)
-      queueTimer = setTimeout(() => { void loadQueue() }, 300)
+      queueTimer = setTimeout(() => {
+        void loadQueue()
+        if (reportersStale) void loadReporters()
+      }, 300)
     }
   }
 
@@ -202,6 +216,8 @@ export const useReportsStore = defineStore('reports', () => {
     queueLoading.value = false
     queueFailed.value = false
     filters.value = { status: '', reporterId: '', q: '' }
+    reporters.value = []
+    reportersStale = false
     detail.value = null
     detailLoading.value = false
     detailMissing.value = false
@@ -211,7 +227,7 @@ export const useReportsStore = defineStore('reports', () => {
 
   return {
     mine, mineTotal, mineLoading, mineLoaded, mineFailed, queue, queueTotal, queueLoading, queueFailed, filters,
-    detail, detailLoading, detailMissing, detailFailed, canManage,
-    loadMine, loadQueue, open, refreshDetail, create, update, comment, resolve, applyLive, $reset,
+    reporters, detail, detailLoading, detailMissing, detailFailed, canManage,
+    loadMine, loadQueue, loadReporters, open, refreshDetail, create, update, comment, resolve, applyLive, $reset,
   }
 })

@@ -14,6 +14,7 @@ let browser: Browser
 let supervisor: TestUser
 let worker: TestUser
 let outsider: TestUser
+let newcomer: TestUser
 const tabs = trackTabs(() => browser, { allow: [/status of 503/] })
 
 beforeAll(async () => {
@@ -24,6 +25,8 @@ beforeAll(async () => {
   worker = await makeUser(admin, 'worker', supervisor.id, 'e2e-rl-w')
   const otherSupervisor = await makeUser(admin, 'supervisor', null, 'e2e-rl-sup2')
   outsider = await makeUser(admin, 'worker', otherSupervisor.id, 'e2e-rl-x')
+  newcomer = await makeUser(admin, 'worker', supervisor.id, 'e2e-rl-new')
+  await admin.patch(`/api/admin/users/${newcomer.id}`, { fullName: 'Nora Nueva' })
   await admin.patch(`/api/admin/users/${supervisor.id}`, { fullName: 'Rita Supervisora' })
   await admin.patch(`/api/admin/users/${worker.id}`, { fullName: 'Walter Reportero' })
   await admin.patch(`/api/admin/users/${outsider.id}`, { fullName: 'Xavier Ajeno' })
@@ -118,6 +121,10 @@ describe('the supervisor\'s person filter', () => {
     await expect.poll(() => staff.getByTestId('report-row').count()).toBe(1)
     expect(await textOf(staff.getByTestId('report-row'))).toContain('Propio')
     expect(await staff.getByText('No se pudieron cargar los reportes.').count()).toBe(0)
+
+    // someone's first report, filed while the queue is open, adds them to the filter without a reload
+    await fileReport(newcomer, `Primero ${Date.now()}`)
+    await expect.poll(() => options.allTextContents()).toEqual(['Todas las personas', 'Nora Nueva', 'Rita Supervisora', 'Walter Reportero'])
   })
 
   it('on a tablet the supervisor\'s three admin tabs show whole: the team note makes way, the row is not scrolled', async () => {
@@ -165,6 +172,7 @@ describe('filing a report', () => {
     await form.getByText('Escribe un título.').waitFor()
     await form.getByText('Describe lo que pasó.').waitFor()
     expect(await form.getByLabel('Descripción').getAttribute('aria-invalid')).toBe('true')
+    await expect.poll(() => form.getByLabel('Título').evaluate(el => el === document.activeElement)).toBe(true)
 
     const title = `Medidor de la subestación ${Date.now()} con una descripción larga que no cabe en dos líneas de la lista de reportes del teléfono`
     const content = 'Ver el manual en https://intranet.example.cl/manuales/medidor?id=7, o escribir a soporte@example.cl.\nGracias.'
