@@ -28,6 +28,11 @@ export interface ApiSmsChannel {
   lastOutbound: { at: string, channel: SmsAddressChannel, to: string } | null
   /** Jobs waiting or running (answers being produced, replies being sent). */
   pending: number
+  /**
+   * Of those, the ones whose last try failed and that wait for the next (Twilio or the model unreachable): they
+   * are not failed yet, but replies are late. `lastError` and `at` are the newest failed try's.
+   */
+  retrying: { count: number, lastError: string | null, at: string | null }
   failed: ApiChannelFailedSend[]
 }
 

@@ -1,5 +1,5 @@
 import type { ApiChannelFailedSend, ApiChannels, SmsAddressChannel } from '#shared/channels'
-import { and, count, desc, eq, inArray } from 'drizzle-orm'
+import { and, count, desc, eq, inArray, isNotNull } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Job, jobs, users } from '../db/schema'
 import { SMS_JOB_KINDS } from './channels/sms'
@@ -53,10 +53,15 @@ export async function channelStatus(): Promise<ApiChannels> {
   const config = twilioConfig()
   const db = useDb()
   const kinds = [...SMS_JOB_KINDS]
-  const [[inbound], finished, [waiting], failed] = await Promise.all([
+  const inLine = and(inArray(jobs.kind, kinds), inArray(jobs.status, ['pending', 'running']))
+  // a job in line with an error has failed a try and waits for its next one
+  const retryingWhere = and(inLine, isNotNull(jobs.lastError))
+  const [[inbound], finished, [waiting], [retryCount], [newestRetry], failed] = await Promise.all([
     db.select().from(jobs).where(eq(jobs.kind, 'sms.inbound')).orderBy(desc(jobs.createdAt)).limit(1),
     db.select().from(jobs).where(and(inArray(jobs.kind, kinds), eq(jobs.status, 'done'))).orderBy(desc(jobs.updatedAt)).limit(OUTBOUND_LOOKBACK),
-    db.select({ n: count() }).from(jobs).where(and(inArray(jobs.kind, kinds), inArray(jobs.status, ['pending', 'running']))),
+    db.select({ n: count() }).from(jobs).where(inLine),
+    db.select({ n: count() }).from(jobs).where(retryingWhere),
+    db.select({ lastError: jobs.lastError, updatedAt: jobs.updatedAt }).from(jobs).where(retryingWhere).orderBy(desc(jobs.updatedAt)).limit(1),
     newestJobs(['sms.send'], 'failed', FAILED_SHOWN),
   ])
   const outbound = finished.find(outboundOf)
@@ -73,6 +78,7 @@ export async function channelStatus(): Promise<ApiChannels> {
         : null,
       lastOutbound: outbound ? { at: outbound.updatedAt.toISOString(), ...outboundOf(outbound)! } : null,
       pending: Number(waiting?.n ?? 0),
+      retrying: { count: Number(retryCount?.n ?? 0), lastError: newestRetry?.lastError ?? null, at: newestRetry?.updatedAt.toISOString() ?? null },
       failed: failed.map(job => toFailedSend(job, names)),
     },
   }

@@ -314,6 +314,23 @@ describe('SMS channel: failures are retried', () => {
     expect(Number(job!.attempts)).toBe(4)
   })
 
+  it('a send waiting for its next try is counted in Admin → Canales as retrying, with its error, before it has failed', async () => {
+    const { phone } = await smsUser()
+    // Twilio says "too many requests, come back in 30 s": the reply waits in line with its error
+    twilio.fail(1, 429, 30)
+    await webhook({ From: phone, Body: 'Hola' })
+    const admin = new Client(server.url)
+    await admin.login(DEMO.admin.email, DEMO.admin.password)
+    const sms = await eventually(async () => {
+      const status = (await admin.get('/api/admin/channels')).body.sms
+      return status.retrying.count >= 1 ? status : null
+    })
+    expect(sms.retrying).toMatchObject({ lastError: expect.stringContaining('429'), at: expect.any(String) })
+    expect(sms.pending).toBeGreaterThanOrEqual(sms.retrying.count)
+    expect(sms.failed.find((f: { to: string }) => f.to === phone)).toBeUndefined()
+    expect(twilio.acceptedTo(phone)).toHaveLength(0)
+  })
+
   it('the second part of a reply fails with 500: an sms.send job (this try counted) sends the parts not yet accepted, the first part once, the model asked once', async () => {
     const { phone } = await smsUser()
     model.once({ reply: () => longAnswer() })

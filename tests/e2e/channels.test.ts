@@ -172,4 +172,20 @@ describe('Admin → Canales: what the webhook addresses are for, and a channel w
     await page.setViewportSize({ width: 360, height: 740 })
     await screenshot(page, 'admin-channels-warning-360')
   }, 120_000)
+
+  it('a reply waiting for another try (Twilio said "too many requests") turns the badge amber before it has failed, with the error', async () => {
+    const page = await signedIn(DEMO.admin, { width: 1280, height: 800 })
+    await page.goto('/admin/channels')
+    const warning = page.getByTestId('sms-warning')
+    twilio.fail(1, 429, 60)
+    await inbound('¿Hay reunión hoy?')
+    await expect.poll(async () => {
+      await page.getByRole('button', { name: 'Actualizar' }).click()
+      return (await warning.count()) ? (await warning.textContent())!.replace(/\s+/g, ' ') : ''
+    }, { timeout: 20_000 }).toContain('1 respuesta espera otro intento: el último no resultó.')
+    expect((await warning.textContent())!).toMatch(/Último error: .*429/)
+    expect(await page.getByTestId('sms-configured').getAttribute('data-tone')).toBe('warning')
+    expect((await page.getByTestId('sms-pending').textContent())!.replace(/\s+/g, ' ')).toMatch(/· 1 reintentando/)
+    await screenshot(page, 'admin-channels-retrying-1280')
+  }, 60_000)
 })

@@ -26,6 +26,8 @@ export default {
     noFailed: 'No failed sends.',
     failing: 'No failed sends | 1 send failed: Twilio refused it or did not answer. | {n} sends failed: Twilio refused them or did not answer.',
     lastError: 'Last error:',
+    retrying: 'No retries | 1 reply waits for another try: the last one failed. | {n} replies wait for another try: the last one failed.',
+    pendingRetrying: 'none retrying | 1 retrying | {n} retrying',
     parts: '{sent} of {parts} parts sent',
     attempts: 'No attempts | 1 attempt | {n} attempts',
     retry: 'Retry',

@@ -26,6 +26,8 @@ export default {
     noFailed: 'No hay envíos fallidos.',
     failing: 'Sin envíos fallidos | 1 envío falló: Twilio lo rechazó o no respondió. | {n} envíos fallaron: Twilio los rechazó o no respondió.',
     lastError: 'Último error:',
+    retrying: 'Sin reintentos | 1 respuesta espera otro intento: el último no resultó. | {n} respuestas esperan otro intento: el último no resultó.',
+    pendingRetrying: 'ninguno reintentando | 1 reintentando | {n} reintentando',
     parts: '{sent} de {parts} partes enviadas',
     attempts: 'Sin intentos | 1 intento | {n} intentos',
     retry: 'Reintentar',
