@@ -525,6 +525,8 @@ describe('chat screen with the model server down', () => {
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Mensaje que no debe perderse' }).waitFor()
     await banner.getByRole('button', { name: 'Reintentar' }).waitFor()
     await expect.poll(() => banner.textContent()).toContain('Tu mensaje quedó guardado')
+    // one button answers the saved question: the banner's, not also the list's "Generar respuesta"
+    expect(await page.getByTestId('generate-answer').count()).toBe(0)
     await screenshot(page, 'chat-ollama-down-1280')
 
     const retried = page.waitForResponse(res => res.url().endsWith('/api/chat'))
@@ -536,6 +538,9 @@ describe('chat screen with the model server down', () => {
     await page.reload()
     await page.locator('[data-testid="message"][data-role="user"]', { hasText: 'Mensaje que no debe perderse' }).waitFor()
     await expect(page.locator('[data-testid="message"][data-role="user"]').count()).resolves.toBe(1)
+    // reopened, the banner only checks the server again: the question's own button is back
+    await page.getByTestId('generate-answer').waitFor()
+    await banner.getByRole('button', { name: 'Comprobar de nuevo' }).waitFor()
     await page.getByTestId('conversation-item').first().waitFor()
   })
 })
