@@ -24,6 +24,11 @@ export const useOutboxStore = defineStore('outbox', () => {
   const sending = ref<string | null>(null)
   /** Messages typed into the new-conversation screen share a thread until that conversation exists. */
   const thread = ref(newThread())
+  /**
+   * Counts the times the saved messages were read back from the device (the cache opened after a reload or at sign-in):
+   * the pages that send them watch it, since what waits there is only known after they mounted.
+   */
+  const restored = ref(0)
   let outbox: Outbox | null = null
   let flushing = false
   let retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -53,6 +58,7 @@ export const useOutboxStore = defineStore('outbox', () => {
     const unsaved = [...journaled, ...items.value].filter((i, n, all) => !saved.some(s => s.id === i.id) && all.findIndex(o => o.id === i.id) === n)
     for (const item of unsaved) void box.put(item).then(() => journal.remove(id, item.id), () => {})
     items.value = [...saved, ...unsaved].sort((a, b) => a.id.localeCompare(b.id))
+    if (items.value.length) restored.value++
   }, { immediate: true, flush: 'sync' })
 
   /** Keeps a message for later: it shows at once, survives a reload from now on, and is in IndexedDB a moment after. */
@@ -171,5 +177,5 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (items.value.some(wanted)) retryTimer = setTimeout(() => { void flush(kinds) }, RETRY_MS)
   }
 
-  return { items, sending, thread: readonly(thread), enqueue, cancel, pendingFor, pendingOf, flush }
+  return { items, sending, restored: readonly(restored), thread: readonly(thread), enqueue, cancel, pendingFor, pendingOf, flush }
 })

@@ -496,6 +496,77 @@ describe('offline', () => {
     await context.close()
   })
 
+  it('what was typed offline before the app was closed is sent when it is opened again online, with no change of network while open', async () => {
+    // walk 4: a question and a report written with no network, the app closed, opened later online: both sat in
+    // the outbox ("Se enviará al volver la conexión") for as long as the network stayed up — the page had mounted
+    // and asked the outbox to send before the device's copy was read back, and only a later offline → online
+    // change sent them
+    const { page, context, errors, setNetwork } = await open()
+    await signIn(page, WORKER)
+    const me = await page.evaluate(async () => (await (await fetch('/api/auth/me')).json()) as { id: string })
+    await ask(page, 'Consulta antes de cerrar la aplicación')
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const id = new URL(page.url()).pathname.split('/').pop()!
+    const waiting = async (tab: Page) => (await offlineKeys(tab)).filter(k => k.startsWith(`["${me.id}","outbox"`)).length
+    // the app closed: its page unloaded first (a page torn down without unloading went on running for a moment, saw
+    // the network come back and sent the message before it died, leaving it in the outbox to be sent again)
+    const closeApp = async (tab: Page) => {
+      await tab.goto('about:blank')
+      await tab.close()
+    }
+    const reopen = async (path: string) => {
+      const tab = await context.newPage()
+      tab.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
+      await tab.goto(path)
+      return tab
+    }
+
+    // the device's copy is open (the conversation is saved in it): what is typed offline is kept there
+    await expect.poll(async () => (await offlineKeys(page)).some(k => k.startsWith(`["${me.id}","messages","${id}"`))).toBe(true)
+
+    // a report written with no network on the Reportes page; the app is closed
+    await page.getByRole('link', { name: 'Reportes' }).first().click()
+    await page.getByRole('heading', { level: 2, name: 'Mis reportes' }).waitFor()
+    await setNetwork(false)
+    const title = `Reporte escrito sin red ${Date.now()}`
+    await page.getByLabel('Título').fill(title)
+    await page.getByLabel('Descripción').fill('Escrito sin red, enviado al volver a abrir la aplicación.')
+    await page.getByTestId('report-submit').click()
+    await page.getByTestId('dm-outbox-item').filter({ hasText: title }).waitFor()
+    await expect.poll(() => waiting(page)).toBe(1)
+    await closeApp(page)
+    // opened again later with the network up, on the same page: the report is filed at once
+    await setNetwork(true)
+    const reports = await reopen('/reports')
+    await reports.getByTestId('report-row').filter({ hasText: title }).waitFor()
+    await expect.poll(() => reports.getByTestId('dm-outbox-item').count()).toBe(0)
+    await expect.poll(() => waiting(reports)).toBe(0)
+
+    // a question typed with no network into that conversation, opened from the list; the app is closed
+    await reports.getByRole('link', { name: 'Chat' }).first().click()
+    await reports.locator(`[data-conversation="${id}"]`).click()
+    await reports.waitForURL(`**/chat/${id}`)
+    await lastAnswer(reports).and(reports.locator('[data-status="complete"]')).waitFor()
+    await expect.poll(async () => (await offlineKeys(reports)).some(k => k.startsWith(`["${me.id}","messages","${id}"`))).toBe(true)
+    await setNetwork(false)
+    await reports.getByTestId('offline-banner').waitFor()
+    const question = 'Escrito sin red antes de cerrar la aplicación'
+    await send(reports, question)
+    await reports.getByTestId('outbox-item').filter({ hasText: question }).waitFor()
+    await expect.poll(() => waiting(reports)).toBe(1)
+    await closeApp(reports)
+    // opened again online on that conversation: the question is sent and answered, once
+    await setNetwork(true)
+    const chat = await reopen(`/chat/${id}`)
+    await lastAnswer(chat).and(chat.locator('[data-status="complete"]')).filter({ hasText: `Respuesta a: ${question}` }).waitFor()
+    await expect.poll(() => chat.getByTestId('outbox-item').count()).toBe(0)
+    const saved = await chat.evaluate(async id => (await (await fetch(`/api/conversations/${id}/messages`)).json()) as { data: Array<{ role: string, content: string }> }, id)
+    expect(saved.data.filter(m => m.role === 'user').map(m => m.content)).toEqual(['Consulta antes de cerrar la aplicación', question])
+    await expect.poll(() => waiting(chat)).toBe(0)
+    expect(errors).toEqual([])
+    await context.close()
+  }, 120_000)
+
   it('offline after a reload with no PIN, the login page says one thing; once the network is back, a session still open goes on where it was', async () => {
     const { page, context, errors, setNetwork } = await open()
     await page.setViewportSize({ width: 360, height: 740 })
