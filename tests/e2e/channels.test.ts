@@ -131,6 +131,11 @@ describe('the SMS conversation in the web app', () => {
     await expect.poll(() => page.getByText('Necesito el manual del medidor').count()).toBeGreaterThan(0)
     // the web composer is not offered for an SMS conversation
     expect(await page.locator('textarea').count()).toBe(0)
+    // nor what would write into it from the web (walk 4: "Regenerar" on the last answer and a pencil under each
+    // text, each refused by the server with a 409)
+    await page.locator('[data-testid="message"][data-role="assistant"][data-status="complete"]').first().waitFor()
+    expect(await page.getByTestId('regenerate').count()).toBe(0)
+    expect(await page.getByTestId('edit-message').count()).toBe(0)
   })
 })
 
