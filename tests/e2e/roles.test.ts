@@ -86,6 +86,43 @@ describe('custom roles', () => {
   })
 })
 
+describe('the roles list', () => {
+  it('on a 360 px phone fits the screen: no sideways page, a custom role\'s Editar and Eliminar in view; every row\'s cells share one bottom line', async () => {
+    // walk 4: at 360 px the page scrolled sideways by 17 px (the hidden "Acciones" header sat outside the table's
+    // scroller) and a custom role's buttons were off screen inside it; at 1280 px the actions cell (a flex <td>)
+    // drew its bottom border a pixel off the rest of its row
+    const name = `Bodega ${Date.now().toString(36)}`
+    expect((await admin.post('/api/admin/roles', { name, description: 'Gestiona los reportes de la bodega central', permissions: ['reports.manage'] })).status).toBe(201)
+    const { page } = await tabs.open({ width: 360, height: 740 })
+    await signIn(page, DEMO.admin)
+    await page.goto('/admin/roles')
+    const row = page.locator(`[data-testid="admin-role"][data-role="${name}"]`)
+    await row.waitFor()
+    await screenshot(page, 'admin-roles-360')
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360)
+    // the table needs no sideways scrolling of its own either: nothing is cut at its edge
+    const table = page.getByRole('region', { name: 'Roles', exact: true })
+    expect(await table.evaluate(el => el.scrollWidth - el.clientWidth)).toBeLessThanOrEqual(0)
+    const edge = (await table.boundingBox())!
+    for (const part of [row.getByTestId('admin-role-edit'), row.getByTestId('admin-role-delete'), page.locator('[data-testid="admin-role"][data-role="admin"] td').last()]) {
+      const box = (await part.boundingBox())!
+      expect(box.x, 'left edge in view').toBeGreaterThanOrEqual(edge.x)
+      expect(box.x + box.width, 'right edge in view').toBeLessThanOrEqual(edge.x + edge.width + 0.5)
+    }
+    // the description is still read, under the name
+    await expect.poll(() => row.innerText()).toContain('Gestiona los reportes de la bodega central')
+
+    const bottoms = (r: typeof row) => r.evaluate(tr => [...tr.children].filter(cell => cell.getClientRects().length).map(cell => Math.round(cell.getBoundingClientRect().bottom)))
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 })
+      for (const r of [row, page.locator('[data-testid="admin-role"][data-role="supervisor"]')]) {
+        const cells = await bottoms(r)
+        expect(new Set(cells).size, `cells of one row end together at ${width} px: ${cells}`).toBe(1)
+      }
+    }
+  })
+})
+
 describe('users.manage without an admin\'s other permissions', () => {
   it('a supervisor with it is offered only the roles they may give: Trabajador and Supervisor, never Administrador; an admin sees all three', async () => {
     const manager = await makeUser(admin, 'supervisor', null, 'e2e-manager')
