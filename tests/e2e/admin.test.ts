@@ -380,11 +380,19 @@ describe('admin panel on other screens', () => {
     await expect.poll(() => reportRows.count()).toBe(2)
     const status = reportRows.and(page.locator('[data-action="report.status"]'))
     expect(await status.getByTestId('admin-audit-sentence').textContent()).toBe('Prueba e2e-sup cambió el estado del reporte «Fuga en la sala de bombas» de Abierto a En curso')
-    expect(await status.getByRole('link', { name: '«Fuga en la sala de bombas»' }).getAttribute('href')).toBe(`/reports/${report.id}`)
+    // for staff the title opens the report in the staff queue (walk 4: it led to the admin's own "Mis reportes" page,
+    // someone else's report beside "No has enviado reportes")
+    expect(await status.getByRole('link', { name: '«Fuga en la sala de bombas»' }).getAttribute('href')).toBe(`/admin/reports?id=${report.id}`)
     const comment = reportRows.and(page.locator('[data-action="report.comment"]'))
     expect(await comment.getByTestId('admin-audit-sentence').textContent()).toBe('Prueba e2e-sup comentó el reporte «Fuga en la sala de bombas» de Ana Prueba')
     expect(await reportRows.allTextContents()).not.toContainEqual(expect.stringMatching(/in_progress|commentId|reporterId|[0-9a-f]{8}-[0-9a-f]{4}-/))
     await screenshot(page, 'admin-audit-reports-1024')
+    await status.getByRole('link', { name: '«Fuga en la sala de bombas»' }).click()
+    await page.waitForURL(url => url.pathname === '/admin/reports' && url.searchParams.get('id') === report.id)
+    await page.getByRole('heading', { name: 'Fuga en la sala de bombas' }).waitFor()
+    await page.goBack()
+    await page.waitForURL(url => url.pathname === '/admin/audit')
+    await page.getByTestId('admin-audit-row').first().waitFor()
 
     // a failed sign-in says why in words
     expect((await new Client().post('/api/auth/login', { email: ana.email, password: 'no-es-la-clave' })).status).toBe(401)
