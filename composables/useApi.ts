@@ -133,7 +133,8 @@ async function sessionLost() {
   await auth.forget()
   const route = useRouter().currentRoute.value
   if (route.meta.public) return
-  await navigateTo({ path: '/login', query: { redirect: route.fullPath } })
+  // `ended`: the login page says why the user is there (walk 4: a deactivated or revoked session landed on a bare form)
+  await navigateTo({ path: '/login', query: { redirect: route.fullPath, ended: '1' } })
 }
 
 /** The server holds the account (temporary password, 2FA to enrol): learn why, then let the route guard act. */

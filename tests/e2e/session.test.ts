@@ -96,5 +96,15 @@ describe('signing out', () => {
     const text = await page.locator('body').textContent()
     expect(text).not.toContain('Not signed in')
     expect(text).not.toContain('No se pudo completar la respuesta')
+    // and the page says why the user is there (walk 4: a bare sign-in form, as if nothing had happened)
+    await expect.poll(() => page.getByTestId('session-ended').textContent()).toContain('Tu sesión terminó')
+    // a wrong password: the note gives way to the error, not both at once
+    await page.locator('input[autocomplete="username"]').fill(worker.email)
+    await page.locator('input[autocomplete="current-password"]').fill('no-es-la-clave')
+    await page.getByRole('button', { name: 'Iniciar sesión' }).click()
+    await page.getByText('Correo o contraseña incorrectos.').waitFor()
+    expect(await page.getByTestId('session-ended').count()).toBe(0)
+    // signing in again goes back to where the user was
+    await signIn(page, worker, { goto: false })
   })
 })

@@ -14,6 +14,7 @@ export default {
     noAccount: 'No account yet?',
     register: 'Create an account',
     forgot: 'Forgot your password?',
+    sessionEnded: 'Your session ended: it was closed on another device, expired, or an administrator ended it. Sign in again to go on where you were.',
     verifyEmail: 'Confirm your email before signing in: we sent you a new link (check your spam folder too).',
   },
   demo: {
@@ -49,7 +50,7 @@ export default {
     haveAccount: 'Already have an account?',
     signIn: 'Sign in',
     checkMail: 'Check your email',
-    checkMailDetail: 'We sent a link to {email} to confirm your account. It works for 24 hours; then you can sign in.',
+    checkMailDetail: 'We sent a link to {email}: open it to confirm your account and sign in. It works for 24 hours.',
   },
   forgot: {
     title: 'Reset your password',

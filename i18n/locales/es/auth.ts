@@ -14,6 +14,7 @@ export default {
     noAccount: '¿No tienes cuenta?',
     register: 'Crear una cuenta',
     forgot: '¿Olvidaste tu contraseña?',
+    sessionEnded: 'Tu sesión terminó: se cerró en otro dispositivo, venció o un administrador la cerró. Inicia sesión de nuevo para seguir donde estabas.',
     verifyEmail: 'Confirma tu correo antes de entrar: te enviamos un enlace nuevo (revisa también la carpeta de spam).',
   },
   demo: {
@@ -49,7 +50,7 @@ export default {
     haveAccount: '¿Ya tienes cuenta?',
     signIn: 'Inicia sesión',
     checkMail: 'Revisa tu correo',
-    checkMailDetail: 'Te enviamos un enlace a {email} para confirmar tu cuenta. Vale 24 horas; después podrás iniciar sesión.',
+    checkMailDetail: 'Te enviamos un enlace a {email}: ábrelo para confirmar tu cuenta y entrar. Vale 24 horas.',
   },
   forgot: {
     title: 'Recuperar contraseña',
