@@ -67,7 +67,8 @@ describe('Admin → Modelo: the model servers', () => {
       await expect.poll(() => cards.nth(0).getByTestId('model-server-state').textContent()).toMatch(/Disponible/)
       await expect.poll(() => cards.nth(1).textContent()).toMatch(/Compatible con OpenAI.*meta-llama\/Llama-3\.1-8B-Instruct/s)
       await expect.poll(() => cards.nth(2).getByTestId('model-server-state').textContent()).toMatch(/Caído/)
-      await expect.poll(() => cards.nth(2).getByTestId('model-server-error').textContent()).toMatch(/ECONNREFUSED/)
+      // the reason in Spanish (walk 4: the server's English words showed as they came)
+      await expect.poll(() => cards.nth(2).getByTestId('model-server-error').textContent()).toBe('Último error: no se pudo conectar con el servidor (ECONNREFUSED)')
       await expect.poll(() => cards.nth(0).getByTestId('model-server-load').textContent()).toMatch(/ninguna respuesta en curso/)
       expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true)
       for (const i of [0, 1, 2]) {
@@ -86,6 +87,7 @@ describe('Admin → Modelo: the model servers', () => {
     await expect.poll(() => cards.nth(2).getByTestId('model-server-state').textContent()).toMatch(/Down/)
     await expect.poll(() => cards.nth(1).textContent()).toMatch(/OpenAI-compatible/)
     await expect.poll(() => page.getByTestId('model-servers').textContent()).toMatch(/Model servers.*no answers running/s)
+    await expect.poll(() => cards.nth(2).getByTestId('model-server-error').textContent()).toBe('Last error: the model server cannot be reached (ECONNREFUSED)')
     const before = await cards.nth(2).locator('time').getAttribute('datetime')
     await page.getByTestId('model-servers-refresh').click()
     // the down server is re-checked in the background with back-off: a refresh shows a newer check

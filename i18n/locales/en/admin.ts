@@ -420,6 +420,11 @@ export default {
       inFlight: 'no answers running | {n} answer running | {n} answers running',
       lastCheck: 'Last check',
       lastError: 'Last error',
+      errors: {
+        unreachable: 'the model server cannot be reached ({code})',
+        answered: 'the model server answered {status}: {detail}',
+        timeout: 'the model server did not answer in time',
+      },
       models: 'no models | {n} model | {n} models',
       state: { healthy: 'Available', down: 'Down', unknown: 'Not checked yet' },
     },

@@ -420,6 +420,11 @@ export default {
       inFlight: 'ninguna respuesta en curso | {n} respuesta en curso | {n} respuestas en curso',
       lastCheck: 'Última revisión',
       lastError: 'Último error',
+      errors: {
+        unreachable: 'no se pudo conectar con el servidor ({code})',
+        answered: 'el servidor respondió {status}: {detail}',
+        timeout: 'el servidor no respondió a tiempo',
+      },
       models: 'sin modelos | {n} modelo | {n} modelos',
       state: { healthy: 'Disponible', down: 'Caído', unknown: 'Sin revisar' },
     },
