@@ -23,3 +23,15 @@ export function useApiErrorText() {
     return t('errors.unknown')
   }
 }
+
+/**
+ * A refused new password in the user's language: the rule it broke (`data.reason` `password-*`: too short, too
+ * common, holds the email, too few different characters), or all the rules in one sentence for an older server.
+ */
+export function usePasswordErrorText() {
+  const { t, te } = useI18n()
+  return function passwordText(error: unknown): string {
+    const reason = isApiError(error) ? error.reason : null
+    return reason?.startsWith('password-') && te(`errors.reason.${reason}`) ? t(`errors.reason.${reason}`) : t('auth.register.weak')
+  }
+}

@@ -10,6 +10,8 @@ export const ERROR_REASONS = [
   // named where they are thrown
   'not-signed-in', 'cross-site', 'permission', 'change-password', 'enrol-2fa', 'verify-email',
   'ollama-down', 'model-missing', 'model-error', 'sms-not-configured', 'sms-failed',
+  // a new password refused (server/services/passwords.ts), one per rule
+  'password-too-short', 'password-common', 'password-has-email', 'password-repetitive',
 ] as const
 export type ErrorReason = typeof ERROR_REASONS[number]
 

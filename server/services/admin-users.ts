@@ -11,7 +11,7 @@ import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { userPage } from './user-pages'
 import { asViewer, withRoles } from './roles'
 import { revokeUserTokens } from './tokens'
-import { hashPassword, passwordProblem } from './passwords'
+import { assertPasswordAllowed, hashPassword } from './passwords'
 import { revokeUserSessions } from './sessions'
 import { createUser, findUserByEmail, findUserById, toApiUser } from './users'
 import { forgetAuth } from './auth-cache'
@@ -69,8 +69,7 @@ interface NewUserInput { email: string, fullName: string, role: Role, password?:
  */
 export async function createUserByAdmin(input: NewUserInput) {
   if (input.password !== undefined) {
-    const problem = passwordProblem(input.password, input.email)
-    if (problem) throw fieldError('password', problem)
+    assertPasswordAllowed('password', input.password, input.email)
   }
   await checkSupervisor(input.supervisorId)
   if (await findUserByEmail(input.email)) throw fieldError('email', 'an account with this email already exists', 409)

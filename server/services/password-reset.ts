@@ -6,7 +6,7 @@ import { audit } from './audit'
 import { badLink, claimLink, endLinks, issueLink, liveLink } from './email-links'
 import { clearLoginFailures } from './login'
 import { resetMail, sendInBackground } from './mail'
-import { hashPassword, passwordProblem } from './passwords'
+import { assertPasswordAllowed, hashPassword } from './passwords'
 import { revokeUserSessions } from './sessions'
 import { domainAllowed, findUserByEmail } from './users'
 
@@ -46,8 +46,7 @@ export async function requestPasswordReset(event: H3Event, email: string) {
 export async function resetPassword(event: H3Event, token: string, newPassword: string) {
   const row = await liveLink(token, 'reset-password')
   if (!row || !row.user.active || !selfServicePassword(row.user)) throw badLink()
-  const problem = passwordProblem(newPassword, row.user.email)
-  if (problem) throw fieldError('newPassword', problem)
+  assertPasswordAllowed('newPassword', newPassword, row.user.email)
   if (!(await claimLink(row.link.id))) throw badLink()
   const { user } = row
   const now = new Date()

@@ -1,4 +1,5 @@
 import type { H3Event } from 'h3'
+import type { ErrorReason } from '#shared/errors'
 import { charCount } from '#shared/text'
 import { hash, verify } from '@node-rs/argon2'
 import type { User } from '../db/schema'
@@ -32,15 +33,29 @@ worker1234 supervisor supervisor123 trabajador trabajador1 usuario usuario123 bi
 abcdefghijk abc1234567 iloveyou123 starwars12 whatever12 freedom123 computer12 internet12 pokemon123 batman1234
 password1234 password12345 qwerty1234 qwerty12345 iloveyou12 admin12345 welcome123 contraseña123 contrasena1234`.split(/\s+/))
 
-/** Why a new password is refused, or null when it is acceptable. */
-export function passwordProblem(password: string, email?: string): string | null {
-  if (charCount(password) < 10) return 'must be at least 10 characters'
+/** The rules a new password must pass: each one's stable code (`data.reason`, which the UI words) and its message. */
+const RULES = {
+  'password-too-short': 'must be at least 10 characters',
+  'password-common': 'is too common',
+  'password-has-email': 'must not contain your email',
+  'password-repetitive': 'needs more different characters',
+} as const satisfies Partial<Record<ErrorReason, string>>
+
+/** Which rule a new password breaks, or null when it is acceptable. */
+export function passwordProblem(password: string, email?: string): keyof typeof RULES | null {
+  if (charCount(password) < 10) return 'password-too-short'
   const lower = password.toLowerCase()
-  if (common.has(lower)) return 'is too common'
+  if (common.has(lower)) return 'password-common'
   const local = email?.split('@')[0]?.toLowerCase()
-  if (local && local.length >= 4 && lower.includes(local)) return 'must not contain your email'
-  if (new Set(lower).size < 4) return 'needs more different characters'
+  if (local && local.length >= 4 && lower.includes(local)) return 'password-has-email'
+  if (new Set(lower).size < 4) return 'password-repetitive'
   return null
+}
+
+/** Throws the 400 naming `field` and the rule it broke when `password` may not be used for the account `email`. */
+export function assertPasswordAllowed(field: string, password: string, email?: string) {
+  const reason = passwordProblem(password, email)
+  if (reason) throw fieldError(field, RULES[reason], 400, { reason })
 }
 
 /**

@@ -32,10 +32,11 @@ describe('PUT /api/auth/password', () => {
 
   it('400 naming newPassword when the new one is weak', async () => {
     const { client, password } = await signUp()
-    for (const weak of ['short', 'qwerty123', 'password123']) {
+    for (const [weak, reason] of [['short', 'password-too-short'], ['qwerty123', 'password-too-short'], ['password123', 'password-common']]) {
       const res = await client.put('/api/auth/password', { currentPassword: password, newPassword: weak })
       expect(res.status, weak).toBe(400)
       expect(res.body.message).toMatch(/^newPassword: /)
+      expect(res.body.data).toMatchObject({ reason, fields: { newPassword: expect.any(String) } })
     }
   })
 

@@ -116,14 +116,14 @@ describe('registration', () => {
     const password = page.getByLabel('Contraseña', { exact: true })
     await password.fill('corta')
     // before any submit the rule shows as a hint
-    await expect.poll(() => page.getByText('Al menos 10 caracteres.').count()).toBe(1)
+    await expect.poll(() => page.getByText('Al menos 10 caracteres; ni una contraseña común ni el correo.').count()).toBe(1)
     await page.getByRole('button', { name: 'Crear cuenta' }).click()
     await expect.poll(() => password.getAttribute('aria-invalid')).toBe('true')
-    await expect.poll(() => page.getByText('Al menos 10 caracteres.').count()).toBe(1)
-    expect(await page.locator('.ui-field__error', { hasText: 'Al menos 10 caracteres.' }).count()).toBe(1)
+    await expect.poll(() => page.getByText('Al menos 10 caracteres; ni una contraseña común ni el correo.').count()).toBe(1)
+    expect(await page.locator('.ui-field__error', { hasText: 'Al menos 10 caracteres; ni una contraseña común ni el correo.' }).count()).toBe(1)
     // the error is what the field announces
     const described = (await password.getAttribute('aria-describedby'))!.split(' ')
-    expect(await Promise.all(described.map(id => page.locator(`[id="${id}"]`).textContent()))).toEqual(['Al menos 10 caracteres.'])
+    expect(await Promise.all(described.map(id => page.locator(`[id="${id}"]`).textContent()))).toEqual(['Al menos 10 caracteres; ni una contraseña común ni el correo.'])
   })
 
   it('a field someone is typing in keeps the focus when the form\'s own focus comes late (a slow first frame)', async () => {
@@ -159,8 +159,15 @@ describe('registration', () => {
 describe('settings', () => {
   it('changing the password: a wrong current password is named, a good change is confirmed; demo accounts see why they cannot', async () => {
     const page = await open()
-    await register(page, '/settings')
+    const email = await register(page, '/settings')
     const form = page.getByTestId('password-form')
+    // a new password holding the email's name is refused with that rule, not a list of every rule
+    const withEmail = `${email.split('@')[0]}-nueva-77`
+    await form.getByLabel('Contraseña actual', { exact: true }).fill(GOOD_PASSWORD)
+    await form.getByLabel('Nueva contraseña', { exact: true }).fill(withEmail)
+    await form.getByLabel('Repite la nueva contraseña').fill(withEmail)
+    await form.getByRole('button', { name: 'Cambiar contraseña' }).click()
+    await form.locator('.ui-field__error', { hasText: 'La contraseña no puede contener el correo de la cuenta.' }).waitFor()
     await form.getByLabel('Contraseña actual', { exact: true }).fill('not-my-password')
     await form.getByLabel('Nueva contraseña', { exact: true }).fill('otra-clave-segura-42')
     await form.getByLabel('Repite la nueva contraseña').fill('otra-clave-segura-42')

@@ -40,7 +40,7 @@ export default {
     fullName: 'Full name',
     confirm: 'Repeat the password',
     submit: 'Create account',
-    passwordHint: 'At least 10 characters.',
+    passwordHint: 'At least 10 characters; not a common password, not the email.',
     mismatch: 'The passwords do not match.',
     required: 'This field is required.',
     exists: 'An account with this email already exists.',

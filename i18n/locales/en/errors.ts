@@ -31,6 +31,10 @@ export default {
     'model-error': 'The model failed before answering. Your message was saved.',
     'sms-not-configured': 'This server does not send SMS; ask an administrator to set your number.',
     'sms-failed': 'The code could not be sent by SMS. Try again in a minute.',
+    'password-too-short': 'The password must have at least 10 characters.',
+    'password-common': 'That password is one of the most used: choose another.',
+    'password-has-email': 'The password must not contain the account’s email.',
+    'password-repetitive': 'The password needs more different characters.',
   },
   /** Why a chat stream ended with an error (shared/errors.ts STREAM_ERROR_REASONS). */
   stream: {

@@ -40,7 +40,7 @@ export default {
     fullName: 'Nombre completo',
     confirm: 'Repite la contraseña',
     submit: 'Crear cuenta',
-    passwordHint: 'Al menos 10 caracteres.',
+    passwordHint: 'Al menos 10 caracteres; ni una contraseña común ni el correo.',
     mismatch: 'Las contraseñas no coinciden.',
     required: 'Este campo es obligatorio.',
     exists: 'Ya existe una cuenta con este correo.',

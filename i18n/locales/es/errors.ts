@@ -31,6 +31,10 @@ export default {
     'model-error': 'El modelo falló antes de responder. Tu mensaje quedó guardado.',
     'sms-not-configured': 'Este servidor no envía SMS; pide a un administrador que registre tu número.',
     'sms-failed': 'No se pudo enviar el código por SMS. Inténtalo de nuevo en un minuto.',
+    'password-too-short': 'La contraseña debe tener al menos 10 caracteres.',
+    'password-common': 'Esa contraseña es de las más usadas: elige otra.',
+    'password-has-email': 'La contraseña no puede contener el correo de la cuenta.',
+    'password-repetitive': 'La contraseña necesita más caracteres distintos.',
   },
   /** Why a chat stream ended with an error (shared/errors.ts STREAM_ERROR_REASONS). */
   stream: {

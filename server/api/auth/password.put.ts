@@ -1,6 +1,6 @@
 import { ChangePasswordBody } from '#shared/schemas'
 import { audit } from '../../services/audit'
-import { confirmPassword, passwordProblem } from '../../services/passwords'
+import { assertPasswordAllowed, confirmPassword } from '../../services/passwords'
 import { revokeUserSessions } from '../../services/sessions'
 import { revokeUserTokens } from '../../services/tokens'
 import { domainAllowed, setPassword } from '../../services/users'
@@ -15,8 +15,7 @@ export default defineEventHandler(async (event) => {
   if (!domainAllowed(useConfig().passwordChangeDomains, user.email))
     throw createError({ statusCode: 403, message: 'Password changes are managed by your administrator' })
   await confirmPassword(event, user, currentPassword, 'currentPassword')
-  const problem = passwordProblem(newPassword, user.email)
-  if (problem) throw fieldError('newPassword', problem)
+  assertPasswordAllowed('newPassword', newPassword, user.email)
   await setPassword(user.id, newPassword)
   // a Bearer caller has no session to keep: every session ends
   const [revoked, revokedTokens] = await Promise.all([revokeUserSessions(user.id, auth.sessionId ?? undefined), revokeUserTokens(user.id)])

@@ -2,7 +2,7 @@ import { RegisterBody } from '#shared/schemas'
 import { audit } from '../../services/audit'
 import { sendVerificationLink } from '../../services/email-links'
 import { mailEnabled } from '../../services/mail'
-import { passwordProblem } from '../../services/passwords'
+import { assertPasswordAllowed } from '../../services/passwords'
 import { startSession } from '../../services/sessions'
 import { defaultSupervisorFor } from '../../services/team'
 import { createUser, domainAllowed, emailTaken, findUserByEmail, toApiUser } from '../../services/users'
@@ -17,8 +17,7 @@ export default defineEventHandler(async (event) => {
   // taken) and those that send mail; a sign-up that opens an account at once gives its attempt back, as a login does
   const budget = `register:ip:${clientIp(event)}`
   await enforceRateLimit(event, budget, useConfig().loginIpRateLimit)
-  const problem = passwordProblem(body.password, body.email)
-  if (problem) throw fieldError('password', problem)
+  assertPasswordAllowed('password', body.password, body.email)
   if (await findUserByEmail(body.email)) throw emailTaken()
   // with email on, the account waits for its mailbox to be confirmed: a link instead of a session
   const confirm = mailEnabled()
