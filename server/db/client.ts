@@ -202,6 +202,19 @@ export function databaseUnavailable(error: unknown): boolean {
   return false
 }
 
+/**
+ * True when a write failed on a foreign key: a row it points at (a user, a report, a role) was deleted between the
+ * request's checks and its write. A race with another request, never bad input: the routes answer it as the later
+ * request would be answered (404, 400 naming the field, 401 for a caller deleted meanwhile), never 500.
+ */
+export function referenceGone(error: unknown): boolean {
+  for (let e = error, i = 0; e && typeof e === 'object' && i < 10; e = (e as { cause?: unknown }).cause, i++) {
+    const { code, extendedCode } = e as { code?: unknown, extendedCode?: unknown }
+    if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || extendedCode === 'SQLITE_CONSTRAINT_FOREIGNKEY') return true
+  }
+  return false
+}
+
 /** Runs a ping that gives up after `ms` (a frozen database never answers). */
 export function pingWithin(ms: number) {
   let timer: NodeJS.Timeout | undefined

@@ -20,8 +20,9 @@ export async function updateProfile(user: User, changes: v.InferOutput<typeof Pr
   if (changes.preferences) set.preferences = { ...readPreferences(user.preferences), ...changes.preferences }
   if (!Object.keys(set).length) return { user, changed: [] as string[] }
   const [updated] = await useDb().update(users).set(set).where(eq(users.id, user.id)).returning()
+  if (!updated) throw notSignedIn() // the account was deleted while this request ran
   await forgetAuth()
-  return { user: updated!, changed: Object.keys(set) }
+  return { user: updated, changed: Object.keys(set) }
 }
 
 // keyed with the server secret: a leaked table alone does not give the codes away
@@ -69,6 +70,7 @@ export async function confirmPhoneCode(user: User, code: string) {
   }
   await assertPhoneFree(pending.phone, user.id)
   const updated = await storeVerifiedPhone(user.id, pending.phone)
+  if (!updated) throw notSignedIn() // the account was deleted while this request ran
   await db.update(phoneCodes).set({ usedAt: new Date() }).where(eq(phoneCodes.id, pending.id))
   await forgetAuth()
   return updated

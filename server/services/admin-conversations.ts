@@ -1,6 +1,6 @@
 import type { H3Event } from 'h3'
 import { and, eq } from 'drizzle-orm'
-import { useDb } from '../db/client'
+import { referenceGone, useDb } from '../db/client'
 import { type Conversation, conversations, type User } from '../db/schema'
 import { canReassignTo, requireConversation, userNotFound, type Viewer } from './access'
 import { audit } from './audit'
@@ -32,6 +32,8 @@ export async function reassignConversation(event: H3Event, actor: Viewer, conver
   if (target.id === conversation.userId) return conversation
   const [moved] = await useDb().update(conversations).set({ userId: target.id })
     .where(and(eq(conversations.id, conversation.id), eq(conversations.userId, conversation.userId))).returning()
+    // the target was deleted since it was read: its foreign key refuses the move, answered as a later request is
+    .catch((error: unknown) => { throw referenceGone(error) ? fieldError('targetUserId', 'no such user') : error })
   if (!moved) {
     // another reassign (or a delete) came first: decide again on the conversation as it is now, with the same scope
     // rules (404 when it is gone or now out of reach), as if this request had come just after that one

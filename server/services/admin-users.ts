@@ -1,9 +1,9 @@
 import { and, count, eq, isNotNull, ne, sql } from 'drizzle-orm'
 import type { AdminUser, AdminUsersFilter } from '#shared/admin'
 import type { ApiCursorList } from '#shared/types'
-import { useDb } from '../db/client'
+import { referenceGone, useDb } from '../db/client'
 import {
-  apiTokens, conversations, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
+  apiTokens, conversations, dialect, dmHidden, dms, emailTokens, phoneCodes, recoveryCodes, reportComments, reports, type Role, sessions,
   type User, userRoles, users,
 } from '../db/schema'
 import { userNotFound, type Viewer, visibleUserIds } from './access'
@@ -107,6 +107,7 @@ export async function updateUserByAdmin(actor: User, target: User, changes: User
     .filter(([key, value]) => value !== undefined && target[key as keyof UserChanges] !== value)) as UserChanges
   if (Object.keys(diff).length === 0) return { user: target, diff }
   const [user] = await useDb().update(users).set(diff).where(eq(users.id, target.id)).returning()
+  if (!user) throw userNotFound() // deleted meanwhile
   if (losesAdmin && (await otherActiveAdmins(target.id)) === 0) {
     // two admins removing each other at the same moment: both checks passed, so undo ours
     const undo = Object.fromEntries(Object.keys(diff).map(key => [key, target[key as keyof UserChanges]]))
@@ -117,7 +118,7 @@ export async function updateUserByAdmin(actor: User, target: User, changes: User
   await forgetAuth()
   // tokens are deleted, not paused: they do not come back on reactivation
   if (diff.active === false) await Promise.all([revokeUserSessions(target.id), revokeUserTokens(target.id)])
-  return { user: user!, diff }
+  return { user, diff }
 }
 
 /** A new temporary password for the user (returned once, to be changed at sign-in); every session and token ends. */
@@ -147,7 +148,7 @@ export async function assertPhoneFree(phone: string, userId: string) {
 }
 
 /**
- * Stores `phone` as verified for `userId`. Another request (in this process or another) may have verified it on
+ * Stores `phone` as verified for `userId` (undefined when that user was deleted meanwhile). Another request (in this process or another) may have verified it on
  * another account since `assertPhoneFree` looked: the unique index on verified numbers refuses the write, and the
  * check run again finds that account (the same 409), as `createUser` does for an email.
  */
@@ -157,13 +158,14 @@ export async function storeVerifiedPhone(userId: string, phone: string) {
       await assertPhoneFree(phone, userId)
       throw error
     })
-  return user!
+  return user
 }
 
 /** An admin sets a verified number for the user (until the SMS channel can verify one itself). */
 export async function setVerifiedPhone(target: User, phone: string) {
   await assertPhoneFree(phone, target.id)
   const user = await storeVerifiedPhone(target.id, phone)
+  if (!user) throw userNotFound() // deleted meanwhile
   await forgetAuth()
   return user
 }
@@ -190,6 +192,10 @@ export async function deleteUserByAdmin(actor: User, target: User, transferTo?: 
     // one commit, no interactive transaction: on SQLite one held open across awaits freezes every other write
     // (server/db/group-commit.ts)
     await groupCommit(db => [
+      // PostgreSQL: the rows of the user (and heir) locked first, in one order. Otherwise a conversation created for
+      // (or moved to) the user meanwhile holds a key-share lock on the row and waits for this transaction's count
+      // trigger, which waits to delete that row: a deadlock (a 500). Now that write waits, then finds the user gone.
+      ...(dialect === 'pg' ? [{ text: 'select id from users where id in (?, ?) order by id for update', args: [target.id, transferTo ?? target.id] }] : []),
       ...(transferTo
         ? [
             db.update(conversations).set({ userId: transferTo }).where(eq(conversations.userId, target.id)),
@@ -207,7 +213,10 @@ export async function deleteUserByAdmin(actor: User, target: User, transferTo?: 
       db.update(users).set({ supervisorId: null }).where(eq(users.supervisorId, target.id)),
       ...[sessions, apiTokens, recoveryCodes, userRoles, emailTokens, phoneCodes, dmHidden].map(table => db.delete(table).where(eq(table.userId, target.id))),
       db.delete(users).where(eq(users.id, target.id)),
-    ])
+    ]).catch((error: unknown) => {
+      // the heir was deleted since it was checked: its foreign key refuses the transfer, and nothing was deleted
+      throw transferTo && referenceGone(error) ? fieldError('transferTo', 'must be another active user') : error
+    })
     return { conversations: Number(conv?.n ?? 0), reports: Number(rep?.n ?? 0) }
   })
   await forgetAuth()

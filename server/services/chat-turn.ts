@@ -5,14 +5,14 @@ import { and, eq, gt, or, sql } from 'drizzle-orm'
 import type * as v from 'valibot'
 import { uuidv7 } from 'uuidv7'
 import type { ChatBody } from '#shared/schemas'
-import { useDb } from '../db/client'
+import { referenceGone, useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
 import { type Conversation, conversations, type Message, messages, type SystemPrompt, type User } from '../db/schema'
 import { requireConversation, type Viewer } from './access'
 import { newestMessages } from './chat-reads'
 import { insertConversation, insertMessage } from './chat-writes'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
-import { newConversation, publishTitle } from './conversations'
+import { newConversation, publishTitle, unlessPromptGone } from './conversations'
 import type { AppSettings } from './settings'
 import { historyMessages } from './orchestrator/tools'
 import { listSystemPrompts, systemPromptsVersion } from './system-prompts'
@@ -78,7 +78,11 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
     : groupCommit(() => [
         ...(existing ? [] : [insertConversation(conversation)]),
         ...(question ? [insertMessage(question)] : []),
-      ])
+      ]).catch((error: unknown) => {
+        // deleted since it was checked: the conversation (a message's only foreign key) → 404, the chosen prompt → 400
+        if (existing && referenceGone(error)) throw createError({ statusCode: 404, message: 'Conversation not found' })
+        return unlessPromptGone(error, existing ? null : conversation.systemPromptId)
+      })
   // awaited by the turn; until then a failure must not count as unhandled
   committed.catch(() => {})
   return { conversation, question, committed }

@@ -2,8 +2,8 @@ import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql } from 'd
 import { uuidv7 } from 'uuidv7'
 import { UNNAMED_TITLE } from '#shared/conversations'
 import type { ApiConversation, ApiCursorList, ApiMessage } from '#shared/types'
-import { useDb } from '../db/client'
-import { type Conversation, conversations, type Message, messages, users } from '../db/schema'
+import { referenceGone, useDb } from '../db/client'
+import { type Conversation, conversations, type Message, messages, systemPrompts, users } from '../db/schema'
 import { conversationPage, type PageRow } from './conversation-pages'
 import { publish, userTopic } from './events'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
@@ -180,9 +180,20 @@ export function newConversation(ownerId: string, input: { title?: string, system
   }
 }
 
+/**
+ * For a write refused by a foreign key: the 400 naming `systemPromptId` when that prompt was deleted since it was
+ * checked (what a later request gets); any other error as it is (a caller deleted meanwhile: server/error.ts).
+ */
+export async function unlessPromptGone(error: unknown, systemPromptId: string | null | undefined): Promise<never> {
+  if (referenceGone(error) && systemPromptId
+    && !(await useDb().select({ id: systemPrompts.id }).from(systemPrompts).where(eq(systemPrompts.id, systemPromptId)).limit(1)).length)
+    throw fieldError('systemPromptId', 'no such system prompt')
+  throw error
+}
+
 export async function createConversation(ownerId: string, input: { title?: string, systemPromptId?: string | null, model: string }) {
   const row = newConversation(ownerId, input)
-  await useDb().insert(conversations).values(row)
+  await useDb().insert(conversations).values(row).catch((error: unknown) => unlessPromptGone(error, row.systemPromptId))
   return row
 }
 

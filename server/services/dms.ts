@@ -2,7 +2,7 @@ import { and, count, desc, eq, exists, getTableColumns, isNull, lt, lte, ne, not
 import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
-import { useDb } from '../db/client'
+import { referenceGone, useDb } from '../db/client'
 import { dialect, dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
 import { plainFolded, plainPattern } from './search'
@@ -204,7 +204,12 @@ export async function sendDm(viewer: Viewer, input: { recipientId: string, conte
     editedAt: null,
     createdAt: new Date(),
   }
-  await useDb().insert(dms).values(row)
+  await useDb().insert(dms).values(row).catch(async (error: unknown) => {
+    // the recipient was deleted since the check above: the answer a later request gets (a deleted caller: 401)
+    if (referenceGone(error) && !(await useDb().select({ id: users.id }).from(users).where(eq(users.id, recipient.id)).limit(1)).length)
+      throw badRecipient('no active user with this id')
+    throw error
+  })
   const dm = (await shaped([row]))[0]!
   publish(userTopic(recipient.id), 'dm', { dm })
   publishUnreadChanged(recipient.id)

@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import type { ApiReport, ApiReportComment, ApiReportDetail, ReportStatus } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
-import { useDb } from '../db/client'
+import { referenceGone, useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
 import { type Report, type ReportComment, reportComments, reports, users } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
@@ -58,9 +58,11 @@ async function page(where: SQL | undefined, order: SQL[], limit: number, offset:
   return { total: Number(total), data: await shaped(rows as ReportRow[]) }
 }
 
+const reportNotFound = () => createError({ statusCode: 404, message: 'Report not found' })
+
 export async function reportById(id: string): Promise<ApiReport> {
   const [row] = await useDb().select(withCount).from(reports).where(eq(reports.id, id)).limit(1)
-  if (!row) throw createError({ statusCode: 404, message: 'Report not found' })
+  if (!row) throw reportNotFound()
   return (await shaped([row as ReportRow]))[0]!
 }
 
@@ -125,7 +127,10 @@ export async function updateReport(report: Report, change: { title?: string, con
   const updatedAt = new Date()
   // the status condition closes the race with a staff member changing it meanwhile
   const done = await useDb().update(reports).set({ ...change, updatedAt }).where(and(eq(reports.id, report.id), eq(reports.status, 'open'))).returning({ id: reports.id })
-  if (!done.length) throw createError({ statusCode: 409, message: 'Only an open report can be edited' })
+  if (!done.length) {
+    await reportById(report.id) // deleted meanwhile (with its reporter): 404, as a later request gets
+    throw createError({ statusCode: 409, message: 'Only an open report can be edited' })
+  }
   announce(report)
   return reportById(report.id)
 }
@@ -135,7 +140,17 @@ export async function updateReport(report: Report, change: { title?: string, con
  * at once (a double click, two staff) wrote two "open → resolved" audits, and the second moved resolvedAt/By.
  */
 const oneChange = keyedQueue()
-const current = async (report: Report) => (await useDb().select().from(reports).where(eq(reports.id, report.id)).limit(1))[0] ?? report
+// the report as it is now; deleted meanwhile (its reporter deleted without an heir) → 404, as a later request gets
+async function current(report: Report) {
+  const [now] = await useDb().select().from(reports).where(eq(reports.id, report.id)).limit(1)
+  if (!now) throw reportNotFound()
+  return now
+}
+
+/** Commits a change to a report; one deleted between the check and the commit (its foreign key) → 404. */
+const commitToReport = (build: Parameters<typeof groupCommit>[0]) => groupCommit(build).catch((error: unknown) => {
+  throw referenceGone(error) ? reportNotFound() : error
+})
 
 const statusFields = (status: ReportStatus, actorId: string, at: Date) =>
   status === 'resolved' ? { status, resolvedAt: at, resolvedBy: actorId } : { status, resolvedAt: null, resolvedBy: null }
@@ -153,7 +168,7 @@ async function commentOn(event: H3Event | null, viewer: Viewer, report: Report, 
   const at = new Date()
   const comment: ReportComment = { id: uuidv7(), reportId: report.id, authorId: viewer.id, content: input.content, status: input.status ?? null, createdAt: at }
   // one short commit (no libSQL transaction left open across awaits: server/db/group-commit.ts)
-  await groupCommit(db => [
+  await commitToReport(db => [
     db.insert(reportComments).values(comment),
     db.update(reports).set({ updatedAt: at, ...(input.status && input.status !== report.status ? statusFields(input.status, viewer.id, at) : {}) }).where(eq(reports.id, report.id)),
   ])
@@ -172,7 +187,7 @@ export const resolveReport = (event: H3Event | null, viewer: Viewer, report: Rep
 async function resolve(event: H3Event | null, viewer: Viewer, report: Report, comment?: string) {
   const at = new Date()
   const commentId = uuidv7()
-  await groupCommit(db => [
+  await commitToReport(db => [
     ...(comment ? [db.insert(reportComments).values({ id: commentId, reportId: report.id, authorId: viewer.id, content: comment, status: 'resolved', createdAt: at })] : []),
     // resolving a resolved report keeps who resolved it and when
     db.update(reports).set({ ...(report.status === 'resolved' ? {} : statusFields('resolved', viewer.id, at)), updatedAt: at }).where(eq(reports.id, report.id)),

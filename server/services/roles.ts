@@ -2,7 +2,7 @@ import { and, asc, count, eq, inArray } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { BUILT_IN, BUILT_IN_ROLES, type BuiltInRole, effectivePermissions, isBuiltInRole, PERMISSIONS } from '#shared/permissions'
 import type { ApiRole, RoleChanges, RoleInput } from '#shared/roles'
-import { inList, jsonValue, listValue, readRows, useDb } from '../db/client'
+import { inList, jsonValue, listValue, readRows, referenceGone, useDb } from '../db/client'
 import { type CustomRole, roles, type User, userRoles, users } from '../db/schema'
 import type { Viewer } from './access'
 import { forgetAuth } from './auth-cache'
@@ -129,8 +129,9 @@ export async function updateRole(role: CustomRole, changes: RoleChanges): Promis
       if (changes.name) await assertNameFree(changes.name, role.id)
       throw error
     })
+  if (!updated) throw roleNotFound() // deleted meanwhile
   await forgetAuth()
-  return toApiRole(updated!, await userCountOf(role.id))
+  return toApiRole(updated, await userCountOf(role.id))
 }
 
 /** Deletes a custom role nobody holds; 409 while it is assigned. */
@@ -167,7 +168,14 @@ export async function setUserRoles(userId: string, roleIds: string[]) {
   const add = roleIds.filter(id => !before.some(r => r.id === id))
   if (drop.length) await db.delete(userRoles).where(and(eq(userRoles.userId, userId), inArray(userRoles.roleId, drop)))
   // a concurrent assignment of the same pair loses quietly on the unique index
-  for (const roleId of add) await db.insert(userRoles).values({ id: uuidv7(), userId, roleId }).onConflictDoNothing()
+  for (const roleId of add) {
+    await db.insert(userRoles).values({ id: uuidv7(), userId, roleId }).onConflictDoNothing().catch(async (error: unknown) => {
+      if (!referenceGone(error)) throw error
+      // the role or the user was deleted since the checks above: the answer a later request gets
+      if (!(await db.select({ id: roles.id }).from(roles).where(eq(roles.id, roleId)).limit(1)).length) throw badRoleIds(`unknown role ${roleId}`)
+      throw createError({ statusCode: 404, message: 'User not found' })
+    })
+  }
   await forgetAuth()
   return { before: before.map(r => r.name), after: found.map(r => r.name).sort() }
 }

@@ -2,7 +2,7 @@ import type { H3Event } from 'h3'
 import { and, desc, eq, gt, isNull, ne } from 'drizzle-orm'
 import { sealData, unsealData } from 'iron-session'
 import { uuidv7 } from 'uuidv7'
-import { useDb } from '../db/client'
+import { referenceGone, useDb } from '../db/client'
 import { type Session, sessions, type User, users } from '../db/schema'
 import type { Viewer } from './access'
 import { authGeneration, cachedAuth, dropAuth, forgetAuth, rememberAuth } from './auth-cache'
@@ -49,6 +49,9 @@ export async function startSession(event: H3Event, user: User) {
     createdAt: now,
     lastSeenAt: now,
     expiresAt: slidingExpiry(now, now),
+  }).catch((error: unknown) => {
+    // the account was deleted during the sign-in: the 401 a sign-in a moment later gets
+    throw referenceGone(error) ? createError({ statusCode: 401, message: 'Invalid credentials' }) : error
   })
   await useDb().update(users).set({ lastActiveAt: now }).where(eq(users.id, user.id))
   // the answer to a sign-in or sign-up shows the activity it just recorded, as `/me` does a moment later

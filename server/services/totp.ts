@@ -12,8 +12,9 @@ const ISSUER = 'EnergyApp'
 /** A new (not yet active) TOTP secret for the user, stored encrypted; returns what the user needs to enrol. */
 export async function beginTotpSetup(user: User) {
   const secret = generateSecret()
-  await useDb().update(users).set({ totpSecret: encryptSecret(secret, useConfig().sessionSecret), totpEnabled: false, totpLastStep: null })
-    .where(eq(users.id, user.id))
+  const stored = await useDb().update(users).set({ totpSecret: encryptSecret(secret, useConfig().sessionSecret), totpEnabled: false, totpLastStep: null })
+    .where(eq(users.id, user.id)).returning({ id: users.id })
+  if (!stored.length) throw notSignedIn() // the account was deleted while this request ran: nothing was enrolled
   await forgetAuth()
   const otpauthUrl = generateURI({ issuer: ISSUER, label: user.email, secret })
   const qrSvg = await QRCode.toString(otpauthUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })

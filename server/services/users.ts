@@ -93,7 +93,9 @@ export async function createUser(input: NewUser) {
 
 /** The user's own new password: a temporary one is no longer pending. */
 export async function setPassword(userId: string, password: string) {
-  await useDb().update(users).set({ passwordHash: await hashPassword(password), mustChangePassword: false }).where(eq(users.id, userId))
+  const changed = await useDb().update(users).set({ passwordHash: await hashPassword(password), mustChangePassword: false })
+    .where(eq(users.id, userId)).returning({ id: users.id })
+  if (!changed.length) throw notSignedIn() // the account was deleted while this request ran: nothing was changed
   await forgetAuth()
 }
 

@@ -54,6 +54,9 @@ export async function getAuth(event: H3Event): Promise<Auth | null> {
   return auth
 }
 
+/** The 401 of every route without a valid sign-in (also for a caller deleted while their request ran). */
+export const notSignedIn = () => createError({ statusCode: 401, message: 'Not signed in', data: { reason: 'not-signed-in' } })
+
 /** True when REQUIRE_2FA_ROLES says this user must enrol TOTP before anything else. */
 export const mustEnrol2fa = (user: User) => !user.totpEnabled && useConfig().require2faRoles.includes(user.role)
 
@@ -71,7 +74,7 @@ export interface HoldExceptions {
  */
 export async function requireAuth(event: H3Event, opts: HoldExceptions = {}): Promise<Auth> {
   const auth = await getAuth(event)
-  if (!auth) throw createError({ statusCode: 401, message: 'Not signed in', data: { reason: 'not-signed-in' } })
+  if (!auth) throw notSignedIn()
   if (!opts.allowPasswordHold && auth.user.mustChangePassword)
     throw createError({ statusCode: 403, message: 'Choose a new password first: this one was temporary', data: { reason: 'change-password' } })
   if (!opts.allowUnenrolled && mustEnrol2fa(auth.user))
