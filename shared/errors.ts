@@ -12,6 +12,8 @@ export const ERROR_REASONS = [
   'ollama-down', 'model-missing', 'model-error', 'sms-not-configured', 'sms-failed',
   // a new password refused (server/services/passwords.ts), one per rule
   'password-too-short', 'password-common', 'password-has-email', 'password-repetitive',
+  // POST /api/chat: an outbox message (`clientId`) the server already saved
+  'already-sent',
 ] as const
 export type ErrorReason = typeof ERROR_REASONS[number]
 

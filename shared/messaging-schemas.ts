@@ -27,10 +27,11 @@ export const DmListQuery = v.object({
   /** Cursor: only messages older than this one (the previous page's `nextCursor`). */
   before: v.optional(Id),
 })
-export const SendDmBody = v.strictObject({ recipientId: Id, content: Text(DM_MAX_CHARS), parentId: v.optional(Id) })
+// `clientId`: the offline outbox's own id for the send (server/services/client-sends.ts)
+export const SendDmBody = v.strictObject({ recipientId: Id, content: Text(DM_MAX_CHARS), parentId: v.optional(Id), clientId: v.optional(Id) })
 export const EditDmBody = v.strictObject({ content: Text(DM_MAX_CHARS) })
 
-export const CreateReportBody = v.strictObject({ title: Text(REPORT_TITLE_MAX), content: Text(REPORT_CONTENT_MAX) })
+export const CreateReportBody = v.strictObject({ title: Text(REPORT_TITLE_MAX), content: Text(REPORT_CONTENT_MAX), clientId: v.optional(Id) })
 export const UpdateReportBody = v.strictObject({ title: v.optional(Text(REPORT_TITLE_MAX)), content: v.optional(Text(REPORT_CONTENT_MAX)) })
 export const ReportCommentBody = v.strictObject({ content: Text(REPORT_COMMENT_MAX), status: v.optional(ReportStatus) })
 export const ResolveReportBody = v.strictObject({ comment: v.optional(Text(REPORT_COMMENT_MAX)) })

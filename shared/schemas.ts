@@ -78,6 +78,8 @@ export const ChatBody = v.strictObject({
   regenerate: v.optional(Bool()),
   /** Edit-and-resend: this user message of the conversation takes `message` as its text; what came after it goes. */
   editMessageId: v.optional(Id),
+  /** The offline outbox's own id for this message: a repeat of a send the server already saved is not saved again. */
+  clientId: v.optional(Id),
 })
 export type ChatRequest = v.InferInput<typeof ChatBody>
 

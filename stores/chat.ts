@@ -22,7 +22,7 @@ export interface ToolLine { name: string, status: ToolStatus }
 interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage, queuedId: string | null }
 
 /** A message typed while the server could not be reached (the outbox keeps it until `sendQueued`). */
-export interface QueuedMessage { id: string, message: string, conversationId: string | null, model?: string, systemPromptId?: string }
+export interface QueuedMessage { id: string, message: string, conversationId: string | null, model?: string, systemPromptId?: string, clientId?: string }
 /** `kept`: the server saved the message (in `conversationId`); else `failed` says why it was refused, or it waits. */
 export type QueuedOutcome = { kept: true, conversationId: string | null } | { kept: false, failed?: string }
 
@@ -327,14 +327,22 @@ export const useChatStore = defineStore('chat', () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       if (busy.value || conversationId.value !== target) return { kept: false }
       const request: ChatRequest = target
-        ? { message: item.message, conversationId: target }
-        : { message: item.message, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined }
+        ? { message: item.message, conversationId: target, clientId: item.clientId }
+        : { message: item.message, model: model.value || undefined, systemPromptId: systemPromptId.value || undefined, clientId: item.clientId }
       await run(request, localMessage('user', item.message, target), null, false, item.id)
       const limited = failure.value
       if (limited?.kind !== 'rate-limited') break
       await new Promise(resolve => setTimeout(resolve, Math.min(limited.retryAfter ?? 1, 10) * 1000))
     }
     const failed = failure.value
+    // a send whose answer never arrived had saved it (409 already-sent): the question is in its conversation, where an
+    // unanswered one offers "Generar respuesta"
+    if (failed?.kind === 'error' && failed.error?.reason === 'already-sent') {
+      failure.value = null
+      const savedIn = typeof failed.error.data?.conversationId === 'string' ? failed.error.data.conversationId : null
+      if (savedIn && savedIn !== conversationId.value) await router.push(`/chat/${savedIn}`)
+      return { kept: true, conversationId: savedIn }
+    }
     if (!failed || failed.kind === 'unavailable' || canRetry.value) return { kept: true, conversationId: conversationId.value }
     // the connection went again before the server answered: the message just waits
     if (offline.offline) return { kept: false }

@@ -224,7 +224,7 @@ export const useMessagesStore = defineStore('messages', () => {
   }
 
   /** Sends a message (a reply when `parentId` is given); throws ApiRequestError (0 = no network). */
-  async function send(input: { recipientId: string, content: string, parentId?: string }) {
+  async function send(input: { recipientId: string, content: string, parentId?: string, clientId?: string }) {
     const dm = await api<ApiDm>('/api/messages', { method: 'POST', body: { ...input } })
     place(dm)
     return dm

@@ -135,8 +135,8 @@ export const useOutboxStore = defineStore('outbox', () => {
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
-          if (outboxKind(item) === 'dm') await useMessagesStore().send({ recipientId: item.recipientId!, content: item.message, parentId: item.parentId })
-          else await useReportsStore().create({ title: item.title ?? '', content: item.message })
+          if (outboxKind(item) === 'dm') await useMessagesStore().send({ recipientId: item.recipientId!, content: item.message, parentId: item.parentId, clientId: item.clientId })
+          else await useReportsStore().create({ title: item.title ?? '', content: item.message, clientId: item.clientId })
           forget(item.id)
           return true
         }

@@ -147,10 +147,11 @@ export const useReportsStore = defineStore('reports', () => {
   }
 
   /** Files a report; throws ApiRequestError (0 = no network: the page puts it in the outbox). */
-  async function create(input: { title: string, content: string }) {
+  async function create(input: { title: string, content: string, clientId?: string }) {
     const report = await api<ApiReport>('/api/reports', { method: 'POST', body: input })
+    // an outbox repeat (same clientId) answers the report the first send filed: counted once
+    if (!mine.value.some(r => r.id === report.id)) mineTotal.value++
     mine.value = [report, ...mine.value.filter(r => r.id !== report.id)]
-    mineTotal.value++
     return report
   }
 

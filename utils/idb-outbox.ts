@@ -23,6 +23,12 @@ export interface OutboxItem {
   /** report: its title (`message` is its description). */
   title?: string
   createdAt: string
+  /**
+   * Sent with the message: a send repeated because the first one's answer never arrived (the app closed, the network
+   * dropped) is then not saved twice (server/services/client-sends.ts). Absent on items saved before it existed, and
+   * where the browser has no `crypto.randomUUID` (a page not served over HTTPS or from localhost).
+   */
+  clientId?: string
   /** Why the last attempt did not get through (shown next to the message; it is tried again). */
   failed?: string
 }
@@ -35,7 +41,8 @@ let sequence = 0
 /** A new outbox item; ids are a zero-padded time plus a counter, so key order is typing order. */
 export function newOutboxItem(input: OutboxInput, now = Date.now()): OutboxItem {
   const id = `${now.toString().padStart(15, '0')}-${(sequence++ % 1e6).toString().padStart(6, '0')}`
-  return { ...input, id, createdAt: new Date(now).toISOString() }
+  const clientId = globalThis.crypto?.randomUUID?.()
+  return { ...input, id, createdAt: new Date(now).toISOString(), ...(clientId ? { clientId } : {}) }
 }
 
 /** One user's outbox in the offline database: typed text survives reloads until it is sent or cancelled. */

@@ -11,6 +11,7 @@ import { type Conversation, conversations, type Message, messages, type SystemPr
 import { requireConversation, type Viewer } from './access'
 import { newestMessages } from './chat-reads'
 import { insertConversation, insertMessage } from './chat-writes'
+import { clientSendWrite } from './client-sends'
 import { buildContext, type ContextMessage, titleFromMessage } from './context'
 import { newConversation, publishTitle, unlessPromptGone } from './conversations'
 import type { AppSettings } from './settings'
@@ -36,7 +37,7 @@ export interface Turn {
 }
 
 /** The chat request as the orchestrator passes it on (the web body, or what another channel received). */
-type Body = Pick<v.InferOutput<typeof ChatBody>, 'message' | 'conversationId' | 'model' | 'systemPromptId' | 'regenerate' | 'editMessageId'>
+type Body = Pick<v.InferOutput<typeof ChatBody>, 'message' | 'conversationId' | 'model' | 'systemPromptId' | 'regenerate' | 'editMessageId' | 'clientId'>
 
 
 /** 503 that keeps the user's message: the client retries with `{conversationId, regenerate: true}`. */
@@ -66,7 +67,7 @@ export function checkMessage(body: Pick<Body, 'message' | 'regenerate'>, setting
  * updatedAt, model and prompt are written with the answer, or by `touchConversation` when no answer comes, so the
  * usual case costs a single insert.
  */
-function saveQuestion(user: User, existing: Conversation | undefined, choice: { model: string, systemPromptId: string | null }, text?: string) {
+function saveQuestion(user: User, existing: Conversation | undefined, choice: { model: string, systemPromptId: string | null }, text?: string, clientId?: string) {
   const now = new Date()
   const conversation = { ...(existing ?? newConversation(user.id, choice)), ...choice, updatedAt: now }
   const question: Message | undefined = text === undefined ? undefined : {
@@ -78,6 +79,8 @@ function saveQuestion(user: User, existing: Conversation | undefined, choice: { 
     : groupCommit(() => [
         ...(existing ? [] : [insertConversation(conversation)]),
         ...(question ? [insertMessage(question)] : []),
+        // an outbox send: its id goes in the same commit, so a repeat finds the question (client-sends.ts)
+        ...(question && clientId ? [clientSendWrite(user.id, clientId, 'chat', question.id)] : []),
       ]).catch((error: unknown) => {
         // deleted since it was checked: the conversation (a message's only foreign key) → 404, the chosen prompt → 400
         if (existing && referenceGone(error)) throw createError({ statusCode: 404, message: 'Conversation not found' })
@@ -194,7 +197,7 @@ export async function prepareTurn(user: Viewer, body: Body, message: string | un
   // a retry after a 503 that sends the same text again answers the saved message instead of repeating it
   else if (recent[0]?.role === 'user' && recent[0].content === message) userMessage = recent[0]
 
-  const saved = saveQuestion(user, existing, { model, systemPromptId }, userMessage ? undefined : message!)
+  const saved = saveQuestion(user, existing, { model, systemPromptId }, userMessage ? undefined : message!, body.clientId)
   const prompt = systemPromptId && systemPromptId !== named?.id ? await systemPrompt(systemPromptId).then(p => p ?? systemPrompt(null)) : named
   const conversation = saved.conversation
   userMessage ??= saved.question!

@@ -86,6 +86,7 @@ export async function streamChat(event: H3Event, user: Viewer, body: v.InferOutp
       systemPromptId: body.systemPromptId,
       regenerate: body.regenerate,
       editMessageId: body.editMessageId,
+      clientId: body.clientId,
       signal: stream.signal,
       onTextEnd: () => stream.flush(),
       onEvent: ({ type, data }) => {

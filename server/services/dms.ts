@@ -3,6 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
 import { referenceGone, useDb } from '../db/client'
+import { earlierSend, recordSend } from './client-sends'
 import { dialect, dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
 import { plainFolded, plainPattern } from './search'
@@ -183,7 +184,10 @@ async function visibleDm(viewer: Viewer, id: string, missing = notFound): Promis
 export const getDm = async (viewer: Viewer, id: string) => (await shaped([await visibleDm(viewer, id)]))[0]!
 
 /** `POST /api/messages` after guard, validation and rate limit: recipient and thread rules, then one insert. */
-export async function sendDm(viewer: Viewer, input: { recipientId: string, content: string, parentId?: string }): Promise<ApiDm> {
+export async function sendDm(viewer: Viewer, input: { recipientId: string, content: string, parentId?: string, clientId?: string }): Promise<ApiDm & { repeated?: true }> {
+  // the outbox sending again what the server already has: what the first send made (it may since have been hidden: 404)
+  const earlier = await earlierSend(viewer.id, input.clientId, 'dm')
+  if (earlier) return { ...(await shaped([await visibleDm(viewer, earlier)]))[0]!, repeated: true }
   const parent = input.parentId ? await visibleDm(viewer, input.parentId, noParent) : null
   if (input.recipientId === viewer.id) throw badRecipient('cannot be yourself')
   const [recipient] = await useDb().select({ id: users.id, active: users.active }).from(users).where(eq(users.id, input.recipientId)).limit(1)
@@ -210,6 +214,7 @@ export async function sendDm(viewer: Viewer, input: { recipientId: string, conte
       throw badRecipient('no active user with this id')
     throw error
   })
+  await recordSend(viewer.id, input.clientId, 'dm', id)
   const dm = (await shaped([row]))[0]!
   publish(userTopic(recipient.id), 'dm', { dm })
   publishUnreadChanged(recipient.id)

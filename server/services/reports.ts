@@ -4,6 +4,7 @@ import { uuidv7 } from 'uuidv7'
 import type { ApiReport, ApiReportComment, ApiReportDetail, ReportStatus } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
 import { referenceGone, useDb } from '../db/client'
+import { earlierSend, recordSend } from './client-sends'
 import { groupCommit } from '../db/group-commit'
 import { type Report, type ReportComment, reportComments, reports, users } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
@@ -81,10 +82,14 @@ function announce(report: Pick<Report, 'id' | 'reporterId' | 'status'>) {
   publish(REPORTS_TOPIC, 'report', data, report.reporterId)
 }
 
-export async function createReport(viewer: Viewer, input: { title: string, content: string }) {
+export async function createReport(viewer: Viewer, input: { title: string, content: string, clientId?: string }): Promise<ApiReport & { repeated?: true }> {
+  // the outbox sending again what the server already has: the report the first send filed
+  const earlier = await earlierSend(viewer.id, input.clientId, 'report')
+  if (earlier) return { ...(await reportById(earlier)), repeated: true }
   const now = new Date()
   const row: Report = { id: uuidv7(), reporterId: viewer.id, title: input.title, content: input.content, status: 'open', resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now }
   await useDb().insert(reports).values(row)
+  await recordSend(viewer.id, input.clientId, 'report', row.id)
   announce(row)
   return (await shaped([{ ...row, commentCount: 0 }]))[0]!
 }

@@ -567,6 +567,49 @@ describe('offline', () => {
     await context.close()
   }, 120_000)
 
+  it('a report the server filed whose answer never reached the device is sent again and filed once (the outbox\'s clientId)', async () => {
+    // walk 4: the app died after a send reached the server and before its answer came back; the outbox sent it again
+    // and the report (or message, or question) was saved twice
+    const { page, context, errors, setNetwork } = await open()
+    await signIn(page, WORKER)
+    await page.goto('/reports')
+    await page.getByRole('heading', { level: 2, name: 'Mis reportes' }).waitFor()
+    await setNetwork(false)
+    const title = `Reporte cuya respuesta se perdió ${Date.now()}`
+    await page.getByLabel('Título').fill(title)
+    await page.getByLabel('Descripción').fill('El servidor lo guarda, la respuesta no llega.')
+    await page.getByTestId('report-submit').click()
+    await page.getByTestId('dm-outbox-item').filter({ hasText: title }).waitFor()
+
+    // the first send reaches the server, which files it; its answer is lost on the way back
+    const sends: number[] = []
+    await page.route('**/api/reports', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue()
+      if (sends.length) {
+        const response = await route.fetch()
+        sends.push(response.status())
+        return route.fulfill({ response })
+      }
+      const response = await route.fetch()
+      sends.push(response.status())
+      return route.abort('connectionreset')
+    })
+    await setNetwork(true)
+    await expect.poll(() => sends.length).toBe(1)
+    expect(sends).toEqual([201])
+    // still waiting on the device; the network drops and comes back: the outbox sends it again
+    await page.getByTestId('dm-outbox-item').filter({ hasText: title }).waitFor()
+    await setNetwork(false)
+    await setNetwork(true)
+    await expect.poll(() => page.getByTestId('dm-outbox-item').count(), { timeout: 20_000 }).toBe(0)
+    expect(sends).toEqual([201, 200])
+    const mine = await page.evaluate(async () => (await (await fetch('/api/reports?limit=100')).json()) as { data: Array<{ title: string }> })
+    expect(mine.data.filter(r => r.title === title)).toHaveLength(1)
+    await expect.poll(() => page.getByTestId('report-row').filter({ hasText: title }).count()).toBe(1)
+    expect(errors).toEqual([])
+    await context.close()
+  }, 90_000)
+
   it('offline after a reload with no PIN, the login page says one thing; once the network is back, a session still open goes on where it was', async () => {
     const { page, context, errors, setNetwork } = await open()
     await page.setViewportSize({ width: 360, height: 740 })

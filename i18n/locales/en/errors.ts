@@ -35,6 +35,7 @@ export default {
     'password-common': 'That password is one of the most used: choose another.',
     'password-has-email': 'The password must not contain the account’s email.',
     'password-repetitive': 'The password needs more different characters.',
+    'already-sent': 'This message had already been sent.',
   },
   /** Why a chat stream ended with an error (shared/errors.ts STREAM_ERROR_REASONS). */
   stream: {

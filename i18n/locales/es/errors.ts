@@ -35,6 +35,7 @@ export default {
     'password-common': 'Esa contraseña es de las más usadas: elige otra.',
     'password-has-email': 'La contraseña no puede contener el correo de la cuenta.',
     'password-repetitive': 'La contraseña necesita más caracteres distintos.',
+    'already-sent': 'Este mensaje ya se había enviado.',
   },
   /** Why a chat stream ended with an error (shared/errors.ts STREAM_ERROR_REASONS). */
   stream: {

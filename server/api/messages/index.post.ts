@@ -6,7 +6,8 @@ export default defineEventHandler(async (event) => {
   const viewer = await requirePermission(event, 'messages.use')
   const body = await validBody(event, SendDmBody)
   await serialized(`dm:${viewer.id}`, () => enforceRateLimit(event, `dm:${viewer.id}`, useConfig().messageRateLimit, 'Too many messages'))
-  const dm = await sendDm(viewer, body)
-  setResponseStatus(event, 201)
+  const { repeated, ...dm } = await sendDm(viewer, body)
+  // a repeated outbox send (same clientId) created nothing: 200 with the message the first one made
+  setResponseStatus(event, repeated ? 200 : 201)
   return dm
 })

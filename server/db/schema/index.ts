@@ -11,7 +11,7 @@ const schema = (dialect === 'pg' ? pg : sqlite) as unknown as typeof sqlite
 export const {
   users, sessions, recoveryCodes, apiTokens, systemPrompts, conversations, messages, settings, auditEvents,
   roles, userRoles, emailTokens, phoneCodes, dms, dmHidden, reports, reportComments, jobs, usageDaily, latencyDaily,
-  latencyUserDaily, latencyUserHistogram,
+  latencyUserDaily, latencyUserHistogram, clientSends,
 } = schema
 export { schema }
 

@@ -237,6 +237,19 @@ export const dmHidden = pgTable('dm_hidden', {
   index('dm_hidden_user_idx').on(t.userId, t.received, t.unread),
 ])
 
+/**
+ * Sends the offline outbox made with its own id (`clientId`): a send repeated because its answer never reached the
+ * device (the app closed, the network dropped) finds what the first one created instead of creating it twice.
+ */
+export const clientSends = pgTable('client_sends', {
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  clientId: text('client_id').notNull(),
+  /** What the send created: `chat` (the question's message id), `dm`, `report`. */
+  kind: text('kind', { enum: ['chat', 'dm', 'report'] }).notNull(),
+  targetId: text('target_id').notNull(),
+  createdAt: createdAt(),
+}, t => [primaryKey({ columns: [t.userId, t.clientId] })])
+
 /** Reports (incidencias) filed by anyone and handled by staff in scope. */
 export const reports = pgTable('reports', {
   id: id(),

@@ -45,6 +45,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     systemPromptId: input.systemPromptId,
     regenerate: input.regenerate,
     editMessageId: input.editMessageId,
+    clientId: input.clientId,
   }, message, settings, models, input.instructions, input.channel)
   // not an async wrapper: a token whose write did not block costs no promise (it is emitted ~200 times an answer)
   const emit: Emit = (type, data) => input.onEvent?.({ type, data } as TurnEvent)
@@ -76,6 +77,8 @@ export interface TurnInput {
   regenerate?: boolean
   /** Edit-and-resend: the user message that takes `text` (later messages are deleted first). */
   editMessageId?: string
+  /** The offline outbox's id for the message, recorded with it (server/services/client-sends.ts). */
+  clientId?: string
   /** Extra system instructions for this channel (e.g. SMS: short plain text), after the conversation's prompt. */
   instructions?: string
   signal?: AbortSignal
