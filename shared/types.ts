@@ -94,13 +94,28 @@ export interface ApiList<T> { total: number, data: T[] }
 export interface ApiCursorList<T> extends ApiList<T> { nextCursor: string | null }
 export interface ApiModel { name: string, size: number, family: string | null, parameterSize: string | null }
 /** One model server of the pool, as Admin → Modelo shows it (`GET /api/admin/model-servers`). */
+/**
+ * Why a model server last failed: `unreachable` (no connection; see lastErrorCode), `http-status` (it answered an
+ * error; see lastErrorStatus, lastErrorDetail), `timeout` (no answer in time), `other` (only lastError says it).
+ * Clients show lastError as it is for a code they do not know (more may be added).
+ */
+export type ModelErrorReason = 'unreachable' | 'http-status' | 'timeout' | 'other'
 export interface ApiModelServer {
   id: string
   kind: 'ollama' | 'openai'
   /** Without credentials. */
   url: string
   state: 'unknown' | 'healthy' | 'down'
+  /** English text (logs); the UI words `lastErrorReason` instead. */
   lastError: string | null
+  /** Null exactly when lastError is. */
+  lastErrorReason: ModelErrorReason | null
+  /** The HTTP status it answered (`http-status` only). */
+  lastErrorStatus: number | null
+  /** The network error's code, e.g. ECONNREFUSED (`unreachable` only). */
+  lastErrorCode: string | null
+  /** The server's own message with the status, as it sent it (`http-status` only; at most 200 characters). */
+  lastErrorDetail: string | null
   lastCheckAt: string | null
   models: string[]
   /** Answers (and titles) in flight on it from this app process. */

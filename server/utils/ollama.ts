@@ -1,7 +1,7 @@
 import Redis from 'ioredis'
 import { leaseMs } from '../services/coordination'
 import { redisLoadTracker } from '../services/model/load-redis'
-import { type LoadTracker, ModelPool } from '../services/model/pool'
+import { classifyModelError, type LoadTracker, ModelPool } from '../services/model/pool'
 import { onShutdown } from '../services/shutdown'
 import type { ModelInfo } from '../services/model/types'
 
@@ -56,11 +56,14 @@ export function ollamaReachable(): Promise<boolean> {
   return useModelPool().reachable()
 }
 
-/** A short reason for logs, the client and Admin → Modelo; never includes prompts or answers. */
+/**
+ * A short reason for logs, the client and Admin → Modelo; never includes prompts or answers. English: the UI words
+ * Admin → Modelo's from the code (`classifyModelError`, `lastErrorReason`), built from the same fields as this text.
+ */
 export function modelErrorText(error: unknown) {
-  const e = error as { name?: string, status_code?: number, message?: string, cause?: { code?: string } }
-  if (e?.status_code) return `the model server answered ${e.status_code}: ${String(e.message ?? '').slice(0, 200)}`
-  if (e?.cause?.code) return `the model server cannot be reached (${e.cause.code})`
-  if (e?.name === 'TimeoutError') return 'the model server did not answer in time'
-  return String(e?.message ?? error).slice(0, 200)
+  const info = classifyModelError(error)
+  if (info.reason === 'http-status') return `the model server answered ${info.status}: ${info.detail}`
+  if (info.reason === 'unreachable') return `the model server cannot be reached (${info.code})`
+  if (info.reason === 'timeout') return 'the model server did not answer in time'
+  return String((error as { message?: string })?.message ?? error).slice(0, 200)
 }

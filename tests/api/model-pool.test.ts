@@ -125,6 +125,9 @@ describe('an OpenAI-compatible server (openai+ entry, with OPENAI_API_KEY)', () 
       expect(reply.json.data).toMatchObject({ reason: 'ollama-down', userMessageId: expect.any(String) })
       const servers = await wrong.admin.get('/api/admin/model-servers')
       expect(servers.body.data).toEqual([expect.objectContaining({ kind: 'openai', state: 'down', lastError: expect.stringMatching(/401/) })])
+      // the same error as a code (the UI words it): an HTTP error status, with the status and the server's message
+      expect(servers.body.data[0]).toMatchObject({ lastErrorReason: 'http-status', lastErrorStatus: 401, lastErrorCode: null, lastErrorDetail: expect.any(String) })
+      expect(servers.body.data[0].lastError).toContain(servers.body.data[0].lastErrorDetail)
       expect(other.unauthorized).toBeGreaterThan(0)
     }
     finally {
@@ -158,7 +161,8 @@ describe('a pool of two Ollamas', () => {
       return r.body.data?.every((s: any) => s.state === 'healthy') && r
     })
     expect(res.body.data).toEqual([a, b].map((fake, i) => ({
-      id: String(i), kind: 'ollama', url: fake.url, state: 'healthy', lastError: null, lastCheckAt: expect.any(String),
+      id: String(i), kind: 'ollama', url: fake.url, state: 'healthy', lastError: null, lastErrorReason: null, lastErrorStatus: null,
+      lastErrorCode: null, lastErrorDetail: null, lastCheckAt: expect.any(String),
       models: ['qwen2.5:3b-instruct', 'llama3.2:1b'], load: 0,
     })))
     const { client } = await newWorker(app.server.url)
@@ -200,9 +204,12 @@ describe('a pool of two Ollamas', () => {
     expect(answers(b).length).toBe(3)
     const down = await eventually(async () => {
       const r = await app.admin.get('/api/admin/model-servers')
-      return r.body.data[0].state === 'down' && r.body.data[0]
+      // a cut keep-alive socket may say ECONNRESET first; the next checks of the closed port say ECONNREFUSED
+      return r.body.data[0].state === 'down' && r.body.data[0].lastErrorCode === 'ECONNREFUSED' && r.body.data[0]
     })
     expect(down.lastError).toMatch(/cannot be reached|ECONNREFUSED/)
+    // the code: unreachable, with the socket's code (no status)
+    expect(down).toMatchObject({ lastErrorReason: 'unreachable', lastErrorCode: 'ECONNREFUSED', lastErrorStatus: null, lastErrorDetail: null })
     a = await new FakeOllama({ port }).start()
     await eventually(async () => (await app.admin.get('/api/admin/model-servers')).body.data[0].state === 'healthy', 10_000)
     b.reset()

@@ -425,6 +425,7 @@ export default {
         timeout: 'the model server did not answer in time',
       },
       models: 'no models | {n} model | {n} models',
+        answeredBare: 'the model server answered {status}',
       state: { healthy: 'Available', down: 'Down', unknown: 'Not checked yet' },
     },
   },

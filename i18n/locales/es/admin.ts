@@ -425,6 +425,7 @@ export default {
         timeout: 'el servidor no respondió a tiempo',
       },
       models: 'sin modelos | {n} modelo | {n} modelos',
+        answeredBare: 'el servidor respondió {status}',
       state: { healthy: 'Disponible', down: 'Caído', unknown: 'Sin revisar' },
     },
   },

@@ -2,6 +2,7 @@ import { ollamaBackend } from './ollama'
 import { openaiBackend } from './openai'
 import { displayUrl, type HostEntry } from './hosts'
 import type { BackendKind, ModelBackend, ModelChatRequest, ModelChunk, ModelInfo, ModelStream } from './types'
+import type { ModelErrorReason } from '#shared/types'
 
 /**
  * Answers in flight per server. In one process a counter; with REDIS_URL one shared through Redis
@@ -31,11 +32,35 @@ export function localLoadTracker(): LoadTracker {
 
 export type ServerHealth = 'unknown' | 'healthy' | 'down'
 
+/**
+ * Why a model server failed, as a stable code (the UI words it; `lastError` keeps the English text): `unreachable`
+ * (no connection; `code` is the socket's, e.g. ECONNREFUSED), `http-status` (it answered an error; `status` and the
+ * server's own `detail`), `timeout` (no answer in time), `other` (anything else: only the text says it).
+ */
+export interface ModelErrorInfo {
+  reason: ModelErrorReason
+  status: number | null
+  code: string | null
+  detail: string | null
+}
+
+export function classifyModelError(error: unknown): ModelErrorInfo {
+  const e = error as { name?: string, status_code?: number, message?: string, cause?: { code?: string } }
+  if (e?.status_code) return { reason: 'http-status', status: e.status_code, code: null, detail: String(e.message ?? '').slice(0, 200) }
+  if (e?.cause?.code) return { reason: 'unreachable', status: null, code: String(e.cause.code), detail: null }
+  if (e?.name === 'TimeoutError') return { reason: 'timeout', status: null, code: null, detail: null }
+  return { reason: 'other', status: null, code: null, detail: null }
+}
+
+const noError: ModelErrorInfo = { reason: 'other', status: null, code: null, detail: null }
+
 interface Server {
   id: string
   backend: ModelBackend
   state: ServerHealth
   lastError: string | null
+  /** Set together with lastError (null when lastError is). */
+  lastErrorInfo: ModelErrorInfo | null
   lastCheckAt: Date | null
   /** The last model list the server gave (kept while it is down, for "it had this model"). */
   models: ModelInfo[] | null
@@ -51,6 +76,10 @@ export interface ServerStatus {
   url: string
   state: ServerHealth
   lastError: string | null
+  lastErrorReason: ModelErrorReason | null
+  lastErrorStatus: number | null
+  lastErrorCode: string | null
+  lastErrorDetail: string | null
   lastCheckAt: string | null
   models: string[]
   load: number
@@ -64,6 +93,15 @@ export interface PoolOptions {
   load?: LoadTracker
   /** Short reason for an error (no prompts), for lastError. */
   describe?: (error: unknown) => string
+}
+
+function errorFields(info: ModelErrorInfo | null) {
+  return {
+    lastErrorReason: info?.reason ?? null,
+    lastErrorStatus: info?.status ?? null,
+    lastErrorCode: info?.code ?? null,
+    lastErrorDetail: info?.detail ?? null,
+  }
 }
 
 /** True for failures that say the server itself is gone (no connection, reset, timeout), not a refusal. */
@@ -95,6 +133,7 @@ export class ModelPool {
       backend,
       state: 'unknown',
       lastError: null,
+      lastErrorInfo: null,
       lastCheckAt: null,
       models: null,
       failures: 0,
@@ -123,6 +162,17 @@ export class ModelPool {
     return this.options.describe?.(error) ?? String((error as Error)?.message ?? error).slice(0, 200)
   }
 
+  /** Records a server's last error: the text (`describe`) and its code (`classifyModelError`) together. */
+  private setError(server: Server, error: unknown) {
+    server.lastError = this.describe(error)
+    server.lastErrorInfo = classifyModelError(error)
+  }
+
+  private clearError(server: Server) {
+    server.lastError = null
+    server.lastErrorInfo = null
+  }
+
   /** Asks one server for its model list (deduplicated while one is running) and reschedules its next check. */
   check(server: Server): Promise<void> {
     if (server.checking) return server.checking
@@ -132,7 +182,7 @@ export class ModelPool {
         server.models = await server.backend.list(AbortSignal.timeout(this.options.listTimeoutMs ?? 3000))
         server.state = 'healthy'
         server.failures = 0
-        server.lastError = null
+        this.clearError(server)
       }
       catch (error) {
         this.markDown(server, error)
@@ -149,7 +199,7 @@ export class ModelPool {
   private markDown(server: Server, error: unknown) {
     server.state = 'down'
     server.failures++
-    server.lastError = this.describe(error)
+    this.setError(server, error)
   }
 
   private schedule(server: Server) {
@@ -208,6 +258,7 @@ export class ModelPool {
       url: displayUrl(s.backend.url),
       state: s.state,
       lastError: s.lastError,
+      ...errorFields(s.lastError === null ? null : (s.lastErrorInfo ?? noError)),
       lastCheckAt: s.lastCheckAt?.toISOString() ?? null,
       models: (s.models ?? []).map(m => m.name),
       load: this.load.load(s.id),
@@ -272,7 +323,7 @@ export class ModelPool {
       this.schedule(server)
     }
     else {
-      server.lastError = this.describe(error)
+      this.setError(server, error)
       void this.check(server)
     }
   }
@@ -293,7 +344,8 @@ export class ModelPool {
     }
     if (server.state !== 'healthy') {
       // it answered: usable again at once; a check refreshes its list and timer
-      Object.assign(server, { state: 'healthy', failures: 0, lastError: null })
+      Object.assign(server, { state: 'healthy', failures: 0 })
+      this.clearError(server)
       void this.check(server)
     }
     // a plain iterator, not an async generator: every token passes here, and a generator layer costs several
@@ -303,7 +355,7 @@ export class ModelPool {
     const fail = (error: unknown): never => {
       end()
       // after the first chunk the answer is not retried (tokens were shown): the server is checked again
-      if (!request.signal.aborted) { server.lastError = this.describe(error); void this.check(server) }
+      if (!request.signal.aborted) { this.setError(server, error); void this.check(server) }
       throw error
     }
     const chunks: AsyncIterableIterator<ModelChunk> = {
