@@ -32,6 +32,8 @@ export const AdminUsersQuery = v.object({
   role: v.optional(RoleName),
   active: v.optional(BoolText),
   supervisorId: v.optional(Id),
+  /** The holders of this role: any id `GET /api/admin/roles` lists (built-in or custom); unknown → 400. */
+  roleId: v.optional(Id),
   ...Paging,
   cursor: Cursor,
 })

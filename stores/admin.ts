@@ -4,7 +4,8 @@ import type { ApiConversation, ApiList, ApiMessage, ApiUser, Role } from '#share
 const PAGE = 50
 const MESSAGE_PAGE = 50
 
-export interface UsersFilter { q: string, role: Role | '', active: '' | 'true' | 'false' }
+/** `roleId`: the holders of one (custom) role, '' for none — Admin → Usuarios takes it from its `?roleId=`. */
+export interface UsersFilter { q: string, role: Role | '', active: '' | 'true' | 'false', roleId: string }
 export interface NewUser { email: string, fullName: string, role: Role, password?: string, supervisorId?: string | null }
 export type UserFieldErrors = Partial<Record<'email' | 'fullName' | 'role' | 'password' | 'supervisorId', string>>
 export interface TeamDefaults { signupSupervisors: Array<{ domain: string, supervisorId: string }> }
@@ -56,11 +57,12 @@ export const useAdminStore = defineStore('admin', () => {
   const api = useApi()
 
   const users = pagedList<AdminUser>()
-  const usersFilter = ref<UsersFilter>({ q: '', role: '', active: '' })
+  const usersFilter = ref<UsersFilter>({ q: '', role: '', active: '', roleId: '' })
   const usersQuery = (offset: number, limit = PAGE) => ({
     q: usersFilter.value.q.trim() || undefined,
     role: usersFilter.value.role || undefined,
     active: usersFilter.value.active || undefined,
+    roleId: usersFilter.value.roleId || undefined,
     limit,
     offset,
   })
@@ -235,7 +237,7 @@ export const useAdminStore = defineStore('admin', () => {
   /** Forget everything (another person may sign in on this device). */
   function clear() {
     users.clear()
-    usersFilter.value = { q: '', role: '', active: '' }
+    usersFilter.value = { q: '', role: '', active: '', roleId: '' }
     known.value = new Map()
     conversationsOf.value = null
     conversations.clear()

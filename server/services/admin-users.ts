@@ -9,7 +9,7 @@ import {
 import { userNotFound, type Viewer, visibleUserIds } from './access'
 import { checkPaging, decodeCursor, keysetPage } from './keyset'
 import { userPage } from './user-pages'
-import { asViewer, withRoles } from './roles'
+import { asViewer, roleFilter, withRoles } from './roles'
 import { revokeUserTokens } from './tokens'
 import { assertPasswordAllowed, hashPassword } from './passwords'
 import { revokeUserSessions } from './sessions'
@@ -24,7 +24,18 @@ const oneDeletion = keyedQueue()
 export async function listUsersForAdmin(viewer: Viewer, filter: AdminUsersFilter): Promise<ApiCursorList<AdminUser>> {
   checkPaging(filter)
   const key = filter.cursor ? decodeCursor(filter.cursor, ['string', 'string']) as [string, string] : undefined
-  const { total, rows } = await userPage({ ...filter, limit: filter.limit + 1, visible: await visibleUserIds(viewer), key })
+  // roleId: a built-in role's id is the `role` filter, a custom one's its holders (both with `role`, if given, too)
+  const byRole = filter.roleId ? await roleFilter(filter.roleId) : undefined
+  if (byRole && 'builtIn' in byRole && filter.role && filter.role !== byRole.builtIn) return { total: 0, data: [], nextCursor: null }
+  const { roleId: _roleId, ...rest } = filter
+  const { total, rows } = await userPage({
+    ...rest,
+    role: byRole && 'builtIn' in byRole ? byRole.builtIn : filter.role,
+    customRoleId: byRole && 'customId' in byRole ? byRole.customId : undefined,
+    limit: filter.limit + 1,
+    visible: await visibleUserIds(viewer),
+    key,
+  })
   const page = keysetPage(rows, filter.limit, r => [r.sortName, r.id])
   return {
     total,

@@ -48,6 +48,18 @@ const BUILT_IN_DESCRIPTIONS: Record<BuiltInRole, string> = {
 
 const builtInById = (id: string) => BUILT_IN_ROLES.find(name => BUILT_IN[name].id === id)
 
+/**
+ * What a `roleId` filter means (any id `GET /api/admin/roles` lists): a built-in role's name, or a custom role's id;
+ * 400 naming `field` when no role has that id.
+ */
+export async function roleFilter(id: string, field = 'roleId'): Promise<{ builtIn: BuiltInRole } | { customId: string }> {
+  const builtIn = builtInById(id)
+  if (builtIn) return { builtIn }
+  const [role] = await useDb().select({ id: roles.id }).from(roles).where(eq(roles.id, id)).limit(1)
+  if (!role) throw fieldError(field, 'no role has this id')
+  return { customId: role.id }
+}
+
 const roleConflict = () => fieldError('name', 'a role with this name already exists', 409)
 const roleNotFound = () => createError({ statusCode: 404, message: 'Role not found' })
 const builtInLocked = () => createError({ statusCode: 403, message: 'Built-in roles cannot be changed or deleted' })

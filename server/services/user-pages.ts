@@ -24,6 +24,8 @@ export type UserPageRow = ApiUserColumns & Pick<User, 'conversationCount'> & {
 }
 
 export interface UserPageQuery extends Pick<AdminUsersFilter, 'q' | 'role' | 'active' | 'supervisorId'> {
+  /** Only the holders of this custom role (its id; roles.ts `roleFilter` checks it exists). */
+  customRoleId?: string
   /** The users the viewer may see (access.ts); null: everyone. */
   visible: readonly string[] | null
   limit: number
@@ -59,6 +61,7 @@ function filters(query: UserPageQuery): { text: string, args: unknown[] } {
   if (query.role) add('u.role = ?', query.role)
   if (query.active !== undefined) add('u.active = ?', driverValue(query.active))
   if (query.supervisorId) add('u.supervisor_id = ?', query.supervisorId)
+  if (query.customRoleId) add('exists (select 1 from user_roles ur where ur.user_id = u.id and ur.role_id = ?)', query.customRoleId)
   return { text: parts.length ? ` where ${parts.join(' and ')}` : '', args }
 }
 

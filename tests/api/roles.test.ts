@@ -254,6 +254,77 @@ describe('GET/PUT /api/admin/users/:id/roles', () => {
   })
 })
 
+describe('GET /api/admin/users?roleId (who holds a role)', () => {
+  it('a custom role\'s id lists exactly its holders (with the other filters); a built-in id is the role filter', async () => {
+    const role = await createRole(['audit.read'])
+    const other = await createRole(['audit.read'])
+    const { supervisor, workers } = await makeTeam(admin, 2)
+    const outsider = await makeUser(admin, 'worker')
+    expect((await assign(workers[0]!.id, [role.id])).status).toBe(200)
+    expect((await assign(supervisor.id, [role.id, other.id])).status).toBe(200)
+    expect((await assign(outsider.id, [role.id])).status).toBe(200)
+    expect((await assign(workers[1]!.id, [other.id])).status).toBe(200)
+    const ids = (res: { body: any }) => res.body.data.map((u: any) => u.id).sort()
+
+    const holders = await admin.get(`/api/admin/users?roleId=${role.id}`)
+    expect(holders.status).toBe(200)
+    expect(holders.body.total).toBe(3)
+    expect(ids(holders)).toEqual([workers[0]!.id, supervisor.id, outsider.id].sort())
+    // each row carries the role it was found by
+    for (const user of holders.body.data) expect(user.roles).toContain(role.name)
+    // the count Admin → Roles shows is the number the filter lists
+    expect((await admin.get('/api/admin/roles')).body.data.find((r: any) => r.id === role.id).userCount).toBe(holders.body.total)
+    // with the other filters: and'ed
+    expect(ids(await admin.get(`/api/admin/users?roleId=${role.id}&role=worker`))).toEqual([workers[0]!.id, outsider.id].sort())
+    expect(ids(await admin.get(`/api/admin/users?roleId=${role.id}&supervisorId=${supervisor.id}`))).toEqual([workers[0]!.id])
+    expect((await admin.get(`/api/admin/users?roleId=${role.id}&limit=1`)).body).toMatchObject({ total: 3, data: [expect.anything()] })
+    // a role nobody holds: an empty list, not an error
+    const unheld = await createRole([])
+    expect((await admin.get(`/api/admin/users?roleId=${unheld.id}`)).body).toMatchObject({ total: 0, data: [] })
+
+    // a built-in role's id (as GET /api/admin/roles lists it) is the same as role=
+    const bySupervisorId = await admin.get(`/api/admin/users?roleId=${BUILT_IN.supervisor.id}&limit=100`)
+    const byRole = await admin.get('/api/admin/users?role=supervisor&limit=100')
+    expect(bySupervisorId.status).toBe(200)
+    expect(bySupervisorId.body.total).toBe(byRole.body.total)
+    expect(ids(bySupervisorId)).toEqual(ids(byRole))
+    expect(ids(bySupervisorId)).toContain(supervisor.id)
+    expect((await admin.get(`/api/admin/users?roleId=${BUILT_IN.supervisor.id}&role=worker`)).body).toMatchObject({ total: 0, data: [] })
+  })
+
+  it('scope is unchanged: a supervisor sees only their team\'s holders', async () => {
+    const role = await createRole(['audit.read'])
+    const { supervisor, workers } = await makeTeam(admin, 2)
+    const elsewhere = await makeTeam(admin, 1)
+    for (const id of [workers[0]!.id, elsewhere.workers[0]!.id, elsewhere.supervisor.id]) expect((await assign(id, [role.id])).status).toBe(200)
+    const seen = await supervisor.client.get(`/api/admin/users?roleId=${role.id}`)
+    expect(seen.status).toBe(200)
+    expect(seen.body).toMatchObject({ total: 1, data: [{ id: workers[0]!.id }] })
+    // the admin sees all three
+    expect((await admin.get(`/api/admin/users?roleId=${role.id}`)).body.total).toBe(3)
+    // a worker may not list users at all, with or without the filter
+    expect((await workers[1]!.client.get(`/api/admin/users?roleId=${role.id}`)).status).toBe(403)
+  })
+
+  it('an unknown or malformed roleId → 400 naming roleId (also for a supervisor)', async () => {
+    const { supervisor } = await makeTeam(admin, 0)
+    for (const client of [admin, supervisor.client]) {
+      const unknown = await client.get(`/api/admin/users?roleId=${MISSING}`)
+      expect(unknown.status).toBe(400)
+      expect(unknown.body.message).toMatch(/^roleId: /)
+      expect(unknown.body.data.fields.roleId).toBeTruthy()
+      for (const bad of ['nope', '123', `${MISSING}x`, '']) {
+        const res = await client.get(`/api/admin/users?roleId=${encodeURIComponent(bad)}`)
+        expect(res.status, bad).toBe(400)
+        expect(res.body.data.fields.roleId, bad).toBeTruthy()
+      }
+      const twice = await client.get(`/api/admin/users?roleId=${MISSING}&roleId=${MISSING}`)
+      expect(twice.status).toBe(400)
+      expect(twice.body.data.fields.roleId).toBeTruthy()
+    }
+  })
+})
+
 describe('GET /api/admin/users/:id', () => {
   it('the user with extra roles and conversationCount, within scope', async () => {
     const { supervisor, workers } = await makeTeam(admin, 1)

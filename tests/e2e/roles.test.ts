@@ -123,6 +123,57 @@ describe('the roles list', () => {
   })
 })
 
+describe('who holds a role', () => {
+  it('a role\'s count in Admin → Roles opens Admin → Usuarios filtered to its holders; the filter shows and can be removed', async () => {
+    const name = `Turno noche ${Date.now().toString(36)}`
+    const created = await admin.post('/api/admin/roles', { name, permissions: ['reports.manage'] })
+    expect(created.status).toBe(201)
+    const roleId = created.body.id as string
+    const holders = [await makeUser(admin, 'worker', null, 'e2e-holder'), await makeUser(admin, 'supervisor', null, 'e2e-holder')]
+    for (const user of holders) expect((await admin.put(`/api/admin/users/${user.id}/roles`, { roleIds: [roleId] })).status).toBe(200)
+
+    const page = await signedIn(DEMO.admin)
+    await page.goto('/admin/roles')
+    const row = page.locator(`[data-testid="admin-role"][data-role="${name}"]`)
+    const count = row.getByRole('link', { name: `Ver quién tiene el rol ${name}: 2` })
+    await expect.poll(() => count.textContent()).toBe('2')
+    await count.click()
+    await page.waitForURL(url => url.pathname === '/admin/users' && url.searchParams.get('roleId') === roleId)
+    const filter = page.getByTestId('admin-users-role-filter')
+    await expect.poll(() => filter.textContent()).toContain(`Con el rol ${name}`)
+    const rows = page.getByTestId('admin-manage-row')
+    const shown = () => rows.evaluateAll(els => els.map(el => el.getAttribute('data-user-id')).sort())
+    await expect.poll(shown).toEqual(holders.map(u => u.id).sort())
+    await expect.poll(() => page.getByText('2 usuarios', { exact: true }).count()).toBe(1)
+    await screenshot(page, 'admin-users-role-filter-1024')
+
+    // the address keeps it: a reload shows the same filter and list
+    await page.reload()
+    await expect.poll(() => filter.textContent()).toContain(`Con el rol ${name}`)
+    await expect.poll(shown).toEqual(holders.map(u => u.id).sort())
+
+    // removed: gone from the page and the address, and everyone is listed again
+    await filter.getByTestId('admin-users-role-filter-clear').click()
+    await expect.poll(() => filter.count()).toBe(0)
+    await page.waitForURL(url => url.pathname === '/admin/users' && !url.searchParams.has('roleId'))
+    await expect.poll(async () => (await shown()).length).toBeGreaterThan(2)
+
+    // a built-in role's count sets the role select instead
+    await page.goto('/admin/roles')
+    await page.locator('[data-testid="admin-role"][data-role="supervisor"]').getByTestId('admin-role-count').click()
+    await page.waitForURL(url => url.pathname === '/admin/users' && url.searchParams.get('role') === 'supervisor')
+    await expect.poll(() => page.getByTestId('admin-role-filter').inputValue()).toBe('supervisor')
+    // the list is the supervisors' first page, in the API's order (an unfiltered list would start with others)
+    await expect.poll(async () => {
+      const ids = await rows.evaluateAll(els => els.map(el => el.getAttribute('data-user-id')))
+      if (!ids.length) return false
+      const listed = await admin.get(`/api/admin/users?role=supervisor&limit=${ids.length}`)
+      return JSON.stringify(ids) === JSON.stringify(listed.body.data.map((u: any) => u.id))
+    }).toBe(true)
+    expect(await filter.count()).toBe(0)
+  })
+})
+
 describe('users.manage without an admin\'s other permissions', () => {
   it('a supervisor with it is offered only the roles they may give: Trabajador and Supervisor, never Administrador; an admin sees all three', async () => {
     const manager = await makeUser(admin, 'supervisor', null, 'e2e-manager')
