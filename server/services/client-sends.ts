@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, lt } from 'drizzle-orm'
 import { driverValue, useDb } from '../db/client'
 import type { Write } from '../db/group-commit'
 import { clientSends, conversations, messages } from '../db/schema'
@@ -52,4 +52,12 @@ export async function refuseRepeatedChat(userId: string, clientId: string | unde
     message: 'This message was already sent',
     data: { reason: 'already-sent', conversationId, messageId: conversationId ? messageId : null },
   })
+}
+
+/**
+ * Forgets sends older than `days` (the job worker does it hourly, with finished jobs): an outbox keeps a message only
+ * until the server answers, and a device offline for three months has bigger troubles than a repeat.
+ */
+export async function purgeClientSends(days = 90) {
+  await useDb().delete(clientSends).where(lt(clientSends.createdAt, new Date(Date.now() - days * 86_400_000)))
 }

@@ -3,6 +3,7 @@ import { uuidv7 } from 'uuidv7'
 import { asBackgroundWork, useDb } from '../db/client'
 import { type Db, groupCommit, type Statement } from '../db/group-commit'
 import { dialect, type Job, jobs } from '../db/schema'
+import { purgeClientSends } from './client-sends'
 
 /**
  * Durable background work, stored in the database (DESIGN.md "Second wave"): a job is enqueued (idempotently,
@@ -259,6 +260,7 @@ export function startWorker(options: Partial<JobTiming> = {}) {
         if (Date.now() - lastPurge > 3_600_000) {
           lastPurge = Date.now()
           await asBackgroundWork(() => purgeJobs())
+          await asBackgroundWork(() => purgeClientSends())
         }
       }
       catch (error) {
