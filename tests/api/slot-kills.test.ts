@@ -209,7 +209,9 @@ describe.skipIf(!redisServerPath())('SIGKILLs of whole app processes while answe
     const restarts: Promise<void>[] = []
     let lastKill = 0
     for (let kill = 0; kill < KILLS; kill++) {
-      await expect.poll(() => [...streamingOn.values()].some(k => apps[k]), { timeout: 20_000, interval: 20 }).toBe(true)
+      // a restarted process, and a user whose mark a killed one left (429 until its lease runs out), can take a while on
+      // a loaded 2-core machine: a CI run with other work beside it once waited more than 20 s here
+      await expect.poll(() => [...streamingOn.values()].some(k => apps[k]), { timeout: 60_000, interval: 20 }).toBe(true)
       await sleep(Math.random() * 200)
       const victims = [...new Set(streamingOn.values())].filter(k => apps[k])
       if (!victims.length) { kill--; continue }
@@ -253,5 +255,5 @@ describe.skipIf(!redisServerPath())('SIGKILLs of whole app processes while answe
     // no queue state left once they are done; each killed process's share of the model servers' load expired too
     await expect.poll(() => client.keys(KEY_PATTERN), { timeout: 10_000 }).toEqual([])
     await expect.poll(() => client.zcard('energyapp:pool-load:procs'), { timeout: LEASE_MS + 3000 }).toBe(3)
-  }, 90_000)
+  }, 240_000)
 })
