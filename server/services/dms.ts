@@ -187,7 +187,7 @@ export const getDm = async (viewer: Viewer, id: string) => (await shaped([await 
 export async function sendDm(viewer: Viewer, input: { recipientId: string, content: string, parentId?: string, clientId?: string }): Promise<ApiDm & { repeated?: true }> {
   // the outbox sending again what the server already has: what the first send made (it may since have been hidden: 404)
   const earlier = await earlierSend(viewer.id, input.clientId, 'dm')
-  if (earlier) return { ...(await shaped([await visibleDm(viewer, earlier)]))[0]!, repeated: true }
+  if (earlier) return { ...(await getDm(viewer, earlier)), repeated: true }
   const parent = input.parentId ? await visibleDm(viewer, input.parentId, noParent) : null
   if (input.recipientId === viewer.id) throw badRecipient('cannot be yourself')
   const [recipient] = await useDb().select({ id: users.id, active: users.active }).from(users).where(eq(users.id, input.recipientId)).limit(1)
