@@ -1,7 +1,7 @@
 import { ref } from 'vue'
 import type { ChatRequest } from '#shared/schemas'
 import type { StreamErrorReason } from '#shared/errors'
-import type { ChatEventName, ChatEvents, ToolStatus } from '#shared/types'
+import type { ApiToolCall, ChatEventName, ChatEvents } from '#shared/types'
 import { ApiRequestError, useApi } from './useApi'
 
 export type { ChatRequest }
@@ -13,8 +13,8 @@ export interface ChatStreamHandlers {
   onQueue?: (position: number) => void
   onToken?: (text: string) => void
   onTitle?: (title: string) => void
-  /** An assistant tool call starting (`running`) or ending (`done` / `error`). */
-  onTool?: (name: string, status: ToolStatus) => void
+  /** An assistant tool call starting (`running`) or ending (`done` / `error`, with the report it was about). */
+  onTool?: (call: ApiToolCall) => void
 }
 
 /** How a stream ended: `done`, an `error` event, the user's Stop, or the connection closing without either. */
@@ -160,7 +160,7 @@ export function useChatStream() {
           case 'queue': { const e = parseEvent('queue', data); if (e) handlers.onQueue?.(Number(e.position)); break }
           case 'token': { const e = parseEvent('token', data); if (e) handlers.onToken?.(e.t); break }
           case 'title': { const e = parseEvent('title', data); if (e) handlers.onTitle?.(e.title); break }
-          case 'tool': { const e = parseEvent('tool', data); if (e) handlers.onTool?.(e.name, e.status); break }
+          case 'tool': { const e = parseEvent('tool', data); if (e) handlers.onTool?.({ name: e.name, status: e.status, ...(typeof e.reportId === 'string' ? { reportId: e.reportId } : {}) }); break }
           case 'done': { const e = parseEvent('done', data); if (e) result = { outcome: 'done', done: e }; break }
           case 'error': {
             const e = parseEvent('error', data)

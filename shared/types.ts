@@ -87,7 +87,18 @@ export interface ApiMessage {
    * who, or null once that account is deleted. The owner's own messages and the model's have none.
    */
   author?: { id: string, fullName: string } | null
+  /**
+   * Only on an answer the assistant gave after calling tools (`GET /api/conversations/:id/messages` without
+   * `includeTools`): those calls in order, so that the chat shows them again after a reload.
+   */
+  tools?: ApiToolCall[]
 }
+
+/**
+ * An assistant tool call as the chat shows it. `reportId`: the one report it filed, read or changed (a link beside
+ * the line); absent for a list, a failed call or another tool.
+ */
+export interface ApiToolCall { name: string, status: ToolStatus, reportId?: string }
 
 export interface ApiList<T> { total: number, data: T[] }
 /** A list that also pages by keyset: pass `nextCursor` back as `?cursor=` (null on the last page). */
@@ -132,7 +143,8 @@ export interface ChatEvents {
   meta: { conversationId: string, userMessageId: string, model: string }
   queue: { position: number }
   token: { t: string }
-  tool: { name: string, status: ToolStatus }
+  /** `reportId` on `done` of a call about one report (API.md "Assistant tools"). */
+  tool: { name: string, status: ToolStatus, reportId?: string }
   title: { title: string }
   done: { assistantMessageId: string, finishReason: string, usage: Usage | null, durationMs: number }
   /** `reason` is a stable code the UI translates (shared/errors.ts); `message` is for logs. */

@@ -1,4 +1,4 @@
-import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption, ToolStatus } from '#shared/types'
+import type { ApiConversation, ApiList, ApiMessage, ApiModel, ApiSystemPromptOption } from '#shared/types'
 import type { StreamErrorReason } from '#shared/errors'
 import { type ChatRequest, useChatStream } from '~/composables/useChatStream'
 import { until } from '~/utils/until'
@@ -14,9 +14,6 @@ export type ChatFailure =
   | { kind: 'error', message: string, error?: ApiRequestError, reason?: StreamErrorReason }
 
 export type ChatPhase = 'idle' | 'waiting' | 'queued' | 'streaming'
-
-/** One assistant tool call of the latest answer, as the stream reported it. */
-export interface ToolLine { name: string, status: ToolStatus }
 
 /** `queuedId`: the outbox message this exchange sends (the chat shows it as its own meanwhile). */
 interface LiveExchange { conversationId: string | null, user: ApiMessage | null, answer: ApiMessage, queuedId: string | null }
@@ -58,8 +55,6 @@ export const useChatStore = defineStore('chat', () => {
   const live = ref<LiveExchange | null>(null)
   const phase = ref<ChatPhase>('idle')
   const queuePosition = ref<number | null>(null)
-  /** The tool calls of the latest answer (shown above it until the next one); tool messages are not listed. */
-  const toolLines = ref<{ answerId: string, lines: ToolLine[] } | null>(null)
   const failure = ref<ChatFailure | null>(null)
   /** What Retry sends again, and for which conversation. */
   const retryRequest = ref<ChatRequest | null>(null)
@@ -179,7 +174,6 @@ export const useChatStore = defineStore('chat', () => {
     answer.model = request.model ?? conversation.value?.model ?? null
     live.value = { conversationId: startedIn, user, answer, queuedId }
     const exchange = live.value
-    const tools: { answerId: string, lines: ToolLine[] } = toolLines.value = { answerId: answer.id, lines: [] }
     let targetId = startedIn
 
     try {
@@ -202,17 +196,19 @@ export const useChatStore = defineStore('chat', () => {
           if (phase.value !== 'streaming') { phase.value = 'streaming'; queuePosition.value = null }
           exchange.answer.content += text
         },
-        onTool(name, status) {
-          const running = tools.lines.findLast(line => line.name === name && line.status === 'running')
-          if (status !== 'running' && running) running.status = status
-          else tools.lines.push({ name, status })
+        // the answer carries its tool calls, as a saved answer does (API.md `message.tools`)
+        onTool(call) {
+          const tools = exchange.answer.tools ??= []
+          const running = tools.findLast(line => line.name === call.name && line.status === 'running')
+          if (call.status !== 'running' && running) Object.assign(running, call)
+          else tools.push(call)
         },
         onTitle(title) {
           if (targetId) applyTitle(targetId, title)
         },
       })
       if (result.outcome === 'done') {
-        exchange.answer.id = tools.answerId = result.done.assistantMessageId
+        exchange.answer.id = result.done.assistantMessageId
         // stopped here or on another device, or at the admin's time cap: saved as `stopped`
         if (STOPPED_REASONS.has(result.done.finishReason)) exchange.answer.status = 'stopped'
       }
@@ -222,7 +218,7 @@ export const useChatStore = defineStore('chat', () => {
         // a stopped first exchange is still named by the server after the stream: the title comes as a live event
       }
       else {
-        if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = tools.answerId = result.assistantMessageId
+        if (result.outcome === 'error' && result.assistantMessageId) exchange.answer.id = result.assistantMessageId
         exchange.answer.status = 'error'
         failure.value = result.outcome === 'error' ? { kind: 'error', message: result.message, reason: result.reason } : { kind: 'interrupted' }
         if (targetId) retryRequest.value = { conversationId: targetId, regenerate: true }
@@ -441,7 +437,6 @@ export const useChatStore = defineStore('chat', () => {
     history.value = []
     total.value = 0
     live.value = null
-    toolLines.value = null
     phase.value = 'idle'
     failure.value = null
     retryRequest.value = null
@@ -453,7 +448,7 @@ export const useChatStore = defineStore('chat', () => {
 
   return {
     conversationId, conversation, messages, total, loading, loadingOlder, notFound, loadFailed, unavailableOffline, hasOlder,
-    phase, busy, queuePosition, toolLines, streamingId, sendingQueuedId, failure, canRetry, modelUnavailable, unanswered, draft,
+    phase, busy, queuePosition, streamingId, sendingQueuedId, failure, canRetry, modelUnavailable, unanswered, draft,
     ollama, models, systemPrompts, model, systemPromptId,
     open, loadOlder, send, submit, sendQueued, regenerate, answer, edit, retry, stop, checkHealth, loadOptions, applyTitle, $reset,
   }

@@ -1,12 +1,13 @@
-import { and, asc, count, desc, eq, inArray, lt, ne, or, type SQL, sql } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gte, inArray, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
 import { UNNAMED_TITLE } from '#shared/conversations'
-import type { ApiConversation, ApiCursorList, ApiMessage } from '#shared/types'
+import type { ApiConversation, ApiCursorList, ApiMessage, ApiToolCall } from '#shared/types'
 import { referenceGone, useDb } from '../db/client'
 import { type Conversation, conversations, type Message, messages, systemPrompts, users } from '../db/schema'
 import { conversationPage, type PageRow } from './conversation-pages'
 import { publish, userTopic } from './events'
 import { after, checkPaging, decodeCursor, keysetPage } from './keyset'
+import { storedToolLine } from './orchestrator/tools'
 import { conversationMatches, messageHits, messageSnippets, searchTerms } from './search'
 import { defaultSystemPrompt, findSystemPrompt } from './system-prompts'
 
@@ -88,9 +89,51 @@ export async function pageMessages({ id: conversationId, userId }: Pick<Conversa
     where = and(inConversation, or(lt(messages.createdAt, anchor.createdAt), and(eq(messages.createdAt, anchor.createdAt), lt(messages.id, anchor.id))))!
   }
   const [{ total }] = await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }]
-  const rows = await db.select().from(messages).where(where)
-    .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit).offset(page.offset ?? 0)
-  return { total: Number(total), data: await toApiMessages(rows.reverse(), { userId }) }
+  const rows = (await db.select().from(messages).where(where)
+    .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit).offset(page.offset ?? 0)).reverse()
+  const data = await toApiMessages(rows, { userId })
+  if (!page.includeTools) {
+    const tools = await toolsOfAnswers(conversationId, rows)
+    for (const message of data) {
+      const lines = tools.get(message.id)
+      if (lines) message.tools = lines
+    }
+  }
+  return { total: Number(total), data }
+}
+
+/**
+ * The tool calls behind the answers among `rows` (a page without tool rows, oldest first), by answer id. An answer's
+ * `tool` rows are saved with it, dated between its question and it (orchestrator/persist.ts), so each belongs to
+ * the first message dated after it. The first answer's question may be on the page before: its date is read then.
+ */
+async function toolsOfAnswers(conversationId: string, rows: readonly Message[]): Promise<Map<string, ApiToolCall[]>> {
+  const byAnswer = new Map<string, ApiToolCall[]>()
+  const lastAnswer = rows.findLast(m => m.role === 'assistant')
+  if (!lastAnswer) return byAnswer
+  const db = useDb()
+  const inConversation = eq(messages.conversationId, conversationId)
+  let from = rows[0]!.createdAt
+  if (rows[0]!.role === 'assistant') {
+    const [question] = await db.select({ createdAt: messages.createdAt }).from(messages)
+      .where(and(inConversation, notTool, lt(messages.createdAt, from))).orderBy(desc(messages.createdAt)).limit(1)
+    from = question?.createdAt ?? new Date(0)
+  }
+  const calls = await db.select().from(messages)
+    .where(and(inConversation, eq(messages.role, 'tool'), gte(messages.createdAt, from), lte(messages.createdAt, lastAnswer.createdAt)))
+    .orderBy(asc(messages.createdAt), asc(messages.id))
+  let next = 0
+  for (const row of rows) {
+    const at = row.createdAt.getTime()
+    const lines: ApiToolCall[] = []
+    // a call dated in the same millisecond as its answer is still the answer's
+    while (next < calls.length && (calls[next]!.createdAt.getTime() < at || (row.role === 'assistant' && calls[next]!.createdAt.getTime() === at))) {
+      const line = storedToolLine(calls[next++]!)
+      if (line) lines.push(line)
+    }
+    if (row.role === 'assistant' && lines.length) byAnswer.set(row.id, lines)
+  }
+  return byAnswer
 }
 
 export async function conversationWithCount(c: Conversation) {

@@ -14,6 +14,8 @@ const reportIds: Record<'w1' | 'w2' | 'outsider', string> = {} as never
 const isTitleCall = (body: any) => String(body?.messages?.[0]?.content ?? '').includes('título breve')
 const answerCalls = () => srv.fake.chatRequests.filter(r => !isTitleCall(r.body))
 const toolEvents = (events: Array<{ event: string, data: any }>) => events.filter(e => e.event === 'tool').map(e => `${e.data.name}:${e.data.status}`)
+/** The `tool` events that ended a call, as sent (`reportId` only when the call was about one report). */
+const endedCalls = (events: Array<{ event: string, data: any }>) => events.filter(e => e.event === 'tool' && e.data.status !== 'running').map(e => e.data)
 
 async function person(role: 'supervisor' | 'worker', supervisorId: string | null, name: string) {
   const email = uniqueEmail(role)
@@ -107,6 +109,8 @@ describe('report agent', () => {
     const reply = await postChat(people.w1.client, { message: '¿cómo van mis reportes?' })
     expect(reply.status).toBe(200)
     expect(toolEvents(reply.events)).toEqual(['list_my_reports:running', 'list_my_reports:done'])
+    // a list is about no one report: nothing to link
+    expect(endedCalls(reply.events)).toEqual([{ name: 'list_my_reports', status: 'done' }])
     expect(ending(reply)!.event).toBe('done')
     expect(reply.tokens).toContain('Fuga de agua en bodega 3 (open)')
     expect(reply.tokens).not.toContain('Luz quemada')
@@ -125,6 +129,8 @@ describe('report agent', () => {
     script(() => ({ name: 'get_report', arguments: next }))
     const foreign = await postChat(people.w1.client, { message: 'muéstrame ese reporte' })
     expect(toolEvents(foreign.events)).toEqual(['get_report:running', 'get_report:error'])
+    // a refused call links nothing (not even the id the model asked for)
+    expect(endedCalls(foreign.events)).toEqual([{ name: 'get_report', status: 'error' }])
     expect(ending(foreign)!.event).toBe('done')
     expect(toolResultsOf(answerCalls()[1]!.body)[0]!.result.error).toMatch(/not found/)
     expect(foreign.tokens).not.toContain('Luz quemada')
@@ -145,6 +151,7 @@ describe('report agent', () => {
     script(() => ({ name: 'get_report', arguments: next }))
     const own = await postChat(people.w1.client, { message: 'muéstrame mi reporte' })
     expect(toolEvents(own.events)).toEqual(['get_report:running', 'get_report:done'])
+    expect(endedCalls(own.events)).toEqual([{ name: 'get_report', status: 'done', reportId: reportIds.w1 }])
     expect(toolResultsOf(answerCalls()[1]!.body)[0]!.result).toMatchObject({ id: reportIds.w1, content: 'Detalle: Fuga de agua en bodega 3' })
   })
 
@@ -171,6 +178,7 @@ describe('report agent', () => {
     script(() => ({ name: 'update_report_status', arguments: { id: reportIds.w1, status: 'in_progress', comment: 'Vamos en camino' } }))
     const staff = await postChat(people.supervisor.client, { message: 'pon en curso el reporte de Walter' })
     expect(toolEvents(staff.events)).toEqual(['update_report_status:running', 'update_report_status:done'])
+    expect(endedCalls(staff.events)).toEqual([{ name: 'update_report_status', status: 'done', reportId: reportIds.w1 }])
     const after = (await people.w1.client.get(`/api/reports/${reportIds.w1}`)).body
     expect(after.status).toBe('in_progress')
     expect(after.comments.map((c: any) => [c.content, c.status, c.authorId])).toEqual([['Vamos en camino', 'in_progress', people.supervisor.id]])
@@ -184,7 +192,13 @@ describe('report agent', () => {
     expect(toolEvents(reply.events)).toEqual(['create_report:running', 'create_report:done'])
     const mine = (await people.w2.client.get('/api/reports')).body
     expect(mine.data.map((r: any) => r.title)).toContain('Derrame de aceite en taller')
-    expect(mine.data.find((r: any) => r.title === 'Derrame de aceite en taller').reporterId).toBe(people.w2.id)
+    const filed = mine.data.find((r: any) => r.title === 'Derrame de aceite en taller')
+    expect(filed.reporterId).toBe(people.w2.id)
+    // the call's line links the report it filed, live and in the saved answer
+    expect(endedCalls(reply.events)).toEqual([{ name: 'create_report', status: 'done', reportId: filed.id }])
+    const conversationId = reply.events[0]!.data.conversationId
+    const answer = (await people.w2.client.get(`/api/conversations/${conversationId}/messages`)).body.data.at(-1)
+    expect(answer).toMatchObject({ role: 'assistant', tools: [{ name: 'create_report', status: 'done', reportId: filed.id }] })
 
     // text no column stores as sent (half of a character: PostgreSQL's jsonb refused it in the audit entry) is a bad
     // argument the model is told about, not a failed answer
@@ -192,6 +206,7 @@ describe('report agent', () => {
     script(() => ({ name: 'create_report', arguments: { title: 'Medio carácter \ud800', content: 'x' } }))
     const broken = await postChat(people.w2.client, { message: 'reporta esto' })
     expect(toolEvents(broken.events)).toEqual(['create_report:running', 'create_report:error'])
+    expect(endedCalls(broken.events)).toEqual([{ name: 'create_report', status: 'error' }])
     expect(ending(broken)!.event).toBe('done')
     expect(toolResultsOf(answerCalls()[1]!.body)[0]!.result.error).toMatch(/half of a character/)
     expect((await people.w2.client.get('/api/reports')).body.total).toBe(mine.total)
@@ -226,6 +241,9 @@ describe('tool messages', () => {
     const listed = await people.w2.client.get(`/api/conversations/${conversationId}/messages`)
     expect(listed.body.data.map((m: any) => m.role)).toEqual(['user', 'assistant'])
     expect(listed.body.total).toBe(2)
+    // the answer lists the call that led to it; the question has no `tools` key
+    expect(listed.body.data[1].tools).toEqual([{ name: 'list_my_reports', status: 'done' }])
+    expect(listed.body.data[0]).not.toHaveProperty('tools')
     expect((await people.w2.client.get(`/api/conversations/${conversationId}`)).body.messageCount).toBe(2)
     // the admin stats count the question and the answer, not the tool call (every row was counted before)
     expect(await statsOfW2()).toEqual({ total: before.total + 2, w2: before.w2 + 2 })
@@ -251,11 +269,68 @@ describe('tool messages', () => {
     expect((await people.w1.client.get(`/api/conversations/${conversationId}/messages?includeTools=true`)).status).toBe(404)
     // staff in scope page them the same way
     for (const reader of [admin, people.supervisor.client]) {
-      expect((await reader.get(`/api/admin/conversations/${conversationId}/messages`)).body.data.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant'])
+      const page = (await reader.get(`/api/admin/conversations/${conversationId}/messages`)).body.data
+      expect(page.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant'])
+      // only the first answer called a tool
+      expect(page.map((m: any) => m.tools?.map((t: any) => t.name) ?? null)).toEqual([null, ['list_my_reports'], null, null])
       const staff = await reader.get(`/api/admin/conversations/${conversationId}/messages?includeTools=true`)
       expect(staff.body.data.map((m: any) => m.role)).toEqual(['user', 'tool', 'assistant', 'user', 'assistant'])
       expect((await reader.get(`/api/admin/conversations/${conversationId}/messages?includeTools=maybe`)).status).toBe(400)
     }
+  })
+
+  it('each answer lists its own calls on every page, its question on the page before, and a failed call as error', async () => {
+    let turn = 0
+    // turn 1: one list call; turn 2: none; turn 3: a refused get_report, then a list (two rounds); turn 4: get_report
+    const plan: Array<Array<{ name: string, arguments: Record<string, unknown> }>> = [
+      [{ name: 'list_my_reports', arguments: {} }],
+      [],
+      [{ name: 'get_report', arguments: { id: reportIds.outsider } }, { name: 'list_my_reports', arguments: {} }],
+      [{ name: 'get_report', arguments: { id: reportIds.w2 } }],
+    ]
+    srv.fake.set({
+      toolCalls: (body) => {
+        if (lastMessageOf(body)?.role === 'user') return plan[turn - 1]!.length ? [plan[turn - 1]![0]!] : null
+        // after the first call's result: the second call of a two-call turn (earlier turns' results are history)
+        const messages: any[] = body.messages
+        const done = messages.slice(messages.findLastIndex(m => m.role === 'user') + 1).filter(m => m.role === 'tool').length
+        return done < plan[turn - 1]!.length ? [plan[turn - 1]![done]!] : null
+      },
+      reply: body => (isTitleCall(body) ? 'Varias consultas' : `Respuesta ${turn}`),
+    })
+    let conversationId: string | undefined
+    for (turn = 1; turn <= plan.length; turn++) {
+      const reply = await postChat(people.w2.client, { message: `pregunta ${turn}`, ...(conversationId ? { conversationId } : {}) })
+      expect(ending(reply)!.event).toBe('done')
+      conversationId ??= reply.events[0]!.data.conversationId
+    }
+    const expected = [
+      [{ name: 'list_my_reports', status: 'done' }],
+      undefined,
+      [{ name: 'get_report', status: 'error' }, { name: 'list_my_reports', status: 'done' }],
+      [{ name: 'get_report', status: 'done', reportId: reportIds.w2 }],
+    ]
+    const whole = (await people.w2.client.get(`/api/conversations/${conversationId}/messages`)).body.data
+    expect(whole.map((m: any) => m.content)).toEqual(['pregunta 1', 'Respuesta 1', 'pregunta 2', 'Respuesta 2', 'pregunta 3', 'Respuesta 3', 'pregunta 4', 'Respuesta 4'])
+    expect(whole.filter((m: any) => m.role === 'assistant').map((m: any) => m.tools)).toEqual(expected)
+    // one message per page, walking back with `before`: each answer still finds its calls (its question is on the next page)
+    const walked: unknown[] = []
+    let before: string | undefined
+    for (let i = 0; i < 8; i++) {
+      const page = (await people.w2.client.get(`/api/conversations/${conversationId}/messages?limit=1${before ? `&before=${before}` : ''}`)).body.data
+      expect(page).toHaveLength(1)
+      if (page[0].role === 'assistant') walked.unshift(page[0].tools)
+      else expect(page[0]).not.toHaveProperty('tools')
+      before = page[0].id
+    }
+    expect(walked).toEqual(expected)
+    // offset paging, two per page (question and answer together)
+    const second = (await people.w2.client.get(`/api/conversations/${conversationId}/messages?limit=2&offset=2`)).body.data
+    expect(second.map((m: any) => m.tools)).toEqual([undefined, expected[2]])
+    // with includeTools the rows themselves are listed and answers carry no `tools`
+    const rows = (await people.w2.client.get(`/api/conversations/${conversationId}/messages?includeTools=true`)).body.data
+    expect(rows.filter((m: any) => m.role === 'tool')).toHaveLength(4)
+    expect(rows.some((m: any) => 'tools' in m)).toBe(false)
   })
 
   it('are not counted by the admin stats when their conversation moves to someone else or is deleted', async () => {

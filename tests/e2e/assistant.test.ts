@@ -108,12 +108,54 @@ describe('assistant tools in the chat', () => {
     expect(await body.textContent()).not.toContain('Luz quemada')
     await screenshot(page, 'assistant-tool-line-1280')
 
-    // after a reload the tool call is not listed as a message; the answer is
+    // a list of reports is about no one report: no link
+    expect(await line.getByTestId('tool-report-link').count()).toBe(0)
+
+    // after a reload the tool call is not listed as a message, but the answer still shows the call that led to it
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
     await page.reload()
-    await page.locator('[data-testid="message"][data-role="assistant"]').last().getByTestId('message-body').filter({ hasText: 'Fuga de agua en bodega 3' }).waitFor()
+    const saved = page.locator('[data-testid="message"][data-role="assistant"]').last()
+    await saved.getByTestId('message-body').filter({ hasText: 'Fuga de agua en bodega 3' }).waitFor()
     expect(await page.locator('[data-testid="message"]').count()).toBe(2)
-    expect(await page.getByTestId('tool-line').count()).toBe(0)
+    await expect.poll(() => saved.getByTestId('tool-line').count()).toBe(1)
+    expect(await saved.getByTestId('tool-line').getAttribute('data-status')).toBe('done')
+    expect(await saved.getByTestId('tool-line').textContent()).toContain('Consultando tus reportes…')
+  })
+
+  it('a report the assistant files is linked from its line, and the link opens it', async () => {
+    fake.reset().set({
+      delayMs: 20,
+      toolCalls: body => (lastMessageOf(body)?.role === 'user' ? [{ name: 'create_report', arguments: { title: 'Derrame de aceite en taller', content: 'Junto a la prensa 2' } }] : null),
+      reply: (body) => {
+        if (isTitleCall(body)) return 'Derrame'
+        const [filed] = toolResultsOf(body)
+        return filed ? `Listo, registré «${filed.result.created.title}».` : 'No registré nada.'
+      },
+    })
+    const page = await open('es-CL')
+    await signIn(page, 'Iniciar sesión')
+    const composer = page.getByTestId('composer')
+    await composer.fill('hay un derrame de aceite junto a la prensa 2, repórtalo')
+    await composer.press('Enter')
+
+    const answer = page.locator('[data-testid="message"][data-role="assistant"]').last()
+    await answer.and(page.locator('[data-status="complete"]')).waitFor()
+    const line = answer.getByTestId('tool-line')
+    await expect.poll(() => line.getAttribute('data-status')).toBe('done')
+    expect(await line.textContent()).toContain('Creando el reporte…')
+    const link = line.getByTestId('tool-report-link')
+    await link.waitFor()
+    expect(await link.textContent()).toBe('Ver reporte')
+    await screenshot(page, 'assistant-filed-report-1280')
+
+    // the same link after a reload, from the saved answer
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await page.reload()
+    const savedLink = page.locator('[data-testid="message"][data-role="assistant"]').last().getByTestId('tool-report-link')
+    await savedLink.waitFor()
+    await savedLink.click()
+    await page.waitForURL(/\/reports\/[0-9a-f-]{36}$/)
+    await expect.poll(() => page.getByTestId('report-title').textContent()).toBe('Derrame de aceite en taller')
   })
 
   it('in English the tool line reads "Checking your reports…" → "Done"', async () => {

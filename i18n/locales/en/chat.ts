@@ -41,6 +41,7 @@ export default {
     other: 'Using a tool…',
     done: 'Done',
     failed: 'Failed',
+    openReport: 'Open report',
   },
   stop: 'Stop',
   regenerate: 'Regenerate',

@@ -41,6 +41,7 @@ export default {
     other: 'Usando una herramienta…',
     done: 'Listo',
     failed: 'No se pudo',
+    openReport: 'Ver reporte',
   },
   stop: 'Detener',
   regenerate: 'Regenerar',

@@ -10,7 +10,7 @@ import { offeredTools } from './agents'
 import type { Emit, TurnInput, TurnResult } from './index'
 import { checkpointMs, nameConversation, saveAnswerWithRetry, saveCheckpoint } from './persist'
 import { stallWatch } from './stall'
-import { type AgentTool, runToolCall, type ToolRecord } from './tools'
+import { type AgentTool, runToolCall, toolCallLine, type ToolRecord } from './tools'
 
 /** At most this many rounds of tool calls per answer; the next model call is offered no tools. */
 export const MAX_TOOL_ROUNDS = 4
@@ -186,7 +186,7 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
         const record = await runToolCall(offered, call, { user: turn.user, channel }, round)
         stall.progress()
         answer.tools.push(record)
-        await emit('tool', { name: call.name, status: record.ok ? 'done' : 'error' })
+        await emit('tool', toolCallLine(record, record.ok))
         messages.push({ role: 'tool', content: JSON.stringify(record.result), tool_name: call.name })
       }
     }

@@ -1,6 +1,7 @@
 import type { Tool, ToolCall } from 'ollama'
 import { uuidv7 } from 'uuidv7'
 import * as v from 'valibot'
+import type { ApiToolCall } from '#shared/types'
 import type { Message } from '../../db/schema'
 import type { Viewer } from '../access'
 import type { ContextMessage } from '../context'
@@ -85,7 +86,33 @@ function argumentsObject(raw: unknown): unknown {
 export const toolMessageContent = (record: ToolRecord) =>
   JSON.stringify({ round: record.round, name: record.name, arguments: record.arguments, result: record.result })
 
+/**
+ * The one report a successful call filed, read or changed (the chat links it beside the call's line); none for a
+ * list, a refused call or another tool. Read off what the report agent returns (agents/reports.ts).
+ */
+export function toolReportId(call: { name: string, result: unknown }, ok: boolean): string | undefined {
+  if (!ok) return undefined
+  const result = call.result as { id?: unknown, created?: { id?: unknown }, updated?: { id?: unknown } } | null
+  const id = call.name === 'create_report' ? result?.created?.id
+    : call.name === 'update_report_status' ? result?.updated?.id
+      : call.name === 'get_report' ? result?.id
+        : undefined
+  return typeof id === 'string' ? id : undefined
+}
+
+/** A call as the stream's `tool` event and an answer's `tools` show it (API.md). */
+export function toolCallLine(call: { name: string, result: unknown }, ok: boolean): ApiToolCall {
+  const reportId = toolReportId(call, ok)
+  return { name: call.name, status: ok ? 'done' : 'error', ...(reportId ? { reportId } : {}) }
+}
+
 interface StoredToolCall { round: number, name: string, arguments: Record<string, unknown>, result: unknown }
+
+/** A saved `tool` message as its answer's `tools` line; null for a row that is not a stored call. */
+export function storedToolLine(row: Message): ApiToolCall | null {
+  const stored = parseStored(row)
+  return stored ? toolCallLine(stored, row.status !== 'error') : null
+}
 
 function parseStored(message: Message): StoredToolCall | null {
   try {
