@@ -39,9 +39,13 @@ export interface ApiReport {
   commentCount: number
   resolvedAt: string | null
   resolvedBy: string | null
+  /** Null: the reporter filed it in the app (or the API); `assistant` / `sms`: the assistant filed it for them, on the web or by SMS. */
+  filedVia: ReportFiledVia | null
   createdAt: string
   updatedAt: string
 }
+
+export type ReportFiledVia = 'assistant' | 'sms'
 
 export interface ApiReportComment {
   id: string

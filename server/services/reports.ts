@@ -1,7 +1,7 @@
 import type { H3Event } from 'h3'
 import { and, asc, count, desc, eq, type SQL, sql } from 'drizzle-orm'
 import { uuidv7 } from 'uuidv7'
-import type { ApiReport, ApiReportComment, ApiReportDetail, ReportStatus } from '#shared/messaging'
+import type { ApiReport, ApiReportComment, ApiReportDetail, ReportFiledVia, ReportStatus } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
 import { referenceGone, useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
@@ -33,6 +33,7 @@ function toApiReport(r: ReportRow, names: Map<string, string>): ApiReport {
     commentCount: Number(r.commentCount),
     resolvedAt: r.resolvedAt?.toISOString() ?? null,
     resolvedBy: r.resolvedBy ?? null,
+    filedVia: r.filedVia ?? null,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   }
@@ -49,8 +50,8 @@ async function shaped(rows: ReportRow[]) {
 
 const withCount = { ...reportColumns(), commentCount: commentCountOf }
 function reportColumns() {
-  const { id, reporterId, title, content, status, resolvedAt, resolvedBy, createdAt, updatedAt } = reports
-  return { id, reporterId, title, content, status, resolvedAt, resolvedBy, createdAt, updatedAt }
+  const { id, reporterId, title, content, status, resolvedAt, resolvedBy, filedVia, createdAt, updatedAt } = reports
+  return { id, reporterId, title, content, status, resolvedAt, resolvedBy, filedVia, createdAt, updatedAt }
 }
 
 async function page(where: SQL | undefined, order: SQL[], limit: number, offset: number): Promise<ApiList<ApiReport>> {
@@ -82,12 +83,13 @@ function announce(report: Pick<Report, 'id' | 'reporterId' | 'status'>) {
   publish(REPORTS_TOPIC, 'report', data, report.reporterId)
 }
 
-export async function createReport(viewer: Viewer, input: { title: string, content: string, clientId?: string }): Promise<ApiReport & { repeated?: true }> {
+/** `filedVia`: the assistant files it for the viewer (create_report), on the web or by SMS; else the viewer did. */
+export async function createReport(viewer: Viewer, input: { title: string, content: string, clientId?: string, filedVia?: ReportFiledVia }): Promise<ApiReport & { repeated?: true }> {
   // the outbox sending again what the server already has: the report the first send filed
   const earlier = await earlierSend(viewer.id, input.clientId, 'report')
   if (earlier) return { ...(await reportById(earlier)), repeated: true }
   const now = new Date()
-  const row: Report = { id: uuidv7(), reporterId: viewer.id, title: input.title, content: input.content, status: 'open', resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now }
+  const row: Report = { id: uuidv7(), reporterId: viewer.id, title: input.title, content: input.content, status: 'open', resolvedAt: null, resolvedBy: null, filedVia: input.filedVia ?? null, createdAt: now, updatedAt: now }
   await useDb().insert(reports).values(row)
   await recordSend(viewer.id, input.clientId, 'report', row.id)
   announce(row)

@@ -194,6 +194,11 @@ describe('report agent', () => {
     expect(mine.data.map((r: any) => r.title)).toContain('Derrame de aceite en taller')
     const filed = mine.data.find((r: any) => r.title === 'Derrame de aceite en taller')
     expect(filed.reporterId).toBe(people.w2.id)
+    // it says the assistant filed it, to the reporter and to staff; one filed in the app says nothing
+    expect(filed.filedVia).toBe('assistant')
+    expect((await people.supervisor.client.get(`/api/reports/${filed.id}`)).body.filedVia).toBe('assistant')
+    expect((await people.w2.client.get(`/api/reports/${reportIds.w2}`)).body.filedVia).toBeNull()
+    expect((await people.w2.client.post('/api/reports', { title: 'Mío', content: 'x', filedVia: 'assistant' })).status).toBe(400)
     // the call's line links the report it filed, live and in the saved answer
     expect(endedCalls(reply.events)).toEqual([{ name: 'create_report', status: 'done', reportId: filed.id }])
     const conversationId = reply.events[0]!.data.conversationId

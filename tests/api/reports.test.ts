@@ -30,7 +30,7 @@ describe('POST /api/reports', () => {
   it('201 report: open, with reporter, commentCount 0, no resolution', async () => {
     const { W } = await teams()
     const report = await file(W)
-    expect(report).toMatchObject({ reporterId: W.id, reporter: { id: W.id, fullName: 'Prueba rep-w' }, title: 'Fuga en la sala de bombas', content: 'Hay agua en el piso desde esta mañana.', status: 'open', commentCount: 0, resolvedAt: null, resolvedBy: null })
+    expect(report).toMatchObject({ reporterId: W.id, reporter: { id: W.id, fullName: 'Prueba rep-w' }, title: 'Fuga en la sala de bombas', content: 'Hay agua en el piso desde esta mañana.', status: 'open', commentCount: 0, resolvedAt: null, resolvedBy: null, filedVia: null })
     expect(report.createdAt).toBe(report.updatedAt)
   })
 

@@ -145,6 +145,22 @@ describe('SMS webhook: a registered user is answered by SMS', () => {
     ])
   })
 
+  it('the assistant files a report by SMS as the user: the report says it came by SMS, its answer links it', async () => {
+    const { client, id, phone } = await smsUser()
+    model.set({
+      toolCalls: body => (body.messages.at(-1)?.role === 'user' ? [{ name: 'create_report', arguments: { title: 'Poste caído en ruta 5', content: 'Km 12, sin luz' } }] : null),
+      reply: body => (body.messages.at(-1)?.role === 'tool' ? 'Registré tu reporte.' : 'Sin herramientas.'),
+    })
+    await webhook({ From: phone, Body: 'reporta un poste caído en la ruta 5, km 12' })
+    await twilio.waitFor(() => twilio.acceptedTo(phone).length === 1)
+    expect(twilio.acceptedTo(phone)[0]!.body).toBe('Registré tu reporte.')
+    const [report] = (await client.get('/api/reports')).body.data
+    expect(report).toMatchObject({ title: 'Poste caído en ruta 5', reporterId: id, filedVia: 'sms' })
+    const [conversation] = await smsConversations(client)
+    const answer = (await messagesOf(client, conversation!.id)).at(-1) as any
+    expect(answer.tools).toEqual([{ name: 'create_report', status: 'done', reportId: report.id }])
+  })
+
   it('the next message lands in the same SMS conversation with the history as context', async () => {
     const { client, phone } = await smsUser()
     await webhook({ From: phone, Body: 'Primera' })

@@ -156,6 +156,12 @@ describe('assistant tools in the chat', () => {
     await savedLink.click()
     await page.waitForURL(/\/reports\/[0-9a-f-]{36}$/)
     await expect.poll(() => page.getByTestId('report-title').textContent()).toBe('Derrame de aceite en taller')
+    // the report and its row in the list say the assistant filed it
+    expect(await page.getByTestId('report-filed-via').textContent()).toBe('vía el asistente')
+    const row = page.locator('[data-testid="report-row"]').filter({ hasText: 'Derrame de aceite en taller' })
+    await expect.poll(() => row.getByTestId('report-row-filed-via').textContent()).toBe('vía el asistente')
+    expect(await page.locator('[data-testid="report-row"]').filter({ hasText: 'Fuga de agua en bodega 3' }).getByTestId('report-row-filed-via').count()).toBe(0)
+    await screenshot(page, 'assistant-filed-report-detail-1280')
   })
 
   it('in English the tool line reads "Checking your reports…" → "Done"', async () => {

@@ -18,6 +18,10 @@ export default {
   comments: 'No comments | 1 comment | {count} comments',
   filedBy: 'Reported by {name} on {date}',
   filedByYou: 'Reported by you on {date}',
+  filedVia: {
+    assistant: 'through the assistant',
+    sms: 'through the assistant by SMS',
+  },
   titleRequired: 'Enter a title.',
   contentRequired: 'Describe what happened.',
   resolvedAt: 'resolved on {date}',

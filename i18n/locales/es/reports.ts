@@ -18,6 +18,10 @@ export default {
   comments: 'Sin comentarios | 1 comentario | {count} comentarios',
   filedBy: 'Reportado por {name} el {date}',
   filedByYou: 'Reportado por ti el {date}',
+  filedVia: {
+    assistant: 'vía el asistente',
+    sms: 'vía el asistente por SMS',
+  },
   titleRequired: 'Escribe un título.',
   contentRequired: 'Describe lo que pasó.',
   resolvedAt: 'resuelto el {date}',

@@ -259,6 +259,8 @@ export const reports = sqliteTable('reports', {
   status: text('status', { enum: ['open', 'in_progress', 'resolved'] }).notNull().default('open'),
   resolvedAt: at('resolved_at'),
   resolvedBy: text('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+  /** Null: filed by the reporter in the app (or the API); `assistant` / `sms`: the assistant filed it for them, on the web or by SMS. */
+  filedVia: text('filed_via', { enum: ['assistant', 'sms'] }),
   createdAt: createdAt(),
   updatedAt: at('updated_at').notNull(),
 }, t => [

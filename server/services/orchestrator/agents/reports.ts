@@ -60,7 +60,8 @@ const createReportTool: AgentTool = {
     required: ['title', 'content'],
   },
   args: v.object({ title: Text(REPORT_TITLE_MAX), content: Text(REPORT_CONTENT_MAX) }),
-  run: async (input: { title: string, content: string }, { user }) => ({ created: brief(await createReport(user, input)) }),
+  run: async (input: { title: string, content: string }, { user, channel }) =>
+    ({ created: brief(await createReport(user, { ...input, filedVia: channel === 'sms' ? 'sms' : 'assistant' })) }),
 }
 
 const updateReportStatus: AgentTool = {
