@@ -5,6 +5,12 @@ import { maxChars } from './schemas'
 export const STARTER_PROMPTS_MAX = 6
 export const STARTER_PROMPT_CHARS = 200
 
+/**
+ * The prompt the app seeds when there is none (server/services/system-prompts.ts): while it keeps this id and name,
+ * the chat's picker names it in the reader's language.
+ */
+export const BUILT_IN_SYSTEM_PROMPT = { id: '00000000-0000-7000-8000-000000000001', name: 'Asistente general' } as const
+
 /** `PUT /api/admin/starter-prompts`: the company's suggestions for the empty chat, in order (empty list: none). */
 export const StarterPromptsBody = v.strictObject({
   prompts: v.pipe(

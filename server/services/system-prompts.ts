@@ -1,16 +1,17 @@
 import { asc, eq } from 'drizzle-orm'
+import { BUILT_IN_SYSTEM_PROMPT } from '#shared/starter-prompts'
 import { useDb } from '../db/client'
 import { systemPrompts } from '../db/schema'
 
 export const DEFAULT_PROMPT = {
-  name: 'Asistente general',
+  name: BUILT_IN_SYSTEM_PROMPT.name,
   content: 'Eres el asistente interno de la empresa. Responde en español de Chile, de forma clara, breve y '
     + 'profesional. Si no sabes algo, dilo. No inventes datos sobre la empresa ni sus clientes. Usa Markdown '
     + 'cuando ayude (listas, tablas, bloques de código).',
 }
 
 // a fixed id makes the seed idempotent: instances starting together insert the same row, and one insert wins
-const SEED_PROMPT_ID = '00000000-0000-7000-8000-000000000001'
+const SEED_PROMPT_ID = BUILT_IN_SYSTEM_PROMPT.id
 
 /** Seeds a Spanish default prompt when there is none, so every chat has one. */
 export async function ensureDefaultSystemPrompt() {

@@ -19,14 +19,16 @@ describe('starter prompts', () => {
     expect(first.status).toBe(200)
     expect(first.body.data.length).toBeGreaterThan(0)
     expect(first.body.data.every((p: unknown) => typeof p === 'string')).toBe(true)
+    // the app's examples until an admin saves a list (the chat shows them in the reader's language)
+    expect(first.body.builtIn).toBe(true)
 
     const saved = await admin.put('/api/admin/starter-prompts', { prompts: ['  Resume el turno  ', 'Redacta un informe de falla'] })
     expect(saved.status).toBe(200)
     expect(saved.body).toEqual({ data: ['Resume el turno', 'Redacta un informe de falla'] })
-    expect((await client.get('/api/starter-prompts')).body).toEqual({ data: ['Resume el turno', 'Redacta un informe de falla'] })
+    expect((await client.get('/api/starter-prompts')).body).toEqual({ data: ['Resume el turno', 'Redacta un informe de falla'], builtIn: false })
 
     expect((await admin.put('/api/admin/starter-prompts', { prompts: [] })).status).toBe(200)
-    expect((await client.get('/api/starter-prompts')).body).toEqual({ data: [] })
+    expect((await client.get('/api/starter-prompts')).body).toEqual({ data: [], builtIn: false })
   })
 
   it('bad input → 400 naming the field, and the list stays; a worker → 403; signed out → 401', async () => {
@@ -46,7 +48,7 @@ describe('starter prompts', () => {
       expect(res.status, JSON.stringify(body)).toBe(400)
       expect(res.body.message, JSON.stringify(body)).toMatch(/prompts|extra/)
     }
-    expect((await admin.get('/api/starter-prompts')).body).toEqual({ data: ['Uno'] })
+    expect((await admin.get('/api/starter-prompts')).body).toEqual({ data: ['Uno'], builtIn: false })
     const { client } = await newWorker(own.url)
     expect((await client.put('/api/admin/starter-prompts', { prompts: [] })).status).toBe(403)
     expect((await new Client(own.url).get('/api/starter-prompts')).status).toBe(401)

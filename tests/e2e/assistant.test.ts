@@ -168,6 +168,13 @@ describe('assistant tools in the chat', () => {
     reportsModel()
     const page = await open('es-CL')
     await signIn(page, 'Sign in')
+    // the app's own starter prompts and its seeded system prompt speak the reader's language too
+    await expect.poll(() => page.getByTestId('starter-prompt').allTextContents()).toEqual([
+      'Summarise the lockout-tagout (LOTO) procedure in 5 points.',
+      'Draft an email reporting a fault at the substation.',
+      'Explain the difference between active and reactive power.',
+    ])
+    await expect.poll(() => page.getByTestId('system-prompt-picker').locator('option').allTextContents()).toContain('General assistant')
     const composer = page.getByTestId('composer')
     await composer.fill('how are my reports going?')
     await composer.press('Enter')

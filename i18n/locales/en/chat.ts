@@ -91,4 +91,10 @@ export default {
   showSidebar: 'Show conversations',
   welcome: 'Hi, {name}! Ask the assistant anything you need for your work. Your conversations stay on the company server and you can pick them up from the list.',
   starters: 'Suggestions to start with',
+  builtInStarters: {
+    loto: 'Summarise the lockout-tagout (LOTO) procedure in 5 points.',
+    email: 'Draft an email reporting a fault at the substation.',
+    power: 'Explain the difference between active and reactive power.',
+  },
+  builtInPrompt: 'General assistant',
 }

@@ -91,4 +91,11 @@ export default {
   showSidebar: 'Mostrar conversaciones',
   welcome: '¡Hola, {name}! Pregúntale al asistente lo que necesites para tu trabajo. Tus conversaciones quedan en el servidor de la empresa y puedes retomarlas desde la lista.',
   starters: 'Sugerencias para empezar',
+  // the app's examples (server/services/starter-prompts.ts), shown until an admin saves the company's own
+  builtInStarters: {
+    loto: 'Resume en 5 puntos el procedimiento de bloqueo y etiquetado (LOTO).',
+    email: 'Redacta un correo para informar una falla en la subestación.',
+    power: 'Explica la diferencia entre potencia activa y reactiva.',
+  },
+  builtInPrompt: 'Asistente general',
 }
