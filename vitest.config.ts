@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { defineConfig } from 'vitest/config'
+import HeavyTurnSequencer from './tests/support/sequencer.ts'
 
 const alias = { '#shared': resolve(import.meta.dirname, 'shared') }
 const api = (db: 'sqlite' | 'pg') => ({
@@ -20,6 +21,8 @@ const api = (db: 'sqlite' | 'pg') => ({
 
 export default defineConfig({
   test: {
+    // the files taking the machine-wide heavy turn: first in the SQLite project, last in PostgreSQL's (the two run side by side)
+    sequence: { sequencer: HeavyTurnSequencer },
     projects: [
       // unit tests are CPU-bound: on a 2-core machine also running the API and browser projects, vitest's 5 s default
       // was too short (i18n-precompile compiles every text of both languages)
