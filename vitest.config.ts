@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { defineConfig } from 'vitest/config'
-import HeavyTurnSequencer from './tests/support/sequencer.ts'
+import { BaseSequencer, type TestSpecification } from 'vitest/node'
 
 const alias = { '#shared': resolve(import.meta.dirname, 'shared') }
 const api = (db: 'sqlite' | 'pg') => ({
@@ -18,6 +19,35 @@ const api = (db: 'sqlite' | 'pg') => ({
     expect: { poll: { timeout: 10_000, interval: 50 } },
   },
 })
+
+/**
+ * Vitest's order (failed, then longest, then largest first), with the files that take the machine-wide heavy turn
+ * (tests/support/heavy-turn.ts) moved: first in every project but PostgreSQL's, last in PostgreSQL's. `npm test` runs
+ * the SQLite and PostgreSQL projects side by side, and in vitest's order both reached their heavy files in their first
+ * minutes: the PostgreSQL project then sat idle waiting for the turn (slot-kills 77 s of a 92 s file, deploy-rollback
+ * 32 s in a CI run), which made it the run's longest project. Apart, the turns no longer meet.
+ */
+class HeavyTurnSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files)
+    const heavy = new Set(sorted.filter(takesHeavyTurn))
+    const light = sorted.filter(f => !heavy.has(f))
+    const last = [...heavy].filter(f => f.project.name === 'api-pg')
+    const first = [...heavy].filter(f => f.project.name !== 'api-pg')
+    return [...first, ...light, ...last]
+  }
+}
+
+const known = new Map<string, boolean>()
+function takesHeavyTurn(file: TestSpecification) {
+  let heavy = known.get(file.moduleId)
+  if (heavy === undefined) {
+    try { heavy = /^heavyTurn\(/m.test(readFileSync(file.moduleId, 'utf8')) }
+    catch { heavy = false }
+    known.set(file.moduleId, heavy)
+  }
+  return heavy
+}
 
 export default defineConfig({
   test: {
