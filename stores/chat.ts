@@ -312,6 +312,9 @@ export const useChatStore = defineStore('chat', () => {
     const target = item.conversationId
     if (conversationId.value !== target) {
       await router.push(target ? `/chat/${target}` : '/chat')
+      // the address may already be that one (the previous send's new conversation was about to get its own address
+      // when this push cut that short), so the page sees no change: open it here
+      if (conversationId.value !== target) void open(target)
       if (!(await until(() => conversationId.value === target && !loading.value, 20_000))) return { kept: false }
     }
     if (notFound.value) return { kept: false, failed: 'not-found' }

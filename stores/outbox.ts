@@ -91,6 +91,30 @@ export const useOutboxStore = defineStore('outbox', () => {
   const pendingFor = (conversationId: string | null) =>
     items.value.filter(i => outboxKind(i) === 'chat' && (conversationId ? i.conversationId === conversationId : i.conversationId === null && i.thread === thread.value))
 
+  /**
+   * The new conversations typed offline and not yet sent, one per thread (its first message and how many wait), in
+   * typing order: the sidebar lists them, so one typed before a reload, or before "Nueva conversación", stays in reach.
+   */
+  const unsentThreads = computed(() => {
+    const threads = new Map<string, { thread: string, first: OutboxItem, count: number, failed: boolean }>()
+    for (const item of items.value) {
+      if (outboxKind(item) !== 'chat' || item.conversationId !== null || !item.thread) continue
+      const known = threads.get(item.thread)
+      if (known) { known.count++; known.failed ||= !!item.failed }
+      else threads.set(item.thread, { thread: item.thread, first: item, count: 1, failed: !!item.failed })
+    }
+    return [...threads.values()]
+  })
+  /** The conversations with messages waiting to be sent. */
+  const pendingConversations = computed(() => new Set(items.value.flatMap(i => (outboxKind(i) === 'chat' && i.conversationId ? [i.conversationId] : []))))
+
+  /** The new-conversation screen shows (and adds to) `id`'s waiting messages. */
+  function openThread(id: string) { thread.value = id }
+  /** "Nueva conversación": messages typed next start a conversation of their own, apart from those already waiting. */
+  function startThread() {
+    if (items.value.some(i => i.conversationId === null && i.thread === thread.value)) thread.value = newThread()
+  }
+
   /** The waiting messages to people, or reports, in typing order. */
   const pendingOf = (kind: Exclude<OutboxKind, 'chat'>) => items.value.filter(i => outboxKind(i) === kind)
 
@@ -177,5 +201,8 @@ export const useOutboxStore = defineStore('outbox', () => {
     if (items.value.some(wanted)) retryTimer = setTimeout(() => { void flush(kinds) }, RETRY_MS)
   }
 
-  return { items, sending, restored: readonly(restored), thread: readonly(thread), enqueue, cancel, pendingFor, pendingOf, flush }
+  return {
+    items, sending, restored: readonly(restored), thread: readonly(thread), unsentThreads, pendingConversations,
+    enqueue, cancel, pendingFor, pendingOf, openThread, startThread, flush,
+  }
 })

@@ -91,6 +91,12 @@ export default {
   showSidebar: 'Show conversations',
   welcome: 'Hi, {name}! Ask the assistant anything you need for your work. Your conversations stay on the company server and you can pick them up from the list.',
   starters: 'Suggestions to start with',
+  unsent: {
+    title: 'Not sent yet',
+    more: '+{count}',
+    waiting: 'message waiting to be sent',
+    failed: 'could not be sent',
+  },
   builtInStarters: {
     loto: 'Summarise the lockout-tagout (LOTO) procedure in 5 points.',
     email: 'Draft an email reporting a fault at the substation.',

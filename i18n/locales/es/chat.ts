@@ -91,6 +91,12 @@ export default {
   showSidebar: 'Mostrar conversaciones',
   welcome: '¡Hola, {name}! Pregúntale al asistente lo que necesites para tu trabajo. Tus conversaciones quedan en el servidor de la empresa y puedes retomarlas desde la lista.',
   starters: 'Sugerencias para empezar',
+  unsent: {
+    title: 'Por enviar',
+    more: '+{count}',
+    waiting: 'mensaje por enviar',
+    failed: 'no se pudo enviar',
+  },
   // the app's examples (server/services/starter-prompts.ts), shown until an admin saves the company's own
   builtInStarters: {
     loto: 'Resume en 5 puntos el procedimiento de bloqueo y etiquetado (LOTO).',
