@@ -150,6 +150,7 @@ describe('assistant tools in the chat', () => {
 
     // the same link after a reload, from the saved answer
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    const conversationUrl = page.url()
     await page.reload()
     const savedLink = page.locator('[data-testid="message"][data-role="assistant"]').last().getByTestId('tool-report-link')
     await savedLink.waitFor()
@@ -162,6 +163,28 @@ describe('assistant tools in the chat', () => {
     await expect.poll(() => row.getByTestId('report-row-filed-via').textContent()).toBe('vía el asistente')
     expect(await page.locator('[data-testid="report-row"]').filter({ hasText: 'Fuga de agua en bodega 3' }).getByTestId('report-row-filed-via').count()).toBe(0)
     await screenshot(page, 'assistant-filed-report-detail-1280')
+
+    // staff reading the conversation see what the assistant did, and the report opens in their queue
+    const conversationId = /\/chat\/([0-9a-f-]{36})/.exec(conversationUrl)![1]!
+    const admin = await open('es-CL')
+    await admin.goto('/login')
+    await admin.locator('input[autocomplete="username"]').fill(DEMO.admin.email)
+    await admin.locator('input[autocomplete="current-password"]').fill(DEMO.admin.password)
+    await admin.getByRole('button', { name: 'Iniciar sesión' }).click()
+    await admin.waitForURL(/\/chat\/?$/)
+    const workerId = (await admin.evaluate(async (email) => {
+      const users = (await (await fetch(`/api/admin/users?q=${encodeURIComponent(email)}`)).json()) as { data: Array<{ id: string, email: string }> }
+      return users.data.find(u => u.email === email)!.id
+    }, DEMO.worker.email))
+    await admin.goto(`/admin?user=${workerId}&conversation=${conversationId}`)
+    const staffLine = admin.getByTestId('admin-tool-line')
+    await staffLine.waitFor()
+    expect(await staffLine.getAttribute('data-tool')).toBe('create_report')
+    expect(await staffLine.textContent()).toContain('Registró un reporte')
+    await screenshot(admin, 'admin-tool-line-1280')
+    await admin.getByTestId('admin-tool-report-link').click()
+    await admin.waitForURL(/\/admin\/reports\?id=[0-9a-f-]{36}$/)
+    await expect.poll(() => admin.getByTestId('report-title').textContent()).toBe('Derrame de aceite en taller')
   })
 
   it('in English the tool line reads "Checking your reports…" → "Done"', async () => {

@@ -80,6 +80,15 @@ export default {
     failed: 'Failed',
     deletedAuthor: 'Deleted account',
     copyCode: 'Copy',
+    tools: {
+      list_my_reports: 'Looked up the person\'s reports',
+      get_report: 'Read a report',
+      create_report: 'Filed a report',
+      update_report_status: 'Changed a report\'s status',
+      other: 'Used a tool',
+      failed: 'failed',
+      openReport: 'Open report',
+    },
   },
   reassign: {
     title: 'Reassign conversation',

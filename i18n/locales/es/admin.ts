@@ -80,6 +80,16 @@ export default {
     failed: 'Con error',
     deletedAuthor: 'Cuenta eliminada',
     copyCode: 'Copiar',
+    // what the assistant did before this answer (its tool calls), as staff read them
+    tools: {
+      list_my_reports: 'Consultó los reportes de la persona',
+      get_report: 'Leyó un reporte',
+      create_report: 'Registró un reporte',
+      update_report_status: 'Cambió el estado de un reporte',
+      other: 'Usó una herramienta',
+      failed: 'no se pudo',
+      openReport: 'Ver reporte',
+    },
   },
   reassign: {
     title: 'Reasignar conversación',
