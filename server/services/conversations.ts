@@ -78,8 +78,10 @@ export async function messageCounts(ids: string[]) {
 /**
  * A page of a conversation's messages: the newest `limit` older than message `before` (or the newest overall), after
  * skipping the newest `offset` of those, oldest first within the page — the paging of `/api/conversations/:id/messages`.
+ * Without tool rows the total is the row's stored count (kept by triggers in the writes' own transactions, migration
+ * 0006): a `count(*)` skipping tool rows read every message of the conversation (bench/conversation-pages.mjs).
  */
-export async function pageMessages({ id: conversationId, userId }: Pick<Conversation, 'id' | 'userId'>, page: { limit: number, offset?: number, before?: string, includeTools?: boolean }) {
+export async function pageMessages({ id: conversationId, userId, messageCount }: Pick<Conversation, 'id' | 'userId'> & { messageCount?: number }, page: { limit: number, offset?: number, before?: string, includeTools?: boolean }) {
   const db = useDb()
   const inConversation = page.includeTools ? eq(messages.conversationId, conversationId) : and(eq(messages.conversationId, conversationId), notTool)!
   let where = inConversation
@@ -88,7 +90,9 @@ export async function pageMessages({ id: conversationId, userId }: Pick<Conversa
     if (!anchor) throw fieldError('before', 'message not found in this conversation', 404)
     where = and(inConversation, or(lt(messages.createdAt, anchor.createdAt), and(eq(messages.createdAt, anchor.createdAt), lt(messages.id, anchor.id))))!
   }
-  const [{ total }] = await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }]
+  const total = !page.includeTools && typeof messageCount === 'number'
+    ? messageCount
+    : (await db.select({ total: count() }).from(messages).where(inConversation) as [{ total: number }])[0].total
   const rows = (await db.select().from(messages).where(where)
     .orderBy(desc(messages.createdAt), desc(messages.id)).limit(page.limit).offset(page.offset ?? 0)).reverse()
   const data = await toApiMessages(rows, { userId })
