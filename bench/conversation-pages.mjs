@@ -8,11 +8,9 @@
 //   node bench/conversation-pages.mjs [--requests 300] [--exchanges 2000] [--sqlite-only] [--keep]
 //
 // Uses the build in $NUXT_OUTPUT_DIR (default .output). PostgreSQL is used too when TEST_PG_URL answers.
-import { createClient } from '@libsql/client'
-import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
 import { benchArgs } from './args.mjs'
-import { chunks, freshDatabase, login, machine, measure, pgReachable, printTable, requireBuild, startServer } from './support.mjs'
+import { freshDatabase, login, machine, measure, pgReachable, printTable, requireBuild, seeder, startServer } from './support.mjs'
 
 const { values: args } = benchArgs({
   options: {
@@ -56,36 +54,14 @@ function seedRows(userId) {
   return { conversations, messages }
 }
 
-async function seedSqlite(url) {
-  const client = createClient({ url })
-  const [{ id: userId }] = (await client.execute(`select id from users where email = 'trabajador@example.com'`)).rows
+/** The rows, written after the server has migrated the database and seeded the demo accounts. */
+async function seed(kind, url) {
+  const db = await seeder(kind, url)
+  const { id: userId } = await db.one(`select id from users where email = 'trabajador@example.com'`)
   const rows = seedRows(userId)
-  const value = v => v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v
-  const insert = async (table, list) => {
-    const columns = Object.keys(list[0])
-    for (const batch of chunks(list, Math.floor(30_000 / columns.length))) {
-      const placeholders = batch.map(() => `(${columns.map(() => '?').join(',')})`).join(',')
-      await client.execute({ sql: `insert into ${table} (${columns.join(',')}) values ${placeholders}`, args: batch.flatMap(r => columns.map(c => value(r[c]))) })
-    }
-  }
-  await insert('conversations', rows.conversations)
-  await insert('messages', rows.messages)
-  await client.execute('analyze')
-  client.close()
-  return rows
-}
-
-async function seedPg(url) {
-  const sql = postgres(url, { max: 1, onnotice: () => {} })
-  const [{ id: userId }] = await sql`select id from users where email = 'trabajador@example.com'`
-  const rows = seedRows(userId)
-  const insert = async (table, list) => {
-    for (const batch of chunks(list, Math.floor(60_000 / Object.keys(list[0]).length))) await sql`insert into ${sql(table)} ${sql(batch)}`
-  }
-  await insert('conversations', rows.conversations)
-  await insert('messages', rows.messages)
-  await sql`vacuum analyze`
-  await sql.end()
+  await db.insert('conversations', rows.conversations)
+  await db.insert('messages', rows.messages)
+  await db.done()
   return rows
 }
 
@@ -94,7 +70,7 @@ async function benchOne(kind) {
   // the server migrates the fresh database (and seeds the demo accounts) before the rows go in
   const server = await startServer({ databaseUrl: url })
   try {
-    const rows = kind === 'sqlite' ? await seedSqlite(url) : await seedPg(url)
+    const rows = await seed(kind, url)
     const cookie = await login(server.url, 'trabajador@example.com', 'worker123')
     const [withTools, without] = rows.conversations.map(c => c.id)
     // the cursors the chat sends walking back 50 at a time (every 50th message that is not a tool call, newest first)
@@ -105,10 +81,10 @@ async function benchOne(kind) {
     // 0 on a build from before `message.tools` (an A/B against an older build)
     const results = {
       'newest page (50), answers carry their tools': await measure(server.url, cookie, () => `/api/conversations/${withTools}/messages?limit=50`, REQUESTS),
-      'older pages by `before` (pages 2–21), with tools': await measure(server.url, cookie, i => `/api/conversations/${withTools}/messages?limit=50&before=${back[withTools][i % 20]}`, REQUESTS),
+      'older pages by `before` (pages 2–21), with tools': await measure(server.url, cookie, i => `/api/conversations/${withTools}/messages?limit=50&before=${back[withTools][i % back[withTools].length]}`, REQUESTS),
       'newest page, `includeTools=true` (rows listed, no extra read)': await measure(server.url, cookie, () => `/api/conversations/${withTools}/messages?limit=50&includeTools=true`, REQUESTS),
       'newest page of a conversation without tool calls': await measure(server.url, cookie, () => `/api/conversations/${without}/messages?limit=50`, REQUESTS),
-      'older pages by `before`, without tool calls': await measure(server.url, cookie, i => `/api/conversations/${without}/messages?limit=50&before=${back[without][i % 20]}`, REQUESTS),
+      'older pages by `before`, without tool calls': await measure(server.url, cookie, i => `/api/conversations/${without}/messages?limit=50&before=${back[without][i % back[without].length]}`, REQUESTS),
     }
     return { results, answersWithTools }
   }

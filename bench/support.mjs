@@ -101,6 +101,38 @@ export async function freshDatabase(kind, prefix = 'energyapp_bench') {
   }
 }
 
+/**
+ * A fresh database opened for a bench's seed: `one(sql)` reads a row (the demo user's id, say), `insert(table, rows)`
+ * writes rows keyed by column name in large batches, `done()` runs ANALYZE (SQLite) or VACUUM ANALYZE (PostgreSQL) as a
+ * database in use would have, and closes. (The older benches each carry their own copy of this.)
+ */
+export async function seeder(kind, url) {
+  if (kind === 'sqlite') {
+    const { createClient } = await import('@libsql/client')
+    const client = createClient({ url })
+    const value = v => v instanceof Date ? v.getTime() : typeof v === 'boolean' ? Number(v) : v
+    return {
+      one: async text => (await client.execute(text)).rows[0],
+      insert: async (table, rows) => {
+        const columns = Object.keys(rows[0])
+        for (const batch of chunks(rows, Math.floor(30_000 / columns.length))) {
+          const placeholders = batch.map(() => `(${columns.map(() => '?').join(',')})`).join(',')
+          await client.execute({ sql: `insert into ${table} (${columns.join(',')}) values ${placeholders}`, args: batch.flatMap(r => columns.map(c => value(r[c]))) })
+        }
+      },
+      done: async () => { await client.execute('analyze'); client.close() },
+    }
+  }
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  return {
+    one: async text => (await sql.unsafe(text))[0],
+    insert: async (table, rows) => {
+      for (const batch of chunks(rows, Math.floor(60_000 / Object.keys(rows[0]).length))) await sql`insert into ${sql(table)} ${sql(batch)}`
+    },
+    done: async () => { await sql`vacuum analyze`; await sql.end() },
+  }
+}
+
 export async function pgReachable() {
   const sql = postgres(pgAdminUrl, { max: 1, connect_timeout: 3, onnotice: () => {} })
   try { await sql`select 1`; return true }
