@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import { ending, postChat, startChatServer, type ChatServer } from '../support/chat'
+import { dbQuery, dbTime } from '../support/db'
 import { Client, DEMO, GOOD_PASSWORD, uniqueEmail } from '../support/http'
+import { createTestDatabase, startServer } from '../support/server'
 
 // The offline outbox sends each message with its own id (`clientId`). When the app closed, or the network dropped,
 // after the server saved a send but before its answer arrived, the outbox sends it again: before, that made the
@@ -98,5 +100,31 @@ describe('a repeated outbox send (the same clientId) is saved once', () => {
     const badChat = await postChat(ana.client, { message: 'Hola', clientId: 42 })
     expect(badChat.status).toBe(400)
     expect(badChat.json.data.fields).toEqual({ clientId: expect.any(String) })
+  })
+})
+
+describe('forgotten after 90 days', () => {
+  it('the job worker\'s purge (as it starts, then hourly) drops sends older than 90 days and keeps the rest', async () => {
+    // a database of its own: the purge runs when a process starts, and one process at a time may use a database
+    const db = await createTestDatabase(inject('dbKind'))
+    let server = await startServer({ DATABASE_URL: db.url })
+    try {
+      const [{ id }] = await dbQuery<{ id: string }>('select id from users where email = ?', [DEMO.worker.email], db.url)
+      const day = 86_400_000
+      const rows = { old: randomUUID(), recent: randomUUID() }
+      await dbQuery('insert into client_sends (user_id, client_id, kind, target_id, created_at) values (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)', [
+        id, rows.old, 'report', randomUUID(), dbTime(new Date(Date.now() - 91 * day), db.url),
+        id, rows.recent, 'report', randomUUID(), dbTime(new Date(Date.now() - 89 * day), db.url),
+      ], db.url)
+      const left = async () => (await dbQuery<{ client_id: string }>('select client_id from client_sends where user_id = ?', [id], db.url)).map(r => r.client_id).sort()
+      expect(await left()).toEqual([rows.old, rows.recent].sort())
+      await server.stop()
+      server = await startServer({ DATABASE_URL: db.url })
+      await expect.poll(left, { timeout: 20_000 }).toEqual([rows.recent])
+    }
+    finally {
+      await server.stop()
+      await db.drop()
+    }
   })
 })
