@@ -671,6 +671,46 @@ describe('offline', () => {
     await context.close()
   }, 90_000)
 
+  it('a question the server saved and answered, whose stream never reached the device, is not asked twice: the outbox opens its conversation (409 already-sent)', async () => {
+    const { page, context, errors, setNetwork } = await open()
+    await signIn(page, WORKER)
+    await page.getByTestId('composer').waitFor()
+    await setNetwork(false)
+    await page.getByTestId('offline-banner').waitFor()
+    const question = `Pregunta cuya respuesta se perdió ${Date.now()}`
+    await send(page, question)
+    await page.getByTestId('outbox-item').filter({ hasText: question }).waitFor()
+
+    // the first send reaches the server, which saves the question and its whole answer; the stream is lost on the way back
+    const sends: number[] = []
+    await page.route('**/api/chat', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue()
+      const response = await route.fetch()
+      sends.push(response.status())
+      if (sends.length > 1) return route.fulfill({ response })
+      return route.abort('connectionreset')
+    })
+    await setNetwork(true)
+    await expect.poll(() => sends.length).toBe(1)
+    expect(sends).toEqual([200])
+    // still waiting on the device; the network drops and comes back: the outbox sends it again, the server says it
+    // has it, and the page opens the conversation where it was saved
+    await page.getByTestId('outbox-item').filter({ hasText: question }).waitFor()
+    await setNetwork(false)
+    await setNetwork(true)
+    // (while a send is under way its item shows as the chat's own message, not in the outbox: wait for the answer first)
+    await expect.poll(() => sends.length, { timeout: 20_000 }).toBe(2)
+    expect(sends).toEqual([200, 409])
+    await expect.poll(() => page.getByTestId('outbox-item').count()).toBe(0)
+    await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
+    await lastAnswer(page).filter({ hasText: `Respuesta a: ${question}` }).waitFor()
+    expect(await page.locator('[data-testid="message"][data-role="user"]', { hasText: question }).count()).toBe(1)
+    // asked once: the model saw the question once (title calls aside)
+    expect(fake.requests.filter(r => r.path === '/api/chat' && !isTitleCall(r.body) && questionOf(r.body) === question)).toHaveLength(1)
+    expect(errors).toEqual([])
+    await context.close()
+  }, 90_000)
+
   it('offline after a reload with no PIN, the login page says one thing; once the network is back, a session still open goes on where it was', async () => {
     const { page, context, errors, setNetwork } = await open()
     await page.setViewportSize({ width: 360, height: 740 })
