@@ -88,6 +88,13 @@ export default {
       other: 'Used a tool',
       failed: 'failed',
       openReport: 'Open report',
+      tried: {
+        list_my_reports: 'Tried to look up the person\'s reports',
+        get_report: 'Tried to read a report',
+        create_report: 'Tried to file a report',
+        update_report_status: 'Tried to change a report\'s status',
+        other: 'Tried to use a tool',
+      },
     },
   },
   reassign: {

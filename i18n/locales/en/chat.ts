@@ -94,6 +94,7 @@ export default {
   unsent: {
     title: 'Not sent yet',
     more: '+{count}',
+    moreLabel: 'and {count} more message | and {count} more messages',
     waiting: 'message waiting to be sent',
     failed: 'could not be sent',
   },

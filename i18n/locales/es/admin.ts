@@ -89,6 +89,13 @@ export default {
       other: 'Usó una herramienta',
       failed: 'no se pudo',
       openReport: 'Ver reporte',
+      tried: {
+        list_my_reports: 'Intentó consultar los reportes de la persona',
+        get_report: 'Intentó leer un reporte',
+        create_report: 'Intentó registrar un reporte',
+        update_report_status: 'Intentó cambiar el estado de un reporte',
+        other: 'Intentó usar una herramienta',
+      },
     },
   },
   reassign: {

@@ -94,6 +94,7 @@ export default {
   unsent: {
     title: 'Por enviar',
     more: '+{count}',
+    moreLabel: 'y {count} mensaje más | y {count} mensajes más',
     waiting: 'mensaje por enviar',
     failed: 'no se pudo enviar',
   },
