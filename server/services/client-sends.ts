@@ -26,15 +26,9 @@ export async function earlierSend(userId: string, clientId: string | undefined, 
 
 const INSERT = 'insert into client_sends (user_id, client_id, kind, target_id, created_at) values (?, ?, ?, ?, ?) on conflict do nothing'
 
-/** The record of a send, for the transaction (or group commit) that saves what it created. */
+/** The record of a send, for the group commit that saves what it created (a repeat that raced it changes nothing). */
 export const clientSendWrite = (userId: string, clientId: string, kind: ClientSendKind, targetId: string): Write =>
   ({ text: INSERT, args: [userId, clientId, kind, targetId, driverValue(new Date())] })
-
-/** Records a send after what it created was saved (a repeat that raced this one changes nothing). */
-export async function recordSend(userId: string, clientId: string | undefined, kind: ClientSendKind, targetId: string) {
-  if (!clientId) return
-  await useDb().insert(clientSends).values({ userId, clientId, kind, targetId }).onConflictDoNothing()
-}
 
 /**
  * `POST /api/chat` with the `clientId` of a question already saved: 409 `already-sent`, naming the conversation the

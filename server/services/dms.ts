@@ -3,9 +3,10 @@ import { uuidv7 } from 'uuidv7'
 import type { ApiDirectoryEntry, ApiDm, ApiPersonRef, DmBox } from '#shared/messaging'
 import type { ApiList } from '#shared/types'
 import { referenceGone, useDb } from '../db/client'
+import { groupCommit } from '../db/group-commit'
 import { dialect, dmHidden, type Dm, dms, users } from '../db/schema'
 import type { Viewer } from './access'
-import { earlierSend, recordSend } from './client-sends'
+import { clientSendWrite, earlierSend } from './client-sends'
 import { plainFolded, plainPattern } from './search'
 import { publish, publishAll, publishUnreadChanged, userTopic } from './events'
 import { namesOf, personRef } from './people'
@@ -208,13 +209,13 @@ export async function sendDm(viewer: Viewer, input: { recipientId: string, conte
     editedAt: null,
     createdAt: new Date(),
   }
-  await useDb().insert(dms).values(row).catch(async (error: unknown) => {
+  // an outbox send's record goes in the same commit as the message: a crash between the two would send it twice
+  await groupCommit(db => [db.insert(dms).values(row), ...(input.clientId ? [clientSendWrite(viewer.id, input.clientId, 'dm', id)] : [])]).catch(async (error: unknown) => {
     // the recipient was deleted since the check above: the answer a later request gets (a deleted caller: 401)
     if (referenceGone(error) && !(await useDb().select({ id: users.id }).from(users).where(eq(users.id, recipient.id)).limit(1)).length)
       throw badRecipient('no active user with this id')
     throw error
   })
-  await recordSend(viewer.id, input.clientId, 'dm', id)
   const dm = (await shaped([row]))[0]!
   publish(userTopic(recipient.id), 'dm', { dm })
   publishUnreadChanged(recipient.id)

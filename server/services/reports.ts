@@ -7,7 +7,7 @@ import { referenceGone, useDb } from '../db/client'
 import { groupCommit } from '../db/group-commit'
 import { type Report, type ReportComment, reportComments, reports, users } from '../db/schema'
 import { scopeFilter, type Viewer } from './access'
-import { earlierSend, recordSend } from './client-sends'
+import { clientSendWrite, earlierSend } from './client-sends'
 import { audit } from './audit'
 import { plainFolded, plainPattern } from './search'
 import { publish, REPORTS_TOPIC, userTopic } from './events'
@@ -90,8 +90,8 @@ export async function createReport(viewer: Viewer, input: { title: string, conte
   if (earlier) return { ...(await reportById(earlier)), repeated: true }
   const now = new Date()
   const row: Report = { id: uuidv7(), reporterId: viewer.id, title: input.title, content: input.content, status: 'open', resolvedAt: null, resolvedBy: null, filedVia: input.filedVia ?? null, createdAt: now, updatedAt: now }
-  await useDb().insert(reports).values(row)
-  await recordSend(viewer.id, input.clientId, 'report', row.id)
+  // an outbox send's record goes in the same commit as the report: a crash between the two would file it twice
+  await groupCommit(db => [db.insert(reports).values(row), ...(input.clientId ? [clientSendWrite(viewer.id, input.clientId, 'report', row.id)] : [])])
   announce(row)
   return (await shaped([{ ...row, commentCount: 0 }]))[0]!
 }
