@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser, screenshot } from '../support/browser'
+import { launchBrowser, NO_SERVICE_WORKER, screenshot } from '../support/browser'
 import { FakeOllama, lastMessageOf, toolResultsOf } from '../support/fake-ollama'
 import { Client, DEMO, GOOD_PASSWORD, uniqueEmail } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
@@ -15,6 +15,7 @@ let fake: FakeOllama
 let db: TestDatabase
 let server: RunningServer
 let browser: Browser
+let othersReportId: string
 const errors: string[] = []
 const pages: Page[] = []
 
@@ -23,6 +24,7 @@ async function fileReport(email: string, password: string, title: string) {
   await client.login(email, password)
   const res = await client.post('/api/reports', { title, content: `Detalle: ${title}` })
   if (res.status !== 201) throw new Error(`report → ${res.status} ${res.text}`)
+  return res.body.id as string
 }
 
 beforeAll(async () => {
@@ -37,7 +39,7 @@ beforeAll(async () => {
   const created = await admin.post('/api/admin/users', { email: other, fullName: 'Otra Trabajadora', role: 'worker', password: GOOD_PASSWORD, mustChangePassword: false })
   if (created.status !== 201) throw new Error(`create worker → ${created.status}`)
   await fileReport(DEMO.worker.email, DEMO.worker.password, 'Fuga de agua en bodega 3')
-  await fileReport(other, GOOD_PASSWORD, 'Luz quemada en pasillo norte')
+  othersReportId = await fileReport(other, GOOD_PASSWORD, 'Luz quemada en pasillo norte')
 })
 
 afterAll(async () => {
@@ -53,7 +55,7 @@ afterEach(async () => {
 })
 
 async function open(locale = 'es-CL') {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, locale })
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 }, locale, ...NO_SERVICE_WORKER })
   const page = await context.newPage()
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(msg.text()) })
   page.on('pageerror', error => errors.push(`pageerror: ${error.message}`))
@@ -97,9 +99,9 @@ describe('assistant tools in the chat', () => {
     const line = answer.getByTestId('tool-line')
     await line.waitFor()
     await expect.poll(() => line.getAttribute('data-tool')).toBe('list_my_reports')
-    await expect.poll(() => line.textContent()).toContain('Consultando tus reportes…')
+    // under way it reads "Consultando tus reportes…"; ended, what the assistant did
     await expect.poll(() => line.getAttribute('data-status')).toBe('done')
-    await expect.poll(() => line.textContent()).toContain('Listo')
+    await expect.poll(() => line.textContent()).toBe('Consulté tus reportes')
 
     await answer.and(page.locator('[data-status="complete"]')).waitFor()
     const body = answer.getByTestId('message-body')
@@ -119,7 +121,34 @@ describe('assistant tools in the chat', () => {
     expect(await page.locator('[data-testid="message"]').count()).toBe(2)
     await expect.poll(() => saved.getByTestId('tool-line').count()).toBe(1)
     expect(await saved.getByTestId('tool-line').getAttribute('data-status')).toBe('done')
-    expect(await saved.getByTestId('tool-line').textContent()).toContain('Consultando tus reportes…')
+    expect(await saved.getByTestId('tool-line').textContent()).toBe('Consulté tus reportes')
+  })
+
+  it('a call the worker may not make ends as "No pude leer el reporte", with no link and nothing of the report', async () => {
+    fake.reset().set({
+      delayMs: 20,
+      // the model asks for another worker's report: the scope refuses it
+      toolCalls: body => (lastMessageOf(body)?.role === 'user' ? [{ name: 'get_report', arguments: { id: othersReportId } }] : null),
+      reply: (body) => {
+        if (isTitleCall(body)) return 'Reporte'
+        const [read] = toolResultsOf(body)
+        return read?.result?.error ? 'No tengo acceso a ese reporte.' : `Leí: ${JSON.stringify(read?.result)}`
+      },
+    })
+    const page = await open('es-CL')
+    await signIn(page, 'Iniciar sesión')
+    const composer = page.getByTestId('composer')
+    await composer.fill('¿qué dice el reporte de la luz del pasillo?')
+    await composer.press('Enter')
+
+    const answer = page.locator('[data-testid="message"][data-role="assistant"]').last()
+    await answer.and(page.locator('[data-status="complete"]')).waitFor()
+    const line = answer.getByTestId('tool-line')
+    await expect.poll(() => line.getAttribute('data-status')).toBe('error')
+    expect(await line.textContent()).toBe('No pude leer el reporte')
+    expect(await line.getByTestId('tool-report-link').count()).toBe(0)
+    expect(await answer.getByTestId('message-body').textContent()).toContain('No tengo acceso a ese reporte.')
+    expect(await answer.textContent()).not.toContain('Luz quemada')
   })
 
   it('a report the assistant files is linked from its line, and the link opens it', async () => {
@@ -142,7 +171,7 @@ describe('assistant tools in the chat', () => {
     await answer.and(page.locator('[data-status="complete"]')).waitFor()
     const line = answer.getByTestId('tool-line')
     await expect.poll(() => line.getAttribute('data-status')).toBe('done')
-    expect(await line.textContent()).toContain('Creando el reporte…')
+    expect(await line.textContent()).toContain('Registré el reporte')
     const link = line.getByTestId('tool-report-link')
     await link.waitFor()
     expect(await link.textContent()).toBe('Ver reporte')
@@ -187,7 +216,7 @@ describe('assistant tools in the chat', () => {
     await expect.poll(() => admin.getByTestId('report-title').textContent()).toBe('Derrame de aceite en taller')
   })
 
-  it('in English the tool line reads "Checking your reports…" → "Done"', async () => {
+  it('in English the ended tool line reads "Checked your reports"', async () => {
     reportsModel()
     const page = await open('es-CL')
     await signIn(page, 'Sign in')
@@ -203,7 +232,6 @@ describe('assistant tools in the chat', () => {
     await composer.press('Enter')
     const line = page.locator('[data-testid="message"][data-role="assistant"]').last().getByTestId('tool-line')
     await expect.poll(() => line.getAttribute('data-status')).toBe('done')
-    expect(await line.textContent()).toContain('Checking your reports…')
-    expect(await line.textContent()).toContain('Done')
+    await expect.poll(() => line.textContent()).toBe('Checked your reports')
   })
 })

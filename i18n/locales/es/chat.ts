@@ -39,8 +39,21 @@ export default {
     create_report: 'Creando el reporte…',
     update_report_status: 'Actualizando el estado del reporte…',
     other: 'Usando una herramienta…',
-    done: 'Listo',
-    failed: 'No se pudo',
+    // the same call once it ended: the assistant says what it did (or could not do), in its own voice
+    done: {
+      list_my_reports: 'Consulté tus reportes',
+      get_report: 'Leí el reporte',
+      create_report: 'Registré el reporte',
+      update_report_status: 'Actualicé el estado del reporte',
+      other: 'Usé una herramienta',
+    },
+    failed: {
+      list_my_reports: 'No pude consultar tus reportes',
+      get_report: 'No pude leer el reporte',
+      create_report: 'No pude registrar el reporte',
+      update_report_status: 'No pude actualizar el estado del reporte',
+      other: 'No pude usar una herramienta',
+    },
     openReport: 'Ver reporte',
   },
   stop: 'Detener',
