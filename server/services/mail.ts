@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 import { trackWork } from './shutdown'
 
 /** One outgoing mail: plain text for every client, simple HTML for the rest. */
@@ -21,7 +21,10 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1'])
  * `?tls.rejectUnauthorized=false` or `?ignoreTLS=true` pass through). A relay on this machine (a local Postfix, a
  * test server) is not asked for a trusted certificate: the mail never leaves the host on its way there.
  */
-function transporter() {
+async function transporter() {
+  if (transport) return transport
+  // loaded with the first mail: a server without SMTP (or before its first mail) never pays its ~60 modules at start
+  const { default: nodemailer } = await import('nodemailer')
   const url = useConfig().smtpUrl!
   const local = LOOPBACK.has(new URL(url).hostname)
   return (transport ??= nodemailer.createTransport(local ? { url, tls: { rejectUnauthorized: false } } : url))
@@ -29,7 +32,7 @@ function transporter() {
 
 /** Sends one mail through SMTP; throws when the server refuses it. */
 export async function sendMail(mail: Mail) {
-  await transporter().sendMail({ from: useConfig().mailFrom, ...mail })
+  await (await transporter()).sendMail({ from: useConfig().mailFrom, ...mail })
 }
 
 /**
