@@ -86,8 +86,9 @@ describe('Admin → Usuarios forms', () => {
     await dialog.getByTestId('admin-confirm-action-go').click()
     const toast = page.locator('.ui-toast--success').filter({ hasText: 'Fabiola Formulario' })
     await toast.waitFor()
-    // its entrance (a fade) finished: mid-way it is partly see-through
-    await toast.evaluate(el => Promise.all(el.getAnimations({ subtree: true }).map(a => a.finished)))
+    // its entrance (a fade) finished: mid-way it is partly see-through. Vue starts the transition a frame after the
+    // toast is in the page, so an empty getAnimations() right after waitFor() can mean "not started yet"
+    await expect.poll(() => toast.evaluate(el => !el.className.includes('enter') && getComputedStyle(el).opacity === '1' && !el.getAnimations({ subtree: true }).length)).toBe(true)
     expect(await dialog.isVisible()).toBe(true)
     // the toast's green edge, read off the screen, is the success colour itself: behind the backdrop it was dimmed
     const box = (await toast.boundingBox())!

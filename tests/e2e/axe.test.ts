@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { insertConversation } from '../api/admin-support'
-import { launchBrowser, SETTLE_MS, settled, signIn } from '../support/browser'
+import { launchBrowser, NO_SERVICE_WORKER, SETTLE_MS, settled, signIn } from '../support/browser'
 import { Client, DEMO } from '../support/http'
 
 // axe-core (WCAG 2.0–2.2 A/AA and best practices) on every page, at 360 and 1280 px, light and dark: zero
@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => { await browser?.close() })
 
 async function newContext(size: typeof WIDTHS[number]): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: inject('baseUrl'), viewport: size, locale: 'es-CL', bypassCSP: true })
+  const context = await browser.newContext({ baseURL: inject('baseUrl'), viewport: size, locale: 'es-CL', bypassCSP: true, ...NO_SERVICE_WORKER })
   context.setDefaultTimeout(SETTLE_MS)
   return context
 }

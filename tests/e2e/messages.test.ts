@@ -36,8 +36,8 @@ afterAll(async () => { await browser?.close() })
 afterEach(() => tabs.closeAll())
 
 /** A fresh browser context signed in through the login page (it lands on the chat). */
-async function open(account: Account, width = 1280, height = 800) {
-  const tab = await tabs.open({ width, height })
+async function open(account: Account, width = 1280, height = 800, { serviceWorker = false } = {}) {
+  const tab = await tabs.open({ width, height, serviceWorker })
   await signIn(tab.page, account)
   return tab
 }
@@ -239,7 +239,8 @@ describe('Mensajes', () => {
   })
 
   it('a thread opened before stays readable offline, and a reply typed offline is sent once when back', async () => {
-    const { page: a, context } = await open(ana, 390, 844)
+    // offline as the installed app is: with its service worker
+    const { page: a, context } = await open(ana, 390, 844, { serviceWorker: true })
     const { page: b } = await open(beto)
     await a.goto('/messages')
     // the one thread with Beto (it holds his "está en orden" and the later messages to him)
@@ -326,7 +327,7 @@ describe('Reportes', () => {
   })
 
   it('a report written offline waits in the outbox and is filed once when back', async () => {
-    const { page, context } = await open(beto, 390, 844)
+    const { page, context } = await open(beto, 390, 844, { serviceWorker: true })
     await page.goto('/reports')
     await page.getByRole('heading', { level: 2, name: 'Mis reportes' }).waitFor()
     const title = `Luz quemada en bodega ${Date.now()}`

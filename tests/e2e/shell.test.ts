@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { launchBrowser, openPage, SETTLE_MS, signIn } from '../support/browser'
+import { launchBrowser, NO_SERVICE_WORKER, openPage, SETTLE_MS, signIn } from '../support/browser'
 import { DEMO } from '../support/http'
 
 // The HTML shell before and around the app: the frame painted from the HTML alone (ssr is off, so this is all a
@@ -14,7 +14,7 @@ type Box = { x: number, y: number, width: number, height: number }
 const box = async (page: Page, selector: string): Promise<Box | null> => page.locator(selector).first().boundingBox()
 
 async function framePage(size: { width: number, height: number }, colorScheme: 'light' | 'dark', javaScriptEnabled: boolean) {
-  const context = await browser.newContext({ baseURL: inject('baseUrl'), viewport: size, locale: 'es-CL', colorScheme, javaScriptEnabled })
+  const context = await browser.newContext({ baseURL: inject('baseUrl'), viewport: size, locale: 'es-CL', colorScheme, javaScriptEnabled, ...NO_SERVICE_WORKER })
   context.setDefaultTimeout(SETTLE_MS)
   return { context, page: await context.newPage() }
 }

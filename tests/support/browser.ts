@@ -40,7 +40,17 @@ export interface OpenOptions {
   allow?: RegExp[]
   /** Lets the page read and write the clipboard (copy buttons). */
   clipboard?: boolean
+  /** Lets the app's service worker install (offline tests). Off by default: see NO_SERVICE_WORKER. */
+  serviceWorker?: boolean
 }
+
+/**
+ * A new context's first page installs the app's service worker, which precaches every chunk (75 files) right after
+ * load: about 1.4 s of browser CPU per context, which across the suite's ~250 contexts was a third of the browser's
+ * work in CI, on the 2 cores the API projects share. Only tests of what the worker does (offline, the install card,
+ * updates) let it in: `serviceWorker: true` here, or their own contexts (tests/e2e/pwa.test.ts).
+ */
+export const NO_SERVICE_WORKER = { serviceWorkers: 'block' } as const
 
 /**
  * A fresh browser context (its own cookies) on the test server, collecting console errors, uncaught
@@ -53,6 +63,7 @@ export async function openPage(browser: Browser, opts: OpenOptions = {}): Promis
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
     locale: opts.locale ?? 'es-CL',
     colorScheme: opts.colorScheme ?? 'light',
+    ...(opts.serviceWorker ? {} : NO_SERVICE_WORKER),
   })
   context.setDefaultTimeout(SETTLE_MS)
   if (opts.clipboard) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL })
