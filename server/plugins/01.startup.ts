@@ -9,6 +9,8 @@ import { deferStop, drainWork, stopAll } from '../services/shutdown'
 import { ensureDefaultSystemPrompt } from '../services/system-prompts'
 import { twoFactorPolicy } from '../services/users'
 import { displayUrl } from '../services/model/hosts'
+import { startAuthCache } from '../services/auth-cache'
+import { loadRedisClient } from '../utils/redis'
 
 /** Start-up: validate configuration (one clear line and exit on error), migrate, seed. */
 export default defineNitroPlugin(async (nitroApp) => {
@@ -30,6 +32,9 @@ export default defineNitroPlugin(async (nitroApp) => {
   // SIGTERM: serve on for SHUTDOWN_DRAIN_MS while health answers 503, then Nitro's shutdown (services/shutdown.ts)
   deferStop(config.shutdownDrainMs)
   try {
+    if (config.redisUrl) await loadRedisClient()
+    // the sign-in cache's invalidation channel (REDIS_URL) is subscribed before the first signed-in request
+    startAuthCache()
     // several processes on one database without Redis: refused (services/instances.ts), unless this process says it
     // knowingly shares the database (ALLOW_SHARED_DATABASE=1: a test's second server, a one-off maintenance process)
     if (!config.allowSharedDatabase) await claimDatabase(config.databaseUrl, !!config.redisUrl)

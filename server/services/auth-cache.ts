@@ -1,4 +1,5 @@
-import Redis from 'ioredis'
+import type { Redis } from 'ioredis'
+import { connectRedis } from '../utils/redis'
 import type { Session } from '../db/schema'
 import type { Viewer } from './access'
 import { onShutdown } from './shutdown'
@@ -38,8 +39,8 @@ function ttlMs(): number {
 }
 
 function listen(url: string) {
-  const publisher = new Redis(url, { maxRetriesPerRequest: 2 })
-  const subscriber = new Redis(url)
+  const publisher = connectRedis(url, { maxRetriesPerRequest: 2 })
+  const subscriber = connectRedis(url)
   publisher.on('error', () => {})
   subscriber.on('error', () => {})
   // whatever was missed while the subscription was down is forgotten when it is back

@@ -1,4 +1,5 @@
-import Redis from 'ioredis'
+import type { Redis } from 'ioredis'
+import { connectRedis } from '../utils/redis'
 import { type GenerationSlots, memorySlots } from './generation-queue'
 import { redisSlots } from './generation-slots-redis'
 import { onShutdown } from './shutdown'
@@ -21,7 +22,7 @@ export function useGenerationSlots(): GenerationSlots {
   if (slots) return slots
   const { redisUrl } = useConfig()
   if (!redisUrl) return (slots = memorySlots())
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 })
+  const redis = connectRedis(redisUrl, { maxRetriesPerRequest: 2 })
   redis.on('error', () => {})
   publisher = redis
   listenForStops(redisUrl)
@@ -56,7 +57,7 @@ export async function stopAnswer(conversationId: string) {
 }
 
 function listenForStops(url: string) {
-  const subscriber = new Redis(url)
+  const subscriber = connectRedis(url)
   subscriber.on('error', () => {})
   subscriber.on('message', (_channel: string, conversationId: string) => haltHere(conversationId))
   void subscriber.subscribe(STOP_CHANNEL).catch(() => {})

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import Redis from 'ioredis'
+import { connectRedis } from '../utils/redis'
 import type { LiveEventName, LiveEvents } from '#shared/messaging'
 
 /**
@@ -58,8 +58,8 @@ const CHANNEL = 'energyapp:events'
 export function redisBus(url: string): EventBus {
   const local = memoryBus()
   // a subscribed connection can only listen, so publishing needs its own
-  const publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 })
-  const subscriber = new Redis(url, { lazyConnect: true })
+  const publisher = connectRedis(url, { lazyConnect: true, maxRetriesPerRequest: 2 })
+  const subscriber = connectRedis(url, { lazyConnect: true })
   subscriber.on('message', (_channel: string, raw: string) => {
     try {
       const { topic, message } = JSON.parse(raw) as { topic: string, message: BusMessage }

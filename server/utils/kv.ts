@@ -1,6 +1,6 @@
 import { createStorage, type Storage } from 'unstorage'
 import memoryDriver from 'unstorage/drivers/memory'
-import redisDriver from 'unstorage/drivers/redis'
+import { redisStorageDriver } from './redis'
 
 let storage: Storage | undefined
 
@@ -8,7 +8,7 @@ let storage: Storage | undefined
 export function useKv(): Storage {
   if (storage) return storage
   const { redisUrl } = useConfig()
-  storage = createStorage({ driver: redisUrl ? redisDriver({ url: redisUrl, base: 'energyapp' }) : memoryDriver() })
+  storage = createStorage({ driver: redisUrl ? redisStorageDriver({ url: redisUrl, base: 'energyapp' }) : memoryDriver() })
   // the memory driver ignores TTLs: sweep expired entries so many distinct emails/addresses cannot grow it forever
   if (!redisUrl) setInterval(() => void sweepExpired(storage!), SWEEP_MS).unref()
   return storage

@@ -1,4 +1,4 @@
-import Redis from 'ioredis'
+import { connectRedis } from './redis'
 import { leaseMs } from '../services/coordination'
 import { redisLoadTracker } from '../services/model/load-redis'
 import { classifyModelError, type LoadTracker, ModelPool } from '../services/model/pool'
@@ -22,7 +22,7 @@ export function useModelLoadTracker(tracker: LoadTracker) {
 /** With REDIS_URL the answers in flight are counted across processes (model/load-redis.ts); else in this one. */
 function sharedLoad(redisUrl: string | undefined): LoadTracker | undefined {
   if (!redisUrl) return undefined
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 })
+  const redis = connectRedis(redisUrl, { maxRetriesPerRequest: 2 })
   redis.on('error', () => {})
   const tracker = redisLoadTracker(redis, leaseMs())
   onShutdown(() => { void tracker.close().finally(() => redis.disconnect()) })
