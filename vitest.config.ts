@@ -11,11 +11,13 @@ const api = (db: 'sqlite' | 'pg') => ({
     include: ['tests/api/**/*.test.ts', 'tests/security/**/*.test.ts'],
     environment: 'node',
     env: { TEST_DB: db },
-    // one worker process runs the project's files one after another (vitest's default forks a new one per file):
-    // each file still starts its own server on its own fresh database, and nothing a file leaves behind is read by
-    // the next. A fork per file cost ~20 % more CPU here (16 files: 52 → 41 s on SQLite, 58 → 46 s on PostgreSQL),
-    // on the 2 cores the three projects share in CI
+    // one worker process runs the project's files one after another (vitest's default forks a new one per file,
+    // which cost ~20 % more CPU: 16 files, 52 → 41 s on SQLite, 58 → 46 s on PostgreSQL, on the 2 cores the three
+    // projects share in CI). A file starts and stops what it uses in its own hooks; what support modules keep is
+    // closed after each file by the setup file below (README "Tests")
     isolate: false,
+    // per-file clean-up of the support modules' shared state (their clients of the project's shared database)
+    setupFiles: ['tests/support/file-hooks.ts'],
     globalSetup: ['tests/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -1,7 +1,7 @@
 import { createClient } from '@libsql/client'
 import postgres from 'postgres'
 import { uuidv7 } from 'uuidv7'
-import { afterAll, inject } from 'vitest'
+import { inject } from 'vitest'
 import { Client, DEMO, GOOD_PASSWORD, uniqueEmail } from '../support/http'
 
 /**
@@ -45,12 +45,16 @@ async function sqlOnce<T>(url: string, text: string, params: unknown[]): Promise
   finally { client.close() }
 }
 
-afterAll(async () => {
+/**
+ * Closes the clients `sqlRun` opened. Called after every API test file (tests/support/file-hooks.ts): the files share
+ * one worker process, where this module is evaluated once, so a hook registered here would only run after the first.
+ */
+export async function closeSqlClients() {
   await pg?.end({ timeout: 5 })
   lib?.close()
   pg = undefined
   lib = undefined
-})
+}
 
 export const truthy = (value: unknown) => value === true || value === 1 || value === '1'
 
