@@ -36,9 +36,11 @@ describe.skipIf(!redisServerPath())('generation slots in Redis', () => {
     grants.set('x0', take(one, 'x', 'x0'))
     await grants.get('x0')
     // a's three requests on process one, b's two on process two, c's one on process one, queued in that order
+    // each is in the line (it was told its place) before the next one queues: a fixed pause between them let c1 on
+    // process one reach Redis before b1, the first command of process two's new connection, on a loaded CI machine
     for (const [slots, user, label] of [[one, 'a', 'a1'], [one, 'a', 'a2'], [one, 'a', 'a3'], [two, 'b', 'b1'], [two, 'b', 'b2'], [one, 'c', 'c1']] as const) {
       grants.set(label, take(slots, user, label))
-      await new Promise(resolve => setTimeout(resolve, 20))
+      await expect.poll(() => places.has(label)).toBe(true)
     }
     // places in the global order: round r of every user's line, users in the order they first queued
     const expected = { a1: 1, b1: 2, c1: 3, a2: 4, b2: 5, a3: 6 }
