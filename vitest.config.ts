@@ -76,6 +76,8 @@ export default defineConfig({
           testTimeout: 90_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          // the support modules' per-file clean-up, as in the API projects (each e2e file has its own process, though)
+          setupFiles: ['tests/support/file-hooks.ts'],
           // as long as a locator waits (SETTLE_MS in tests/support/browser.ts): pages are slow on a loaded CI machine
           expect: { poll: { timeout: 30_000, interval: 100 } },
         },

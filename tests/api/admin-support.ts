@@ -46,8 +46,9 @@ async function sqlOnce<T>(url: string, text: string, params: unknown[]): Promise
 }
 
 /**
- * Closes the clients `sqlRun` opened. Called after every API test file (tests/support/file-hooks.ts): the files share
- * one worker process, where this module is evaluated once, so a hook registered here would only run after the first.
+ * Closes the clients `sqlRun` opened. Called after every API and e2e test file (tests/support/file-hooks.ts): an API
+ * project's files share one worker process, where this module is evaluated once, so a hook registered here would only
+ * run after the first.
  */
 export async function closeSqlClients() {
   await pg?.end({ timeout: 5 })
