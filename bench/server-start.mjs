@@ -6,12 +6,9 @@
 // /proc) and its resident memory (VmRSS) half a second later. `--redis` starts a redis-server and sets REDIS_URL (the
 // several-process set-up). Runs are interleaved (a, b, a, …) so that the machine's load hits every build alike; prints
 // the medians and ranges per build, and the load average. Linux only (/proc).
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import postgres from 'postgres'
+import { readFileSync } from 'node:fs'
 import { benchArgs } from './args.mjs'
-import { benchBuild, freshDatabase, machine, median, pgAdminUrl, sleep, startRedis, startServer } from './support.mjs'
+import { benchBuild, freshDatabase, machine, median, sleep, startRedis, startServer } from './support.mjs'
 
 const { values: opts } = benchArgs({
   options: {
@@ -42,36 +39,12 @@ const template = await freshDatabase(KIND, 'energyapp_bench_start')
 const first = await startServer({ databaseUrl: template.url, env, output: builds[0].dir })
 await first.stop()
 
-let copies = 0
-async function copyOfTemplate() {
-  if (KIND === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-start-'))
-    const file = join(dir, 'copy.db')
-    copyFileSync(template.url.slice('file:'.length), file)
-    return { url: `file:${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
-  }
-  const name = `energyapp_bench_start_copy_${process.pid}_${copies++}`
-  const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name} template ${new URL(template.url).pathname.slice(1)}`)
-  await admin.end()
-  const u = new URL(pgAdminUrl)
-  u.pathname = `/${name}`
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-      await c.unsafe(`drop database if exists ${name} with (force)`)
-      await c.end()
-    },
-  }
-}
-
 const results = new Map(builds.map(b => [b.name, { cpu: [], rss: [] }]))
 const loads = []
 for (let run = 0; run < RUNS; run++) {
   loads.push(machine())
   for (const build of builds) {
-    const db = await copyOfTemplate()
+    const db = await freshDatabase(KIND, 'energyapp_bench_start', { template })
     const server = await startServer({ databaseUrl: db.url, env, output: build.dir })
     const cpu = cpuMs(server.pid)
     await sleep(500)

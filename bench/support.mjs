@@ -2,7 +2,7 @@
 // fresh throw-away databases, sign-in, and sequential latency measurement. Not a test helper: tests use
 // tests/support/server.ts.
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -79,15 +79,21 @@ export async function startServer({ databaseUrl, env = {}, output = requireBuild
 /** BENCH_CPU_PROF=<dir>: the server writes a CPU profile (--cpu-prof) there when it stops. */
 export const cpuProfileArgs = () => process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`] : []
 
-/** A fresh SQLite file or PostgreSQL database (`kind` 'sqlite' | 'pg'): `{url, drop}`. */
-export async function freshDatabase(kind, prefix = 'energyapp_bench') {
+/**
+ * A fresh SQLite file or PostgreSQL database (`kind` 'sqlite' | 'pg'): `{url, drop}`; with `template` (an earlier
+ * `freshDatabase`, no longer in use) a copy of it: the file, or `CREATE DATABASE … TEMPLATE`.
+ */
+let copies = 0
+export async function freshDatabase(kind, prefix = 'energyapp_bench', { template } = {}) {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'energyapp-bench-'))
-    return { url: `file:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
+    const file = join(dir, 'bench.db')
+    if (template) copyFileSync(template.url.slice('file:'.length), file)
+    return { url: `file:${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) }
   }
-  const name = `${prefix}_${process.pid}`
+  const name = template ? `${prefix}_${process.pid}_${++copies}` : `${prefix}_${process.pid}`
   const admin = postgres(pgAdminUrl, { max: 1, onnotice: () => {} })
-  await admin.unsafe(`create database ${name}`)
+  await admin.unsafe(`create database ${name}${template ? ` template ${new URL(template.url).pathname.slice(1)}` : ''}`)
   await admin.end()
   const u = new URL(pgAdminUrl)
   u.pathname = `/${name}`
