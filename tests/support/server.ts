@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -116,7 +116,24 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
 }
 
 /** Starts the built Nitro server (`.output/server/index.mjs`) and waits until it answers. */
-export async function startServer(env: Record<string, string | undefined>): Promise<RunningServer> {
+/** Whether process `pid` holds the listening TCP socket on `port` (Linux /proc; elsewhere assumed). */
+function listensOn(pid: number, port: number): boolean {
+  let table: string
+  try { table = readFileSync('/proc/net/tcp', 'utf8') }
+  catch { return true }
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`
+  // columns: sl local_address rem_address st … inode (10th); st 0A = LISTEN
+  const inodes = new Set(table.split('\n').slice(1).map(line => line.trim().split(/\s+/)).filter(f => f[1]?.endsWith(hex) && f[3] === '0A').map(f => f[9]))
+  let fds: string[]
+  try { fds = readdirSync(`/proc/${pid}/fd`) }
+  catch { return false }
+  return fds.some((fd) => {
+    try { return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '') }
+    catch { return false }
+  })
+}
+
+export async function startServer(env: Record<string, string | undefined>, attempt = 1): Promise<RunningServer> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-data-'))
   const child = spawn(process.execPath, [join(OUTPUT, 'server', 'index.mjs')], {
@@ -136,11 +153,14 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   for (;;) {
     if (child.exitCode !== null) {
       rmSync(dataDir, { recursive: true, force: true })
+      if (/EADDRINUSE/.test(log) && attempt < 3) return startServer(env, attempt + 1)
       throw new Error(`server exited with ${child.exitCode}:\n${log}`)
     }
     try {
       const res = await fetch(`${url}/api/health`)
-      if (res.status === 200) break
+      // another process may have taken the port between freePort() and this server's listen (three projects start
+      // servers side by side): its 200 is not ours, and this server is about to exit with EADDRINUSE
+      if (res.status === 200 && listensOn(child.pid!, port)) break
     }
     catch {}
     if (Date.now() > deadline) {
