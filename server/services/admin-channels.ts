@@ -1,5 +1,5 @@
 import type { ApiChannelFailedSend, ApiChannels, SmsAddressChannel } from '#shared/channels'
-import { and, count, desc, eq, inArray, isNotNull } from 'drizzle-orm'
+import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { useDb } from '../db/client'
 import { type Job, jobs, users } from '../db/schema'
 import { SMS_JOB_KINDS } from './channels/sms'
@@ -54,14 +54,18 @@ export async function channelStatus(): Promise<ApiChannels> {
   const db = useDb()
   const kinds = [...SMS_JOB_KINDS]
   const inLine = and(inArray(jobs.kind, kinds), inArray(jobs.status, ['pending', 'running']))
-  // a job in line with an error has failed a try and waits for its next one
-  const retryingWhere = and(inLine, isNotNull(jobs.lastError))
-  const [[inbound], finished, [waiting], [retryCount], [newestRetry], failed] = await Promise.all([
+  // One statement counts the line and, of it, the jobs with an error (they failed a try and wait for their next one),
+  // and reads the newest of those first: separate queries could each see another moment (a job leaving the line).
+  const line = db.select({
+    waiting: sql<number | string>`count(*) over ()`,
+    retrying: sql<number | string>`count(${jobs.lastError}) over ()`,
+    lastError: jobs.lastError,
+    updatedAt: jobs.updatedAt,
+  }).from(jobs).where(inLine).orderBy(sql`${jobs.lastError} is null`, desc(jobs.updatedAt)).limit(1)
+  const [[inbound], finished, [first], failed] = await Promise.all([
     db.select().from(jobs).where(eq(jobs.kind, 'sms.inbound')).orderBy(desc(jobs.createdAt)).limit(1),
     db.select().from(jobs).where(and(inArray(jobs.kind, kinds), eq(jobs.status, 'done'))).orderBy(desc(jobs.updatedAt)).limit(OUTBOUND_LOOKBACK),
-    db.select({ n: count() }).from(jobs).where(inLine),
-    db.select({ n: count() }).from(jobs).where(retryingWhere),
-    db.select({ lastError: jobs.lastError, updatedAt: jobs.updatedAt }).from(jobs).where(retryingWhere).orderBy(desc(jobs.updatedAt)).limit(1),
+    line,
     newestJobs(['sms.send'], 'failed', FAILED_SHOWN),
   ])
   const outbound = finished.find(outboundOf)
@@ -77,8 +81,10 @@ export async function channelStatus(): Promise<ApiChannels> {
         ? { at: inbound.createdAt.toISOString(), channel: inboundPayload?.channel ?? 'sms', userId: inboundPayload?.userId ?? null, userName: (inboundPayload?.userId && names.get(inboundPayload.userId)) || null }
         : null,
       lastOutbound: outbound ? { at: outbound.updatedAt.toISOString(), ...outboundOf(outbound)! } : null,
-      pending: Number(waiting?.n ?? 0),
-      retrying: { count: Number(retryCount?.n ?? 0), lastError: newestRetry?.lastError ?? null, at: newestRetry?.updatedAt.toISOString() ?? null },
+      pending: Number(first?.waiting ?? 0),
+      retrying: first?.lastError
+        ? { count: Number(first.retrying), lastError: first.lastError, at: first.updatedAt.toISOString() }
+        : { count: 0, lastError: null, at: null },
       failed: failed.map(job => toFailedSend(job, names)),
     },
   }
