@@ -367,15 +367,18 @@ export const useOfflineStore = defineStore('offline', () => {
    */
   function journaledSave(save: PendingSave) {
     const mine = session
-    const open = unlocked.value
-    if (!mine || !open || open.userId !== mine.userId) {
-      if (mine) void whileCurrent(mine, history => applySave(history, save))
-      return
+    if (!mine) return
+    const journal = (open: UnlockedCache | null) => {
+      if (open?.userId !== mine.userId) return false
+      savesJournal.put(open, save.id, save)
+      return true
     }
-    savesJournal.put(open, save.id, save)
+    // a cache still opening (an answer right after signing in) journals the save the moment its data key is known
+    const journaled = journal(unlocked.value)
     void whileCurrent(mine, async (history) => {
+      const held = journaled || journal(unlocked.value)
       await applySave(history, save)
-      savesJournal.remove(mine.userId, save.id)
+      if (held) savesJournal.remove(mine.userId, save.id)
       await refreshSaved(history)
     })
   }

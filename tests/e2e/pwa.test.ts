@@ -139,6 +139,8 @@ async function savedPages(page: Page, owner: string): Promise<number> {
 }
 
 const PIN = '482915'
+/** The sealed record of whose cache this is, written once the cache is open (stores/offline.ts). */
+const USER_RECORD = ['device', 'user']
 
 /** Settings → "Usar sin conexión": sets this device's PIN (online, with the cache open). */
 async function enableOffline(page: Page, pin = PIN) {
@@ -861,6 +863,9 @@ describe('offline', () => {
     const registered = await fetch(`${server.url}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...user, fullName: 'Cifrado Local' }) })
     const { user: { id } } = await registered.json() as { user: { id: string } }
     await signIn(page, user)
+    // the cache is open (its sealed user record written): the journal seals with its data key, which the page only
+    // has from then on (a save before that is journaled once the key arrives; a page load before it cannot keep it)
+    await expect.poll(async () => (await offlineKeys(page)).includes(JSON.stringify(USER_RECORD))).toBe(true)
     await ask(page, 'Clave del inversor zafiro')
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
     const saved = new URL(page.url()).pathname.split('/').pop()!
