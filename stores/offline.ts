@@ -107,6 +107,8 @@ export const useOfflineStore = defineStore('offline', () => {
   /** Conversations whose messages this device holds (readable offline). */
   const savedIds = ref<ReadonlySet<string>>(new Set())
   let session: Session | null = null
+  /** Conversations this page saved (a new one, an answer), with when: a list page asked for before then must not drop them. */
+  const savedHere = new Map<string, number>()
 
   const supported = () => import.meta.client && typeof indexedDB !== 'undefined' && !!globalThis.crypto?.subtle
 
@@ -280,6 +282,7 @@ export const useOfflineStore = defineStore('offline', () => {
     userId.value = null
     session = null
     unlocked.value = null
+    savedHere.clear()
     savedIds.value = new Set()
     const mark = deviceMark.read()
     if (!id && mark !== 'clean' && await noOfflineDatabase()) {
@@ -334,7 +337,10 @@ export const useOfflineStore = defineStore('offline', () => {
   function conversationPage(request: ConversationPageRequest, network: () => Promise<ApiList<ApiConversation>>) {
     const mine = session
     if (!mine) return network()
-    return networkFirst(network, page => whileCurrent(mine, history => history.savePage({ ...page, data: page.data.filter(c => c.userId === mine.userId) }, request)), fromCache(mine, history => history.listPage(request)))
+    const asked = performance.now()
+    // what this page saved since asking is newer than the server's answer: the page must not drop it
+    const savedSince = () => new Set([...savedHere].filter(([, at]) => at >= asked).map(([id]) => id))
+    return networkFirst(network, page => whileCurrent(mine, history => history.savePage({ ...page, data: page.data.filter(c => c.userId === mine.userId) }, request, savedSince())), fromCache(mine, history => history.listPage(request)))
   }
 
   /** A conversation and its newest messages: the server's, or the saved copy when it was opened before. */
@@ -345,6 +351,7 @@ export const useOfflineStore = defineStore('offline', () => {
       network,
       ([conversation, page]) => whileCurrent(mine, async (history) => {
         if (conversation.userId !== mine.userId) return
+        savedHere.set(id, performance.now())
         await history.saveConversation(conversation)
         await history.saveMessages(id, page)
         await refreshSaved(history)
@@ -368,6 +375,7 @@ export const useOfflineStore = defineStore('offline', () => {
   function journaledSave(save: PendingSave) {
     const mine = session
     if (!mine) return
+    savedHere.set(save.kind === 'conversation' ? save.conversation.id : save.conversationId, performance.now())
     const journal = (open: UnlockedCache | null) => {
       if (open?.userId !== mine.userId) return false
       savesJournal.put(open, save.id, save)

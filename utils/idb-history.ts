@@ -22,9 +22,10 @@ const isSaved = (message: ApiMessage) => !message.id.startsWith('local-')
 /**
  * Merges one page of the server's conversation list into the cached list. A search page only adds and
  * updates; a page of the full list also drops cached conversations that fall inside the page's span of the
- * server order but are missing from it (deleted or reassigned elsewhere).
+ * server order but are missing from it (deleted or reassigned elsewhere), except those in `keep`: saved on this
+ * device after the page was asked for (a conversation started meanwhile is missing from the page, not deleted).
  */
-export function mergeConversationPage(cached: ApiConversation[], page: ApiList<ApiConversation>, request: ConversationPageRequest) {
+export function mergeConversationPage(cached: ApiConversation[], page: ApiList<ApiConversation>, request: ConversationPageRequest, keep: ReadonlySet<string> = new Set()) {
   const incoming = new Map(page.data.map(c => [c.id, c]))
   let kept = cached.filter(c => !incoming.has(c.id))
   if (!request.q.trim()) {
@@ -32,10 +33,14 @@ export function mergeConversationPage(cached: ApiConversation[], page: ApiList<A
     const last = request.offset + page.data.length >= page.total ? null : page.data.at(-1)
     // an empty middle page says nothing about where its span lies
     if (page.data.length || request.offset === 0)
-      kept = kept.filter(c => (first && serverOrder(c, first) < 0) || (last && serverOrder(c, last) > 0))
+      kept = kept.filter(c => keep.has(c.id) || (first && serverOrder(c, first) < 0) || (last && serverOrder(c, last) > 0))
   }
   return [...kept, ...incoming.values()].sort(serverOrder)
 }
+
+/** Whether a page is the user's whole list as the server has it (the first page of no search, holding every one). */
+const wholeList = (page: ApiList<ApiConversation>, request: ConversationPageRequest) =>
+  request.offset === 0 && !request.q.trim() && page.data.length >= page.total
 
 /** Splits a list into the newest `max` by last update and the rest (to evict), each in server order. */
 export function splitByBudget(list: ApiConversation[], max: number) {
@@ -62,15 +67,27 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
   const listKey: OfflineKey = [userId, 'conversations']
   const messagesKey = (id: string): OfflineKey => [userId, 'messages', id]
 
-  /** Applies `change` to the cached list, then evicts past the budget (and the evicted ones' messages). */
+  /** Applies `change` to the cached list, then evicts past the budget; the messages of every conversation that left it go too. */
   async function changeList(change: (list: ApiConversation[]) => ApiConversation[]) {
-    let evicted: ApiConversation[] = []
+    let left: string[] = []
     await db.update<ApiConversation[]>(listKey, (old) => {
-      const { keep, evict } = splitByBudget(change(old ?? []), budget())
-      evicted = evict
+      const { keep } = splitByBudget(change(old ?? []), budget())
+      const kept = new Set(keep.map(c => c.id))
+      left = (old ?? []).map(c => c.id).filter(id => !kept.has(id))
       return keep
     })
-    if (evicted.length) await db.delMany(evicted.map(c => messagesKey(c.id)))
+    if (left.length) await db.delMany(left.map(messagesKey))
+  }
+
+  /**
+   * Messages whose conversation is not listed, except `keep`'s. Only swept when the server's whole list is known: a
+   * conversation's messages can be saved before its list entry (an answer that ends before the new conversation is
+   * fetched, then a page load), and it is listed from the server's next list.
+   */
+  async function sweepUnlisted(keep: ReadonlySet<string>) {
+    const listed = new Set((await cachedList()).map(c => c.id))
+    const orphans = (await db.keys([userId, 'messages'])).filter(key => !listed.has(key[2]!) && !keep.has(key[2]!))
+    if (orphans.length) await db.delMany(orphans)
   }
 
   const cachedList = async () => (await db.get<ApiConversation[]>(listKey)) ?? []
@@ -78,8 +95,11 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
   return {
     userId,
 
-    savePage: (page: ApiList<ApiConversation>, request: ConversationPageRequest) =>
-      changeList(list => mergeConversationPage(list, page, request)),
+    /** A page of the server's list; `keep`: conversations saved here since it was asked for (see mergeConversationPage). */
+    async savePage(page: ApiList<ApiConversation>, request: ConversationPageRequest, keep: ReadonlySet<string> = new Set()) {
+      await changeList(list => mergeConversationPage(list, page, request, keep))
+      if (wholeList(page, request)) await sweepUnlisted(keep)
+    },
 
     saveConversation: (conversation: ApiConversation) =>
       changeList(list => [...list.filter(c => c.id !== conversation.id), conversation].sort(serverOrder)),
@@ -112,13 +132,8 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
     saveMessages: (id: string, page: ApiList<ApiMessage>) =>
       db.update<ApiList<ApiMessage>>(messagesKey(id), old => mergeMessages(old, page)),
 
-    /** Drops conversations past a (new, smaller) budget, and messages whose conversation is no longer listed. */
-    async enforceBudget() {
-      await changeList(list => list)
-      const listed = new Set((await cachedList()).map(c => c.id))
-      const orphans = (await db.entries([userId, 'messages'])).map(([key]) => key).filter(key => !listed.has(key[2]!))
-      if (orphans.length) await db.delMany(orphans)
-    },
+    /** Drops conversations past a (new, smaller) budget, with their messages. */
+    enforceBudget: () => changeList(list => list),
 
     async stats(): Promise<OfflineHistoryStats> {
       const list = await cachedList()

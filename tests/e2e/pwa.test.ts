@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
+import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Route } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lastAnswer, launchBrowser, screenshot, send, SETTLE_MS, settled, signIn } from '../support/browser'
 import { FakeOllama } from '../support/fake-ollama'
@@ -866,11 +866,18 @@ describe('offline', () => {
     // the cache is open (its sealed user record written): the journal seals with its data key, which the page only
     // has from then on (a save before that is journaled once the key arrives; a page load before it cannot keep it)
     await expect.poll(async () => (await offlineKeys(page)).includes(JSON.stringify(USER_RECORD))).toBe(true)
+    // as on a busy server, the new conversation's own record (GET /api/conversations/:id) is not back before the
+    // answer ends and the page is left: its messages are saved before it is listed on this device
+    const held: Route[] = []
+    await page.route(/\/api\/conversations\/[0-9a-f-]{36}$/, route => void held.push(route))
     await ask(page, 'Clave del inversor zafiro')
     await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/)
     const saved = new URL(page.url()).pathname.split('/').pop()!
     // the answer's save is journaled: a full page load right after the answer does not lose it
     await page.goto('/settings')
+    await page.unroute(/\/api\/conversations\/[0-9a-f-]{36}$/)
+    expect(held.length).toBeGreaterThan(0)
+    for (const route of held) await route.abort().catch(() => {})
     // a conversation listed on this device but never opened here (made elsewhere)
     const other = await page.evaluate(async () => (await (await fetch('/api/conversations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Hecha en otro equipo' }) })).json()) as { id: string })
     await enableOffline(page)

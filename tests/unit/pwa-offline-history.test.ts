@@ -104,6 +104,39 @@ describe('one user\'s offline history', () => {
     expect((await outbox.list()).map(i => i.message)).toEqual(['pendiente'])
   })
 
+  it('an answer saved before its new conversation is listed keeps its messages until the server lists it; a whole list sweeps the rest', async () => {
+    const db = memoryDb()
+    const history = createOfflineHistory(db, 'u1', () => 200)
+    const fresh = conversation('fresh')
+    // the answer's messages landed, the new conversation's entry did not (the page was left first)
+    await history.saveMessages('fresh', { total: 2, data: [message('m1', 'pregunta', '2025-01-01T00:00:01Z')] })
+    // messages of a conversation that left the list without their clean-up (a page closed in between)
+    await db.set(['u1', 'messages', 'gone'], { total: 1, data: [message('m0', 'vieja', '2025-01-01T00:00:00Z')] })
+    // the next page load opens the cache and enforces the budget: nothing of either is dropped yet
+    await history.enforceBudget()
+    expect(await history.savedIds()).toEqual(new Set(['fresh', 'gone']))
+    // the server's whole list (one page of everything) lists the new conversation; the other one's messages go
+    await history.savePage({ total: 1, data: [fresh] }, { offset: 0, limit: 50, q: '' })
+    expect(await history.savedIds()).toEqual(new Set(['fresh']))
+    expect((await history.messages('fresh'))?.data.map(m => m.content)).toEqual(['pregunta'])
+  })
+
+  it('a list page asked for before a conversation was started here does not drop it; one deleted elsewhere goes with its messages', async () => {
+    const db = memoryDb()
+    const history = createOfflineHistory(db, 'u1', () => 200)
+    const [old, started] = [conversation('old'), conversation('started')]
+    await history.savePage({ total: 1, data: [old] }, { offset: 0, limit: 50, q: '' })
+    await history.saveConversation(started)
+    await history.saveMessages('started', { total: 1, data: [message('m1', 'hola', '2025-01-01T00:00:01Z')] })
+    await history.saveMessages('old', { total: 1, data: [message('m2', 'antes', '2025-01-01T00:00:00Z')] })
+    // the page was asked for before `started` existed and `old` was deleted on another device meanwhile
+    await history.savePage({ total: 0, data: [] }, { offset: 0, limit: 50, q: '' }, new Set(['started']))
+    expect(ids((await history.listPage({ offset: 0, limit: 50, q: '' })).data)).toEqual(['started'])
+    expect(await history.savedIds()).toEqual(new Set(['started']))
+    // without `keep`, the same page would have dropped it
+    expect(ids(mergeConversationPage([started], { total: 0, data: [] }, { offset: 0, limit: 50, q: '' }))).toEqual([])
+  })
+
   it('two users on one device never read each other\'s history', async () => {
     const db = memoryDb()
     const mine = createOfflineHistory(db, 'u1', () => 200)
