@@ -138,6 +138,21 @@ async function savedPages(page: Page, owner: string): Promise<number> {
   return (await offlineKeys(page)).filter(k => k.startsWith(`["${owner}","messages"`)).length
 }
 
+/**
+ * Waits for `count` saved conversations; if they never come, says what the device and the server hold (which
+ * conversation is missing, and whether its save still waits in the journal) before failing.
+ */
+async function expectSavedPages(page: Page, owner: string, count: number) {
+  try { await expect.poll(() => savedPages(page, owner)).toBe(count) }
+  catch (error) {
+    const keys = await offlineKeys(page).catch(() => [])
+    const journal = await page.evaluate(() => Object.entries(localStorage).map(([k, v]) => `${k}: ${v.length} chars`)).catch(() => [])
+    const listed = await page.evaluate(async () => (await (await fetch('/api/conversations?limit=50')).json() as { data: Array<{ id: string }> }).data.map(c => c.id)).catch(() => [])
+    console.error(`saved conversations for ${owner}: expected ${count}\nIndexedDB keys:\n${keys.join('\n')}\nlocalStorage:\n${journal.join('\n')}\nthe server lists: ${listed.join(', ')}`)
+    throw error
+  }
+}
+
 const PIN = '482915'
 /** The sealed record of whose cache this is, written once the cache is open (stores/offline.ts). */
 const USER_RECORD = ['device', 'user']
@@ -824,7 +839,7 @@ describe('offline', () => {
     const newest = new URL(page.url()).pathname.split('/').pop()!
     // the device saves an answered conversation in the background, and a page load cuts off IndexedDB writes
     // still under way: both are saved before the page is left
-    await expect.poll(() => savedPages(page, id)).toBe(2)
+    await expectSavedPages(page, id, 2)
     await enableOffline(page)
 
     await page.goto('/settings')
@@ -883,7 +898,7 @@ describe('offline', () => {
     await enableOffline(page)
     await page.goto('/chat')
     await page.locator(`[data-conversation="${other.id}"]`).waitFor()
-    await expect.poll(() => savedPages(page, id)).toBe(1)
+    await expectSavedPages(page, id, 1)
 
     // what IndexedDB and localStorage hold, read raw in the page: not one word of the conversation, nor who it is
     const dump = await offlineDump(page)
