@@ -338,9 +338,9 @@ export const useOfflineStore = defineStore('offline', () => {
     const mine = session
     if (!mine) return network()
     const asked = performance.now()
-    // what this page saved since asking is newer than the server's answer: the page must not drop it
-    const savedSince = () => new Set([...savedHere].filter(([, at]) => at >= asked).map(([id]) => id))
-    return networkFirst(network, page => whileCurrent(mine, history => history.savePage({ ...page, data: page.data.filter(c => c.userId === mine.userId) }, request, savedSince())), fromCache(mine, history => history.listPage(request)))
+    // what this page saved since asking (until the page's own writes end) is newer than the server's answer
+    const savedSince = (id: string) => (savedHere.get(id) ?? -1) >= asked
+    return networkFirst(network, page => whileCurrent(mine, history => history.savePage({ ...page, data: page.data.filter(c => c.userId === mine.userId) }, request, savedSince)), fromCache(mine, history => history.listPage(request)))
   }
 
   /** A conversation and its newest messages: the server's, or the saved copy when it was opened before. */

@@ -22,10 +22,10 @@ const isSaved = (message: ApiMessage) => !message.id.startsWith('local-')
 /**
  * Merges one page of the server's conversation list into the cached list. A search page only adds and
  * updates; a page of the full list also drops cached conversations that fall inside the page's span of the
- * server order but are missing from it (deleted or reassigned elsewhere), except those in `keep`: saved on this
+ * server order but are missing from it (deleted or reassigned elsewhere), except those `keep` names: saved on this
  * device after the page was asked for (a conversation started meanwhile is missing from the page, not deleted).
  */
-export function mergeConversationPage(cached: ApiConversation[], page: ApiList<ApiConversation>, request: ConversationPageRequest, keep: ReadonlySet<string> = new Set()) {
+export function mergeConversationPage(cached: ApiConversation[], page: ApiList<ApiConversation>, request: ConversationPageRequest, keep: Keep = keepNone) {
   const incoming = new Map(page.data.map(c => [c.id, c]))
   let kept = cached.filter(c => !incoming.has(c.id))
   if (!request.q.trim()) {
@@ -33,10 +33,17 @@ export function mergeConversationPage(cached: ApiConversation[], page: ApiList<A
     const last = request.offset + page.data.length >= page.total ? null : page.data.at(-1)
     // an empty middle page says nothing about where its span lies
     if (page.data.length || request.offset === 0)
-      kept = kept.filter(c => keep.has(c.id) || (first && serverOrder(c, first) < 0) || (last && serverOrder(c, last) > 0))
+      kept = kept.filter(c => keep(c.id) || (first && serverOrder(c, first) < 0) || (last && serverOrder(c, last) > 0))
   }
   return [...kept, ...incoming.values()].sort(serverOrder)
 }
+
+/**
+ * Conversations a list page must not drop: asked at the moment of use (not a set taken once), since the page's own
+ * writes are async and a conversation saved while they run is just as new.
+ */
+export type Keep = (conversationId: string) => boolean
+const keepNone: Keep = () => false
 
 /** Whether a page is the user's whole list as the server has it (the first page of no search, holding every one). */
 const wholeList = (page: ApiList<ApiConversation>, request: ConversationPageRequest) =>
@@ -80,13 +87,13 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
   }
 
   /**
-   * Messages whose conversation is not listed, except `keep`'s. Only swept when the server's whole list is known: a
+   * Messages whose conversation is not listed, except those `keep` names. Only swept when the server's whole list is known: a
    * conversation's messages can be saved before its list entry (an answer that ends before the new conversation is
    * fetched, then a page load), and it is listed from the server's next list.
    */
-  async function sweepUnlisted(keep: ReadonlySet<string>) {
+  async function sweepUnlisted(keep: Keep) {
     const listed = new Set((await cachedList()).map(c => c.id))
-    const orphans = (await db.keys([userId, 'messages'])).filter(key => !listed.has(key[2]!) && !keep.has(key[2]!))
+    const orphans = (await db.keys([userId, 'messages'])).filter(key => !listed.has(key[2]!) && !keep(key[2]!))
     if (orphans.length) await db.delMany(orphans)
   }
 
@@ -96,7 +103,7 @@ export function createOfflineHistory(db: OfflineKeyValue, userId: string, budget
     userId,
 
     /** A page of the server's list; `keep`: conversations saved here since it was asked for (see mergeConversationPage). */
-    async savePage(page: ApiList<ApiConversation>, request: ConversationPageRequest, keep: ReadonlySet<string> = new Set()) {
+    async savePage(page: ApiList<ApiConversation>, request: ConversationPageRequest, keep: Keep = keepNone) {
       await changeList(list => mergeConversationPage(list, page, request, keep))
       if (wholeList(page, request)) await sweepUnlisted(keep)
     },

@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest'
 import { totpCode } from '../support/auth'
+import { FakeOllama } from '../support/fake-ollama'
 import { launchBrowser, openPage, screenshot, type TestPage } from '../support/browser'
 import { GOOD_PASSWORD, uniqueEmail } from '../support/http'
 import { createTestDatabase, type RunningServer, startServer, type TestDatabase } from '../support/server'
@@ -273,13 +274,18 @@ describe('settings', () => {
 describe('roles that must use 2FA (REQUIRE_2FA_ROLES)', () => {
   let db: TestDatabase
   let server: RunningServer
+  // the app the supervisor reaches is the chat, which asks the model server at once: one that answers (without it,
+  // a 503 from the health check reached the console whenever it came back before the next page load)
+  let fake: FakeOllama
   beforeAll(async () => {
+    fake = await new FakeOllama().start()
     db = await createTestDatabase('sqlite')
-    server = await startServer({ DATABASE_URL: db.url, REQUIRE_2FA_ROLES: 'supervisor' })
+    server = await startServer({ DATABASE_URL: db.url, REQUIRE_2FA_ROLES: 'supervisor', OLLAMA_HOST: fake.url })
   })
   afterAll(async () => {
     await server?.stop()
     await db?.drop()
+    await fake?.close()
   })
 
   it('a supervisor without 2FA is held on the enrolment page until it is on, then reaches the app', async () => {
