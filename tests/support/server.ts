@@ -115,7 +115,6 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   })
 }
 
-/** Starts the built Nitro server (`.output/server/index.mjs`) and waits until it answers. */
 /** Whether process `pid` holds the listening TCP socket on `port` (Linux /proc; elsewhere assumed). */
 function listensOn(pid: number, port: number): boolean {
   let table: string
@@ -133,6 +132,7 @@ function listensOn(pid: number, port: number): boolean {
   })
 }
 
+/** Starts the built Nitro server (`.output/server/index.mjs`) and waits until it answers (on another port after `EADDRINUSE`, up to 3 tries). */
 export async function startServer(env: Record<string, string | undefined>, attempt = 1): Promise<RunningServer> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'energyapp-data-'))
