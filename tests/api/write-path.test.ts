@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import postgres from 'postgres'
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest'
 import { type ChatReply, type ChatServer, ending, eventually, parseSse, postChat, startChatServer } from '../support/chat'
 import { FakeOllama } from '../support/fake-ollama'
@@ -141,6 +142,48 @@ describe('the first token', () => {
     expect(tokensAtFirst).toBe('Primera')
     expect(reply.tokens).toBe('Primera segunda tercera')
     expect(ending(reply)).toMatchObject({ event: 'done' })
+  })
+})
+
+// PostgreSQL only: a lock held from another connection keeps the question's commit waiting for as long as the test
+// wants. (SQLite's commit gives up after its 5 s busy timeout; tests/unit/hold-until.test.ts covers the bound there.)
+if (inject('dbKind') === 'pg') describe('an answer read while the question commits', () => {
+  it('a commit that waits does not make the server read a fast model\'s whole answer into memory; the answer then streams whole', { timeout: 60_000 }, async () => {
+    const { client } = await newWorker(srv.url)
+    // 3000 parts of 8 KB (24 MB): far more than the read-ahead and the sockets between the model and the app hold
+    const tokens = Array.from({ length: 3000 }, (_, i) => `${i} ${'x'.repeat(8000)} `)
+    srv.fake.once({ tokens })
+    const locker = postgres(srv.db.url, { max: 1, onnotice: () => {} })
+    let release!: () => void
+    const released = new Promise<void>((resolve) => { release = resolve })
+    const held = new Promise<void>((resolve, reject) => {
+      locker.begin(async (sql) => {
+        await sql`lock table messages in exclusive mode`
+        resolve()
+        await released
+      }).catch(reject)
+    })
+    try {
+      await held
+      const reply = postChat(client, { message: 'Un texto largo' })
+      // the model answers at once; the server reads ahead while the insert waits for the lock
+      await srv.fake.waitFor(requests => requests.some(r => r.path === '/api/chat' && r.tokensSent > 0), 30_000)
+      const model = srv.fake.chatRequests[0]!
+      // what the fake has written stops growing once the read-ahead and the socket buffers are full
+      let last = -1
+      await expect.poll(() => { const stalled = model.tokensSent === last; last = model.tokensSent; return stalled }, { timeout: 30_000, interval: 300 }).toBe(true)
+      expect(model.completed).toBe(false)
+      expect(model.tokensSent).toBeLessThan(tokens.length)
+      release()
+      const answer = await reply
+      expect(ending(answer)).toMatchObject({ event: 'done' })
+      expect(answer.tokens).toBe(tokens.join(''))
+      expect(model.completed).toBe(true)
+    }
+    finally {
+      release()
+      await locker.end({ timeout: 5 })
+    }
   })
 })
 

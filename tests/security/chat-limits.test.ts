@@ -91,8 +91,9 @@ describe('a running answer stops at once when its right to run ends', () => {
   it('a client that stops reading loses its slot after the back-pressure timeout; the answer is saved as stopped', async () => {
     await admin.put('/api/admin/settings', { maxConcurrentGenerations: 1 })
     const worker = await newWorker(srv.url)
-    // 2000 events of 8 KB: far more than the socket buffers hold
-    srv.fake.once({ tokens: Array.from({ length: 2000 }, (_, i) => `${i} ${'x'.repeat(8000)}`) })
+    // 3000 events of 8 KB (24 MB): far more than the sockets on both sides hold (about 4 MB each here) and the parts
+    // read ahead while the question commits (server/services/orchestrator/hold.ts), so the model is still writing
+    srv.fake.once({ tokens: Array.from({ length: 3000 }, (_, i) => `${i} ${'x'.repeat(8000)}`) })
     const body = JSON.stringify({ message: 'Un texto enorme' })
     const stuck = request(`${srv.url}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', 'cookie': [...worker.client.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } })
     const response = new Promise<import('node:http').IncomingMessage>(resolve => stuck.on('response', (res) => { res.pause(); resolve(res) }))

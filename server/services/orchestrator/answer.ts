@@ -9,6 +9,7 @@ import type { AppSettings } from '../settings'
 import { offeredTools } from './agents'
 import type { Emit, TurnInput, TurnResult } from './index'
 import { checkpointMs, nameConversation, saveAnswerWithRetry, saveCheckpoint } from './persist'
+import { holdUntil } from './hold'
 import { stallWatch } from './stall'
 import { type AgentTool, runToolCall, toolCallLine, type ToolRecord } from './tools'
 
@@ -209,51 +210,6 @@ async function runModel({ turn, settings, tools, signal, committed, commit, emit
   answer.text = tokens.join('')
   answer.durationMs = elapsed()
   return answer
-}
-
-/**
- * The parts of `source`, none before `gate` resolved; until then they are read into memory (not left in the socket,
- * where a connection that drops would take them along). Rejects with the gate's error when it fails.
- * Once the gate opens, the parts read so far go out at once: the read still in flight then is taken over, not
- * waited for first (waiting for it held the first token back by one token's time, about 5–50 ms, on every answer).
- */
-async function* holdUntil<T>(source: AsyncIterable<T>, gate: Promise<void>): AsyncGenerator<T> {
-  const it = source[Symbol.asyncIterator]()
-  const early: T[] = []
-  let reading = true
-  /** The read in flight; once the gate has opened, its part is the consumer's (after `early`), not the pump's. */
-  let pending: Promise<IteratorResult<T>> | undefined
-  let ended = false
-  let failure: { error: unknown } | undefined
-  void (async () => {
-    while (reading) {
-      let next: IteratorResult<T>
-      try { next = await (pending = it.next()) }
-      catch (error) {
-        if (reading) { pending = undefined; failure = { error } }
-        return
-      }
-      if (!reading) return
-      pending = undefined
-      if (next.done) { ended = true; return }
-      early.push(next.value)
-    }
-  })()
-  try { await gate }
-  finally { reading = false }
-  yield* early
-  if (failure) throw failure.error
-  if (ended) return
-  if (pending) {
-    const next = await pending
-    if (next.done) return
-    yield next.value
-  }
-  for (;;) {
-    const next = await it.next()
-    if (next.done) return
-    yield next.value
-  }
 }
 
 /** The user's message could not be committed: the turn answers that error, as it did before streaming. */
