@@ -77,6 +77,18 @@ export const useAdminStore = defineStore('admin', () => {
   }
   const userById = (id: string | null | undefined) => (id ? users.items.value.find(u => u.id === id) ?? known.value.get(id) ?? null : null)
 
+  /** A person opened by address (`/admin/users?id=`, where the audit log's names lead) who is not on the loaded page. */
+  const openedUser = ref<AdminUser | null>(null)
+  /** The person `id`, from the loaded page or the server (404 when out of scope or nobody's). */
+  async function openAccount(id: string): Promise<AdminUser> {
+    const row = users.items.value.find(u => u.id === id)
+    if (row) return row
+    const user = await api<AdminUser>(`/api/admin/users/${encodeURIComponent(id)}`)
+    remember(user)
+    openedUser.value = user
+    return user
+  }
+
   /** Users matching `q` within scope, for pickers (not kept in the list). */
   async function searchUsers(q: string, opts: { active?: boolean, role?: Role, limit?: number } = {}) {
     const page = await api<ApiList<AdminUser>>('/api/admin/users', {
@@ -171,8 +183,9 @@ export const useAdminStore = defineStore('admin', () => {
 
   // admin-only user management: the answer replaces the cached row
   function replaceUser(user: ApiUser) {
-    const row = users.items.value.find(u => u.id === user.id)
-    if (row) Object.assign(row, { ...user, lastActiveAt: row.lastActiveAt ?? user.lastActiveAt })
+    for (const row of [users.items.value.find(u => u.id === user.id), openedUser.value?.id === user.id ? openedUser.value : null]) {
+      if (row) Object.assign(row, { ...user, lastActiveAt: row.lastActiveAt ?? user.lastActiveAt })
+    }
     remember(user)
   }
 
@@ -199,6 +212,7 @@ export const useAdminStore = defineStore('admin', () => {
     await api<void>(`/api/admin/users/${encodeURIComponent(id)}/reset-2fa`, { method: 'POST' })
     const row = users.items.value.find(u => u.id === id)
     if (row) row.totpEnabled = false
+    if (openedUser.value?.id === id) openedUser.value.totpEnabled = false
   }
 
   /** Deletes a user for good; their conversations and reports move to `transferTo`, or go with them. */
@@ -206,6 +220,7 @@ export const useAdminStore = defineStore('admin', () => {
     await api<void>(`/api/admin/users/${encodeURIComponent(id)}`, { method: 'DELETE', query: { transferTo } })
     users.items.value = users.items.value.filter(u => u.id !== id)
     users.total.value = Math.max(0, users.total.value - 1)
+    if (openedUser.value?.id === id) openedUser.value = null
   }
 
   /** Sets a verified phone number for the user. */
@@ -239,6 +254,7 @@ export const useAdminStore = defineStore('admin', () => {
     users.clear()
     usersFilter.value = { q: '', role: '', active: '', roleId: '' }
     known.value = new Map()
+    openedUser.value = null
     conversationsOf.value = null
     conversations.clear()
     void openConversation(null)
@@ -254,6 +270,8 @@ export const useAdminStore = defineStore('admin', () => {
     loadUsers,
     loadMoreUsers,
     userById,
+    openedUser,
+    openAccount,
     searchUsers,
     conversations: conversations.items,
     conversationsTotal: conversations.total,

@@ -341,6 +341,44 @@ describe('admin panel on other screens', () => {
     await screenshot(phone, 'admin-stats-390')
   })
 
+  it('a name in the audit log opens that person\'s account; the address keeps it open across a reload, off the list\'s page too', async () => {
+    const page = await open(DEMO.admin)
+    await page.goto('/admin/audit')
+    // "Administradora Demo modificó la cuenta de Ana Prueba": the name given to her before the tests
+    await page.getByTestId('admin-audit-action').selectOption('admin.user_updated')
+    await page.getByTestId('admin-audit-apply').click()
+    await page.getByTestId('admin-audit-sentence').filter({ hasText: 'modificó la cuenta de Ana Prueba' }).first().getByRole('link', { name: 'Ana Prueba' }).click()
+    await page.waitForURL(url => url.pathname === '/admin/users' && url.searchParams.get('id') === ana.id)
+    const dialog = page.getByRole('dialog')
+    await expect.poll(() => dialog.getByTestId('admin-edit-name').locator('input').inputValue()).toBe('Ana Prueba')
+    expect(await dialog.textContent()).toContain(ana.email)
+    await page.reload()
+    await expect.poll(() => page.getByRole('dialog').getByTestId('admin-edit-name').locator('input').inputValue()).toBe('Ana Prueba')
+    // closing the dialog takes the person out of the address
+    await page.keyboard.press('Escape')
+    await page.waitForURL(url => url.pathname === '/admin/users' && !url.searchParams.has('id'))
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0)
+
+    // someone the list does not show (filtered to admins) still opens, and an action in the dialog shows its result
+    await page.goto(`/admin/users?role=admin&id=${beto.id}`)
+    await expect.poll(() => page.getByRole('dialog').getByTestId('admin-edit-name').locator('input').inputValue()).toBe('Beto Prueba')
+    expect(await page.getByTestId('admin-manage-row').filter({ hasText: beto.email }).count()).toBe(0)
+    await page.getByRole('dialog').getByTestId('admin-deactivate').click()
+    await page.getByRole('dialog').getByTestId('admin-confirm-action-go').click()
+    await page.getByRole('dialog').getByTestId('admin-reactivate').waitFor()
+    await page.getByRole('dialog').getByTestId('admin-reactivate').click()
+    await page.getByRole('dialog').getByTestId('admin-deactivate').waitFor()
+    expect((await admin.get(`/api/admin/users/${beto.id}`)).body.active).toBe(true)
+
+    // nobody's id: said in words, and the address forgets it (a tab of its own: the browser logs the 404)
+    const { page: other } = await tabs.open({ width: 1024, height: 768, allow: [/status of 404/] })
+    await signIn(other, DEMO.admin)
+    await other.goto(`/admin/users?id=00000000-0000-7000-8000-000000000000`)
+    await other.locator('.ui-toast--error').filter({ hasText: 'Esa persona ya no existe o no tienes acceso a su cuenta.' }).waitFor()
+    await other.waitForURL(url => url.pathname === '/admin/users' && !url.searchParams.has('id'))
+    expect(await other.getByRole('dialog').count()).toBe(0)
+  })
+
   it('audit, prompts and model tabs at 1024×768: filter and export the audit log, keep one default prompt, see the settings', async () => {
     const page = await open(DEMO.admin)
     await page.goto('/admin/audit')
@@ -357,7 +395,8 @@ describe('admin panel on other screens', () => {
     // a sentence with names and the title, each a link into the panel (no raw ids or meta keys)
     await expect.poll(() => page.getByTestId('admin-audit-sentence').textContent()).toBe(`Prueba e2e-sup reasignó la conversación «${TITLE}» de Beto Prueba a Ana Prueba`)
     const sentence = page.getByTestId('admin-audit-sentence')
-    expect(await sentence.getByRole('link', { name: 'Ana Prueba' }).getAttribute('href')).toBe(`/admin?user=${ana.id}`)
+    // a person's name leads to their account (the admin manages accounts), the title to the conversation
+    expect(await sentence.getByRole('link', { name: 'Ana Prueba' }).getAttribute('href')).toBe(`/admin/users?id=${ana.id}`)
     expect(await sentence.getByRole('link', { name: `«${TITLE}»` }).getAttribute('href')).toBe(`/admin?user=${ana.id}&conversation=${conversationId}`)
     expect(await page.getByTestId('admin-audit-row').textContent()).not.toMatch(/from:|to:|ownerId/)
     const exportLink = page.getByTestId('admin-audit-export')

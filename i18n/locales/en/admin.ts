@@ -118,6 +118,7 @@ export default {
     roleFilter: 'Holding the role {name}',
     roleFilterSome: 'Holding the chosen role',
     roleFilterClear: 'Remove the role filter',
+    notFound: 'That person no longer exists, or their account is out of your reach.',
     delete: 'Delete account',
     deleteTitle: 'Delete the account of {name}',
     deleteBody: 'This cannot be undone. Their sessions and tokens end; their messages to other people stay, shown as from a deleted account.',

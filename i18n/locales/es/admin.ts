@@ -119,6 +119,7 @@ export default {
     roleFilter: 'Con el rol {name}',
     roleFilterSome: 'Con el rol elegido',
     roleFilterClear: 'Quitar el filtro de rol',
+    notFound: 'Esa persona ya no existe o no tienes acceso a su cuenta.',
     delete: 'Eliminar cuenta',
     deleteTitle: 'Eliminar la cuenta de {name}',
     deleteBody: 'Esto no se puede deshacer. Sus sesiones y tokens terminan; sus mensajes a otras personas quedan, como de una cuenta eliminada.',
