@@ -15,8 +15,13 @@ export default defineNuxtConfig({
   css: ['~/assets/main.css'],
   runtimeConfig: { cspScriptHashes: '', public: { version: process.env.npm_package_version || '0.1.0' } },
   typescript: { strict: true },
-  // BENCH_NO_MINIFY=1: readable function names in bench/page-tasks.mjs profiles (a bench build only)
-  ...(process.env.BENCH_NO_MINIFY ? { vite: { build: { minify: false } } } : {}),
+  vite: {
+    // every component is <script setup> or a setup function (ours and the libraries': Nuxt, vue-router, vue-i18n,
+    // Pinia): Vue's Options API support is dropped from the entry chunk
+    vue: { features: { optionsAPI: false } },
+    // BENCH_NO_MINIFY=1: readable function names in bench/page-tasks.mjs profiles (a bench build only)
+    ...(process.env.BENCH_NO_MINIFY ? { build: { minify: false } } : {}),
+  },
   app: {
     head: {
       htmlAttrs: { lang: 'es' },
