@@ -8,6 +8,7 @@ export const LOCALES = [
 
 export type LocaleCode = typeof LOCALES[number]['code']
 export const DEFAULT_LOCALE: LocaleCode = 'es'
+// also read, before the app's script, by the HTML shell's boot script (app/spa-loading-template.html)
 const STORAGE_KEY = 'energyapp.locale'
 
 /** One area's messages: nested keys, string leaves. */
@@ -72,6 +73,9 @@ export const localeTag = (code: LocaleCode) => LOCALES.find(l => l.code === code
 
 /** The remembered choice, else Spanish (the company's language) — English only on request. */
 export function initialLocale(): LocaleCode {
+  // read by the HTML shell's boot script (app/spa-loading-template.html): '' when nothing is remembered
+  const booted = globalThis.document?.documentElement.dataset.locale
+  if (booted !== undefined) return isLocale(booted) ? booted : DEFAULT_LOCALE
   try {
     const saved = localStorage.getItem(STORAGE_KEY)
     if (isLocale(saved)) return saved
@@ -83,7 +87,13 @@ export function initialLocale(): LocaleCode {
 export function rememberLocale(code: LocaleCode) {
   try { localStorage.setItem(STORAGE_KEY, code) }
   catch {}
+  showLocale(code)
+}
+
+/** The page's language for browsers and screen readers (`<html lang>`). */
+export function showLocale(code: LocaleCode) {
   document.documentElement.lang = localeTag(code)
+  document.documentElement.dataset.locale = code
 }
 
 export function createAppI18n() {

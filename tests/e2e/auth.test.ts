@@ -87,6 +87,12 @@ describe('login screen', () => {
     await expect.poll(() => page.getAttribute('html', 'lang')).toBe('en')
     await page.reload()
     await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+    // the HTML shell reads the choice before the app's script runs: with that script held, the page is already English
+    const bare = await page.context().newPage()
+    await bare.route(/\/_nuxt\/.*\.js$/, route => route.abort())
+    await bare.goto('/login')
+    expect(await bare.getAttribute('html', 'lang')).toBe('en')
+    await bare.close()
     await page.getByRole('button', { name: 'Español' }).click()
     await page.getByRole('heading', { name: 'Iniciar sesión' }).waitFor()
   })
