@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core'
-import { expect, inject } from 'vitest'
-import { getCurrentTest } from 'vitest/suite'
+import { expect, inject, TestRunner } from 'vitest'
 
 /**
  * How long a page may take to get somewhere on the CI machine (2 cores shared with the API suites and a
@@ -78,7 +77,7 @@ export async function openPage(browser: Browser, opts: OpenOptions = {}): Promis
   const trail = pageTrail(page)
   async function close() {
     // closed by an afterEach after the test failed: say what the page showed then, so a red CI run explains itself
-    const failed = getCurrentTest()?.result?.state === 'fail'
+    const failed = TestRunner.getCurrentTest()?.result?.state === 'fail'
     const seen = failed ? await trail.describe() : null
     await context.close()
     if (seen) throw new Error(`the page when the test failed (closing it): ${seen}`)
