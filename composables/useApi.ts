@@ -124,7 +124,23 @@ export function useApi() {
     return response
   }
 
-  return Object.assign(api, { stream })
+  /**
+   * The answer to a GET that was started elsewhere (the boot script's session check, utils/boot-request.ts), read as
+   * `api` reads its own: the same error type and the same session-lost path. `null`: the request never got an answer.
+   */
+  async function adopt<T>(path: string, started: Promise<Response | null>): Promise<T> {
+    const response = await started
+    if (!response) throw new ApiRequestError(0, 'Network error')
+    if (!response.ok) {
+      const apiError = await errorFromResponse(response)
+      await onError(path, apiError)
+      throw apiError
+    }
+    try { return await response.json() as T }
+    catch { throw new ApiRequestError(0, 'Network error') }
+  }
+
+  return Object.assign(api, { stream, adopt })
 }
 
 async function sessionLost() {

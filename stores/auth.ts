@@ -37,8 +37,10 @@ export const useAuthStore = defineStore('auth', () => {
   /** Who is signed in (once per page load unless `force`); null when nobody. */
   function me(force = false): Promise<ApiUser | null> {
     if (checked.value && !force) return Promise.resolve(user.value)
-    // the probe answers 200 {user: null} when signed out: a signed-out visit logs no failed request
-    checking ??= api<{ user: ApiUser | null }>('/api/auth/session')
+    // the probe answers 200 {user: null} when signed out: a signed-out visit logs no failed request. The page's first
+    // check was already sent by the HTML shell, before this script loaded
+    const started = checked.value ? null : takeBootSession()
+    checking ??= (started ? api.adopt<{ user: ApiUser | null }>('/api/auth/session', started) : api<{ user: ApiUser | null }>('/api/auth/session'))
       .then(async ({ user: value }) => {
         // this device wiped its data after five wrong PINs while offline: that session ends now
         if (value && owedSignOut.read() === value.id) {

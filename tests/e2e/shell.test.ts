@@ -107,6 +107,34 @@ describe('a signed-out visit', () => {
   })
 })
 
+describe('the session check', () => {
+  it('leaves with the HTML, before the app\'s script has run, and is the only one the page load makes', async () => {
+    const { context, page } = await framePage({ width: 360, height: 740 }, 'light', true)
+    const asked: string[] = []
+    page.on('request', (req) => { if (new URL(req.url()).pathname.startsWith('/api/')) asked.push(`${req.method()} ${new URL(req.url()).pathname}`) })
+    try {
+      await signIn(page, DEMO.worker)
+      // the app's script held back: the shell alone has already asked who is signed in
+      let release!: () => void
+      const held = new Promise<void>((resolve) => { release = resolve })
+      await page.route(/\/_nuxt\/.*\.js$/, async (route) => { await held; await route.continue() })
+      asked.length = 0
+      const sessionAsked = page.waitForRequest(req => new URL(req.url()).pathname === '/api/auth/session' && new URL(req.frame().url()).pathname === '/settings')
+      const loading = page.goto('/settings')
+      await sessionAsked
+      release()
+      await loading
+      // the app took that answer: signed in, with no second session check
+      await page.getByTestId('profile-email').waitFor()
+      expect(await page.getByTestId('profile-email').textContent()).toBe(DEMO.worker.email)
+      expect(asked.filter(line => line === 'GET /api/auth/session')).toHaveLength(1)
+    }
+    finally {
+      await context.close()
+    }
+  })
+})
+
 describe('start-up work a page does not need', () => {
   // the first Intl formatter of a language loads its locale data: a 20–70 ms task on a phone, in the load window
   it('the chat builds no date formatter while it loads; the settings page builds them ahead, in idle moments', async () => {

@@ -1,0 +1,14 @@
+/**
+ * The session check the HTML shell's boot script started before the app's script had loaded
+ * (app/spa-loading-template.html): resolves to the Response, or null when there was no network. Taken once: the
+ * page's first `me()` reads it through `api.adopt`, every later check asks the server itself.
+ */
+export function takeBootSession(): Promise<Response | null> | null {
+  const started = window.__energyappSession ?? null
+  delete window.__energyappSession
+  return started
+}
+
+declare global {
+  interface Window { __energyappSession?: Promise<Response | null> }
+}
