@@ -125,7 +125,7 @@ export function useApi() {
   }
 
   /**
-   * The answer to a GET that was started elsewhere (the boot script's session check, utils/boot-request.ts), read as
+   * The answer to a GET that was started elsewhere (the HTML shell's session check, utils/boot-request.ts), read as
    * `api` reads its own: the same error type and the same session-lost path. `null`: the request never got an answer.
    */
   async function adopt<T>(path: string, started: Promise<Response | null>): Promise<T> {
