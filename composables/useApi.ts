@@ -69,6 +69,13 @@ const SIGN_IN_ROUTES = ['/api/auth/login', '/api/auth/verify-2fa', '/api/auth/me
 /** 403 reasons that mean "the account must do something first": the route guard takes the user there. */
 const HOLD_REASONS: ReadonlySet<string> = new Set(['change-password', 'enrol-2fa'])
 
+/** A Response that is not the answer asked for, thrown as ApiRequestError once the session has heard of it. */
+async function refused(path: string, response: Response): Promise<never> {
+  const apiError = await errorFromResponse(response)
+  await onError(path, apiError)
+  throw apiError
+}
+
 /** The one place an API error reaches the session: a lost session signs out here, a hold re-routes. */
 async function onError(path: string, error: ApiRequestError) {
   // a 401 that names a field ("currentPassword: is wrong") is about what was typed, not about the session
@@ -116,11 +123,7 @@ export function useApi() {
       if (options.signal?.aborted) throw error
       throw new ApiRequestError(0, (error as Error).message || 'Network error')
     }
-    if (!response.ok || !response.headers.get('content-type')?.includes(accept) || !response.body) {
-      const apiError = await errorFromResponse(response)
-      await onError(path, apiError)
-      throw apiError
-    }
+    if (!response.ok || !response.headers.get('content-type')?.includes(accept) || !response.body) return refused(path, response)
     return response
   }
 
@@ -131,11 +134,7 @@ export function useApi() {
   async function adopt<T>(path: string, started: Promise<Response | null>): Promise<T> {
     const response = await started
     if (!response) throw new ApiRequestError(0, 'Network error')
-    if (!response.ok) {
-      const apiError = await errorFromResponse(response)
-      await onError(path, apiError)
-      throw apiError
-    }
+    if (!response.ok) return refused(path, response)
     try { return await response.json() as T }
     catch { throw new ApiRequestError(0, 'Network error') }
   }
